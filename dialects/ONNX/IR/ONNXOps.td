@@ -1,0 +1,538 @@
+//===- ONNXOps.td - onnx operators -------------------------*- tablegen -*-===//
+//
+// One op per ONNX operator used by decoder-only transformer exports. Operand
+// and attribute names are ONNX's own, so the importer maps them by name.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef XF_DIALECTS_ONNX_IR_ONNXOPS_TD
+#define XF_DIALECTS_ONNX_IR_ONNXOPS_TD
+
+include "dialects/ONNX/IR/ONNXDialect.td"
+include "dialects/ONNX/IR/ONNXInterfaces.td"
+include "mlir/IR/OpBase.td"
+include "mlir/IR/BuiltinAttributes.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+class ONNX_Op<string mnemonic, list<Trait> traits = []>
+    : Op<ONNX_Dialect, mnemonic, !listconcat(traits, [Pure,
+        DeclareOpInterfaceMethods<ONNX_ResultTypeInferenceOpInterface>])> {
+  let assemblyFormat = [{
+    operands attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise operators
+//===----------------------------------------------------------------------===//
+
+class ONNX_UnaryOp<string mnemonic, string onnxName, Type type,
+                   list<Trait> traits = []>
+    : ONNX_Op<mnemonic, traits> {
+  let summary = "ONNX " # onnxName # ": elementwise";
+  let description = [{
+    Applies ONNX `}] # onnxName # [{` to each element; the result has the
+    operand's shape and element type.
+
+    ```mlir
+    %y = onnx.}] # mnemonic # [{ %x : (tensor<2x?xf32>) -> tensor<2x?xf32>
+    ```
+  }];
+  let arguments = (ins type:$X);
+  let results = (outs type:$Y);
+}
+
+def ONNX_SqrtOp : ONNX_UnaryOp<"Sqrt", "Sqrt", ONNX_FloatTensor>;
+def ONNX_ReciprocalOp : ONNX_UnaryOp<"Reciprocal", "Reciprocal", ONNX_FloatTensor>;
+def ONNX_NegOp : ONNX_UnaryOp<"Neg", "Neg", ONNX_SignedNumericTensor>;
+def ONNX_ExpOp : ONNX_UnaryOp<"Exp", "Exp", ONNX_FloatTensor>;
+def ONNX_LogOp : ONNX_UnaryOp<"Log", "Log", ONNX_FloatTensor>;
+def ONNX_ErfOp : ONNX_UnaryOp<"Erf", "Erf", ONNX_NumericTensor>;
+def ONNX_TanhOp : ONNX_UnaryOp<"Tanh", "Tanh", ONNX_FloatTensor>;
+def ONNX_SigmoidOp : ONNX_UnaryOp<"Sigmoid", "Sigmoid", ONNX_FloatTensor>;
+def ONNX_ReluOp : ONNX_UnaryOp<"Relu", "Relu", ONNX_SignedNumericTensor>;
+def ONNX_AbsOp : ONNX_UnaryOp<"Abs", "Abs", ONNX_NumericTensor>;
+def ONNX_SinOp : ONNX_UnaryOp<"Sin", "Sin", ONNX_FloatTensor>;
+def ONNX_CosOp : ONNX_UnaryOp<"Cos", "Cos", ONNX_FloatTensor>;
+def ONNX_NotOp : ONNX_UnaryOp<"Not", "Not", ONNX_BoolTensor>;
+
+def ONNX_IdentityOp : ONNX_Op<"Identity"> {
+  let summary = "ONNX Identity: the input, unchanged";
+  let description = [{
+    ```mlir
+    %y = onnx.Identity %x : (tensor<4xi64>) -> tensor<4xi64>
+    ```
+  }];
+  let arguments = (ins ONNX_AnyTensor:$input);
+  let results = (outs ONNX_AnyTensor:$output);
+  let hasFolder = 1;
+}
+
+class ONNX_BinaryOp<string mnemonic, string onnxName, Type type,
+                    Type resultType, list<Trait> traits = []>
+    : ONNX_Op<mnemonic, traits> {
+  let summary = "ONNX " # onnxName # ": elementwise with broadcasting";
+  let description = [{
+    Applies ONNX `}] # onnxName # [{` to each pair of elements after
+    multidirectional (numpy) broadcasting of `A` and `B`. Both operands
+    have the same element type.
+
+    ```mlir
+    %c = onnx.}] # mnemonic # [{ %a, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins type:$A, type:$B);
+  let results = (outs resultType:$C);
+}
+
+class ONNX_ArithmeticOp<string name>
+    : ONNX_BinaryOp<name, name, ONNX_NumericTensor, ONNX_NumericTensor> {
+  let hasFolder = 1;
+}
+def ONNX_AddOp : ONNX_ArithmeticOp<"Add">;
+def ONNX_SubOp : ONNX_ArithmeticOp<"Sub">;
+def ONNX_MulOp : ONNX_ArithmeticOp<"Mul">;
+def ONNX_DivOp : ONNX_ArithmeticOp<"Div">;
+
+def ONNX_AndOp : ONNX_BinaryOp<"And", "And", ONNX_BoolTensor, ONNX_BoolTensor>;
+def ONNX_OrOp : ONNX_BinaryOp<"Or", "Or", ONNX_BoolTensor, ONNX_BoolTensor>;
+
+class ONNX_CompareOp<string name>
+    : ONNX_BinaryOp<name, name, ONNX_AnyTensor, ONNX_BoolTensor>;
+def ONNX_EqualOp : ONNX_CompareOp<"Equal">;
+def ONNX_LessOp : ONNX_CompareOp<"Less">;
+def ONNX_LessOrEqualOp : ONNX_CompareOp<"LessOrEqual">;
+def ONNX_GreaterOp : ONNX_CompareOp<"Greater">;
+def ONNX_GreaterOrEqualOp : ONNX_CompareOp<"GreaterOrEqual">;
+
+def ONNX_PowOp : ONNX_Op<"Pow"> {
+  let summary = "ONNX Pow: X raised to Y, elementwise with broadcasting";
+  let description = [{
+    The exponent may have another numeric element type than the base; the
+    result has the base's element type.
+
+    ```mlir
+    %z = onnx.Pow %x, %y : (tensor<4x8xf32>, tensor<f32>) -> tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins ONNX_NumericTensor:$X, ONNX_NumericTensor:$Y);
+  let results = (outs ONNX_NumericTensor:$Z);
+}
+
+class ONNX_VariadicOp<string name> : ONNX_Op<name> {
+  let summary = "ONNX " # name # ": elementwise over any number of inputs";
+  let description = [{
+    Elementwise `}] # name # [{` of one or more inputs of one element type,
+    with multidirectional broadcasting.
+
+    ```mlir
+    %r = onnx.}] # name # [{ %a, %b : (tensor<2x1xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<ONNX_NumericTensor>:$data_0);
+  let results = (outs ONNX_NumericTensor:$result);
+  let hasVerifier = 1;
+}
+def ONNX_MaxOp : ONNX_VariadicOp<"Max">;
+def ONNX_MinOp : ONNX_VariadicOp<"Min">;
+
+def ONNX_WhereOp : ONNX_Op<"Where"> {
+  let summary = "ONNX Where: X where condition holds, else Y";
+  let description = [{
+    ```mlir
+    %r = onnx.Where %c, %x, %y : (tensor<1x1x4x4xi1>, tensor<f32>, tensor<2x8x4x4xf32>) -> tensor<2x8x4x4xf32>
+    ```
+  }];
+  let arguments = (ins ONNX_BoolTensor:$condition, ONNX_AnyTensor:$X,
+                       ONNX_AnyTensor:$Y);
+  let results = (outs ONNX_AnyTensor:$output);
+}
+
+def ONNX_CastOp : ONNX_Op<"Cast"> {
+  let summary = "ONNX Cast: converts elements to another type";
+  let description = [{
+    `to` is the target element type (ONNX's TensorProto data type, given
+    here as an MLIR type). `saturate` applies to float8 targets.
+
+    ```mlir
+    %y = onnx.Cast %x {to = f32} : (tensor<2x3xi64>) -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins ONNX_AnyTensor:$input, TypeAttr:$to,
+                       DefaultValuedAttr<I64Attr, "1">:$saturate,
+                       DefaultValuedStrAttr<StrAttr, "up">:$round_mode);
+  let results = (outs ONNX_AnyTensor:$output);
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra and normalization
+//===----------------------------------------------------------------------===//
+
+def ONNX_MatMulOp : ONNX_Op<"MatMul"> {
+  let summary = "ONNX MatMul: numpy matmul";
+  let description = [{
+    Matrix product with numpy semantics: 1-D operands are promoted to
+    matrices and the batch dimensions broadcast.
+
+    ```mlir
+    %c = onnx.MatMul %a, %b : (tensor<?x?x64xf32>, tensor<64x256xf32>) -> tensor<?x?x256xf32>
+    ```
+  }];
+  let arguments = (ins ONNX_NumericTensor:$A, ONNX_NumericTensor:$B);
+  let results = (outs ONNX_NumericTensor:$Y);
+}
+
+def ONNX_GemmOp : ONNX_Op<"Gemm"> {
+  let summary = "ONNX Gemm: alpha * A' B' + beta * C";
+  let description = [{
+    `A'` is `A` transposed when `transA` is 1, likewise `B'`; `C` is
+    optional and broadcast to the [M, N] result.
+
+    ```mlir
+    %y = onnx.Gemm %a, %b, %c {transB = 1 : i64} : (tensor<4x8xf32>, tensor<16x8xf32>, tensor<16xf32>) -> tensor<4x16xf32>
+    ```
+  }];
+  let arguments = (ins ONNX_NumericTensor:$A, ONNX_NumericTensor:$B,
+                       Optional<ONNX_NumericTensor>:$C,
+                       DefaultValuedAttr<F32Attr, "1.0">:$alpha,
+                       DefaultValuedAttr<F32Attr, "1.0">:$beta,
+                       DefaultValuedAttr<I64Attr, "0">:$transA,
+                       DefaultValuedAttr<I64Attr, "0">:$transB);
+  let results = (outs ONNX_NumericTensor:$Y);
+}
+
+def ONNX_SoftmaxOp : ONNX_Op<"Softmax"> {
+  let summary = "ONNX Softmax (opset 13 semantics) along one axis";
+  let description = [{
+    ```mlir
+    %p = onnx.Softmax %s {axis = -1 : i64} : (tensor<1x8x?x?xf32>) -> tensor<1x8x?x?xf32>
+    ```
+  }];
+  let arguments = (ins ONNX_FloatTensor:$input,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs ONNX_FloatTensor:$output);
+}
+
+def ONNX_LayerNormalizationOp : ONNX_Op<"LayerNormalization"> {
+  let summary = "ONNX LayerNormalization over the dimensions from `axis` on";
+  let description = [{
+    Normalizes `X` over its dimensions `axis..rank-1`, then scales by
+    `Scale` and adds the optional bias `B`. `Mean` and `InvStdDev` always
+    exist here (ONNX makes them optional outputs); they have `X`'s shape
+    with the normalized dimensions set to 1 and the `stash_type` element
+    type (1 = f32).
+
+    ```mlir
+    %y, %mean, %inv = onnx.LayerNormalization %x, %scale, %bias {epsilon = 1.0e-05 : f32}
+        : (tensor<2x?x64xf32>, tensor<64xf32>, tensor<64xf32>)
+        -> (tensor<2x?x64xf32>, tensor<2x?x1xf32>, tensor<2x?x1xf32>)
+    ```
+  }];
+  let arguments = (ins ONNX_FloatTensor:$X, ONNX_FloatTensor:$Scale,
+                       Optional<ONNX_FloatTensor>:$B,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis,
+                       DefaultValuedAttr<F32Attr, "1.0e-5">:$epsilon,
+                       DefaultValuedAttr<I64Attr, "1">:$stash_type);
+  let results = (outs ONNX_FloatTensor:$Y, ONNX_FloatTensor:$Mean,
+                      ONNX_FloatTensor:$InvStdDev);
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+class ONNX_ReduceOp<string name> : ONNX_Op<name> {
+  let summary = "ONNX " # name # " over the given axes";
+  let description = [{
+    Reduces `data` over `axes` (a 1-D i64 operand, the opset 18 form; the
+    importer turns the older attribute into a constant operand). With no
+    axes, all axes are reduced, unless `noop_with_empty_axes` is 1, when
+    the input is returned. `keepdims` keeps reduced axes as size 1.
+
+    ```mlir
+    %m = onnx.}] # name # [{ %x, %axes : (tensor<2x?x64xf32>, tensor<1xi64>) -> tensor<2x?x1xf32>
+    ```
+  }];
+  let arguments = (ins ONNX_NumericTensor:$data,
+                       Optional<ONNX_I64Tensor>:$axes,
+                       DefaultValuedAttr<I64Attr, "1">:$keepdims,
+                       DefaultValuedAttr<I64Attr, "0">:$noop_with_empty_axes);
+  let results = (outs ONNX_NumericTensor:$reduced);
+}
+def ONNX_ReduceMeanOp : ONNX_ReduceOp<"ReduceMean">;
+def ONNX_ReduceSumOp : ONNX_ReduceOp<"ReduceSum">;
+def ONNX_ReduceMaxOp : ONNX_ReduceOp<"ReduceMax">;
+
+def ONNX_CumSumOp : ONNX_Op<"CumSum"> {
+  let summary = "ONNX CumSum: cumulative sum along an axis";
+  let description = [{
+    `axis` is a scalar (or 1-element) i32/i64 tensor.
+
+    ```mlir
+    %y = onnx.CumSum %x, %axis : (tensor<1x?xi64>, tensor<i64>) -> tensor<1x?xi64>
+    ```
+  }];
+  let arguments = (ins ONNX_NumericTensor:$x, ONNX_IndexTensor:$axis,
+                       DefaultValuedAttr<I64Attr, "0">:$exclusive,
+                       DefaultValuedAttr<I64Attr, "0">:$reverse);
+  let results = (outs ONNX_NumericTensor:$y);
+}
+
+//===----------------------------------------------------------------------===//
+// Data movement and shapes
+//===----------------------------------------------------------------------===//
+
+def ONNX_GatherOp : ONNX_Op<"Gather"> {
+  let summary = "ONNX Gather: takes entries of `data` along `axis`";
+  let description = [{
+    The result shape is `data.shape[:axis] + indices.shape +
+    data.shape[axis+1:]`; negative indices count from the end.
+
+    ```mlir
+    %e = onnx.Gather %table, %ids : (tensor<32000x512xf32>, tensor<?x?xi64>) -> tensor<?x?x512xf32>
+    ```
+  }];
+  let arguments = (ins ONNX_AnyTensor:$data, ONNX_IndexTensor:$indices,
+                       DefaultValuedAttr<I64Attr, "0">:$axis);
+  let results = (outs ONNX_AnyTensor:$output);
+  let hasFolder = 1;
+}
+
+def ONNX_ReshapeOp : ONNX_Op<"Reshape"> {
+  let summary = "ONNX Reshape";
+  let description = [{
+    A 0 in `shape` copies the input's dimension (unless `allowzero` is 1);
+    one -1 is inferred from the element count.
+
+    ```mlir
+    %r = onnx.Reshape %x, %shape : (tensor<1x?x512xf32>, tensor<4xi64>) -> tensor<1x?x8x64xf32>
+    ```
+  }];
+  let arguments = (ins ONNX_AnyTensor:$data, ONNX_I64Tensor:$shape,
+                       DefaultValuedAttr<I64Attr, "0">:$allowzero);
+  let results = (outs ONNX_AnyTensor:$reshaped);
+  let hasFolder = 1;
+}
+
+def ONNX_TransposeOp : ONNX_Op<"Transpose"> {
+  let summary = "ONNX Transpose";
+  let description = [{
+    Result dimension `i` is input dimension `perm[i]`; without `perm` the
+    dimensions are reversed.
+
+    ```mlir
+    %t = onnx.Transpose %x {perm = [0, 2, 1, 3]} : (tensor<1x?x8x64xf32>) -> tensor<1x8x?x64xf32>
+    ```
+  }];
+  let arguments = (ins ONNX_AnyTensor:$data, OptionalAttr<I64ArrayAttr>:$perm);
+  let results = (outs ONNX_AnyTensor:$transposed);
+}
+
+def ONNX_ConcatOp : ONNX_Op<"Concat"> {
+  let summary = "ONNX Concat along one axis";
+  let description = [{
+    ```mlir
+    %c = onnx.Concat %a, %b {axis = 0 : i64} : (tensor<2xi64>, tensor<2xi64>) -> tensor<4xi64>
+    ```
+  }];
+  let arguments = (ins Variadic<ONNX_AnyTensor>:$inputs, I64Attr:$axis);
+  let results = (outs ONNX_AnyTensor:$concat_result);
+  let hasFolder = 1;
+}
+
+def ONNX_SliceOp : ONNX_Op<"Slice", [AttrSizedOperandSegments]> {
+  let summary = "ONNX Slice (opset 10+ form, parameters as operands)";
+  let description = [{
+    Takes `data[starts:ends:steps]` on `axes` (default all leading axes,
+    steps default 1), with ONNX's clamping of out-of-range bounds.
+
+    ```mlir
+    %s = onnx.Slice %x, %starts, %ends axes %axes
+        : (tensor<1x1x1024x1024xi1>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>)
+        -> tensor<1x1x?x1024xi1>
+    ```
+  }];
+  let arguments = (ins ONNX_AnyTensor:$data, ONNX_IndexTensor:$starts,
+                       ONNX_IndexTensor:$ends,
+                       Optional<ONNX_IndexTensor>:$axes,
+                       Optional<ONNX_IndexTensor>:$steps);
+  let results = (outs ONNX_AnyTensor:$output);
+  let assemblyFormat = [{
+    $data `,` $starts `,` $ends (`axes` $axes^)? (`steps` $steps^)? attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasFolder = 1;
+}
+
+def ONNX_SplitOp : ONNX_Op<"Split"> {
+  let summary = "ONNX Split into several outputs along an axis";
+  let description = [{
+    With `split` the output sizes are given; otherwise the axis is split
+    evenly into as many parts as there are results (the last may be
+    smaller, as opset 18's `num_outputs` allows).
+
+    ```mlir
+    %q, %k, %v = onnx.Split %qkv, %sizes {axis = 2 : i64}
+        : (tensor<1x?x1536xf32>, tensor<3xi64>)
+        -> (tensor<1x?x512xf32>, tensor<1x?x512xf32>, tensor<1x?x512xf32>)
+    ```
+  }];
+  let arguments = (ins ONNX_AnyTensor:$input, Optional<ONNX_I64Tensor>:$split,
+                       DefaultValuedAttr<I64Attr, "0">:$axis,
+                       OptionalAttr<I64Attr>:$num_outputs);
+  let results = (outs Variadic<ONNX_AnyTensor>:$outputs);
+  let hasVerifier = 1;
+}
+
+def ONNX_SqueezeOp : ONNX_Op<"Squeeze"> {
+  let summary = "ONNX Squeeze: removes size-1 dimensions";
+  let description = [{
+    Removes the `axes` (all size-1 dimensions when absent).
+
+    ```mlir
+    %s = onnx.Squeeze %x, %axes : (tensor<1x?x1xf32>, tensor<1xi64>) -> tensor<1x?xf32>
+    ```
+  }];
+  let arguments = (ins ONNX_AnyTensor:$data, Optional<ONNX_I64Tensor>:$axes);
+  let results = (outs ONNX_AnyTensor:$squeezed);
+  let hasFolder = 1;
+}
+
+def ONNX_UnsqueezeOp : ONNX_Op<"Unsqueeze"> {
+  let summary = "ONNX Unsqueeze: inserts size-1 dimensions";
+  let description = [{
+    `axes` index the output's dimensions.
+
+    ```mlir
+    %u = onnx.Unsqueeze %x, %axes : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+    ```
+  }];
+  let arguments = (ins ONNX_AnyTensor:$data, ONNX_I64Tensor:$axes);
+  let results = (outs ONNX_AnyTensor:$expanded);
+  let hasFolder = 1;
+}
+
+def ONNX_FlattenOp : ONNX_Op<"Flatten"> {
+  let summary = "ONNX Flatten to 2-D at `axis`";
+  let description = [{
+    ```mlir
+    %f = onnx.Flatten %x {axis = 1 : i64} : (tensor<2x3x4xf32>) -> tensor<2x12xf32>
+    ```
+  }];
+  let arguments = (ins ONNX_AnyTensor:$input,
+                       DefaultValuedAttr<I64Attr, "1">:$axis);
+  let results = (outs ONNX_AnyTensor:$output);
+}
+
+def ONNX_ExpandOp : ONNX_Op<"Expand"> {
+  let summary = "ONNX Expand: broadcasts to a shape";
+  let description = [{
+    The result shape is the broadcast of the input's shape and `shape`.
+
+    ```mlir
+    %e = onnx.Expand %kv, %shape : (tensor<1x4x1x?x64xf32>, tensor<5xi64>) -> tensor<1x4x2x?x64xf32>
+    ```
+  }];
+  let arguments = (ins ONNX_AnyTensor:$input, ONNX_I64Tensor:$shape);
+  let results = (outs ONNX_AnyTensor:$output);
+}
+
+def ONNX_TileOp : ONNX_Op<"Tile"> {
+  let summary = "ONNX Tile: repeats the input along each dimension";
+  let description = [{
+    ```mlir
+    %t = onnx.Tile %x, %repeats : (tensor<1x4x?x64xf32>, tensor<4xi64>) -> tensor<1x8x?x64xf32>
+    ```
+  }];
+  let arguments = (ins ONNX_AnyTensor:$input, ONNX_I64Tensor:$repeats);
+  let results = (outs ONNX_AnyTensor:$output);
+}
+
+def ONNX_TriluOp : ONNX_Op<"Trilu"> {
+  let summary = "ONNX Trilu: upper or lower triangle of the last two dims";
+  let description = [{
+    Keeps the elements on and above (`upper` = 1) or on and below the
+    `k`-th diagonal and zeroes the rest.
+
+    ```mlir
+    %m = onnx.Trilu %x, %k {upper = 1 : i64} : (tensor<?x?xf32>, tensor<i64>) -> tensor<?x?xf32>
+    ```
+  }];
+  let arguments = (ins ONNX_AnyTensor:$input, Optional<ONNX_I64Tensor>:$k,
+                       DefaultValuedAttr<I64Attr, "1">:$upper);
+  let results = (outs ONNX_AnyTensor:$output);
+}
+
+def ONNX_RangeOp : ONNX_Op<"Range"> {
+  let summary = "ONNX Range: start, start + delta, ... up to limit";
+  let description = [{
+    Scalar operands of one numeric type; the result is 1-D with
+    `max(ceil((limit - start) / delta), 0)` elements.
+
+    ```mlir
+    %r = onnx.Range %start, %limit, %delta : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+    ```
+  }];
+  let arguments = (ins ONNX_NumericTensor:$start, ONNX_NumericTensor:$limit,
+                       ONNX_NumericTensor:$delta);
+  let results = (outs ONNX_NumericTensor:$output);
+  let hasFolder = 1;
+}
+
+def ONNX_ShapeOp : ONNX_Op<"Shape"> {
+  let summary = "ONNX Shape: the input's dimensions as a 1-D i64 tensor";
+  let description = [{
+    `start` and `end` (opset 15) select a range of the dimensions.
+
+    ```mlir
+    %s = onnx.Shape %x : (tensor<?x?x512xf32>) -> tensor<3xi64>
+    ```
+  }];
+  let arguments = (ins ONNX_AnyTensor:$data,
+                       DefaultValuedAttr<I64Attr, "0">:$start,
+                       OptionalAttr<I64Attr>:$end);
+  let results = (outs ONNX_I64Tensor:$shape);
+  let hasFolder = 1;
+}
+
+def ONNX_ConstantOfShapeOp : ONNX_Op<"ConstantOfShape"> {
+  let summary = "ONNX ConstantOfShape: a tensor filled with one value";
+  let description = [{
+    `value` is a one-element tensor giving the value and the element type
+    (default 0.0 : f32).
+
+    ```mlir
+    %z = onnx.ConstantOfShape %shape {value = dense<0> : tensor<1xi64>} : (tensor<2xi64>) -> tensor<?x?xi64>
+    ```
+  }];
+  let arguments = (ins ONNX_I64Tensor:$input,
+                       OptionalAttr<ElementsAttr>:$value);
+  let results = (outs ONNX_AnyTensor:$output);
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def ONNX_ConstantOp : ONNX_Op<"Constant", [ConstantLike]> {
+  let summary = "ONNX Constant: a tensor value";
+  let description = [{
+    The importer turns every form of ONNX's Constant (`value`,
+    `value_float`, `value_ints`, ...) and every initializer into this op.
+    Large values are dense resources, never copied into the IR text.
+
+    ```mlir
+    %w = onnx.Constant {value = dense_resource<w0> : tensor<512x512xf32>} : tensor<512x512xf32>
+    %s = onnx.Constant {value = dense<[0, -1, 8, 64]> : tensor<4xi64>} : tensor<4xi64>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs ONNX_AnyTensor:$output);
+  let hasFolder = 1;
+  let assemblyFormat = "attr-dict `:` type($output)";
+  let builders = [
+    OpBuilder<(ins "::mlir::ElementsAttr":$value), [{
+      build($_builder, $_state, value.getType(), value);
+    }]>];
+}
+
+#endif // XF_DIALECTS_ONNX_IR_ONNXOPS_TD

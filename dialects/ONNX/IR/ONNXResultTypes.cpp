@@ -1,0 +1,787 @@
+//===- ONNXResultTypes.cpp - result type inference for onnx ops -----------===//
+//
+// One inferResultTypes per op. Dimensions that depend on values not known at
+// compile time come out dynamic; a rank that cannot be known gives an
+// unranked tensor.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/ONNX/IR/ONNXOps.h"
+#include "dialects/ONNX/IR/ShapeHelpers.h"
+
+using namespace mlir;
+using namespace xf::ONNX;
+using llvm::SmallVector;
+
+namespace {
+using Shape = SmallVector<int64_t>;
+
+std::optional<Shape> shapeOf(Value value) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!type)
+    return std::nullopt;
+  return Shape(type.getShape());
+}
+
+Type elementTypeOf(Value value) {
+  return cast<ShapedType>(value.getType()).getElementType();
+}
+
+bool isDynamic(int64_t dim) { return ShapedType::isDynamic(dim); }
+
+int64_t multiplyDims(int64_t a, int64_t b) {
+  if (a == 0 || b == 0)
+    return 0;
+  return isDynamic(a) || isDynamic(b) ? ShapedType::kDynamic : a * b;
+}
+
+/// Broadcasts the shapes of `values`; unranked if any is unranked.
+LogicalResult inferBroadcast(Operation *op, ValueRange values, Type elementType,
+                             SmallVectorImpl<Type> &resultTypes) {
+  Shape result;
+  for (Value value : values) {
+    auto shape = shapeOf(value);
+    if (!shape) {
+      resultTypes.push_back(UnrankedTensorType::get(elementType));
+      return success();
+    }
+    auto broadcast = broadcastShapes(result, *shape);
+    if (!broadcast)
+      return op->emitOpError() << "operand shapes cannot be broadcast together: "
+                               << value.getType() << " against ["
+                               << llvm::make_range(result.begin(), result.end())
+                               << "]";
+    result = *broadcast;
+  }
+  resultTypes.push_back(RankedTensorType::get(result, elementType));
+  return success();
+}
+
+LogicalResult requireSameElementType(Operation *op, ValueRange values) {
+  Type first = elementTypeOf(values.front());
+  for (Value value : values.drop_front())
+    if (elementTypeOf(value) != first)
+      return op->emitOpError() << "operands must have one element type, got "
+                               << first << " and " << elementTypeOf(value);
+  return success();
+}
+
+LogicalResult inferSameAsOperand(Value operand,
+                                 SmallVectorImpl<Type> &resultTypes) {
+  resultTypes.push_back(operand.getType());
+  return success();
+}
+
+LogicalResult inferReduction(Operation *op, Value data, Value axesValue,
+                             bool keepdims, bool noopWithEmptyAxes,
+                             SmallVectorImpl<Type> &resultTypes) {
+  Type elementType = elementTypeOf(data);
+  auto shape = shapeOf(data);
+  std::optional<Shape> axes;
+  if (axesValue) {
+    axes = getConstantIntValues(axesValue);
+    if (!axes) {
+      // Unknown axes: the rank is known only when dimensions are kept.
+      if (shape && keepdims)
+        resultTypes.push_back(RankedTensorType::get(
+            Shape(shape->size(), ShapedType::kDynamic), elementType));
+      else
+        resultTypes.push_back(UnrankedTensorType::get(elementType));
+      return success();
+    }
+  }
+  if (!axes || axes->empty()) {
+    if (noopWithEmptyAxes)
+      return inferSameAsOperand(data, resultTypes);
+    if (!shape) {
+      resultTypes.push_back(UnrankedTensorType::get(elementType));
+      return success();
+    }
+    axes = Shape();
+    for (int64_t i = 0, e = shape->size(); i < e; ++i)
+      axes->push_back(i);
+  }
+  if (!shape) {
+    resultTypes.push_back(UnrankedTensorType::get(elementType));
+    return success();
+  }
+  int64_t rank = shape->size();
+  SmallVector<bool> reduced(rank, false);
+  for (int64_t axis : *axes) {
+    auto normalized = normalizeAxis(axis, rank);
+    if (!normalized)
+      return op->emitOpError() << "axis " << axis << " is out of range for rank "
+                               << rank;
+    reduced[*normalized] = true;
+  }
+  Shape result;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (!reduced[i])
+      result.push_back((*shape)[i]);
+    else if (keepdims)
+      result.push_back(1);
+  }
+  resultTypes.push_back(RankedTensorType::get(result, elementType));
+  return success();
+}
+
+/// Normalized Slice parameters for one axis, following ONNX's clamping.
+int64_t sliceLength(int64_t dim, int64_t start, int64_t end, int64_t step) {
+  if (start < 0)
+    start += dim;
+  if (end < 0)
+    end += dim;
+  if (step > 0) {
+    start = std::clamp<int64_t>(start, 0, dim);
+    end = std::clamp<int64_t>(end, 0, dim);
+    return end > start ? (end - start + step - 1) / step : 0;
+  }
+  start = std::clamp<int64_t>(start, 0, dim - 1);
+  end = std::clamp<int64_t>(end, -1, dim - 1);
+  return start > end ? (start - end - step - 1) / -step : 0;
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+#define XF_UNARY_SAME_TYPE(OP)                                                 \
+  LogicalResult OP::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {     \
+    return inferSameAsOperand((*this)->getOperand(0), resultTypes);                      \
+  }
+XF_UNARY_SAME_TYPE(SqrtOp)
+XF_UNARY_SAME_TYPE(ReciprocalOp)
+XF_UNARY_SAME_TYPE(NegOp)
+XF_UNARY_SAME_TYPE(ExpOp)
+XF_UNARY_SAME_TYPE(LogOp)
+XF_UNARY_SAME_TYPE(ErfOp)
+XF_UNARY_SAME_TYPE(TanhOp)
+XF_UNARY_SAME_TYPE(SigmoidOp)
+XF_UNARY_SAME_TYPE(ReluOp)
+XF_UNARY_SAME_TYPE(AbsOp)
+XF_UNARY_SAME_TYPE(SinOp)
+XF_UNARY_SAME_TYPE(CosOp)
+XF_UNARY_SAME_TYPE(NotOp)
+XF_UNARY_SAME_TYPE(IdentityOp)
+XF_UNARY_SAME_TYPE(SoftmaxOp)
+XF_UNARY_SAME_TYPE(CumSumOp)
+XF_UNARY_SAME_TYPE(TriluOp)
+#undef XF_UNARY_SAME_TYPE
+
+#define XF_BINARY(OP, RESULT_ELEMENT)                                          \
+  LogicalResult OP::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {     \
+    if (failed(requireSameElementType(*this, getOperands())))                  \
+      return failure();                                                        \
+    Type operandElement = elementTypeOf(getA());                               \
+    (void)operandElement;                                                      \
+    return inferBroadcast(*this, getOperands(), RESULT_ELEMENT, resultTypes);  \
+  }
+XF_BINARY(AddOp, operandElement)
+XF_BINARY(SubOp, operandElement)
+XF_BINARY(MulOp, operandElement)
+XF_BINARY(DivOp, operandElement)
+XF_BINARY(AndOp, operandElement)
+XF_BINARY(OrOp, operandElement)
+XF_BINARY(EqualOp, IntegerType::get(getContext(), 1))
+XF_BINARY(LessOp, IntegerType::get(getContext(), 1))
+XF_BINARY(LessOrEqualOp, IntegerType::get(getContext(), 1))
+XF_BINARY(GreaterOp, IntegerType::get(getContext(), 1))
+XF_BINARY(GreaterOrEqualOp, IntegerType::get(getContext(), 1))
+#undef XF_BINARY
+
+LogicalResult PowOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  return inferBroadcast(*this, getOperands(), elementTypeOf(getX()),
+                        resultTypes);
+}
+
+LogicalResult MaxOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  if (getNumOperands() == 0 ||
+      failed(requireSameElementType(*this, getOperands())))
+    return failure();
+  return inferBroadcast(*this, getOperands(), elementTypeOf(getOperand(0)),
+                        resultTypes);
+}
+
+LogicalResult MinOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  if (getNumOperands() == 0 ||
+      failed(requireSameElementType(*this, getOperands())))
+    return failure();
+  return inferBroadcast(*this, getOperands(), elementTypeOf(getOperand(0)),
+                        resultTypes);
+}
+
+LogicalResult WhereOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  if (failed(requireSameElementType(*this, {getX(), getY()})))
+    return failure();
+  return inferBroadcast(*this, getOperands(), elementTypeOf(getX()),
+                        resultTypes);
+}
+
+LogicalResult CastOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  auto type = cast<TensorType>(getInput().getType());
+  resultTypes.push_back(type.clone(getTo()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra and normalization
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatMulOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  if (failed(requireSameElementType(*this, getOperands())))
+    return failure();
+  Type elementType = elementTypeOf(getA());
+  auto a = shapeOf(getA());
+  auto b = shapeOf(getB());
+  if (!a || !b) {
+    resultTypes.push_back(UnrankedTensorType::get(elementType));
+    return success();
+  }
+  if (a->empty() || b->empty())
+    return emitOpError() << "operands must have rank 1 or more";
+  bool promoteA = a->size() == 1, promoteB = b->size() == 1;
+  if (promoteA)
+    a->insert(a->begin(), 1);
+  if (promoteB)
+    b->push_back(1);
+  int64_t k1 = a->back(), k2 = (*b)[b->size() - 2];
+  if (!isDynamic(k1) && !isDynamic(k2) && k1 != k2)
+    return emitOpError() << "contracting dimensions differ: " << k1 << " and "
+                         << k2;
+  auto batch = broadcastShapes(ArrayRef<int64_t>(*a).drop_back(2),
+                               ArrayRef<int64_t>(*b).drop_back(2));
+  if (!batch)
+    return emitOpError() << "batch dimensions cannot be broadcast together";
+  Shape result = *batch;
+  if (!promoteA)
+    result.push_back((*a)[a->size() - 2]);
+  if (!promoteB)
+    result.push_back(b->back());
+  resultTypes.push_back(RankedTensorType::get(result, elementType));
+  return success();
+}
+
+LogicalResult GemmOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  if (failed(requireSameElementType(*this, getOperands())))
+    return failure();
+  Type elementType = elementTypeOf(getA());
+  auto a = shapeOf(getA());
+  auto b = shapeOf(getB());
+  if ((a && a->size() != 2) || (b && b->size() != 2))
+    return emitOpError() << "A and B must be 2-D";
+  int64_t m = a ? (*a)[getTransA() ? 1 : 0] : ShapedType::kDynamic;
+  int64_t ka = a ? (*a)[getTransA() ? 0 : 1] : ShapedType::kDynamic;
+  int64_t kb = b ? (*b)[getTransB() ? 1 : 0] : ShapedType::kDynamic;
+  int64_t n = b ? (*b)[getTransB() ? 0 : 1] : ShapedType::kDynamic;
+  if (!isDynamic(ka) && !isDynamic(kb) && ka != kb)
+    return emitOpError() << "contracting dimensions differ: " << ka << " and "
+                         << kb;
+  Shape result{m, n};
+  if (Value c = getC())
+    if (auto cShape = shapeOf(c)) {
+      if (cShape->size() > 2 || !broadcastShapes(result, *cShape))
+        return emitOpError() << "C of type " << c.getType()
+                             << " cannot be broadcast to [M, N]";
+    }
+  resultTypes.push_back(RankedTensorType::get(result, elementType));
+  return success();
+}
+
+LogicalResult
+LayerNormalizationOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  Type stashType;
+  switch (getStashType()) {
+  case 1: stashType = Float32Type::get(getContext()); break;
+  case 10: stashType = Float16Type::get(getContext()); break;
+  case 11: stashType = Float64Type::get(getContext()); break;
+  case 16: stashType = BFloat16Type::get(getContext()); break;
+  default:
+    return emitOpError() << "stash_type " << getStashType()
+                         << " is not a floating-point type";
+  }
+  resultTypes.push_back(getX().getType());
+  auto shape = shapeOf(getX());
+  if (!shape) {
+    resultTypes.append(2, UnrankedTensorType::get(stashType));
+    return success();
+  }
+  auto axis = normalizeAxis(getAxis(), shape->size());
+  if (!axis)
+    return emitOpError() << "axis " << getAxis() << " is out of range for rank "
+                         << shape->size();
+  Shape statShape(*shape);
+  for (int64_t i = *axis, e = shape->size(); i < e; ++i)
+    statShape[i] = 1;
+  resultTypes.append(2, RankedTensorType::get(statShape, stashType));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+#define XF_REDUCE(OP)                                                          \
+  LogicalResult OP::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {     \
+    return inferReduction(*this, getData(), getAxes(), getKeepdims() != 0,     \
+                          getNoopWithEmptyAxes() != 0, resultTypes);           \
+  }
+XF_REDUCE(ReduceMeanOp)
+XF_REDUCE(ReduceSumOp)
+XF_REDUCE(ReduceMaxOp)
+#undef XF_REDUCE
+
+//===----------------------------------------------------------------------===//
+// Data movement and shapes
+//===----------------------------------------------------------------------===//
+
+LogicalResult GatherOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  Type elementType = elementTypeOf(getData());
+  auto data = shapeOf(getData());
+  auto indices = shapeOf(getIndices());
+  if (!data || !indices) {
+    resultTypes.push_back(UnrankedTensorType::get(elementType));
+    return success();
+  }
+  auto axis = normalizeAxis(getAxis(), data->size());
+  if (!axis)
+    return emitOpError() << "axis " << getAxis() << " is out of range for rank "
+                         << data->size();
+  Shape result(data->begin(), data->begin() + *axis);
+  result.append(*indices);
+  result.append(data->begin() + *axis + 1, data->end());
+  resultTypes.push_back(RankedTensorType::get(result, elementType));
+  return success();
+}
+
+LogicalResult ReshapeOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  Type elementType = elementTypeOf(getData());
+  auto target = getPartialIntValues(getShape());
+  if (!target) {
+    auto shapeType = dyn_cast<RankedTensorType>(getShape().getType());
+    if (shapeType && shapeType.getRank() == 1 && shapeType.hasStaticShape())
+      resultTypes.push_back(RankedTensorType::get(
+          Shape(shapeType.getDimSize(0), ShapedType::kDynamic), elementType));
+    else
+      resultTypes.push_back(UnrankedTensorType::get(elementType));
+    return success();
+  }
+  auto input = shapeOf(getData());
+  Shape result;
+  int64_t inferredIndex = -1;
+  for (auto [i, dim] : llvm::enumerate(*target)) {
+    if (dim == 0 && !getAllowzero()) {
+      if (!input || i >= input->size()) {
+        if (input)
+          return emitOpError() << "shape copies dimension " << i
+                               << " which the input does not have";
+        result.push_back(ShapedType::kDynamic);
+      } else {
+        result.push_back((*input)[i]);
+      }
+    } else if (dim == -1) {
+      if (inferredIndex >= 0)
+        return emitOpError() << "shape has more than one -1";
+      inferredIndex = i;
+      result.push_back(ShapedType::kDynamic);
+    } else if (dim < -1 && !isDynamic(dim)) {
+      return emitOpError() << "shape has invalid dimension " << dim;
+    } else {
+      result.push_back(dim);
+    }
+  }
+  if (input && inferredIndex >= 0) {
+    int64_t inputCount = 1, knownCount = 1;
+    for (int64_t d : *input)
+      inputCount = multiplyDims(inputCount, d);
+    for (auto [i, d] : llvm::enumerate(result))
+      if (static_cast<int64_t>(i) != inferredIndex)
+        knownCount = multiplyDims(knownCount, d);
+    if (!isDynamic(inputCount) && !isDynamic(knownCount) && knownCount != 0) {
+      if (inputCount % knownCount != 0)
+        return emitOpError() << "cannot reshape " << inputCount
+                             << " elements into a multiple of " << knownCount;
+      result[inferredIndex] = inputCount / knownCount;
+    }
+  }
+  if (input && llvm::none_of(*input, isDynamic) &&
+      llvm::none_of(result, isDynamic)) {
+    int64_t inputCount = 1, resultCount = 1;
+    for (int64_t d : *input)
+      inputCount *= d;
+    for (int64_t d : result)
+      resultCount *= d;
+    if (inputCount != resultCount)
+      return emitOpError() << "cannot reshape " << inputCount
+                           << " elements into " << resultCount;
+  }
+  resultTypes.push_back(RankedTensorType::get(result, elementType));
+  return success();
+}
+
+LogicalResult
+TransposeOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  Type elementType = elementTypeOf(getData());
+  auto input = shapeOf(getData());
+  if (!input) {
+    resultTypes.push_back(UnrankedTensorType::get(elementType));
+    return success();
+  }
+  int64_t rank = input->size();
+  Shape perm;
+  if (auto permAttr = getPerm()) {
+    for (Attribute a : *permAttr)
+      perm.push_back(cast<IntegerAttr>(a).getInt());
+  } else {
+    for (int64_t i = rank - 1; i >= 0; --i)
+      perm.push_back(i);
+  }
+  if (static_cast<int64_t>(perm.size()) != rank)
+    return emitOpError() << "perm has " << perm.size()
+                         << " entries for an input of rank " << rank;
+  SmallVector<bool> seen(rank, false);
+  Shape result;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= rank || seen[p])
+      return emitOpError() << "perm is not a permutation of 0.." << rank - 1;
+    seen[p] = true;
+    result.push_back((*input)[p]);
+  }
+  resultTypes.push_back(RankedTensorType::get(result, elementType));
+  return success();
+}
+
+LogicalResult ConcatOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  if (getInputs().empty())
+    return emitOpError() << "needs at least one input";
+  if (failed(requireSameElementType(*this, getInputs())))
+    return failure();
+  Type elementType = elementTypeOf(getInputs().front());
+  std::optional<Shape> result;
+  for (Value input : getInputs()) {
+    auto shape = shapeOf(input);
+    if (!shape)
+      continue;
+    auto axis = normalizeAxis(getAxis(), shape->size());
+    if (!axis)
+      return emitOpError() << "axis " << getAxis()
+                           << " is out of range for rank " << shape->size();
+    if (!result) {
+      result = *shape;
+      continue;
+    }
+    if (result->size() != shape->size())
+      return emitOpError() << "inputs have different ranks";
+    for (int64_t i = 0, e = shape->size(); i < e; ++i) {
+      int64_t &r = (*result)[i];
+      int64_t s = (*shape)[i];
+      if (i == *axis) {
+        r = isDynamic(r) || isDynamic(s) ? ShapedType::kDynamic : r + s;
+      } else if (isDynamic(r)) {
+        r = s;
+      } else if (!isDynamic(s) && r != s) {
+        return emitOpError() << "inputs differ in dimension " << i << ": " << r
+                             << " and " << s;
+      }
+    }
+  }
+  if (!result) {
+    resultTypes.push_back(UnrankedTensorType::get(elementType));
+    return success();
+  }
+  // An unranked input makes the concatenated dimension unknown.
+  if (llvm::any_of(getInputs(), [](Value v) { return !shapeOf(v); }))
+    (*result)[*normalizeAxis(getAxis(), result->size())] = ShapedType::kDynamic;
+  resultTypes.push_back(RankedTensorType::get(*result, elementType));
+  return success();
+}
+
+LogicalResult SliceOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  Type elementType = elementTypeOf(getData());
+  auto input = shapeOf(getData());
+  if (!input) {
+    resultTypes.push_back(UnrankedTensorType::get(elementType));
+    return success();
+  }
+  int64_t rank = input->size();
+  Shape result(*input);
+  auto starts = getConstantIntValues(getStarts());
+  auto ends = getConstantIntValues(getEnds());
+  std::optional<Shape> axes;
+  if (getAxes()) {
+    axes = getConstantIntValues(getAxes());
+    if (!axes) {
+      resultTypes.push_back(RankedTensorType::get(
+          Shape(rank, ShapedType::kDynamic), elementType));
+      return success();
+    }
+  } else {
+    auto startsType = dyn_cast<RankedTensorType>(getStarts().getType());
+    if (!startsType || !startsType.hasStaticShape()) {
+      resultTypes.push_back(RankedTensorType::get(
+          Shape(rank, ShapedType::kDynamic), elementType));
+      return success();
+    }
+    axes = Shape();
+    for (int64_t i = 0; i < startsType.getNumElements(); ++i)
+      axes->push_back(i);
+  }
+  std::optional<Shape> steps;
+  if (getSteps())
+    steps = getConstantIntValues(getSteps());
+  for (auto [i, axis] : llvm::enumerate(*axes)) {
+    auto normalized = normalizeAxis(axis, rank);
+    if (!normalized)
+      return emitOpError() << "axis " << axis << " is out of range for rank "
+                           << rank;
+    int64_t dim = (*input)[*normalized];
+    bool known = starts && ends && (!getSteps() || steps) && !isDynamic(dim);
+    if (known && (starts->size() != axes->size() ||
+                  ends->size() != axes->size() ||
+                  (steps && steps->size() != axes->size())))
+      return emitOpError() << "starts, ends, axes and steps differ in length";
+    int64_t step = steps ? (*steps)[i] : 1;
+    if (known && step == 0)
+      return emitOpError() << "step must not be 0";
+    result[*normalized] =
+        known ? sliceLength(dim, (*starts)[i], (*ends)[i], step)
+              : ShapedType::kDynamic;
+  }
+  resultTypes.push_back(RankedTensorType::get(result, elementType));
+  return success();
+}
+
+LogicalResult SplitOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  Type elementType = elementTypeOf(getInput());
+  int64_t numResults = getNumResults();
+  auto input = shapeOf(getInput());
+  if (!input) {
+    resultTypes.append(numResults, UnrankedTensorType::get(elementType));
+    return success();
+  }
+  auto axis = normalizeAxis(getAxis(), input->size());
+  if (!axis)
+    return emitOpError() << "axis " << getAxis() << " is out of range for rank "
+                         << input->size();
+  int64_t dim = (*input)[*axis];
+  Shape sizes(numResults, ShapedType::kDynamic);
+  if (getSplit()) {
+    if (auto split = getConstantIntValues(getSplit())) {
+      if (static_cast<int64_t>(split->size()) != numResults)
+        return emitOpError() << "split has " << split->size()
+                             << " sizes for " << numResults << " results";
+      int64_t total = 0;
+      for (int64_t s : *split)
+        total += s;
+      if (!isDynamic(dim) && total != dim)
+        return emitOpError() << "split sizes add up to " << total
+                             << ", not to the dimension " << dim;
+      sizes = *split;
+    }
+  } else if (!isDynamic(dim)) {
+    int64_t chunk = (dim + numResults - 1) / numResults;
+    if (!getNumOutputs() && dim % numResults != 0)
+      return emitOpError() << "dimension " << dim
+                           << " does not split evenly into " << numResults;
+    for (int64_t i = 0; i < numResults; ++i)
+      sizes[i] = std::max<int64_t>(0, std::min(chunk, dim - i * chunk));
+  }
+  for (int64_t size : sizes) {
+    Shape shape(*input);
+    shape[*axis] = size;
+    resultTypes.push_back(RankedTensorType::get(shape, elementType));
+  }
+  return success();
+}
+
+LogicalResult SqueezeOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  Type elementType = elementTypeOf(getData());
+  auto input = shapeOf(getData());
+  if (!input) {
+    resultTypes.push_back(UnrankedTensorType::get(elementType));
+    return success();
+  }
+  int64_t rank = input->size();
+  SmallVector<bool> squeezed(rank, false);
+  if (getAxes()) {
+    auto axes = getConstantIntValues(getAxes());
+    if (!axes) {
+      resultTypes.push_back(UnrankedTensorType::get(elementType));
+      return success();
+    }
+    for (int64_t axis : *axes) {
+      auto normalized = normalizeAxis(axis, rank);
+      if (!normalized)
+        return emitOpError() << "axis " << axis
+                             << " is out of range for rank " << rank;
+      int64_t dim = (*input)[*normalized];
+      if (!isDynamic(dim) && dim != 1)
+        return emitOpError() << "cannot squeeze dimension " << *normalized
+                             << " of size " << dim;
+      squeezed[*normalized] = true;
+    }
+  } else {
+    if (llvm::any_of(*input, isDynamic)) {
+      resultTypes.push_back(UnrankedTensorType::get(elementType));
+      return success();
+    }
+    for (int64_t i = 0; i < rank; ++i)
+      squeezed[i] = (*input)[i] == 1;
+  }
+  Shape result;
+  for (int64_t i = 0; i < rank; ++i)
+    if (!squeezed[i])
+      result.push_back((*input)[i]);
+  resultTypes.push_back(RankedTensorType::get(result, elementType));
+  return success();
+}
+
+LogicalResult
+UnsqueezeOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  Type elementType = elementTypeOf(getData());
+  auto input = shapeOf(getData());
+  auto axes = getConstantIntValues(getAxes());
+  if (!input || !axes) {
+    resultTypes.push_back(UnrankedTensorType::get(elementType));
+    return success();
+  }
+  int64_t rank = input->size() + axes->size();
+  SmallVector<bool> inserted(rank, false);
+  for (int64_t axis : *axes) {
+    auto normalized = normalizeAxis(axis, rank);
+    if (!normalized || inserted[*normalized])
+      return emitOpError() << "axis " << axis
+                           << " is out of range or repeated for output rank "
+                           << rank;
+    inserted[*normalized] = true;
+  }
+  Shape result;
+  auto next = input->begin();
+  for (int64_t i = 0; i < rank; ++i)
+    result.push_back(inserted[i] ? 1 : *next++);
+  resultTypes.push_back(RankedTensorType::get(result, elementType));
+  return success();
+}
+
+LogicalResult FlattenOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  Type elementType = elementTypeOf(getInput());
+  auto input = shapeOf(getInput());
+  if (!input) {
+    resultTypes.push_back(RankedTensorType::get(
+        {ShapedType::kDynamic, ShapedType::kDynamic}, elementType));
+    return success();
+  }
+  int64_t rank = input->size();
+  int64_t axis = getAxis() < 0 ? getAxis() + rank : getAxis();
+  if (axis < 0 || axis > rank)
+    return emitOpError() << "axis " << getAxis() << " is out of range for rank "
+                         << rank;
+  int64_t outer = 1, inner = 1;
+  for (int64_t i = 0; i < rank; ++i)
+    (i < axis ? outer : inner) = multiplyDims(i < axis ? outer : inner,
+                                              (*input)[i]);
+  resultTypes.push_back(RankedTensorType::get({outer, inner}, elementType));
+  return success();
+}
+
+LogicalResult ExpandOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  Type elementType = elementTypeOf(getInput());
+  auto target = getPartialIntValues(getShape());
+  auto input = shapeOf(getInput());
+  if (!target || !input) {
+    resultTypes.push_back(UnrankedTensorType::get(elementType));
+    return success();
+  }
+  // Unknown target entries are dynamic dimensions, which broadcasting treats
+  // exactly as Expand must: a target 1 keeps the input's size.
+  auto result = broadcastShapes(*input, *target);
+  if (!result)
+    return emitOpError() << "input " << getInput().getType()
+                         << " cannot be expanded to the given shape";
+  resultTypes.push_back(RankedTensorType::get(*result, elementType));
+  return success();
+}
+
+LogicalResult TileOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  Type elementType = elementTypeOf(getInput());
+  auto input = shapeOf(getInput());
+  if (!input) {
+    resultTypes.push_back(UnrankedTensorType::get(elementType));
+    return success();
+  }
+  auto repeats = getPartialIntValues(getRepeats());
+  if (repeats && repeats->size() != input->size())
+    return emitOpError() << "repeats has " << repeats->size()
+                         << " entries for an input of rank " << input->size();
+  Shape result(*input);
+  for (size_t i = 0; i < result.size(); ++i)
+    result[i] = repeats ? multiplyDims(result[i], (*repeats)[i])
+                        : ShapedType::kDynamic;
+  resultTypes.push_back(RankedTensorType::get(result, elementType));
+  return success();
+}
+
+LogicalResult RangeOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  if (failed(requireSameElementType(*this, getOperands())))
+    return failure();
+  Type elementType = elementTypeOf(getStart());
+  for (Value operand : getOperands())
+    if (auto shape = shapeOf(operand);
+        shape && !(shape->empty() || (shape->size() == 1 && (*shape)[0] == 1)))
+      return emitOpError() << "operands must be scalars";
+  int64_t length = ShapedType::kDynamic;
+  auto start = getConstantIntValues(getStart());
+  auto limit = getConstantIntValues(getLimit());
+  auto delta = getConstantIntValues(getDelta());
+  if (start && limit && delta && start->size() == 1 && limit->size() == 1 &&
+      delta->size() == 1) {
+    int64_t d = delta->front();
+    if (d == 0)
+      return emitOpError() << "delta must not be 0";
+    int64_t span = limit->front() - start->front();
+    length = std::max<int64_t>(
+        0, d > 0 ? (span + d - 1) / d : (span + d + 1) / d);
+  }
+  resultTypes.push_back(RankedTensorType::get({length}, elementType));
+  return success();
+}
+
+LogicalResult ShapeOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  Type i64 = IntegerType::get(getContext(), 64);
+  auto input = shapeOf(getData());
+  if (!input) {
+    resultTypes.push_back(RankedTensorType::get({ShapedType::kDynamic}, i64));
+    return success();
+  }
+  int64_t rank = input->size();
+  auto clampIndex = [&](int64_t i) {
+    return std::clamp<int64_t>(i < 0 ? i + rank : i, 0, rank);
+  };
+  int64_t start = clampIndex(getStart());
+  int64_t end = getEnd() ? clampIndex(*getEnd()) : rank;
+  resultTypes.push_back(
+      RankedTensorType::get({std::max<int64_t>(0, end - start)}, i64));
+  return success();
+}
+
+LogicalResult
+ConstantOfShapeOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  Type elementType = Float32Type::get(getContext());
+  if (auto value = getValueAttr())
+    elementType = value.getElementType();
+  auto shape = getPartialIntValues(getInput());
+  if (shape) {
+    for (int64_t d : *shape)
+      if (d < 0 && !isDynamic(d))
+        return emitOpError() << "shape has negative dimension " << d;
+    resultTypes.push_back(RankedTensorType::get(*shape, elementType));
+  } else {
+    resultTypes.push_back(UnrankedTensorType::get(elementType));
+  }
+  return success();
+}
+
+LogicalResult ConstantOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  resultTypes.push_back(getValue().getType());
+  return success();
+}

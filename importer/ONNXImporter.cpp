@@ -1,0 +1,733 @@
+//===- ONNXImporter.cpp - ONNX model -> onnx dialect ----------------------===//
+//
+// Table-driven on (op_type, since_version): ONNXOpsetVersions.inc gives each
+// operator's versions; a node's version is the newest one not above the
+// model's opset. Older forms are rewritten into the newest one as the node is
+// imported (attribute axes become constant operands, for example), so the
+// dialect has one form per operator.
+//
+//===----------------------------------------------------------------------===//
+
+#include "importer/ONNXImporter.h"
+#include "importer/TensorImport.h"
+
+#include "dialects/ONNX/IR/ONNXOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <onnx/onnx_pb.h>
+
+#include <map>
+
+using namespace mlir;
+using llvm::StringRef;
+
+namespace xf {
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Operator versions
+//===----------------------------------------------------------------------===//
+
+constexpr int64_t kNewestKnownOpset =
+#define XF_ONNX_NEWEST_OPSET(N) N;
+#define XF_ONNX_OP(NAME, ...)
+#define XF_ONNX_ARITY(NAME, MIN, MAX)
+#include "importer/ONNXOpsetVersions.inc"
+#undef XF_ONNX_NEWEST_OPSET
+#undef XF_ONNX_OP
+#undef XF_ONNX_ARITY
+
+const llvm::StringMap<std::vector<int64_t>> &operatorVersions() {
+  static const llvm::StringMap<std::vector<int64_t>> versions = {
+#define XF_ONNX_NEWEST_OPSET(N)
+#define XF_ONNX_OP(NAME, ...) {NAME, {__VA_ARGS__}},
+#define XF_ONNX_ARITY(NAME, MIN, MAX)
+#include "importer/ONNXOpsetVersions.inc"
+#undef XF_ONNX_NEWEST_OPSET
+#undef XF_ONNX_OP
+#undef XF_ONNX_ARITY
+  };
+  return versions;
+}
+
+/// How many inputs the newest version of an operator takes.
+std::pair<int64_t, int64_t> inputArity(StringRef opType) {
+  static const llvm::StringMap<std::pair<int64_t, int64_t>> arities = {
+#define XF_ONNX_NEWEST_OPSET(N)
+#define XF_ONNX_OP(NAME, ...)
+#define XF_ONNX_ARITY(NAME, MIN, MAX) {NAME, {MIN, MAX}},
+#include "importer/ONNXOpsetVersions.inc"
+#undef XF_ONNX_NEWEST_OPSET
+#undef XF_ONNX_OP
+#undef XF_ONNX_ARITY
+  };
+  auto it = arities.find(opType);
+  return it == arities.end() ? std::pair<int64_t, int64_t>{0, 0} : it->second;
+}
+
+/// The since_version of `opType` in `opset`, or 0 if the operator does not
+/// exist there.
+int64_t sinceVersion(StringRef opType, int64_t opset) {
+  auto it = operatorVersions().find(opType);
+  if (it == operatorVersions().end())
+    return 0;
+  int64_t version = 0;
+  for (int64_t v : it->second)
+    if (v <= opset)
+      version = v;
+  return version;
+}
+
+bool isDefaultDomain(StringRef domain) {
+  return domain.empty() || domain == "ai.onnx";
+}
+
+//===----------------------------------------------------------------------===//
+// Diagnostics
+//===----------------------------------------------------------------------===//
+
+/// Carries the first error message out of a helper; the importer reports it
+/// with the node's location.
+struct ImportError {
+  std::string message;
+};
+
+std::string describeNode(const onnx::NodeProto &node) {
+  std::string text = node.op_type();
+  if (!node.name().empty())
+    text = "'" + node.name() + "' (" + text + ")";
+  return "node " + text;
+}
+
+//===----------------------------------------------------------------------===//
+// The importer
+//===----------------------------------------------------------------------===//
+
+class ModelImporter {
+public:
+  ModelImporter(MLIRContext &context, StringRef displayName,
+                std::string modelDir, const ONNXImportOptions &options)
+      : context(context), builder(&context), displayName(displayName.str()),
+        tensors(context, std::move(modelDir), options.inlineElementLimit) {}
+
+  OwningOpRef<ModuleOp> import(onnx::ModelProto &model);
+
+private:
+  LogicalResult checkOpsets(const onnx::ModelProto &model);
+  LogicalResult checkOperatorsSupported(const onnx::GraphProto &graph);
+  FailureOr<std::vector<const onnx::NodeProto *>>
+  sortNodes(const onnx::GraphProto &graph);
+  FailureOr<Type> convertValueType(const onnx::ValueInfoProto &info,
+                                   SmallVectorImpl<Attribute> *dimParams);
+  LogicalResult importNode(const onnx::NodeProto &node);
+  LogicalResult importConstantNode(const onnx::NodeProto &node, Location loc);
+  FailureOr<NamedAttribute> convertAttribute(const onnx::NodeProto &node,
+                                             const onnx::AttributeProto &attr);
+  Value createI64Constant(ArrayRef<int64_t> values, Location loc,
+                          bool scalar = false);
+
+  Location fileLoc() {
+    return FileLineColLoc::get(&context, displayName, 0, 0);
+  }
+  Location nodeLoc(const onnx::NodeProto &node) {
+    std::string name = node.name().empty()
+                           ? node.op_type() + "#" + std::to_string(nodeIndex)
+                           : node.name();
+    return NameLoc::get(StringAttr::get(&context, name), fileLoc());
+  }
+  InFlightDiagnostic error(Location loc) { return emitError(loc); }
+  InFlightDiagnostic modelError() { return emitError(fileLoc()); }
+
+  MLIRContext &context;
+  OpBuilder builder;
+  std::string displayName;
+  TensorImporter tensors;
+  int64_t opset = 0;
+  /// Imported opset version of each domain; "" is the default domain.
+  std::map<std::string, int64_t> domainOpsets;
+  int64_t nodeIndex = 0;
+  /// ONNX value names -> MLIR values; "" (an absent optional input) is not
+  /// in the map.
+  llvm::StringMap<Value> values;
+};
+
+LogicalResult ModelImporter::checkOpsets(const onnx::ModelProto &model) {
+  for (const auto &import : model.opset_import()) {
+    domainOpsets[isDefaultDomain(import.domain()) ? "" : import.domain()] =
+        import.version();
+    if (isDefaultDomain(import.domain()))
+      opset = import.version();
+  }
+  if (model.opset_import_size() == 0 && model.ir_version() < 3)
+    opset = 1; // Before opset_import existed, the default opset was 1.
+  if (opset <= 0)
+    return modelError() << "the model imports no version of the default ONNX "
+                           "domain (opset_import is missing it)";
+  if (opset > kNewestKnownOpset)
+    return modelError() << "opset " << opset
+                        << " is newer than the newest this importer knows ("
+                        << kNewestKnownOpset << ")";
+  return success();
+}
+
+LogicalResult
+ModelImporter::checkOperatorsSupported(const onnx::GraphProto &graph) {
+  // Collect every unsupported operator first, so one run lists them all.
+  std::vector<std::string> unsupported;
+  for (const onnx::NodeProto &node : graph.node()) {
+    bool defaultDomain = isDefaultDomain(node.domain());
+    if (defaultDomain &&
+        RegisteredOperationName::lookup("onnx." + node.op_type(), &context))
+      continue;
+    std::string line = "  " + node.op_type() + " (domain '" +
+                       (defaultDomain ? "ai.onnx" : node.domain()) + "'";
+    auto opsetIt = domainOpsets.find(defaultDomain ? "" : node.domain());
+    if (opsetIt != domainOpsets.end())
+      line += ", opset " + std::to_string(opsetIt->second);
+    else
+      line += ", a domain the model does not import";
+    if (defaultDomain) {
+      int64_t version = sinceVersion(node.op_type(), opset);
+      line += version ? ", operator version " + std::to_string(version)
+                      : ", not an ONNX operator";
+    }
+    line += ") at node '" + node.name() + "'";
+    unsupported.push_back(line);
+  }
+  if (unsupported.empty())
+    return success();
+  InFlightDiagnostic diag = modelError();
+  diag << unsupported.size() << " node(s) use operators xfc does not support:";
+  for (const std::string &line : unsupported)
+    diag << "\n" << line;
+  return diag;
+}
+
+FailureOr<std::vector<const onnx::NodeProto *>>
+ModelImporter::sortNodes(const onnx::GraphProto &graph) {
+  // ONNX requires topological order, but some tools write graphs that are
+  // not; Kahn's algorithm keeps the given order where it is valid.
+  llvm::StringSet<> available;
+  for (const auto &init : graph.initializer())
+    available.insert(init.name());
+  for (const auto &input : graph.input())
+    available.insert(input.name());
+  std::vector<const onnx::NodeProto *> pending, sorted;
+  for (const auto &node : graph.node())
+    pending.push_back(&node);
+  while (!pending.empty()) {
+    std::vector<const onnx::NodeProto *> blocked;
+    for (const onnx::NodeProto *node : pending) {
+      bool ready = llvm::all_of(node->input(), [&](const std::string &name) {
+        return name.empty() || available.contains(name);
+      });
+      if (!ready) {
+        blocked.push_back(node);
+        continue;
+      }
+      sorted.push_back(node);
+      for (const std::string &output : node->output())
+        if (!output.empty())
+          available.insert(output);
+    }
+    if (blocked.size() == pending.size()) {
+      const onnx::NodeProto &node = *blocked.front();
+      for (const std::string &name : node.input())
+        if (!name.empty() && !available.contains(name))
+          return modelError()
+                 << describeNode(node) << " uses '" << name
+                 << "', which no node, input or initializer defines (or "
+                    "the graph has a cycle)";
+    }
+    pending = std::move(blocked);
+  }
+  return sorted;
+}
+
+FailureOr<Type>
+ModelImporter::convertValueType(const onnx::ValueInfoProto &info,
+                                SmallVectorImpl<Attribute> *dimParams) {
+  if (!info.type().has_tensor_type())
+    return modelError() << "graph value '" << info.name()
+                        << "' is not a tensor (sequences, maps and optionals "
+                           "are not supported)";
+  const auto &tensorType = info.type().tensor_type();
+  auto elementType = convertONNXElementType(tensorType.elem_type(), context);
+  if (!elementType)
+    return modelError() << "graph value '" << info.name() << "': "
+                        << llvm::toString(elementType.takeError());
+  if (!tensorType.has_shape())
+    return Type(UnrankedTensorType::get(*elementType));
+  SmallVector<int64_t> shape;
+  for (const auto &dim : tensorType.shape().dim()) {
+    if (dim.has_dim_value() && dim.dim_value() >= 0) {
+      shape.push_back(dim.dim_value());
+      if (dimParams)
+        dimParams->push_back(StringAttr::get(&context, ""));
+    } else {
+      // Symbolic (batch, sequence) or unknown: dynamic, name kept.
+      shape.push_back(ShapedType::kDynamic);
+      if (dimParams)
+        dimParams->push_back(StringAttr::get(&context, dim.dim_param()));
+    }
+  }
+  return Type(RankedTensorType::get(shape, *elementType));
+}
+
+Value ModelImporter::createI64Constant(ArrayRef<int64_t> values, Location loc,
+                                       bool scalar) {
+  auto type = RankedTensorType::get(
+      scalar ? ArrayRef<int64_t>{} : ArrayRef<int64_t>{(int64_t)values.size()},
+      builder.getI64Type());
+  return ONNX::ConstantOp::create(builder, loc,
+                                  DenseIntElementsAttr::get(type, values));
+}
+
+FailureOr<NamedAttribute>
+ModelImporter::convertAttribute(const onnx::NodeProto &node,
+                                const onnx::AttributeProto &attr) {
+  using AP = onnx::AttributeProto;
+  Location loc = nodeLoc(node);
+  auto fail = [&](const Twine &why) -> FailureOr<NamedAttribute> {
+    return error(loc) << node.op_type() << ": attribute '" << attr.name()
+                      << "' " << why;
+  };
+  if (!attr.ref_attr_name().empty())
+    return fail("refers to a function attribute, which is only valid inside "
+                "a function body");
+  auto type = attr.type();
+  if (type == AP::UNDEFINED) {
+    // Old exporters leave the type out; the field that is set tells it.
+    if (attr.has_f()) type = AP::FLOAT;
+    else if (attr.has_i()) type = AP::INT;
+    else if (attr.has_s()) type = AP::STRING;
+    else if (attr.has_t()) type = AP::TENSOR;
+    else if (attr.floats_size()) type = AP::FLOATS;
+    else if (attr.ints_size()) type = AP::INTS;
+    else if (attr.strings_size()) type = AP::STRINGS;
+  }
+  Attribute value;
+  switch (type) {
+  case AP::INT:
+    value = builder.getI64IntegerAttr(attr.i());
+    break;
+  case AP::FLOAT:
+    value = builder.getF32FloatAttr(attr.f());
+    break;
+  case AP::STRING:
+    value = builder.getStringAttr(attr.s());
+    break;
+  case AP::INTS:
+    value = builder.getI64ArrayAttr(
+        SmallVector<int64_t>(attr.ints().begin(), attr.ints().end()));
+    break;
+  case AP::FLOATS:
+    value = builder.getF32ArrayAttr(
+        SmallVector<float>(attr.floats().begin(), attr.floats().end()));
+    break;
+  case AP::STRINGS: {
+    SmallVector<StringRef> strings(attr.strings().begin(),
+                                   attr.strings().end());
+    value = builder.getStrArrayAttr(strings);
+    break;
+  }
+  case AP::TENSOR: {
+    auto tensor = tensors.convert(*const_cast<onnx::TensorProto *>(&attr.t()));
+    if (!tensor)
+      return fail("holds a tensor that " + llvm::toString(tensor.takeError()));
+    value = *tensor;
+    break;
+  }
+  default:
+    return fail("has a type (" + AP::AttributeType_Name(type) +
+                ") that xfc does not support");
+  }
+  return NamedAttribute(builder.getStringAttr(attr.name()), value);
+}
+
+LogicalResult ModelImporter::importConstantNode(const onnx::NodeProto &node,
+                                                Location loc) {
+  if (node.attribute_size() != 1 || node.output_size() != 1)
+    return error(loc) << node.op_type()
+                      << ": needs exactly one value attribute and one output";
+  const onnx::AttributeProto &attr = node.attribute(0);
+  ElementsAttr value;
+  auto i64 = builder.getI64Type();
+  auto f32 = builder.getF32Type();
+  if (attr.name() == "value") {
+    auto tensor =
+        tensors.convert(*const_cast<onnx::TensorProto *>(&attr.t()));
+    if (!tensor)
+      return error(loc) << node.op_type() << ": its value "
+                        << llvm::toString(tensor.takeError());
+    value = *tensor;
+  } else if (attr.name() == "value_int") {
+    value = DenseIntElementsAttr::get(RankedTensorType::get({}, i64),
+                                      {attr.i()});
+  } else if (attr.name() == "value_ints") {
+    SmallVector<int64_t> ints(attr.ints().begin(), attr.ints().end());
+    value = DenseIntElementsAttr::get(
+        RankedTensorType::get({(int64_t)ints.size()}, i64), ints);
+  } else if (attr.name() == "value_float") {
+    value = DenseFPElementsAttr::get(RankedTensorType::get({}, f32),
+                                     {attr.f()});
+  } else if (attr.name() == "value_floats") {
+    SmallVector<float> floats(attr.floats().begin(), attr.floats().end());
+    value = DenseFPElementsAttr::get(
+        RankedTensorType::get({(int64_t)floats.size()}, f32), floats);
+  } else {
+    return error(loc) << node.op_type() << ": attribute '" << attr.name()
+                      << "' is not supported (strings and sparse tensors "
+                         "have no MLIR tensor form here)";
+  }
+  values[node.output(0)] = ONNX::ConstantOp::create(builder, loc, value);
+  return success();
+}
+
+/// Rewrites of older operator forms into the newest. Returns extra operands
+/// to append and drops the attributes they replace.
+struct LegacyForm {
+  /// The attribute that older versions used for an input, and the input's
+  /// position.
+  StringRef attribute;
+  unsigned operandIndex;
+  int64_t newestVersionWithAttribute;
+};
+
+std::optional<LegacyForm> legacyFormOf(StringRef opType) {
+  static const llvm::StringMap<LegacyForm> forms = {
+      {"Squeeze", {"axes", 1, 11}},     {"Unsqueeze", {"axes", 1, 11}},
+      {"ReduceSum", {"axes", 1, 11}},   {"ReduceMean", {"axes", 1, 13}},
+      {"ReduceMax", {"axes", 1, 13}},   {"Split", {"split", 1, 11}},
+  };
+  auto it = forms.find(opType);
+  if (it == forms.end())
+    return std::nullopt;
+  return it->second;
+}
+
+LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
+  Location loc = nodeLoc(node);
+  StringRef opType = node.op_type();
+  int64_t version = sinceVersion(opType, opset);
+  if (opType == "Constant")
+    return importConstantNode(node, loc);
+
+  // Operands, with absent optional inputs as gaps.
+  SmallVector<Value> operands;
+  SmallVector<bool> present;
+  for (const std::string &name : node.input()) {
+    if (name.empty()) {
+      operands.push_back(nullptr);
+      present.push_back(false);
+      continue;
+    }
+    operands.push_back(values.lookup(name));
+    present.push_back(true);
+  }
+
+  // Attributes, with older forms moved into operands.
+  SmallVector<NamedAttribute> attributes;
+  std::optional<LegacyForm> legacy = legacyFormOf(opType);
+  for (const onnx::AttributeProto &attr : node.attribute()) {
+    if (legacy && version <= legacy->newestVersionWithAttribute &&
+        attr.name() == legacy->attribute) {
+      Value operand = createI64Constant(
+          SmallVector<int64_t>(attr.ints().begin(), attr.ints().end()), loc);
+      operands.resize(std::max<size_t>(operands.size(),
+                                       legacy->operandIndex + 1));
+      present.resize(operands.size());
+      operands[legacy->operandIndex] = operand;
+      present[legacy->operandIndex] = true;
+      continue;
+    }
+    if (opType == "Cast" && attr.name() == "to") {
+      auto type = convertONNXElementType(attr.i(), context);
+      if (!type)
+        return error(loc) << node.op_type() << ": Cast "
+                          << llvm::toString(type.takeError());
+      attributes.push_back(builder.getNamedAttr("to", TypeAttr::get(*type)));
+      continue;
+    }
+    if (opType == "Slice" && version < 10)
+      return error(loc) << node.op_type()
+                        << ": Slice-" << version
+                        << " (attribute form) is not supported; re-export "
+                           "with opset 10 or later";
+    auto converted = convertAttribute(node, attr);
+    if (failed(converted))
+      return failure();
+    attributes.push_back(*converted);
+  }
+
+  if (opType == "Softmax" && version < 13) {
+    // Before opset 13, Softmax flattened the input at `axis` (default 1);
+    // that equals opset 13's Softmax only when `axis` is the last dim.
+    int64_t axis = 1;
+    for (NamedAttribute &attr : attributes)
+      if (attr.getName() == "axis")
+        axis = cast<IntegerAttr>(attr.getValue()).getInt();
+    auto type = operands.empty() || !operands[0]
+                    ? RankedTensorType()
+                    : dyn_cast<RankedTensorType>(operands[0].getType());
+    if (!type || (axis != -1 && axis != type.getRank() - 1))
+      return error(loc) << node.op_type() << ": Softmax-" << version
+                        << " with axis " << axis
+                        << " that is not the last dimension is not supported";
+  }
+
+  // Result type inference reads operands by position: check their count
+  // (after older forms were rewritten) against the newest schema first.
+  auto [minInputs, maxInputs] = inputArity(opType);
+  int64_t lastPresent = 0;
+  for (auto [i, isPresent] : llvm::enumerate(present))
+    if (isPresent)
+      lastPresent = i + 1;
+  int64_t numRequiredPresent = 0;
+  for (int64_t i = 0; i < std::min<int64_t>(minInputs, present.size()); ++i)
+    numRequiredPresent += present[i];
+  if (lastPresent > maxInputs || numRequiredPresent < minInputs)
+    return error(loc) << node.op_type() << " has " << lastPresent
+                      << " input(s); " << opType << "-" << version
+                      << " takes " << minInputs
+                      << (maxInputs == minInputs
+                              ? std::string()
+                              : " to " + (maxInputs > 1000
+                                              ? std::string("any number")
+                                              : std::to_string(maxInputs)))
+                      << " (required inputs must not be empty)";
+  present.resize(lastPresent);
+  operands.resize(lastPresent);
+
+  OperationName name("onnx." + opType.str(), &context);
+  auto registered = name.getRegisteredInfo();
+  // Validate attribute names against the op's definition.
+  ArrayRef<StringAttr> known = registered->getAttributeNames();
+  for (NamedAttribute attr : attributes)
+    if (!llvm::is_contained(known, attr.getName()))
+      return error(loc) << node.op_type() << ": attribute '"
+                        << attr.getName().getValue()
+                        << "' is not supported for " << opType << "-"
+                        << version;
+
+  // Operand list: ops with several optional operands record which are there.
+  OperationState state(loc, name);
+  SmallVector<Value> presentOperands;
+  for (auto [value, isPresent] : llvm::zip(operands, present))
+    if (isPresent)
+      presentOperands.push_back(value);
+  if (opType == "Slice") {
+    SmallVector<int32_t> segments;
+    for (unsigned i = 0; i < 5; ++i)
+      segments.push_back(i < present.size() && present[i] ? 1 : 0);
+    if (segments[0] == 0 || segments[1] == 0 || segments[2] == 0)
+      return error(loc) << node.op_type()
+                        << ": data, starts and ends are required";
+    attributes.push_back(builder.getNamedAttr(
+        "operandSegmentSizes", builder.getDenseI32ArrayAttr(segments)));
+  } else {
+    // Elsewhere only trailing inputs are optional; a gap would shift them.
+    bool seenGap = false;
+    for (bool isPresent : present) {
+      if (!isPresent)
+        seenGap = true;
+      else if (seenGap)
+        return error(loc) << node.op_type()
+                          << ": an absent optional input is followed by a "
+                             "present one, which "
+                          << opType << " does not allow";
+    }
+  }
+  state.addOperands(presentOperands);
+  state.addAttributes(attributes);
+
+  unsigned numResults = 1;
+  if (opType == "Split")
+    numResults = node.output_size();
+  else if (opType == "LayerNormalization")
+    numResults = 3;
+  if (static_cast<unsigned>(node.output_size()) > numResults)
+    return error(loc) << node.op_type() << " has " << node.output_size()
+                      << " outputs; " << opType << " has " << numResults;
+  state.addTypes(SmallVector<Type>(numResults, builder.getNoneType()));
+  Operation *op = builder.create(state);
+
+  auto fail = [&]() {
+    op->erase();
+    return failure();
+  };
+  SmallVector<Type> resultTypes;
+  auto inference = dyn_cast<ONNX::ResultTypeInferenceOpInterface>(op);
+  if (!inference)
+    return fail();
+  if (failed(inference.inferResultTypes(resultTypes)))
+    return fail();
+  for (auto [result, type] : llvm::zip(op->getResults(), resultTypes))
+    result.setType(type);
+  if (failed(mlir::verify(op, /*verifyRecursively=*/false)))
+    return fail();
+  for (auto [index, output] : llvm::enumerate(node.output()))
+    if (!output.empty())
+      values[output] = op->getResult(index);
+  return success();
+}
+
+OwningOpRef<ModuleOp> ModelImporter::import(onnx::ModelProto &model) {
+  if (!model.has_graph())
+    return modelError() << "the model has no graph", nullptr;
+  if (failed(checkOpsets(model)))
+    return nullptr;
+  onnx::GraphProto &graph = *model.mutable_graph();
+  if (failed(checkOperatorsSupported(graph)))
+    return nullptr;
+
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc());
+  module->getOperation()->setAttr(
+      "onnx.opset", builder.getI64IntegerAttr(opset));
+  if (!model.producer_name().empty())
+    module->getOperation()->setAttr(
+        "onnx.producer",
+        builder.getStringAttr(model.producer_name() + " " +
+                              model.producer_version()));
+
+  // Graph inputs that are not initializers become function arguments.
+  llvm::StringSet<> initializerNames;
+  for (const auto &init : graph.initializer())
+    initializerNames.insert(init.name());
+  SmallVector<Type> argTypes;
+  SmallVector<DictionaryAttr> argAttrs;
+  SmallVector<std::string> argNames;
+  for (const auto &input : graph.input()) {
+    if (initializerNames.contains(input.name()))
+      continue;
+    SmallVector<Attribute> dimParams;
+    FailureOr<Type> type = convertValueType(input, &dimParams);
+    if (failed(type))
+      return nullptr;
+    argTypes.push_back(*type);
+    argNames.push_back(input.name());
+    SmallVector<NamedAttribute> attrs{
+        builder.getNamedAttr("onnx.name", builder.getStringAttr(input.name()))};
+    if (llvm::any_of(dimParams, [](Attribute a) {
+          return !cast<StringAttr>(a).getValue().empty();
+        }))
+      attrs.push_back(builder.getNamedAttr("onnx.dim_params",
+                                           builder.getArrayAttr(dimParams)));
+    argAttrs.push_back(builder.getDictionaryAttr(attrs));
+  }
+
+  auto func = func::FuncOp::create(builder, fileLoc(), "main",
+                                   builder.getFunctionType(argTypes, {}));
+  module->push_back(func);
+  Block *body = func.addEntryBlock();
+  for (auto [i, attrs] : llvm::enumerate(argAttrs))
+    func.setArgAttrs(i, attrs);
+  for (auto [name, arg] : llvm::zip(argNames, body->getArguments()))
+    values[name] = arg;
+  builder.setInsertionPointToStart(body);
+
+  for (onnx::TensorProto &init : *graph.mutable_initializer()) {
+    Location loc = NameLoc::get(builder.getStringAttr(init.name()), fileLoc());
+    auto value = tensors.convert(init);
+    if (!value)
+      return modelError() << "initializer '" << init.name() << "' "
+                          << llvm::toString(value.takeError()),
+             nullptr;
+    values[init.name()] = ONNX::ConstantOp::create(builder, loc, *value);
+  }
+
+  auto sorted = sortNodes(graph);
+  if (failed(sorted))
+    return nullptr;
+  for (const onnx::NodeProto *node : *sorted) {
+    if (failed(importNode(*node)))
+      return nullptr;
+    ++nodeIndex;
+  }
+
+  SmallVector<Value> results;
+  SmallVector<DictionaryAttr> resultAttrs;
+  for (const auto &output : graph.output()) {
+    Value value = values.lookup(output.name());
+    if (!value)
+      return modelError() << "graph output '" << output.name()
+                          << "' is not produced by any node, input or "
+                             "initializer",
+             nullptr;
+    // The declared output type may be more static than inference got; it
+    // must not contradict it.
+    results.push_back(value);
+    resultAttrs.push_back(builder.getDictionaryAttr(builder.getNamedAttr(
+        "onnx.name", builder.getStringAttr(output.name()))));
+  }
+  func::ReturnOp::create(builder, fileLoc(), results);
+  func.setType(builder.getFunctionType(argTypes, ValueRange(results).getTypes()));
+  for (auto [i, attrs] : llvm::enumerate(resultAttrs))
+    func.setResultAttrs(i, attrs);
+  if (failed(mlir::verify(*module)))
+    return nullptr;
+  return module;
+}
+
+std::string parentDirectory(StringRef path) {
+  StringRef dir = llvm::sys::path::parent_path(path);
+  return dir.empty() ? "." : dir.str();
+}
+
+} // namespace
+
+void loadONNXImportDialects(MLIRContext &context) {
+  context.loadDialect<ONNX::ONNXDialect, func::FuncDialect>();
+}
+
+OwningOpRef<ModuleOp> importONNXModelBytes(StringRef bytes, StringRef modelDir,
+                                           StringRef displayName,
+                                           MLIRContext &context,
+                                           const ONNXImportOptions &options) {
+  loadONNXImportDialects(context);
+  Location loc = FileLineColLoc::get(&context, displayName, 0, 0);
+  if (bytes.empty())
+    return emitError(loc) << "the file is empty", nullptr;
+  onnx::ModelProto model;
+  google::protobuf::io::CodedInputStream stream(
+      reinterpret_cast<const uint8_t *>(bytes.data()),
+      static_cast<int>(std::min<size_t>(bytes.size(), INT32_MAX)));
+  stream.SetTotalBytesLimit(INT32_MAX);
+  if (bytes.size() > static_cast<size_t>(INT32_MAX) ||
+      !model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage())
+    return emitError(loc) << "not an ONNX model (the protobuf is malformed "
+                             "or truncated)",
+           nullptr;
+  if (!model.has_graph() && model.ir_version() == 0)
+    return emitError(loc) << "not an ONNX model (no ir_version and no graph)",
+           nullptr;
+  ModelImporter importer(context, displayName, modelDir.str(), options);
+  return importer.import(model);
+}
+
+OwningOpRef<ModuleOp> importONNXModelFile(StringRef path, MLIRContext &context,
+                                          const ONNXImportOptions &options) {
+  loadONNXImportDialects(context);
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return emitError(FileLineColLoc::get(&context, path, 0, 0))
+               << "cannot read '" << path << "': "
+               << buffer.getError().message(),
+           nullptr;
+  return importONNXModelBytes((*buffer)->getBuffer(), parentDirectory(path),
+                              path, context, options);
+}
+
+} // namespace xf

@@ -1,0 +1,19 @@
+//===- Passes.h - xfc graph passes ----------------------------*- C++ -*-===//
+
+#ifndef XF_PASSES_PASSES_H
+#define XF_PASSES_PASSES_H
+
+#include "dialects/ONNX/IR/ONNXOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace xf {
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+} // namespace xf
+
+#endif // XF_PASSES_PASSES_H

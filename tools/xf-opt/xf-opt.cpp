@@ -1,0 +1,21 @@
+//===- xf-opt.cpp - run any xfc pass or pipeline on IR --------------------===//
+
+#include "dialects/InitAllDialects.h"
+#include "passes/Passes.h"
+
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::DialectRegistry registry;
+  xf::registerAllDialects(registry);
+  // Upstream dialects and passes that xfc's pipelines use, so any stage of
+  // a pipeline can be replayed here.
+  mlir::registerAllDialects(registry);
+  mlir::registerAllPasses();
+  xf::registerXFPasses();
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv, "xf-opt: runs xfc's passes and pipelines on MLIR\n",
+      registry));
+}

@@ -185,7 +185,7 @@ LogicalResult
 ModelImporter::checkOperatorsSupported(const onnx::GraphProto &graph) {
   // Collect every unsupported operator first, so one run lists them all.
   std::vector<std::string> unsupported;
-  for (const onnx::NodeProto &node : graph.node()) {
+  for (auto [index, node] : llvm::enumerate(graph.node())) {
     bool defaultDomain = isDefaultDomain(node.domain());
     if (defaultDomain &&
         RegisteredOperationName::lookup("onnx." + node.op_type(), &context))
@@ -202,7 +202,9 @@ ModelImporter::checkOperatorsSupported(const onnx::GraphProto &graph) {
       line += version ? ", operator version " + std::to_string(version)
                       : ", not an ONNX operator";
     }
-    line += ") at node '" + node.name() + "'";
+    line += node.name().empty()
+                ? ") at unnamed node #" + std::to_string(index)
+                : ") at node '" + node.name() + "'";
     unsupported.push_back(line);
   }
   if (unsupported.empty())

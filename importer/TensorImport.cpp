@@ -47,6 +47,8 @@ Expected<Type> convertONNXElementType(int32_t dataType, MLIRContext &ctx) {
   case 22: return IntegerType::get(&ctx, 4);
   case 23: return Float4E2M1FNType::get(&ctx);
   case 24: return Float8E8M0FNUType::get(&ctx);
+  case 25: return IntegerType::get(&ctx, 2, IntegerType::Unsigned);
+  case 26: return IntegerType::get(&ctx, 2);
   default:
     return createStringError("element type %s has no MLIR equivalent",
                              onnxDataTypeName(dataType).c_str());
@@ -162,28 +164,33 @@ std::string resourceName(llvm::StringRef tensorName) {
 llvm::Error copyTypedData(const onnx::TensorProto &tensor, Type elementType,
                           int64_t count, std::vector<char> &out) {
   size_t bytes = storageBytes(elementType);
-  out.resize(count * bytes);
   auto fail = [&](int64_t have) {
     return createStringError("holds %lld values where its shape needs %lld",
                              static_cast<long long>(have),
                              static_cast<long long>(count));
   };
+  // Sizes are checked before anything is allocated: `count` comes from the
+  // file and may be absurd.
   if (elementType.isF32()) {
     if (tensor.float_data_size() != count)
       return fail(tensor.float_data_size());
+    out.resize(count * bytes);
     std::memcpy(out.data(), tensor.float_data().data(), count * 4);
   } else if (elementType.isF64()) {
     if (tensor.double_data_size() != count)
       return fail(tensor.double_data_size());
+    out.resize(count * bytes);
     std::memcpy(out.data(), tensor.double_data().data(), count * 8);
   } else if (elementType.isInteger(64) && !elementType.isUnsignedInteger()) {
     if (tensor.int64_data_size() != count)
       return fail(tensor.int64_data_size());
+    out.resize(count * bytes);
     std::memcpy(out.data(), tensor.int64_data().data(), count * 8);
   } else if (elementType.isUnsignedInteger(32) ||
              elementType.isUnsignedInteger(64)) {
     if (tensor.uint64_data_size() != count)
       return fail(tensor.uint64_data_size());
+    out.resize(count * bytes);
     for (int64_t i = 0; i < count; ++i) {
       uint64_t v = tensor.uint64_data(i);
       std::memcpy(out.data() + i * bytes, &v, bytes);
@@ -193,6 +200,7 @@ llvm::Error copyTypedData(const onnx::TensorProto &tensor, Type elementType,
     // 16-bit floats as their bit patterns.
     if (tensor.int32_data_size() != count)
       return fail(tensor.int32_data_size());
+    out.resize(count * bytes);
     for (int64_t i = 0; i < count; ++i) {
       int32_t v = tensor.int32_data(i);
       std::memcpy(out.data() + i * bytes, &v, bytes);

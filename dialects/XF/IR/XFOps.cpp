@@ -62,15 +62,15 @@ static LogicalResult verifyLeadingDims(Operation *op, ArrayRef<int64_t> leading,
 
 /// Checks an optional bias [N] against the output features and the element
 /// type of the values it is added to.
-static LogicalResult verifyBias(Operation *op, TypedValue<RankedTensorType> bias,
+static LogicalResult verifyBias(Operation *op,
+                                TypedValue<RankedTensorType> bias,
                                 int64_t outputFeatures, Type elementType) {
   if (!bias)
     return success();
   if (bias.getType().getElementType() != elementType)
-    return op->emitOpError() << "bias element type "
-                             << bias.getType().getElementType()
-                             << " does not match input element type "
-                             << elementType;
+    return op->emitOpError()
+           << "bias element type " << bias.getType().getElementType()
+           << " does not match input element type " << elementType;
   return verifyEqualDims(op, {{"bias size", bias.getType().getDimSize(0),
                                "output features", outputFeatures}});
 }
@@ -82,10 +82,9 @@ static LogicalResult verifyHeadGroups(Operation *op, int64_t queryHeads,
   if (!areStatic({queryHeads, keyValueHeads}))
     return success();
   if (keyValueHeads == 0 || queryHeads % keyValueHeads != 0)
-    return op->emitOpError()
-           << "query heads (" << queryHeads
-           << ") are not a multiple of key/value heads (" << keyValueHeads
-           << ")";
+    return op->emitOpError() << "query heads (" << queryHeads
+                             << ") are not a multiple of key/value heads ("
+                             << keyValueHeads << ")";
   return success();
 }
 
@@ -119,8 +118,7 @@ LogicalResult AttentionOp::verify() {
     RankedTensorType maskType = mask.getType();
     Type elementType = getQuery().getType().getElementType();
     if (maskType.getElementType() != elementType)
-      return emitOpError() << "mask element type "
-                           << maskType.getElementType()
+      return emitOpError() << "mask element type " << maskType.getElementType()
                            << " does not match query element type "
                            << elementType;
     // Numpy broadcasting, aligned on the right, to [B, Hq, Sq, Skv].
@@ -166,18 +164,17 @@ LogicalResult KVCacheWriteOp::verify() {
   ArrayRef<int64_t> vp = getValuePool().getType().getShape();
   ArrayRef<int64_t> slots = getSlotMapping().getType().getShape();
   return verifyEqualDims(
-      *this,
-      {{"value batch", v[0], "key batch", k[0]},
-       {"value heads", v[1], "key heads", k[1]},
-       {"value length", v[2], "key length", k[2]},
-       {"key_pool heads", kp[1], "key heads", k[1]},
-       {"key_pool head_dim", kp[3], "key head_dim", k[3]},
-       {"value_pool blocks", vp[0], "key_pool blocks", kp[0]},
-       {"value_pool heads", vp[1], "key_pool heads", kp[1]},
-       {"value_pool block size", vp[2], "key_pool block size", kp[2]},
-       {"value_pool head_dim", vp[3], "value head_dim", v[3]},
-       {"slot_mapping batch", slots[0], "key batch", k[0]},
-       {"slot_mapping length", slots[1], "key length", k[2]}});
+      *this, {{"value batch", v[0], "key batch", k[0]},
+              {"value heads", v[1], "key heads", k[1]},
+              {"value length", v[2], "key length", k[2]},
+              {"key_pool heads", kp[1], "key heads", k[1]},
+              {"key_pool head_dim", kp[3], "key head_dim", k[3]},
+              {"value_pool blocks", vp[0], "key_pool blocks", kp[0]},
+              {"value_pool heads", vp[1], "key_pool heads", kp[1]},
+              {"value_pool block size", vp[2], "key_pool block size", kp[2]},
+              {"value_pool head_dim", vp[3], "value head_dim", v[3]},
+              {"slot_mapping batch", slots[0], "key batch", k[0]},
+              {"slot_mapping length", slots[1], "key length", k[2]}});
 }
 
 //===----------------------------------------------------------------------===//
@@ -185,17 +182,17 @@ LogicalResult KVCacheWriteOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult RMSNormOp::verify() {
-  return verifyEqualDims(*this, {{"weight size",
-                                  getWeight().getType().getDimSize(0),
-                                  "input last dimension",
-                                  getInput().getType().getShape().back()}});
+  return verifyEqualDims(
+      *this,
+      {{"weight size", getWeight().getType().getDimSize(0),
+        "input last dimension", getInput().getType().getShape().back()}});
 }
 
 LogicalResult LayerNormOp::verify() {
   int64_t features = getInput().getType().getShape().back();
-  if (failed(verifyEqualDims(*this, {{"weight size",
-                                      getWeight().getType().getDimSize(0),
-                                      "input last dimension", features}})))
+  if (failed(verifyEqualDims(
+          *this, {{"weight size", getWeight().getType().getDimSize(0),
+                   "input last dimension", features}})))
     return failure();
   return verifyBias(*this, getBias(), features,
                     getInput().getType().getElementType());
@@ -205,9 +202,8 @@ LogicalResult RopeOp::verify() {
   ArrayRef<int64_t> x = getInput().getType().getShape();
   ArrayRef<int64_t> table = getCos().getType().getShape();
   bool perSequence = table.size() == 3;
-  if (perSequence &&
-      failed(verifyEqualDims(
-          *this, {{"cos/sin batch", table[0], "input batch", x[0]}})))
+  if (perSequence && failed(verifyEqualDims(*this, {{"cos/sin batch", table[0],
+                                                     "input batch", x[0]}})))
     return failure();
   int64_t length = table[table.size() - 2];
   int64_t halfRotary = table.back();
@@ -229,14 +225,14 @@ LogicalResult LinearOp::verify() {
   RankedTensorType input = getInput().getType();
   ArrayRef<int64_t> w = getWeight().getType().getShape();
   RankedTensorType result = getResult().getType();
-  if (failed(verifyEqualDims(
-          *this, {{"weight columns", w[1], "input last dimension",
-                   input.getShape().back()}})) ||
+  if (failed(verifyEqualDims(*this,
+                             {{"weight columns", w[1], "input last dimension",
+                               input.getShape().back()}})) ||
       failed(verifyLeadingDims(*this, input.getShape().drop_back(), "input",
                                result)) ||
-      failed(verifyEqualDims(*this, {{"result last dimension",
-                                      result.getShape().back(), "weight rows",
-                                      w[0]}})))
+      failed(verifyEqualDims(
+          *this, {{"result last dimension", result.getShape().back(),
+                   "weight rows", w[0]}})))
     return failure();
   return verifyBias(*this, getBias(), w[0], input.getElementType());
 }
@@ -258,9 +254,8 @@ LogicalResult QLinearOp::verify() {
   if (!ShapedType::isDynamic(k)) {
     int64_t rowBytes = llvm::divideCeil(k * bits, 8);
     if (!ShapedType::isDynamic(w[1]) && w[1] != rowBytes)
-      return emitOpError() << "weight rows have " << w[1] << " bytes but "
-                           << k << " codes of " << bits << " bits need "
-                           << rowBytes;
+      return emitOpError() << "weight rows have " << w[1] << " bytes but " << k
+                           << " codes of " << bits << " bits need " << rowBytes;
     int64_t groups = llvm::divideCeil(k, groupSize);
     if (!ShapedType::isDynamic(s[1]) && s[1] != groups)
       return emitOpError() << "scales have " << s[1] << " groups per row but "
@@ -268,8 +263,8 @@ LogicalResult QLinearOp::verify() {
                            << " make " << groups;
   }
 
-  if (failed(verifyEqualDims(*this, {{"scales rows", s[0], "weight rows",
-                                      w[0]}})))
+  if (failed(
+          verifyEqualDims(*this, {{"scales rows", s[0], "weight rows", w[0]}})))
     return failure();
   if (TypedValue<RankedTensorType> zeroPoints = getZeroPoints()) {
     ArrayRef<int64_t> z = zeroPoints.getType().getShape();
@@ -280,9 +275,9 @@ LogicalResult QLinearOp::verify() {
   }
   if (failed(verifyLeadingDims(*this, input.getShape().drop_back(), "input",
                                result)) ||
-      failed(verifyEqualDims(*this, {{"result last dimension",
-                                      result.getShape().back(), "weight rows",
-                                      w[0]}})))
+      failed(verifyEqualDims(
+          *this, {{"result last dimension", result.getShape().back(),
+                   "weight rows", w[0]}})))
     return failure();
   return verifyBias(*this, getBias(), w[0], input.getElementType());
 }
@@ -296,9 +291,9 @@ LogicalResult EmbeddingOp::verify() {
   if (failed(verifyLeadingDims(*this, getIds().getType().getShape(), "ids",
                                result)))
     return failure();
-  return verifyEqualDims(*this, {{"result last dimension",
-                                  result.getShape().back(), "table columns",
-                                  getTable().getType().getDimSize(1)}});
+  return verifyEqualDims(
+      *this, {{"result last dimension", result.getShape().back(),
+               "table columns", getTable().getType().getDimSize(1)}});
 }
 
 #define GET_OP_CLASSES

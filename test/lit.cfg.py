@@ -1,0 +1,25 @@
+# lit configuration for xfc's FileCheck tests.
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "xfc"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.xf_obj_root, "test")
+config.excludes = ["Inputs", "lit.cfg.py", "unit", "conformance", "fuzz", "CMakeLists.txt"]
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%xf_src_root", config.xf_src_root))
+
+llvm_config.with_system_environment(["HOME", "TMP", "TEMP", "PYTHONPATH"])
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+tool_dirs = [config.xf_tools_dir, config.llvm_tools_dir]
+tools = ["xf-opt", "xf-translate"]
+llvm_config.add_tool_substitutions(tools, tool_dirs)

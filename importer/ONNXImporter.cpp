@@ -43,20 +43,24 @@ constexpr int64_t kNewestKnownOpset =
 #define XF_ONNX_NEWEST_OPSET(N) N;
 #define XF_ONNX_OP(NAME, ...)
 #define XF_ONNX_ARITY(NAME, MIN, MAX)
+#define XF_ONNX_REQUIRED_ATTR(NAME, ATTR)
 #include "importer/ONNXOpsetVersions.inc"
 #undef XF_ONNX_NEWEST_OPSET
 #undef XF_ONNX_OP
 #undef XF_ONNX_ARITY
+#undef XF_ONNX_REQUIRED_ATTR
 
 const llvm::StringMap<std::vector<int64_t>> &operatorVersions() {
   static const llvm::StringMap<std::vector<int64_t>> versions = {
 #define XF_ONNX_NEWEST_OPSET(N)
 #define XF_ONNX_OP(NAME, ...) {NAME, {__VA_ARGS__}},
 #define XF_ONNX_ARITY(NAME, MIN, MAX)
+#define XF_ONNX_REQUIRED_ATTR(NAME, ATTR)
 #include "importer/ONNXOpsetVersions.inc"
 #undef XF_ONNX_NEWEST_OPSET
 #undef XF_ONNX_OP
 #undef XF_ONNX_ARITY
+#undef XF_ONNX_REQUIRED_ATTR
   };
   return versions;
 }
@@ -67,13 +71,35 @@ std::pair<int64_t, int64_t> inputArity(StringRef opType) {
 #define XF_ONNX_NEWEST_OPSET(N)
 #define XF_ONNX_OP(NAME, ...)
 #define XF_ONNX_ARITY(NAME, MIN, MAX) {NAME, {MIN, MAX}},
+#define XF_ONNX_REQUIRED_ATTR(NAME, ATTR)
 #include "importer/ONNXOpsetVersions.inc"
 #undef XF_ONNX_NEWEST_OPSET
 #undef XF_ONNX_OP
 #undef XF_ONNX_ARITY
+#undef XF_ONNX_REQUIRED_ATTR
   };
   auto it = arities.find(opType);
   return it == arities.end() ? std::pair<int64_t, int64_t>{0, 0} : it->second;
+}
+
+/// The attributes the newest version of an operator requires.
+std::vector<StringRef> requiredAttributes(StringRef opType) {
+  static const std::vector<std::pair<StringRef, StringRef>> required = {
+#define XF_ONNX_NEWEST_OPSET(N)
+#define XF_ONNX_OP(NAME, ...)
+#define XF_ONNX_ARITY(NAME, MIN, MAX)
+#define XF_ONNX_REQUIRED_ATTR(NAME, ATTR) {NAME, ATTR},
+#include "importer/ONNXOpsetVersions.inc"
+#undef XF_ONNX_NEWEST_OPSET
+#undef XF_ONNX_OP
+#undef XF_ONNX_ARITY
+#undef XF_ONNX_REQUIRED_ATTR
+  };
+  std::vector<StringRef> result;
+  for (auto [op, attr] : required)
+    if (op == opType)
+      result.push_back(attr);
+  return result;
 }
 
 /// The since_version of `opType` in `opset`, or 0 if the operator does not
@@ -523,6 +549,20 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
                         << "' is not supported for " << opType << "-"
                         << version;
 
+  // Result type inference reads attributes through typed accessors: check
+  // that required ones exist and that every one has the type the op expects.
+  for (StringRef attrName : requiredAttributes(opType))
+    if (!llvm::any_of(attributes, [&](NamedAttribute a) {
+          return a.getName() == attrName;
+        }))
+      return error(loc) << opType << "-" << version
+                        << " requires attribute '" << attrName << "'";
+  NamedAttrList attributeList(attributes);
+  if (failed(registered->verifyInherentAttrs(attributeList, [&]() {
+        return error(loc) << opType << "-" << version << ": ";
+      })))
+    return failure();
+
   // Operand list: ops with several optional operands record which are there.
   OperationState state(loc, name);
   SmallVector<Value> presentOperands;
@@ -669,6 +709,18 @@ OwningOpRef<ModuleOp> ModelImporter::import(onnx::ModelProto &model) {
              nullptr;
     // The declared output type may be more static than inference got; it
     // must not contradict it.
+    if (output.type().has_tensor_type() &&
+        output.type().tensor_type().elem_type() !=
+            onnx::TensorProto::UNDEFINED) {
+      FailureOr<Type> declared = convertValueType(output, nullptr);
+      if (failed(declared))
+        return nullptr;
+      if (!ONNX::isCompatibleRefinement(*declared, value.getType()))
+        return modelError() << "graph output '" << output.name()
+                            << "' is declared as " << *declared
+                            << " but its value has type " << value.getType(),
+               nullptr;
+    }
     results.push_back(value);
     resultAttrs.push_back(builder.getDictionaryAttr(builder.getNamedAttr(
         "onnx.name", builder.getStringAttr(output.name()))));

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes ONNXOpsetVersions.inc: for every operator of the default ONNX
 domain, the opset versions in which its definition changed (its
-`since_version`s) and the number of inputs its newest version takes, read
+`since_version`s), and the number of inputs and the required attributes of
+its newest version, read
 from the onnx package's schema registry.
 
 The importer resolves a node's operator version from this table, so that it
@@ -30,6 +31,8 @@ def main() -> None:
         lines.append(f'XF_ONNX_OP("{name}", {versions})')
         schema = newest[name]
         lines.append(f'XF_ONNX_ARITY("{name}", {schema.min_input}, {schema.max_input})')
+        for attr in sorted(a.name for a in schema.attributes.values() if a.required):
+            lines.append(f'XF_ONNX_REQUIRED_ATTR("{name}", "{attr}")')
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ONNXOpsetVersions.inc")
     with open(out, "w") as f:
         f.write("\n".join(lines) + "\n")

@@ -213,7 +213,10 @@ ModelImporter::checkOperatorsSupported(const onnx::GraphProto &graph) {
   std::vector<std::string> unsupported;
   for (auto [index, node] : llvm::enumerate(graph.node())) {
     bool defaultDomain = isDefaultDomain(node.domain());
-    if (defaultDomain &&
+    int64_t version = defaultDomain ? sinceVersion(node.op_type(), opset) : 0;
+    // An operator the dialect has is imported only if the model's opset
+    // defines it: a node's meaning is that of its operator version.
+    if (version &&
         RegisteredOperationName::lookup("onnx." + node.op_type(), &context))
       continue;
     std::string line = "  " + node.op_type() + " (domain '" +
@@ -224,9 +227,14 @@ ModelImporter::checkOperatorsSupported(const onnx::GraphProto &graph) {
     else
       line += ", a domain the model does not import";
     if (defaultDomain) {
-      int64_t version = sinceVersion(node.op_type(), opset);
-      line += version ? ", operator version " + std::to_string(version)
-                      : ", not an ONNX operator";
+      auto versions = operatorVersions().find(node.op_type());
+      if (version)
+        line += ", operator version " + std::to_string(version);
+      else if (versions != operatorVersions().end())
+        line += ", an operator added in opset " +
+                std::to_string(versions->second.front());
+      else
+        line += ", not an ONNX operator";
     }
     line += node.name().empty()
                 ? ") at unnamed node #" + std::to_string(index)
@@ -236,7 +244,9 @@ ModelImporter::checkOperatorsSupported(const onnx::GraphProto &graph) {
   if (unsupported.empty())
     return success();
   InFlightDiagnostic diag = modelError();
-  diag << unsupported.size() << " node(s) use operators xfc does not support:";
+  diag << unsupported.size()
+       << " node(s) use operators xfc does not support (or that the model's "
+          "opset does not define):";
   for (const std::string &line : unsupported)
     diag << "\n" << line;
   return diag;
@@ -423,25 +433,29 @@ LogicalResult ModelImporter::importConstantNode(const onnx::NodeProto &node,
   return success();
 }
 
-/// Rewrites of older operator forms into the newest. Returns extra operands
-/// to append and drops the attributes they replace.
-struct LegacyForm {
-  /// The attribute that older versions used for an input, and the input's
-  /// position.
+/// An input that older versions of an operator took as an attribute (a list
+/// of ints): up to `newestVersionWithAttribute` the attribute becomes a
+/// constant operand at `operandIndex`.
+struct LegacyOperand {
   StringRef attribute;
   unsigned operandIndex;
   int64_t newestVersionWithAttribute;
 };
 
-std::optional<LegacyForm> legacyFormOf(StringRef opType) {
-  static const llvm::StringMap<LegacyForm> forms = {
-      {"Squeeze", {"axes", 1, 11}},     {"Unsqueeze", {"axes", 1, 11}},
-      {"ReduceSum", {"axes", 1, 11}},   {"ReduceMean", {"axes", 1, 13}},
-      {"ReduceMax", {"axes", 1, 13}},   {"Split", {"split", 1, 11}},
+ArrayRef<LegacyOperand> legacyOperandsOf(StringRef opType) {
+  static const llvm::StringMap<SmallVector<LegacyOperand, 1>> forms = {
+      {"Reshape", {{"shape", 1, 1}}},
+      {"Slice", {{"starts", 1, 1}, {"ends", 2, 1}, {"axes", 3, 1}}},
+      {"Squeeze", {{"axes", 1, 11}}},
+      {"Unsqueeze", {{"axes", 1, 11}}},
+      {"ReduceSum", {{"axes", 1, 11}}},
+      {"ReduceMean", {{"axes", 1, 13}}},
+      {"ReduceMax", {{"axes", 1, 13}}},
+      {"Split", {{"split", 1, 11}}},
   };
   auto it = forms.find(opType);
   if (it == forms.end())
-    return std::nullopt;
+    return {};
   return it->second;
 }
 
@@ -467,10 +481,25 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
 
   // Attributes, with older forms moved into operands.
   SmallVector<NamedAttribute> attributes;
-  std::optional<LegacyForm> legacy = legacyFormOf(opType);
+  ArrayRef<LegacyOperand> legacyOperands = legacyOperandsOf(opType);
   for (const onnx::AttributeProto &attr : node.attribute()) {
-    if (legacy && version <= legacy->newestVersionWithAttribute &&
-        attr.name() == legacy->attribute) {
+    const LegacyOperand *legacy =
+        llvm::find_if(legacyOperands, [&](const LegacyOperand &form) {
+          return version <= form.newestVersionWithAttribute &&
+                 attr.name() == form.attribute;
+        });
+    if (legacy != legacyOperands.end()) {
+      if (attr.type() != onnx::AttributeProto::INTS &&
+          !(attr.type() == onnx::AttributeProto::UNDEFINED &&
+            attr.ints_size() > 0))
+        return error(loc) << node.op_type() << ": attribute '" << attr.name()
+                          << "' of " << opType << "-" << version
+                          << " must be a list of ints";
+      if (legacy->operandIndex < present.size() &&
+          present[legacy->operandIndex])
+        return error(loc) << node.op_type() << ": attribute '" << attr.name()
+                          << "' and input " << legacy->operandIndex
+                          << " both give the same value";
       Value operand = createI64Constant(
           SmallVector<int64_t>(attr.ints().begin(), attr.ints().end()), loc);
       operands.resize(std::max<size_t>(operands.size(),
@@ -488,11 +517,6 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
       attributes.push_back(builder.getNamedAttr("to", TypeAttr::get(*type)));
       continue;
     }
-    if (opType == "Slice" && version < 10)
-      return error(loc) << node.op_type()
-                        << ": Slice-" << version
-                        << " (attribute form) is not supported; re-export "
-                           "with opset 10 or later";
     auto converted = convertAttribute(node, attr);
     if (failed(converted))
       return failure();
@@ -640,8 +664,10 @@ OwningOpRef<ModuleOp> ModelImporter::import(onnx::ModelProto &model) {
   if (!model.producer_name().empty())
     module->getOperation()->setAttr(
         "onnx.producer",
-        builder.getStringAttr(model.producer_name() + " " +
-                              model.producer_version()));
+        builder.getStringAttr(
+            model.producer_version().empty()
+                ? model.producer_name()
+                : model.producer_name() + " " + model.producer_version()));
 
   // Graph inputs that are not initializers become function arguments.
   llvm::StringSet<> initializerNames;

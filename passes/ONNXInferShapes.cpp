@@ -15,13 +15,30 @@ namespace xf {
 using namespace mlir;
 
 namespace {
-/// Counts the dimensions a type knows; more means more static.
-int64_t knownDims(Type type) {
-  auto tensor = dyn_cast<TensorType>(type);
-  if (!tensor || !tensor.hasRank())
-    return -1;
-  return llvm::count_if(tensor.getShape(),
-                        [](int64_t d) { return !ShapedType::isDynamic(d); });
+/// The type that knows every dimension either `declared` or `inferred`
+/// knows, so a declared dimension the inference cannot see is kept; nullopt
+/// if they contradict each other.
+std::optional<Type> refineType(Type declared, Type inferred) {
+  auto declaredTensor = dyn_cast<TensorType>(declared);
+  auto inferredTensor = dyn_cast<TensorType>(inferred);
+  if (!declaredTensor || !inferredTensor)
+    return declared == inferred ? std::optional<Type>(declared) : std::nullopt;
+  if (declaredTensor.getElementType() != inferredTensor.getElementType())
+    return std::nullopt;
+  if (!inferredTensor.hasRank())
+    return declared;
+  if (!declaredTensor.hasRank())
+    return inferred;
+  if (declaredTensor.getRank() != inferredTensor.getRank())
+    return std::nullopt;
+  SmallVector<int64_t> shape(declaredTensor.getShape());
+  for (auto [dim, inferredDim] : llvm::zip(shape, inferredTensor.getShape())) {
+    if (ShapedType::isDynamic(dim))
+      dim = inferredDim;
+    else if (!ShapedType::isDynamic(inferredDim) && dim != inferredDim)
+      return std::nullopt;
+  }
+  return declaredTensor.clone(shape);
 }
 
 struct ONNXInferShapesPass
@@ -32,11 +49,22 @@ struct ONNXInferShapesPass
       SmallVector<Type> inferred;
       if (failed(op.inferResultTypes(inferred)))
         return WalkResult::interrupt();
-      for (auto [result, type] : llvm::zip(op->getResults(), inferred))
-        if (knownDims(type) > knownDims(result.getType())) {
-          LDBG() << "refining " << result.getType() << " to " << type;
-          result.setType(type);
+      for (auto [index, result, type] :
+           llvm::enumerate(op->getResults(), inferred)) {
+        // Types refined earlier in the walk can reveal a conflict the
+        // verifier could not see.
+        std::optional<Type> refined = refineType(result.getType(), type);
+        if (!refined) {
+          op->emitOpError() << "result #" << index << " has type "
+                            << result.getType()
+                            << " but its refined operands give " << type;
+          return WalkResult::interrupt();
         }
+        if (*refined != result.getType()) {
+          LDBG() << "refining " << result.getType() << " to " << *refined;
+          result.setType(*refined);
+        }
+      }
       return WalkResult::advance();
     });
     if (walk.wasInterrupted())

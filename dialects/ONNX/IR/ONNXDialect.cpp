@@ -26,9 +26,7 @@ Operation *ONNXDialect::materializeConstant(OpBuilder &builder, Attribute value,
   return ConstantOp::create(builder, loc, elements);
 }
 
-/// A declared type agrees with an inferred one if it has the same element
-/// type and does not contradict any dimension the inferred type knows.
-static bool isCompatibleRefinement(Type declared, Type inferred) {
+bool xf::ONNX::isCompatibleRefinement(Type declared, Type inferred) {
   auto declaredTensor = dyn_cast<TensorType>(declared);
   auto inferredTensor = dyn_cast<TensorType>(inferred);
   if (!declaredTensor || !inferredTensor)
@@ -68,22 +66,10 @@ LogicalResult xf::ONNX::verifyInferredResultTypes(Operation *op) {
 // Verifiers for what neither traits nor result type inference check.
 //===----------------------------------------------------------------------===//
 
-template <typename VariadicOp>
-static LogicalResult verifyVariadicElementwise(VariadicOp op) {
-  if (op->getNumOperands() == 0)
-    return op.emitOpError() << "needs at least one input";
-  return success();
-}
-
-LogicalResult MaxOp::verify() { return verifyVariadicElementwise(*this); }
-LogicalResult MinOp::verify() { return verifyVariadicElementwise(*this); }
-
 LogicalResult SplitOp::verify() {
-  if (getNumResults() == 0)
-    return emitOpError() << "needs at least one output";
   if (auto n = getNumOutputs(); n && *n != getNumResults())
-    return emitOpError() << "has num_outputs = " << *n << " but "
-                         << getNumResults() << " results";
+    return emitOpError() << "has num_outputs = " << static_cast<int64_t>(*n)
+                         << " but " << getNumResults() << " results";
   if (getSplit() && getNumOutputs())
     return emitOpError() << "takes either a split operand or num_outputs, "
                             "not both";

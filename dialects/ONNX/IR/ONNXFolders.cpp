@@ -105,8 +105,11 @@ Attribute foldBinary(Operation *op, ArrayRef<Attribute> operands, IntFn intFn,
 Attribute foldByReshape(Operation *op, Attribute input) {
   RankedTensorType resultType = foldableResultType(op);
   DenseElementsAttr dense = denseOperand(input);
+  // A result type more static than the inferred one is trusted only as far
+  // as the element count, which reshape() requires to match.
   if (!resultType || !dense ||
-      dense.getElementType() != resultType.getElementType())
+      dense.getElementType() != resultType.getElementType() ||
+      dense.getNumElements() != resultType.getNumElements())
     return {};
   return dense.reshape(resultType);
 }
@@ -282,21 +285,24 @@ OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
   if (!resultType || !data || data.getType().getRank() != 1)
     return {};
   auto starts = getConstantIntValues(getStarts());
+  auto ends = getConstantIntValues(getEnds());
   auto steps = getSteps() ? getConstantIntValues(getSteps())
                           : std::optional<SmallVector<int64_t>>(
                                 SmallVector<int64_t>{1});
-  if (!starts || !steps || starts->size() != 1 || steps->size() != 1)
+  if (!starts || !ends || !steps || starts->size() != 1 ||
+      ends->size() != 1 || steps->size() != 1 || steps->front() == 0)
     return {};
   auto values = llvm::to_vector(data.getValues<Attribute>());
-  int64_t size = values.size(), step = steps->front();
-  int64_t start = starts->front();
-  if (start < 0)
-    start += size;
-  start = step > 0 ? std::clamp<int64_t>(start, 0, size)
-                   : std::clamp<int64_t>(start, 0, size - 1);
+  int64_t step = steps->front();
+  auto [first, count] =
+      sliceRange(values.size(), starts->front(), ends->front(), step);
+  // The declared type may be more static than the inferred one; it must
+  // still agree with the elements taken.
+  if (count != resultType.getNumElements())
+    return {};
   SmallVector<Attribute> result;
-  for (int64_t i = 0, e = resultType.getNumElements(); i < e; ++i)
-    result.push_back(values[start + i * step]);
+  for (int64_t i = 0; i < count; ++i)
+    result.push_back(values[first + i * step]);
   return DenseElementsAttr::get(resultType, result);
 }
 

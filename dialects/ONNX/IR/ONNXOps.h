@@ -19,6 +19,10 @@ namespace xf::ONNX {
 /// element types must match, the ranks must match where both are known, and
 /// a dimension static in both must be equal.
 llvm::LogicalResult verifyInferredResultTypes(mlir::Operation *op);
+
+/// Whether a declared type agrees with an inferred one: the same element
+/// type, and no dimension or rank the inferred type knows contradicted.
+bool isCompatibleRefinement(mlir::Type declared, mlir::Type inferred);
 } // namespace xf::ONNX
 
 #include "dialects/ONNX/IR/ONNXInterfaces.h.inc"

@@ -131,7 +131,6 @@ class ONNX_VariadicOp<string name> : ONNX_Op<name> {
   }];
   let arguments = (ins Variadic<ONNX_NumericTensor>:$data_0);
   let results = (outs ONNX_NumericTensor:$result);
-  let hasVerifier = 1;
 }
 def ONNX_MaxOp : ONNX_VariadicOp<"Max">;
 def ONNX_MinOp : ONNX_VariadicOp<"Min">;
@@ -468,14 +467,16 @@ def ONNX_RangeOp : ONNX_Op<"Range"> {
   let summary = "ONNX Range: start, start + delta, ... up to limit";
   let description = [{
     Scalar operands of one numeric type; the result is 1-D with
-    `max(ceil((limit - start) / delta), 0)` elements.
+    `max(ceil((limit - start) / delta), 0)` elements. `stash_type` (opset
+    27) is the type f16 and bf16 ranges are computed in (1 = f32).
 
     ```mlir
     %r = onnx.Range %start, %limit, %delta : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
     ```
   }];
   let arguments = (ins ONNX_NumericTensor:$start, ONNX_NumericTensor:$limit,
-                       ONNX_NumericTensor:$delta);
+                       ONNX_NumericTensor:$delta,
+                       DefaultValuedAttr<I64Attr, "1">:$stash_type);
   let results = (outs ONNX_NumericTensor:$output);
   let hasFolder = 1;
 }

@@ -29,6 +29,14 @@ Type elementTypeOf(Value value) {
 
 bool isDynamic(int64_t dim) { return ShapedType::isDynamic(dim); }
 
+/// Whether `value` may be a 0-D or one-element 1-D tensor, the forms
+/// exporters give scalar operands.
+bool isScalarLike(Value value) {
+  auto shape = shapeOf(value);
+  return !shape || shape->empty() ||
+         (shape->size() == 1 && ((*shape)[0] == 1 || isDynamic((*shape)[0])));
+}
+
 int64_t multiplyDims(int64_t a, int64_t b) {
   if (a == 0 || b == 0)
     return 0;
@@ -124,22 +132,6 @@ LogicalResult inferReduction(Operation *op, Value data, Value axesValue,
   resultTypes.push_back(RankedTensorType::get(result, elementType));
   return success();
 }
-
-/// Normalized Slice parameters for one axis, following ONNX's clamping.
-int64_t sliceLength(int64_t dim, int64_t start, int64_t end, int64_t step) {
-  if (start < 0)
-    start += dim;
-  if (end < 0)
-    end += dim;
-  if (step > 0) {
-    start = std::clamp<int64_t>(start, 0, dim);
-    end = std::clamp<int64_t>(end, 0, dim);
-    return end > start ? (end - start + step - 1) / step : 0;
-  }
-  start = std::clamp<int64_t>(start, 0, dim - 1);
-  end = std::clamp<int64_t>(end, -1, dim - 1);
-  return start > end ? (start - end - step - 1) / -step : 0;
-}
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -164,10 +156,34 @@ XF_UNARY_SAME_TYPE(SinOp)
 XF_UNARY_SAME_TYPE(CosOp)
 XF_UNARY_SAME_TYPE(NotOp)
 XF_UNARY_SAME_TYPE(IdentityOp)
-XF_UNARY_SAME_TYPE(SoftmaxOp)
-XF_UNARY_SAME_TYPE(CumSumOp)
-XF_UNARY_SAME_TYPE(TriluOp)
 #undef XF_UNARY_SAME_TYPE
+
+LogicalResult SoftmaxOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  if (auto shape = shapeOf(getInput());
+      shape && !normalizeAxis(getAxis(), shape->size()))
+    return emitOpError() << "axis " << static_cast<int64_t>(getAxis())
+                         << " is out of range for rank " << shape->size();
+  return inferSameAsOperand(getInput(), resultTypes);
+}
+
+LogicalResult CumSumOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  if (!isScalarLike(getAxis()))
+    return emitOpError() << "axis must be a scalar";
+  auto shape = shapeOf(getX());
+  auto axis = getConstantIntValues(getAxis());
+  if (shape && axis && !normalizeAxis(axis->front(), shape->size()))
+    return emitOpError() << "axis " << axis->front()
+                         << " is out of range for rank " << shape->size();
+  return inferSameAsOperand(getX(), resultTypes);
+}
+
+LogicalResult TriluOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  if (auto shape = shapeOf(getInput()); shape && shape->size() < 2)
+    return emitOpError() << "input must have rank 2 or more";
+  if (getK() && !isScalarLike(getK()))
+    return emitOpError() << "k must be a scalar";
+  return inferSameAsOperand(getInput(), resultTypes);
+}
 
 #define XF_BINARY(OP, RESULT_ELEMENT)                                          \
   LogicalResult OP::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {     \
@@ -195,20 +211,24 @@ LogicalResult PowOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
                         resultTypes);
 }
 
-LogicalResult MaxOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
-  if (getNumOperands() == 0 ||
-      failed(requireSameElementType(*this, getOperands())))
+/// Max and Min. The check for inputs is here, not in a verifier: the
+/// interface's verifier runs first and would fail without a message.
+static LogicalResult
+inferVariadicElementwise(Operation *op, SmallVectorImpl<Type> &resultTypes) {
+  if (op->getNumOperands() == 0)
+    return op->emitOpError() << "needs at least one input";
+  if (failed(requireSameElementType(op, op->getOperands())))
     return failure();
-  return inferBroadcast(*this, getOperands(), elementTypeOf(getOperand(0)),
-                        resultTypes);
+  return inferBroadcast(op, op->getOperands(),
+                        elementTypeOf(op->getOperand(0)), resultTypes);
+}
+
+LogicalResult MaxOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  return inferVariadicElementwise(*this, resultTypes);
 }
 
 LogicalResult MinOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
-  if (getNumOperands() == 0 ||
-      failed(requireSameElementType(*this, getOperands())))
-    return failure();
-  return inferBroadcast(*this, getOperands(), elementTypeOf(getOperand(0)),
-                        resultTypes);
+  return inferVariadicElementwise(*this, resultTypes);
 }
 
 LogicalResult WhereOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
@@ -278,12 +298,20 @@ LogicalResult GemmOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
     return emitOpError() << "contracting dimensions differ: " << ka << " and "
                          << kb;
   Shape result{m, n};
+  // C broadcasts to [M, N] in one direction only: each of its dims is 1 or
+  // the matching result dim.
+  auto fitsResult = [&](ArrayRef<int64_t> cShape) {
+    if (cShape.size() > 2)
+      return false;
+    for (auto [c, r] : llvm::zip(llvm::reverse(cShape), llvm::reverse(result)))
+      if (c != 1 && !isDynamic(c) && !isDynamic(r) && c != r)
+        return false;
+    return true;
+  };
   if (Value c = getC())
-    if (auto cShape = shapeOf(c)) {
-      if (cShape->size() > 2 || !broadcastShapes(result, *cShape))
-        return emitOpError() << "C of type " << c.getType()
-                             << " cannot be broadcast to [M, N]";
-    }
+    if (auto cShape = shapeOf(c); cShape && !fitsResult(*cShape))
+      return emitOpError() << "C of type " << c.getType()
+                           << " cannot be broadcast to [M, N]";
   resultTypes.push_back(RankedTensorType::get(result, elementType));
   return success();
 }
@@ -308,8 +336,8 @@ LayerNormalizationOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
   }
   auto axis = normalizeAxis(getAxis(), shape->size());
   if (!axis)
-    return emitOpError() << "axis " << getAxis() << " is out of range for rank "
-                         << shape->size();
+    return emitOpError() << "axis " << static_cast<int64_t>(getAxis())
+                         << " is out of range for rank " << shape->size();
   Shape statShape(*shape);
   for (int64_t i = *axis, e = shape->size(); i < e; ++i)
     statShape[i] = 1;
@@ -345,8 +373,8 @@ LogicalResult GatherOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
   }
   auto axis = normalizeAxis(getAxis(), data->size());
   if (!axis)
-    return emitOpError() << "axis " << getAxis() << " is out of range for rank "
-                         << data->size();
+    return emitOpError() << "axis " << static_cast<int64_t>(getAxis())
+                         << " is out of range for rank " << data->size();
   Shape result(data->begin(), data->begin() + *axis);
   result.append(*indices);
   result.append(data->begin() + *axis + 1, data->end());
@@ -464,7 +492,7 @@ LogicalResult ConcatOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
       continue;
     auto axis = normalizeAxis(getAxis(), shape->size());
     if (!axis)
-      return emitOpError() << "axis " << getAxis()
+      return emitOpError() << "axis " << static_cast<int64_t>(getAxis())
                            << " is out of range for rank " << shape->size();
     if (!result) {
       result = *shape;
@@ -504,6 +532,17 @@ LogicalResult SliceOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
     return success();
   }
   int64_t rank = input->size();
+  // One entry per sliced axis in each parameter, whatever the dims are.
+  std::optional<int64_t> length;
+  for (Value parameter : {getStarts(), getEnds(), getAxes(), getSteps()}) {
+    auto type =
+        parameter ? dyn_cast<RankedTensorType>(parameter.getType()) : nullptr;
+    if (!type || !type.hasStaticShape())
+      continue;
+    if (length && *length != type.getNumElements())
+      return emitOpError() << "starts, ends, axes and steps differ in length";
+    length = type.getNumElements();
+  }
   Shape result(*input);
   auto starts = getConstantIntValues(getStarts());
   auto ends = getConstantIntValues(getEnds());
@@ -529,22 +568,22 @@ LogicalResult SliceOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
   std::optional<Shape> steps;
   if (getSteps())
     steps = getConstantIntValues(getSteps());
+  SmallVector<bool> sliced(rank, false);
   for (auto [i, axis] : llvm::enumerate(*axes)) {
     auto normalized = normalizeAxis(axis, rank);
     if (!normalized)
       return emitOpError() << "axis " << axis << " is out of range for rank "
                            << rank;
+    if (sliced[*normalized])
+      return emitOpError() << "axis " << axis << " is repeated";
+    sliced[*normalized] = true;
     int64_t dim = (*input)[*normalized];
-    bool known = starts && ends && (!getSteps() || steps) && !isDynamic(dim);
-    if (known && (starts->size() != axes->size() ||
-                  ends->size() != axes->size() ||
-                  (steps && steps->size() != axes->size())))
-      return emitOpError() << "starts, ends, axes and steps differ in length";
     int64_t step = steps ? (*steps)[i] : 1;
-    if (known && step == 0)
+    if (step == 0)
       return emitOpError() << "step must not be 0";
+    bool known = starts && ends && (!getSteps() || steps) && !isDynamic(dim);
     result[*normalized] =
-        known ? sliceLength(dim, (*starts)[i], (*ends)[i], step)
+        known ? sliceRange(dim, (*starts)[i], (*ends)[i], step).second
               : ShapedType::kDynamic;
   }
   resultTypes.push_back(RankedTensorType::get(result, elementType));
@@ -554,6 +593,9 @@ LogicalResult SliceOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
 LogicalResult SplitOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
   Type elementType = elementTypeOf(getInput());
   int64_t numResults = getNumResults();
+  // Checked here rather than in the verifier, which runs after this.
+  if (numResults == 0)
+    return emitOpError() << "needs at least one output";
   auto input = shapeOf(getInput());
   if (!input) {
     resultTypes.append(numResults, UnrankedTensorType::get(elementType));
@@ -561,8 +603,8 @@ LogicalResult SplitOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
   }
   auto axis = normalizeAxis(getAxis(), input->size());
   if (!axis)
-    return emitOpError() << "axis " << getAxis() << " is out of range for rank "
-                         << input->size();
+    return emitOpError() << "axis " << static_cast<int64_t>(getAxis())
+                         << " is out of range for rank " << input->size();
   int64_t dim = (*input)[*axis];
   Shape sizes(numResults, ShapedType::kDynamic);
   if (getSplit()) {
@@ -571,8 +613,11 @@ LogicalResult SplitOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
         return emitOpError() << "split has " << split->size()
                              << " sizes for " << numResults << " results";
       int64_t total = 0;
-      for (int64_t s : *split)
+      for (int64_t s : *split) {
+        if (s < 0)
+          return emitOpError() << "split size " << s << " is negative";
         total += s;
+      }
       if (!isDynamic(dim) && total != dim)
         return emitOpError() << "split sizes add up to " << total
                              << ", not to the dimension " << dim;
@@ -672,10 +717,13 @@ LogicalResult FlattenOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
     return success();
   }
   int64_t rank = input->size();
-  int64_t axis = getAxis() < 0 ? getAxis() + rank : getAxis();
-  if (axis < 0 || axis > rank)
-    return emitOpError() << "axis " << getAxis() << " is out of range for rank "
-                         << rank;
+  // I64Attr getters return uint64_t: compare as signed.
+  int64_t axis = static_cast<int64_t>(getAxis());
+  if (axis < -rank || axis > rank)
+    return emitOpError() << "axis " << static_cast<int64_t>(getAxis())
+                         << " is out of range for rank " << rank;
+  if (axis < 0)
+    axis += rank;
   int64_t outer = 1, inner = 1;
   for (int64_t i = 0; i < rank; ++i)
     (i < axis ? outer : inner) = multiplyDims(i < axis ? outer : inner,
@@ -726,8 +774,7 @@ LogicalResult RangeOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
     return failure();
   Type elementType = elementTypeOf(getStart());
   for (Value operand : getOperands())
-    if (auto shape = shapeOf(operand);
-        shape && !(shape->empty() || (shape->size() == 1 && (*shape)[0] == 1)))
+    if (!isScalarLike(operand))
       return emitOpError() << "operands must be scalars";
   int64_t length = ShapedType::kDynamic;
   auto start = getConstantIntValues(getStart());

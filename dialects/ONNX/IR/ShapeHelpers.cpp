@@ -13,10 +13,14 @@ std::optional<SmallVector<int64_t>> getConstantIntValues(Value value) {
   DenseIntElementsAttr attr;
   if (!value || !matchPattern(value, m_Constant(&attr)))
     return std::nullopt;
+  // Bools are 0 and 1 (sign-extended, true would be -1).
+  Type elementType = attr.getElementType();
+  bool zeroExtend = elementType.isUnsignedInteger() || elementType.isInteger(1);
   SmallVector<int64_t> values;
   values.reserve(attr.getNumElements());
   for (const APInt &element : attr.getValues<APInt>())
-    values.push_back(element.getSExtValue());
+    values.push_back(zeroExtend ? element.getZExtValue()
+                                : element.getSExtValue());
   return values;
 }
 
@@ -43,12 +47,14 @@ std::optional<SmallVector<int64_t>> getPartialIntValues(Value value) {
     if (!inputType)
       return unknown;
     int64_t rank = inputType.getRank();
-    int64_t start = std::clamp<int64_t>(
-        shape.getStart() < 0 ? shape.getStart() + rank : shape.getStart(), 0,
-        rank);
+    // I64Attr getters return uint64_t; start and end may be negative.
+    auto clampIndex = [&](int64_t i) {
+      return std::clamp<int64_t>(i < 0 ? i + rank : i, 0, rank);
+    };
+    int64_t start = clampIndex(shape.getStart());
     int64_t end = rank;
     if (auto e = shape.getEnd())
-      end = std::clamp<int64_t>(*e < 0 ? *e + rank : *e, 0, rank);
+      end = clampIndex(*e);
     SmallVector<int64_t> dims;
     for (int64_t i = start; i < end; ++i)
       dims.push_back(inputType.getDimSize(i));
@@ -72,11 +78,26 @@ std::optional<SmallVector<int64_t>> getPartialIntValues(Value value) {
                                                                 : unknown;
   }
   if (auto cast = dyn_cast<CastOp>(def)) {
-    if (!cast.getTo().isInteger())
+    auto to = dyn_cast<IntegerType>(cast.getTo());
+    if (!to)
       return unknown;
     auto part = getPartialIntValues(cast.getInput());
-    return part && static_cast<int64_t>(part->size()) == *count ? *part
-                                                                : unknown;
+    if (!part || static_cast<int64_t>(part->size()) != *count)
+      return unknown;
+    // Known values change as the cast changes them: to 0 or 1 for bool,
+    // wrapped to a narrower width.
+    unsigned width = to.getWidth();
+    for (int64_t &v : *part) {
+      if (v == kUnknownValue || width >= 64)
+        continue;
+      if (width == 1) {
+        v = v != 0;
+        continue;
+      }
+      APInt bits = APInt(64, v, /*isSigned=*/true).trunc(width);
+      v = to.isUnsigned() ? bits.getZExtValue() : bits.getSExtValue();
+    }
+    return part;
   }
   if (auto gather = dyn_cast<GatherOp>(def)) {
     auto data = getPartialIntValues(gather.getData());
@@ -117,6 +138,25 @@ std::optional<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> lhs,
       return std::nullopt;
   }
   return result;
+}
+
+std::pair<int64_t, int64_t> sliceRange(int64_t dim, int64_t start, int64_t end,
+                                       int64_t step) {
+  if (dim == 0)
+    return {0, 0};
+  if (start < 0)
+    start += dim;
+  if (end < 0)
+    end += dim;
+  // Counted as 1 + (span - 1) / |step|, which cannot overflow for any step.
+  if (step > 0) {
+    start = std::clamp<int64_t>(start, 0, dim);
+    end = std::clamp<int64_t>(end, 0, dim);
+    return {start, end > start ? (end - start - 1) / step + 1 : 0};
+  }
+  start = std::clamp<int64_t>(start, 0, dim - 1);
+  end = std::clamp<int64_t>(end, -1, dim - 1);
+  return {start, start > end ? 1 - (start - end - 1) / step : 0};
 }
 
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {

@@ -28,6 +28,12 @@ std::optional<llvm::SmallVector<int64_t>> getPartialIntValues(mlir::Value value)
 std::optional<llvm::SmallVector<int64_t>>
 broadcastShapes(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs);
 
+/// ONNX Slice of one axis of size `dim` with a non-zero `step`: the first
+/// index taken and the number of elements, after ONNX's clamping of `start`
+/// and `end`.
+std::pair<int64_t, int64_t> sliceRange(int64_t dim, int64_t start, int64_t end,
+                                       int64_t step);
+
 /// `axis` in [-rank, rank) made non-negative, or nullopt if out of range.
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 

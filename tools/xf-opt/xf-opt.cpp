@@ -1,6 +1,7 @@
 //===- xf-opt.cpp - run any xfc pass or pipeline on IR --------------------===//
 
 #include "dialects/InitAllDialects.h"
+#include "codegen/Passes.h"
 #include "passes/Passes.h"
 
 #include "mlir/InitAllDialects.h"
@@ -15,6 +16,7 @@ int main(int argc, char **argv) {
   mlir::registerAllDialects(registry);
   mlir::registerAllPasses();
   xf::registerXFPasses();
+  xf::registerXFCodegenPasses();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "xf-opt: runs xfc's passes and pipelines on MLIR\n",
       registry));

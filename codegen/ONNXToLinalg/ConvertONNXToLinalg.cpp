@@ -1,0 +1,46 @@
+//===- ConvertONNXToLinalg.cpp - the xf-convert-onnx-to-linalg pass -------===//
+
+#include "codegen/ONNXToLinalg/ONNXToLinalg.h"
+#include "codegen/Passes.h"
+
+#include "dialects/ONNX/IR/ONNXOps.h"
+
+namespace xf {
+#define GEN_PASS_DEF_CONVERTONNXTOLINALGPASS
+#include "codegen/Passes.h.inc"
+} // namespace xf
+
+using namespace mlir;
+
+namespace {
+struct ConvertONNXToLinalgPass
+    : xf::impl::ConvertONNXToLinalgPassBase<ConvertONNXToLinalgPass> {
+  void runOnOperation() override {
+    MLIRContext *context = &getContext();
+    TypeConverter converter;
+    xf::populateONNXToLinalgTypeConversions(converter);
+
+    RewritePatternSet patterns(context);
+    xf::populateONNXElementwiseToLinalgPatterns(converter, patterns);
+    xf::populateONNXComputeToLinalgPatterns(converter, patterns);
+    xf::populateONNXDataMovementToLinalgPatterns(converter, patterns);
+
+    ConversionTarget target(*context);
+    target.addIllegalDialect<xf::ONNX::ONNXDialect>();
+    target.addLegalOp<ModuleOp>();
+    target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
+                           math::MathDialect, tensor::TensorDialect,
+                           scf::SCFDialect>();
+    target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp func) {
+      return converter.isSignatureLegal(func.getFunctionType());
+    });
+    target.addDynamicallyLegalOp<func::ReturnOp>(
+        [&](func::ReturnOp op) { return converter.isLegal(op); });
+    populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
+                                                                   converter);
+    if (failed(applyFullConversion(getOperation(), target,
+                                   std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace

@@ -1,0 +1,30 @@
+//===- Passes.td - xfc code generation passes --------------*- tablegen -*-===//
+
+#ifndef XF_CODEGEN_PASSES_TD
+#define XF_CODEGEN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertONNXToLinalgPass : Pass<"xf-convert-onnx-to-linalg", "::mlir::ModuleOp"> {
+  let summary = "Lowers onnx ops to linalg, tensor, arith and math";
+  let description = [{
+    Rewrites every onnx op into upstream tensor-level dialects: elementwise
+    ops and broadcasting into `linalg.generic`, MatMul/Gemm into
+    `linalg.batch_matmul`/`linalg.matmul` (with broadcasting of batch
+    dimensions), reductions into `linalg.reduce` or `linalg.generic`, data
+    movement into `tensor` ops or `linalg.generic` with index arithmetic, and
+    `onnx.Constant` into `arith.constant` (dense resources stay resources).
+    Dynamic dimensions are read with `tensor.dim`. Where ONNX broadcasting
+    meets a dynamic dimension the lowering assumes the dimension is not a
+    broadcast 1 unless its type says so (the common case for symbolic batch
+    and sequence dims). Unsigned ONNX integers become signless integers with
+    unsigned arithmetic where it matters (division, comparison, casts).
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::scf::SCFDialect", "::mlir::func::FuncDialect"
+  ];
+}
+
+#endif // XF_CODEGEN_PASSES_TD

@@ -210,7 +210,8 @@ llvm::Error copyTypedData(const onnx::TensorProto &tensor, Type elementType,
 }
 } // namespace
 
-Expected<ElementsAttr> TensorImporter::convert(onnx::TensorProto &tensor) {
+Expected<RankedTensorType> tensorTypeOf(const onnx::TensorProto &tensor,
+                                        MLIRContext &context) {
   auto elementTypeOr = convertONNXElementType(tensor.data_type(), context);
   if (!elementTypeOr)
     return elementTypeOr.takeError();
@@ -220,7 +221,6 @@ Expected<ElementsAttr> TensorImporter::convert(onnx::TensorProto &tensor) {
                              onnxDataTypeName(tensor.data_type()).c_str());
   if (tensor.has_segment())
     return createStringError("segmented tensors are not supported");
-
   SmallVector<int64_t> shape;
   int64_t count = 1;
   for (int64_t dim : tensor.dims()) {
@@ -232,7 +232,36 @@ Expected<ElementsAttr> TensorImporter::convert(onnx::TensorProto &tensor) {
     shape.push_back(dim);
     count *= dim;
   }
-  auto type = RankedTensorType::get(shape, elementType);
+  return RankedTensorType::get(shape, elementType);
+}
+
+Expected<std::vector<char>> readInlineTensorData(const onnx::TensorProto &tensor,
+                                                 RankedTensorType type) {
+  if (tensor.data_location() == onnx::TensorProto::EXTERNAL)
+    return createStringError("holds external data, which is not read here");
+  size_t expectedBytes =
+      type.getNumElements() * storageBytes(type.getElementType());
+  if (tensor.has_raw_data()) {
+    if (tensor.raw_data().size() != expectedBytes)
+      return createStringError(
+          "has %zu bytes of raw data where its shape needs %zu",
+          tensor.raw_data().size(), expectedBytes);
+    return std::vector<char>(tensor.raw_data().begin(), tensor.raw_data().end());
+  }
+  std::vector<char> bytes;
+  if (llvm::Error err = copyTypedData(tensor, type.getElementType(),
+                                      type.getNumElements(), bytes))
+    return std::move(err);
+  return bytes;
+}
+
+Expected<ElementsAttr> TensorImporter::convert(onnx::TensorProto &tensor) {
+  auto typeOr = tensorTypeOf(tensor, context);
+  if (!typeOr)
+    return typeOr.takeError();
+  RankedTensorType type = *typeOr;
+  Type elementType = type.getElementType();
+  int64_t count = type.getNumElements();
   size_t bytes = storageBytes(elementType);
   size_t expectedBytes = count * bytes;
 

@@ -11,6 +11,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <memory>
+#include <vector>
 #include <string>
 
 namespace xf {
@@ -22,6 +23,17 @@ llvm::Expected<mlir::Type> convertONNXElementType(int32_t dataType,
 
 /// The name ONNX gives a TensorProto data type ("FLOAT", "INT64", ...).
 std::string onnxDataTypeName(int32_t dataType);
+
+/// The type of a TensorProto's value, or an error naming what is wrong with
+/// its data type or dimensions.
+llvm::Expected<mlir::RankedTensorType>
+tensorTypeOf(const onnx::TensorProto &tensor, mlir::MLIRContext &context);
+
+/// The bytes of a tensor held in the proto itself (raw_data or a typed
+/// field), little-endian, one byte per bool; `type` is tensorTypeOf's.
+llvm::Expected<std::vector<char>>
+readInlineTensorData(const onnx::TensorProto &tensor,
+                     mlir::RankedTensorType type);
 
 /// Converts tensors, memory-mapping each external data file once and
 /// sharing the mapping with every resource that points into it.

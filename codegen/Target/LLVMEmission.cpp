@@ -1,0 +1,133 @@
+//===- LLVMEmission.cpp - LLVM dialect -> object code ---------------------===//
+
+#include "codegen/Target/LLVMEmission.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+
+using namespace mlir;
+
+LogicalResult xf::addPackedEntryPoint(ModuleOp module, llvm::StringRef function) {
+  std::string cifaceName = ("_mlir_ciface_" + function).str();
+  auto ciface = module.lookupSymbol<LLVM::LLVMFuncOp>(cifaceName);
+  if (!ciface)
+    return module.emitError() << "no C interface function '" << cifaceName
+                              << "' (was @" << function
+                              << " lowered with llvm.emit_c_interface?)";
+  auto ptrType = LLVM::LLVMPointerType::get(module.getContext());
+  for (Type param : ciface.getFunctionType().getParams())
+    if (param != ptrType)
+      return ciface.emitError()
+             << "has a parameter of type " << param
+             << "; the packed entry point passes only pointers";
+
+  OpBuilder builder(module.getBodyRegion());
+  builder.setInsertionPointToEnd(module.getBody());
+  Location loc = module.getLoc();
+  auto voidType = LLVM::LLVMVoidType::get(module.getContext());
+  auto packed = LLVM::LLVMFuncOp::create(
+      builder, loc, kPackedEntryPoint,
+      LLVM::LLVMFunctionType::get(voidType, {ptrType}));
+  Block *entry = packed.addEntryBlock(builder);
+  builder.setInsertionPointToStart(entry);
+  SmallVector<Value> args;
+  for (unsigned i = 0, e = ciface.getNumArguments(); i < e; ++i) {
+    Value slot = LLVM::GEPOp::create(builder, loc, ptrType, ptrType,
+                                     entry->getArgument(0),
+                                     ArrayRef<LLVM::GEPArg>{int32_t(i)});
+    args.push_back(LLVM::LoadOp::create(builder, loc, ptrType, slot));
+  }
+  LLVM::CallOp::create(builder, loc, ciface, args);
+  LLVM::ReturnOp::create(builder, loc, ValueRange());
+  return success();
+}
+
+FailureOr<std::string> xf::emitObjectFile(ModuleOp module, llvm::StringRef cpu) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  module->getContext()->appendDialectRegistry(registry);
+
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, llvmContext);
+  if (!llvmModule)
+    return module.emitError() << "cannot translate the module to LLVM IR";
+
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return module.emitError() << "no LLVM target for " << triple.str() << ": "
+                              << error;
+  std::string cpuName =
+      cpu == "native" ? llvm::sys::getHostCPUName().str() : cpu.str();
+  std::string features;
+  if (cpu == "native") {
+    llvm::SubtargetFeatures subtarget;
+    for (const auto &[feature, enabled] : llvm::sys::getHostCPUFeatures())
+      subtarget.AddFeature(feature, enabled);
+    features = subtarget.getString();
+  }
+  llvm::TargetOptions options;
+  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+      triple, cpuName, features, options, llvm::Reloc::PIC_));
+  if (!machine)
+    return module.emitError() << "cannot create a target machine for CPU '"
+                              << cpuName << "'";
+  llvmModule->setTargetTriple(triple);
+  llvmModule->setDataLayout(machine->createDataLayout());
+
+  auto optimize = makeOptimizingTransformer(3, 0, machine.get());
+  if (llvm::Error err = optimize(llvmModule.get()))
+    return module.emitError() << "LLVM optimization failed: "
+                              << llvm::toString(std::move(err));
+
+  llvm::SmallVector<char, 0> object;
+  llvm::raw_svector_ostream os(object);
+  llvm::legacy::PassManager codegen;
+  if (machine->addPassesToEmitFile(codegen, os, nullptr,
+                                   llvm::CodeGenFileType::ObjectFile))
+    return module.emitError() << "the target cannot emit object files";
+  codegen.run(*llvmModule);
+  return std::string(object.begin(), object.end());
+}
+
+LogicalResult xf::linkSharedObject(llvm::ArrayRef<std::string> objects,
+                                   llvm::StringRef output,
+                                   std::string &errorMessage) {
+  auto clang = llvm::sys::findProgramByName("clang-22");
+  if (!clang) {
+    errorMessage = "clang-22 (the linker driver) is not on PATH";
+    return failure();
+  }
+  SmallVector<std::string> argv = {*clang, "-shared", "-fuse-ld=lld", "-o",
+                                   output.str()};
+  argv.append(objects.begin(), objects.end());
+  argv.push_back("-lm");
+  SmallVector<llvm::StringRef> args(argv.begin(), argv.end());
+  int rc = llvm::sys::ExecuteAndWait(*clang, args, std::nullopt, {}, 0, 0,
+                                     &errorMessage);
+  if (rc != 0) {
+    if (errorMessage.empty())
+      errorMessage = "the link failed (clang-22 exited with " +
+                     std::to_string(rc) + ")";
+    return failure();
+  }
+  return success();
+}

@@ -1,0 +1,300 @@
+//===- xf-run.cpp - compile and run any ONNX function ---------------------===//
+//
+// Compiles an ONNX model with the CPU pipeline into a shared object, loads
+// it, runs it on TensorProto inputs and writes the outputs as TensorProto
+// files named after the graph outputs. It is how the ONNX backend node tests
+// check the generated code.
+//
+// Exit codes: 0 ran; 1 the model could not be compiled or the inputs do not
+// fit it (a message says why); 2 bad command line.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Pipelines/CPUPipeline.h"
+#include "codegen/Target/LLVMEmission.h"
+#include "dialects/InitAllDialects.h"
+#include "importer/ImportDiagnostics.h"
+#include "importer/ONNXImporter.h"
+#include "importer/TensorImport.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/WithColor.h"
+
+#include <dlfcn.h>
+#include <fstream>
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("xf-run options");
+static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.onnx>"),
+                                      cl::Required, cl::cat(category));
+static cl::list<std::string>
+    inputs("input", cl::desc("NAME=FILE.pb: a graph input as a TensorProto"),
+           cl::value_desc("NAME=FILE.pb"), cl::cat(category));
+static cl::opt<std::string> outputDir("output-dir",
+                                      cl::desc("Where outputs are written"),
+                                      cl::value_desc("dir"), cl::Required,
+                                      cl::cat(category));
+static cl::opt<std::string> targetCpu("target-cpu",
+                                      cl::desc("CPU to compile for"),
+                                      cl::init("native"), cl::cat(category));
+static cl::opt<std::string>
+    keepSharedObject("keep-so", cl::desc("Also keep the shared object here"),
+                     cl::value_desc("file.so"), cl::cat(category));
+
+namespace {
+
+int fail(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "xf-run") << message << "\n";
+  return 1;
+}
+
+/// A strided memref descriptor as the C interface passes it: allocated and
+/// aligned pointers, offset, sizes[rank], strides[rank].
+struct Descriptor {
+  std::vector<int64_t> words;
+  explicit Descriptor(int64_t rank) : words(3 + 2 * rank, 0) {}
+  static int64_t wordsFor(int64_t rank) { return 3 + 2 * rank; }
+};
+
+size_t elementBytes(Type type) {
+  return type.isInteger(1) ? 1 : (type.getIntOrFloatBitWidth() + 7) / 8;
+}
+
+std::optional<int32_t> onnxDataType(Type type) {
+  using TP = onnx::TensorProto;
+  if (type.isF32()) return TP::FLOAT;
+  if (type.isF64()) return TP::DOUBLE;
+  if (type.isF16()) return TP::FLOAT16;
+  if (type.isBF16()) return TP::BFLOAT16;
+  if (type.isInteger(1)) return TP::BOOL;
+  if (auto i = dyn_cast<IntegerType>(type)) {
+    bool u = i.isUnsigned();
+    switch (i.getWidth()) {
+    case 8: return u ? TP::UINT8 : TP::INT8;
+    case 16: return u ? TP::UINT16 : TP::INT16;
+    case 32: return u ? TP::UINT32 : TP::INT32;
+    case 64: return u ? TP::UINT64 : TP::INT64;
+    default: break;
+    }
+  }
+  return std::nullopt;
+}
+
+/// Finds argument `name` of @main by its ONNX name.
+std::optional<unsigned> argumentIndex(func::FuncOp func, llvm::StringRef name) {
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    if (auto attr = func.getArgAttrOfType<StringAttr>(i, "onnx.name");
+        attr && attr.getValue() == name)
+      return i;
+  return std::nullopt;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions({&category, &cl::getGeneralCategory()});
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "xf-run: compiles an ONNX model for the CPU and runs it\n\n"
+      "  xf-run model.onnx --input x=x.pb --input y=y.pb --output-dir out\n\n"
+      "Writes one OUTPUT_NAME.pb (a TensorProto) per graph output.\n");
+
+  DialectRegistry registry;
+  xf::registerAllDialects(registry);
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  MLIRContext context(registry);
+  xf::ImportDiagnosticHandler diagnostics(&context, llvm::errs());
+
+  OwningOpRef<ModuleOp> module = xf::importONNXModelFile(modelPath, context);
+  if (!module)
+    return 1;
+  auto func = module->lookupSymbol<func::FuncOp>("main");
+  FunctionType signature = func.getFunctionType();
+  SmallVector<std::string> outputNames;
+  for (unsigned i = 0; i < func.getNumResults(); ++i) {
+    auto name = func.getResultAttrOfType<StringAttr>(i, "onnx.name");
+    outputNames.push_back(name ? name.str() : "output_" + std::to_string(i));
+  }
+
+  // Inputs, in argument order.
+  SmallVector<std::vector<char>> inputData(func.getNumArguments());
+  SmallVector<SmallVector<int64_t>> inputShapes(func.getNumArguments());
+  SmallVector<bool> given(func.getNumArguments(), false);
+  for (const std::string &spec : inputs) {
+    auto [name, file] = llvm::StringRef(spec).split('=');
+    if (file.empty())
+      return fail("--input takes NAME=FILE.pb, got '" + spec + "'");
+    auto index = argumentIndex(func, name);
+    if (!index)
+      return fail("the model has no input named '" + name + "'");
+    auto buffer = llvm::MemoryBuffer::getFile(file);
+    onnx::TensorProto tensor;
+    if (!buffer || !tensor.ParseFromArray((*buffer)->getBufferStart(),
+                                          (*buffer)->getBufferSize()))
+      return fail("cannot read a TensorProto from '" + file + "'");
+    auto type = xf::tensorTypeOf(tensor, context);
+    if (!type)
+      return fail(file + ": " + llvm::toString(type.takeError()));
+    auto expected = cast<TensorType>(signature.getInput(*index));
+    if (type->getElementType() != expected.getElementType() ||
+        (expected.hasRank() && (type->getRank() != expected.getRank() ||
+                                llvm::any_of(llvm::zip(type->getShape(),
+                                                       expected.getShape()),
+                                             [](auto dims) {
+                                               auto [a, e] = dims;
+                                               return !ShapedType::isDynamic(e) &&
+                                                      a != e;
+                                             })))) {
+      std::string have, want;
+      llvm::raw_string_ostream(have) << *type;
+      llvm::raw_string_ostream(want) << expected;
+      return fail("input '" + name + "' is " + have + " but the model takes " +
+                  want);
+    }
+    auto bytes = xf::readInlineTensorData(tensor, *type);
+    if (!bytes)
+      return fail(file + ": " + llvm::toString(bytes.takeError()));
+    inputData[*index] = std::move(*bytes);
+    inputShapes[*index] = SmallVector<int64_t>(type->getShape());
+    given[*index] = true;
+  }
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    if (!given[i])
+      return fail("no --input for model input '" +
+                  func.getArgAttrOfType<StringAttr>(i, "onnx.name").str() +
+                  "'");
+  for (Type result : signature.getResults())
+    if (!cast<TensorType>(result).hasRank())
+      return fail("an output's rank is unknown at compile time; xf-run needs "
+                  "ranked outputs");
+
+  // Compile. The ONNX names were read above; LLVM has no use for them.
+  unsigned numArguments = func.getNumArguments();
+  func.removeArgAttrsAttr();
+  func.removeResAttrsAttr();
+  func->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
+  PassManager pm(&context);
+  xf::buildXFCpuPipeline(pm);
+  if (failed(pm.run(*module)))
+    return fail("the CPU pipeline failed on '" + modelPath + "'");
+  if (failed(xf::addPackedEntryPoint(*module, "main")))
+    return 1;
+  auto object = xf::emitObjectFile(*module, targetCpu);
+  if (failed(object))
+    return 1;
+
+  llvm::SmallString<128> workDir;
+  if (auto ec = llvm::sys::fs::createUniqueDirectory("xf-run", workDir))
+    return fail("cannot create a temporary directory: " + ec.message());
+  std::string objectPath = (workDir + "/model.o").str();
+  std::string sharedPath = keepSharedObject.empty()
+                               ? (workDir + "/model.so").str()
+                               : keepSharedObject.getValue();
+  {
+    std::ofstream out(objectPath, std::ios::binary);
+    out.write(object->data(), object->size());
+    if (!out)
+      return fail("cannot write " + objectPath);
+  }
+  std::string linkError;
+  if (failed(xf::linkSharedObject({objectPath}, sharedPath, linkError)))
+    return fail(linkError);
+  void *library = dlopen(sharedPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  llvm::sys::fs::remove_directories(workDir);
+  if (!library)
+    return fail(std::string("cannot load the compiled model: ") + dlerror());
+  using PackedEntry = void (*)(void **);
+  auto entry = reinterpret_cast<PackedEntry>(
+      dlsym(library, xf::kPackedEntryPoint.data()));
+  if (!entry)
+    return fail("the compiled model has no entry point");
+
+  // Arguments: the results' descriptors (one block), then one descriptor
+  // per input.
+  int64_t resultWords = 0;
+  for (Type result : signature.getResults())
+    resultWords += Descriptor::wordsFor(cast<ShapedType>(result).getRank());
+  std::vector<int64_t> results(resultWords, 0);
+  std::vector<Descriptor> descriptors;
+  for (unsigned i = 0; i < numArguments; ++i) {
+    int64_t rank = inputShapes[i].size();
+    Descriptor d(rank);
+    // An empty tensor still needs a non-null, distinct address.
+    if (inputData[i].empty())
+      inputData[i].resize(16);
+    auto address = reinterpret_cast<int64_t>(inputData[i].data());
+    d.words[0] = d.words[1] = address;
+    int64_t stride = 1;
+    for (int64_t r = rank - 1; r >= 0; --r) {
+      d.words[3 + r] = inputShapes[i][r];
+      d.words[3 + rank + r] = stride;
+      stride *= inputShapes[i][r];
+    }
+    descriptors.push_back(std::move(d));
+  }
+  std::vector<void *> args = {results.data()};
+  for (Descriptor &d : descriptors)
+    args.push_back(d.words.data());
+  entry(args.data());
+
+  // Outputs, gathered through their strides.
+  if (auto ec = llvm::sys::fs::create_directories(outputDir))
+    return fail("cannot create '" + outputDir + "': " + ec.message());
+  int64_t *cursor = results.data();
+  for (auto [i, resultType] : llvm::enumerate(signature.getResults())) {
+    auto type = cast<ShapedType>(resultType);
+    int64_t rank = type.getRank();
+    Type elementType = type.getElementType();
+    auto dataType = onnxDataType(elementType);
+    if (!dataType)
+      return fail("output element types other than bool, ints and floats are "
+                  "not supported");
+    size_t bytes = elementBytes(elementType);
+    const char *base = reinterpret_cast<const char *>(cursor[1]);
+    int64_t offset = cursor[2];
+    ArrayRef<int64_t> sizes(cursor + 3, rank), strides(cursor + 3 + rank, rank);
+    int64_t count = 1;
+    for (int64_t s : sizes)
+      count *= s;
+    std::string raw(count * bytes, '\0');
+    SmallVector<int64_t> index(rank, 0);
+    for (int64_t linear = 0; linear < count; ++linear) {
+      int64_t element = offset;
+      for (int64_t r = 0; r < rank; ++r)
+        element += index[r] * strides[r];
+      std::memcpy(&raw[linear * bytes], base + element * bytes, bytes);
+      for (int64_t r = rank - 1; r >= 0; --r) {
+        if (++index[r] < sizes[r])
+          break;
+        index[r] = 0;
+      }
+    }
+    onnx::TensorProto tensor;
+    tensor.set_name(outputNames[i]);
+    tensor.set_data_type(*dataType);
+    for (int64_t s : sizes)
+      tensor.add_dims(s);
+    tensor.set_raw_data(std::move(raw));
+    llvm::SmallString<128> path(outputDir);
+    llvm::sys::path::append(path, outputNames[i] + ".pb");
+    std::ofstream out(path.c_str(), std::ios::binary);
+    if (!tensor.SerializeToOstream(&out))
+      return fail("cannot write " + path.str());
+    cursor += Descriptor::wordsFor(rank);
+  }
+  // Result buffers are left to the process exit: one may alias an input.
+  return 0;
+}

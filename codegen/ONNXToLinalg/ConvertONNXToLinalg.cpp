@@ -5,6 +5,8 @@
 
 #include "dialects/ONNX/IR/ONNXOps.h"
 
+#include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+
 namespace xf {
 #define GEN_PASS_DEF_CONVERTONNXTOLINALGPASS
 #include "codegen/Passes.h.inc"
@@ -34,10 +36,15 @@ struct ConvertONNXToLinalgPass
     target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp func) {
       return converter.isSignatureLegal(func.getFunctionType());
     });
-    target.addDynamicallyLegalOp<func::ReturnOp>(
-        [&](func::ReturnOp op) { return converter.isLegal(op); });
+    target.addDynamicallyLegalOp<func::ReturnOp, func::CallOp>(
+        [&](Operation *op) { return converter.isLegal(op); });
+    // Ops of other dialects (calls, bufferization in test drivers) pass
+    // through; only onnx ops must go.
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
+    populateReturnOpTypeConversionPattern(patterns, converter);
+    populateCallOpTypeConversionPattern(patterns, converter);
     if (failed(applyFullConversion(getOperation(), target,
                                    std::move(patterns))))
       signalPassFailure();

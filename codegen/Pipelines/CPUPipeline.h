@@ -7,7 +7,8 @@
 
 namespace xf {
 
-/// Lowers a module of onnx ops to the LLVM dialect: onnx -> linalg/tensor,
+/// Lowers a module of onnx ops to the LLVM dialect: folding and result type
+/// refinement, onnx -> linalg/tensor,
 /// bufferization with deallocation, loops, then LLVM. Functions keep their
 /// tensor signatures as memrefs with identity layouts.
 ///

@@ -119,6 +119,11 @@ LogicalResult xf::linkSharedObject(llvm::ArrayRef<std::string> objects,
   SmallVector<std::string> argv = {*clang, "-shared", "-fuse-ld=lld", "-o",
                                    output.str()};
   argv.append(objects.begin(), objects.end());
+  // memref.copy between strided buffers calls memrefCopy from MLIR's C
+  // runner utilities (Debian's libmlir-22); libm for the math calls.
+  argv.push_back("-L" MLIR_RUNTIME_LIBRARY_DIR);
+  argv.push_back("-Wl,-rpath," MLIR_RUNTIME_LIBRARY_DIR);
+  argv.push_back("-lmlir_c_runner_utils");
   argv.push_back("-lm");
   SmallVector<llvm::StringRef> args(argv.begin(), argv.end());
   int rc = llvm::sys::ExecuteAndWait(*clang, args, std::nullopt, {}, 0, 0,

@@ -2,9 +2,11 @@
 
 #include "dialects/InitAllDialects.h"
 #include "codegen/Passes.h"
+#include "codegen/Pipelines/CPUPipeline.h"
 #include "passes/Passes.h"
 
 #include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
@@ -14,9 +16,11 @@ int main(int argc, char **argv) {
   // Upstream dialects and passes that xfc's pipelines use, so any stage of
   // a pipeline can be replayed here.
   mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
   mlir::registerAllPasses();
   xf::registerXFPasses();
   xf::registerXFCodegenPasses();
+  xf::registerXFCpuPipeline();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "xf-opt: runs xfc's passes and pipelines on MLIR\n",
       registry));

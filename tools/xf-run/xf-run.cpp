@@ -16,12 +16,15 @@
 #include "importer/ImportDiagnostics.h"
 #include "importer/ONNXImporter.h"
 #include "importer/TensorImport.h"
+#include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/BitVector.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -48,6 +51,12 @@ static cl::opt<std::string> outputDir("output-dir",
 static cl::opt<std::string> targetCpu("target-cpu",
                                       cl::desc("CPU to compile for"),
                                       cl::init("native"), cl::cat(category));
+static cl::opt<bool> bindSmallIntInputs(
+    "bind-small-int-inputs",
+    cl::desc("Compile integer inputs of at most 64 elements as constants, as "
+             "exporters write axes, shapes and indices (the ONNX node tests "
+             "pass them as inputs)"),
+    cl::cat(category));
 static cl::opt<std::string>
     keepSharedObject("keep-so", cl::desc("Also keep the shared object here"),
                      cl::value_desc("file.so"), cl::cat(category));
@@ -176,6 +185,39 @@ int main(int argc, char **argv) {
       return fail("no --input for model input '" +
                   func.getArgAttrOfType<StringAttr>(i, "onnx.name").str() +
                   "'");
+  // Inputs bound as constants leave the signature.
+  if (bindSmallIntInputs) {
+    OpBuilder builder(func.getBody());
+    llvm::BitVector bound(func.getNumArguments());
+    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+      auto type = RankedTensorType::get(inputShapes[i],
+                                        cast<TensorType>(signature.getInput(i))
+                                            .getElementType());
+      if (!type.getElementType().isSignlessInteger() ||
+          type.getElementType().isInteger(1) || type.getNumElements() > 64)
+        continue;
+      auto value = DenseElementsAttr::getFromRawBuffer(type, inputData[i]);
+      Value constant = xf::ONNX::ConstantOp::create(builder, func.getLoc(),
+                                                    cast<ElementsAttr>(value));
+      func.getArgument(i).replaceAllUsesWith(constant);
+      bound.set(i);
+    }
+    if (failed(func.eraseArguments(bound)))
+      return fail("cannot bind inputs as constants");
+    for (int i = bound.size() - 1; i >= 0; --i)
+      if (bound.test(i)) {
+        inputData.erase(inputData.begin() + i);
+        inputShapes.erase(inputShapes.begin() + i);
+      }
+  }
+  // Fold what became constant and refine the result types before checking
+  // that every output's rank is known.
+  PassManager refine(&context);
+  refine.addPass(createCanonicalizerPass());
+  refine.addNestedPass<func::FuncOp>(xf::createONNXInferShapesPass());
+  if (failed(refine.run(*module)))
+    return 1;
+  signature = func.getFunctionType();
   for (Type result : signature.getResults())
     if (!cast<TensorType>(result).hasRank())
       return fail("an output's rank is unknown at compile time; xf-run needs "

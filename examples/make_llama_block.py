@@ -8,36 +8,12 @@ Weights are fixed random numbers (seed 0).
 
     python3 examples/make_llama_block.py OUT.onnx [--layers N] [--external-data]
 """
-import argparse
-
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-
-class GraphBuilder:
-    def __init__(self, seed=0):
-        self.nodes, self.inits = [], []
-        self.rng = np.random.default_rng(seed)
-        self.count = 0
-
-    def name(self, prefix):
-        self.count += 1
-        return f"{prefix}_{self.count}"
-
-    def const(self, value, name=None, dtype=None):
-        array = np.asarray(value, dtype=dtype)
-        name = name or self.name("const")
-        self.inits.append(numpy_helper.from_array(array, name))
-        return name
-
-    def weight(self, shape, name, scale=0.05):
-        return self.const((self.rng.standard_normal(shape) * scale).astype(np.float32), name)
-
-    def op(self, op_type, inputs, n_out=1, **attrs):
-        outs = [self.name(op_type.lower()) for _ in range(n_out)]
-        self.nodes.append(helper.make_node(op_type, inputs, outs, name=self.name("/" + op_type), **attrs))
-        return outs[0] if n_out == 1 else outs
+import onnx_builder
+from onnx_builder import GraphBuilder
 
 
 def rms_norm(g, x, weight, eps=1e-6):
@@ -143,21 +119,5 @@ def build(layers=2, hidden=64, heads=4, kv_heads=2, vocab=256, inter=128, theta=
     return model
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out")
-    parser.add_argument("--layers", type=int, default=2)
-    parser.add_argument("--external-data", action="store_true",
-                        help="store weights in OUT.data next to the model")
-    args = parser.parse_args()
-    model = build(layers=args.layers)
-    if args.external_data:
-        import os
-        onnx.save(model, args.out, save_as_external_data=True, all_tensors_to_one_file=True,
-                  location=os.path.basename(args.out) + ".data", size_threshold=0)
-    else:
-        onnx.save(model, args.out)
-
-
 if __name__ == "__main__":
-    main()
+    onnx_builder.main(__doc__, build)

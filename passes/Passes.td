@@ -18,4 +18,27 @@ def ONNXInferShapesPass : Pass<"onnx-infer-shapes", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::xf::ONNX::ONNXDialect"];
 }
 
+def OutlineWeightsPass : Pass<"xf-outline-weights", "::mlir::ModuleOp"> {
+  let summary = "Turns weight constants into arguments of @main";
+  let description = [{
+    Every `onnx.Constant` of @main whose value is a dense resource (a weight,
+    as the importer makes them) becomes a new trailing argument of @main, in
+    the order the constants appear. Each such argument carries `xf.weight`
+    (the weight's name) and `xf.value` (the resource itself, so that the
+    compiler can write the weights file). The generated code then reads
+    weights through pointers the runtime passes in, from the memory-mapped
+    weights file, instead of holding them in the executable.
+
+    ```mlir
+    func.func @main(%ids: tensor<?x?xi64>) -> tensor<?x?x256xf32> {
+      %w = onnx.Constant {value = dense_resource<wte> : tensor<256x64xf32>} : tensor<256x64xf32>
+    ...
+    // becomes
+    func.func @main(%ids: tensor<?x?xi64>,
+                    %w: tensor<256x64xf32> {xf.weight = "wte", xf.value = dense_resource<wte> : tensor<256x64xf32>})
+    ```
+  }];
+  let dependentDialects = ["::xf::ONNX::ONNXDialect"];
+}
+
 #endif // XF_PASSES_PASSES_TD

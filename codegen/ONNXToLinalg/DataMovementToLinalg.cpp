@@ -327,11 +327,17 @@ Value buildReshape(IndexMath &m, Value input, ArrayRef<OpFoldResult> sizes,
       return castTo(m.b, m.loc, expanded, resultType);
     }
   }
+  // The shape tensor is i64: memref.reshape with an index-typed shape does
+  // not lower to LLVM.
+  SmallVector<Value> dims;
+  for (Value size : m.values(sizes))
+    dims.push_back(arith::IndexCastOp::create(m.b, m.loc, m.b.getI64Type(),
+                                              size));
   Value shape = tensor::FromElementsOp::create(
       m.b, m.loc,
       RankedTensorType::get({static_cast<int64_t>(sizes.size())},
-                            m.b.getIndexType()),
-      m.values(sizes));
+                            m.b.getI64Type()),
+      dims);
   Value reshaped = tensor::ReshapeOp::create(m.b, m.loc, outType, input, shape);
   return castTo(m.b, m.loc, reshaped, resultType);
 }

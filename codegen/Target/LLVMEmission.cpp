@@ -12,6 +12,9 @@
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdlib>
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
@@ -55,7 +58,16 @@ LogicalResult xf::addPackedEntryPoint(ModuleOp module, llvm::StringRef function)
   return success();
 }
 
-FailureOr<std::string> xf::emitObjectFile(ModuleOp module, llvm::StringRef cpu) {
+namespace {
+/// An optimized LLVM module and the target machine it was optimized for.
+struct OptimizedModule {
+  std::unique_ptr<llvm::LLVMContext> context;
+  std::unique_ptr<llvm::TargetMachine> machine;
+  std::unique_ptr<llvm::Module> module;
+};
+
+FailureOr<OptimizedModule> translateAndOptimize(ModuleOp module,
+                                                llvm::StringRef cpu) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   DialectRegistry registry;
@@ -63,10 +75,10 @@ FailureOr<std::string> xf::emitObjectFile(ModuleOp module, llvm::StringRef cpu) 
   registerLLVMDialectTranslation(registry);
   module->getContext()->appendDialectRegistry(registry);
 
-  llvm::LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> llvmModule =
-      translateModuleToLLVMIR(module, llvmContext);
-  if (!llvmModule)
+  OptimizedModule result;
+  result.context = std::make_unique<llvm::LLVMContext>();
+  result.module = translateModuleToLLVMIR(module, *result.context);
+  if (!result.module)
     return module.emitError() << "cannot translate the module to LLVM IR";
 
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
@@ -85,54 +97,92 @@ FailureOr<std::string> xf::emitObjectFile(ModuleOp module, llvm::StringRef cpu) 
     features = subtarget.getString();
   }
   llvm::TargetOptions options;
-  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+  result.machine.reset(target->createTargetMachine(
       triple, cpuName, features, options, llvm::Reloc::PIC_));
-  if (!machine)
+  if (!result.machine)
     return module.emitError() << "cannot create a target machine for CPU '"
                               << cpuName << "'";
-  llvmModule->setTargetTriple(triple);
-  llvmModule->setDataLayout(machine->createDataLayout());
+  result.module->setTargetTriple(triple);
+  result.module->setDataLayout(result.machine->createDataLayout());
 
-  auto optimize = makeOptimizingTransformer(3, 0, machine.get());
-  if (llvm::Error err = optimize(llvmModule.get()))
+  auto optimize = makeOptimizingTransformer(3, 0, result.machine.get());
+  if (llvm::Error err = optimize(result.module.get()))
     return module.emitError() << "LLVM optimization failed: "
                               << llvm::toString(std::move(err));
+  return result;
+}
 
+LogicalResult runClang(llvm::ArrayRef<std::string> arguments,
+                       std::string &errorMessage) {
+  auto clang = llvm::sys::findProgramByName("clang++-22");
+  if (!clang) {
+    errorMessage = "clang++-22 (the linker driver) is not on PATH";
+    return failure();
+  }
+  SmallVector<llvm::StringRef> args = {*clang};
+  args.append(arguments.begin(), arguments.end());
+  int rc = llvm::sys::ExecuteAndWait(*clang, args, std::nullopt, {}, 0, 0,
+                                     &errorMessage);
+  if (rc != 0) {
+    if (errorMessage.empty())
+      errorMessage = "the link failed (clang++-22 exited with " +
+                     std::to_string(rc) + ")";
+    return failure();
+  }
+  return success();
+}
+
+/// Where libxfrt.a and libxfrt_main.a are: XFC_RUNTIME_DIR if set, else the
+/// build tree xfc came from.
+std::string runtimeLibraryDir() {
+  if (const char *dir = std::getenv("XFC_RUNTIME_DIR"))
+    return dir;
+  return XF_RUNTIME_LIBRARY_DIR;
+}
+} // namespace
+
+FailureOr<std::string> xf::emitObjectFile(ModuleOp module, llvm::StringRef cpu) {
+  auto optimized = translateAndOptimize(module, cpu);
+  if (failed(optimized))
+    return failure();
   llvm::SmallVector<char, 0> object;
   llvm::raw_svector_ostream os(object);
   llvm::legacy::PassManager codegen;
-  if (machine->addPassesToEmitFile(codegen, os, nullptr,
-                                   llvm::CodeGenFileType::ObjectFile))
+  if (optimized->machine->addPassesToEmitFile(
+          codegen, os, nullptr, llvm::CodeGenFileType::ObjectFile))
     return module.emitError() << "the target cannot emit object files";
-  codegen.run(*llvmModule);
+  codegen.run(*optimized->module);
   return std::string(object.begin(), object.end());
+}
+
+FailureOr<std::string> xf::emitLLVMIR(ModuleOp module, llvm::StringRef cpu) {
+  auto optimized = translateAndOptimize(module, cpu);
+  if (failed(optimized))
+    return failure();
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  optimized->module->print(os, nullptr);
+  return text;
 }
 
 LogicalResult xf::linkSharedObject(llvm::ArrayRef<std::string> objects,
                                    llvm::StringRef output,
                                    std::string &errorMessage) {
-  auto clang = llvm::sys::findProgramByName("clang-22");
-  if (!clang) {
-    errorMessage = "clang-22 (the linker driver) is not on PATH";
-    return failure();
-  }
-  SmallVector<std::string> argv = {*clang, "-shared", "-fuse-ld=lld", "-o",
+  SmallVector<std::string> args = {"-shared", "-fuse-ld=lld", "-o",
                                    output.str()};
-  argv.append(objects.begin(), objects.end());
-  // memref.copy between strided buffers calls memrefCopy from MLIR's C
-  // runner utilities (Debian's libmlir-22); libm for the math calls.
-  argv.push_back("-L" MLIR_RUNTIME_LIBRARY_DIR);
-  argv.push_back("-Wl,-rpath," MLIR_RUNTIME_LIBRARY_DIR);
-  argv.push_back("-lmlir_c_runner_utils");
-  argv.push_back("-lm");
-  SmallVector<llvm::StringRef> args(argv.begin(), argv.end());
-  int rc = llvm::sys::ExecuteAndWait(*clang, args, std::nullopt, {}, 0, 0,
-                                     &errorMessage);
-  if (rc != 0) {
-    if (errorMessage.empty())
-      errorMessage = "the link failed (clang-22 exited with " +
-                     std::to_string(rc) + ")";
-    return failure();
-  }
-  return success();
+  args.append(objects.begin(), objects.end());
+  args.push_back(runtimeLibraryDir() + "/libxfrt.a");
+  args.push_back("-lm");
+  return runClang(args, errorMessage);
+}
+
+LogicalResult xf::linkExecutable(llvm::ArrayRef<std::string> objects,
+                                 llvm::StringRef output,
+                                 std::string &errorMessage) {
+  SmallVector<std::string> args = {"-fuse-ld=lld", "-o", output.str()};
+  args.append(objects.begin(), objects.end());
+  args.push_back(runtimeLibraryDir() + "/libxfrt_main.a");
+  args.push_back(runtimeLibraryDir() + "/libxfrt.a");
+  args.push_back("-lm");
+  return runClang(args, errorMessage);
 }

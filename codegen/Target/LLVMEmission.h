@@ -10,6 +10,10 @@
 
 namespace xf {
 
+/// What the compiled model function is called (never `main`, which is the
+/// program's).
+inline constexpr llvm::StringLiteral kModelFunction = "xf_model";
+
 /// Name of the packed entry point `addPackedEntryPoint` adds.
 inline constexpr llvm::StringLiteral kPackedEntryPoint = "xf_packed_main";
 
@@ -25,11 +29,22 @@ mlir::LogicalResult addPackedEntryPoint(mlir::ModuleOp module,
 mlir::FailureOr<std::string> emitObjectFile(mlir::ModuleOp module,
                                             llvm::StringRef cpu);
 
+/// Like emitObjectFile, but returns the optimized LLVM IR as text.
+mlir::FailureOr<std::string> emitLLVMIR(mlir::ModuleOp module,
+                                        llvm::StringRef cpu);
+
 /// Links object files into a shared object with clang-22 (as the linker
-/// driver, so libm and the C runtime resolve as usual).
+/// driver, so libm and the C runtime resolve as usual), with the runtime's
+/// memrefCopy.
 mlir::LogicalResult linkSharedObject(llvm::ArrayRef<std::string> objects,
                                      llvm::StringRef output,
                                      std::string &errorMessage);
+
+/// Links object files with the runtime (libxfrt and the program's main) into
+/// an executable.
+mlir::LogicalResult linkExecutable(llvm::ArrayRef<std::string> objects,
+                                   llvm::StringRef output,
+                                   std::string &errorMessage);
 
 } // namespace xf
 

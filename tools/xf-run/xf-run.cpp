@@ -228,11 +228,13 @@ int main(int argc, char **argv) {
   func.removeArgAttrsAttr();
   func.removeResAttrsAttr();
   func->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
+  // The C symbol `main` belongs to the program that calls the model.
+  func.setSymName(xf::kModelFunction);
   PassManager pm(&context);
   xf::buildXFCpuPipeline(pm);
   if (failed(pm.run(*module)))
     return fail("the CPU pipeline failed on '" + modelPath + "'");
-  if (failed(xf::addPackedEntryPoint(*module, "main")))
+  if (failed(xf::addPackedEntryPoint(*module, xf::kModelFunction)))
     return 1;
   auto object = xf::emitObjectFile(*module, targetCpu);
   if (failed(object))

@@ -1,0 +1,68 @@
+//===- ModelABI.h - the contract between generated code and runtime -*- C++ -*-===//
+//
+// xfc compiles a model's @main into a function the runtime calls as
+//
+//   extern "C" void xf_packed_main(void **args);
+//
+//   args[0]      the results block: one strided memref descriptor per output
+//                of the model, in output order, laid end to end. The callee
+//                writes it; each output's buffer is malloc'd by the callee
+//                and belongs to the caller (free its `allocated` pointer).
+//   args[1 + i]  a pointer to the descriptor of @main's argument i: first the
+//                model's inputs, in the order of the ONNX graph's inputs,
+//                then its weights, in the order of the .xfw tensor table.
+//
+// A descriptor of rank R is 3 + 2R 64-bit words: allocated pointer, aligned
+// pointer, offset (in elements), sizes[R], strides[R] (in elements). This is
+// MLIR's C interface for memrefs.
+//
+// The .xfw metadata tells the program what to pass:
+//   xf.inputs        comma-separated input names, in argument order
+//   xf.outputs       comma-separated output names
+//   xf.output_ranks  comma-separated output ranks (to size the results block)
+//   xf.max_context   the longest sequence the program accepts
+//
+// This header is the only place the contract is written down; the compiler
+// side (codegen/Target/LLVMEmission.h, tools/xfc) produces exactly this.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef XF_RUNTIME_INCLUDE_XF_MODELABI_H
+#define XF_RUNTIME_INCLUDE_XF_MODELABI_H
+
+#include <cstdint>
+#include <vector>
+
+extern "C" void xf_packed_main(void **args);
+
+namespace xf {
+
+/// A strided memref descriptor of any rank, as words.
+class MemRefDescriptor {
+public:
+  /// A contiguous row-major view of `data` with the given sizes.
+  MemRefDescriptor(const void *data, const std::vector<int64_t> &sizes);
+
+  static int64_t wordCount(int64_t rank) { return 3 + 2 * rank; }
+  void *words() { return storage.data(); }
+
+private:
+  std::vector<int64_t> storage;
+};
+
+/// An output read back from the results block.
+struct OutputView {
+  void *allocated;
+  const void *aligned;
+  int64_t offset;
+  std::vector<int64_t> sizes;
+  std::vector<int64_t> strides;
+};
+
+/// Reads the outputs of ranks `ranks` from a results block.
+std::vector<OutputView> readResults(const int64_t *block,
+                                    const std::vector<int64_t> &ranks);
+
+} // namespace xf
+
+#endif // XF_RUNTIME_INCLUDE_XF_MODELABI_H

@@ -1,0 +1,337 @@
+//===- xfc.cpp - the ahead-of-time compiler -------------------------------===//
+//
+//   xfc model.onnx -o OUT        writes the program OUT and its weights OUT.xfw
+//
+// Exit codes: 0 success; 1 the model could not be compiled (a message says
+// why; nothing is left half-written); 2 bad command line.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Pipelines/CPUPipeline.h"
+#include "codegen/Target/LLVMEmission.h"
+#include "dialects/InitAllDialects.h"
+#include "importer/ImportDiagnostics.h"
+#include "importer/ONNXImporter.h"
+#include "passes/Passes.h"
+
+#include "xf/WeightsFile.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+
+#include <chrono>
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("xfc options");
+static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.onnx>"),
+                                      cl::cat(category));
+static cl::opt<std::string> outputPath("o", cl::desc("Output program"),
+                                       cl::value_desc("OUT"), cl::cat(category));
+enum class Emit { MLIR, LLVM, Object, Executable };
+static cl::opt<Emit> emit(
+    "emit", cl::desc("What to write to OUT (the weights always go to OUT.xfw)"),
+    cl::values(clEnumValN(Emit::MLIR, "mlir", "MLIR in the LLVM dialect"),
+               clEnumValN(Emit::LLVM, "llvm", "optimized LLVM IR"),
+               clEnumValN(Emit::Object, "obj", "an object file"),
+               clEnumValN(Emit::Executable, "exe",
+                          "a standalone executable (default)")),
+    cl::init(Emit::Executable), cl::cat(category));
+static cl::opt<bool> printPipeline(
+    "print-pipeline",
+    cl::desc("Print the pass pipeline as a string xf-opt accepts, and exit"),
+    cl::cat(category));
+static cl::opt<bool> printIRAfterAll("print-ir-after-all",
+                                     cl::desc("Print the IR after every pass"),
+                                     cl::cat(category));
+static cl::opt<std::string> targetCpu(
+    "target-cpu", cl::desc("CPU to generate code for (default: native)"),
+    cl::init("native"), cl::cat(category));
+static cl::opt<int64_t> maxContext(
+    "max-context",
+    cl::desc("Longest sequence the program accepts (default 2048)"),
+    cl::init(2048), cl::cat(category));
+
+namespace {
+
+int usageError(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "xfc") << message << "\n";
+  return 2;
+}
+
+int fail(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "xfc") << message << "\n";
+  return 1;
+}
+
+/// Prints a progress line with the time since the start.
+class Progress {
+public:
+  void step(const llvm::Twine &what) {
+    double seconds = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+    llvm::errs() << llvm::format("[%d/6 %6.2fs] ", ++current, seconds) << what
+                 << "\n";
+  }
+
+private:
+  int current = 0;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+};
+
+/// The passes xfc runs from the imported module to the LLVM dialect.
+void buildXfcPipeline(OpPassManager &pm) {
+  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(xf::createONNXInferShapesPass());
+  pm.addPass(xf::createOutlineWeightsPass());
+  xf::buildXFCpuPipeline(pm);
+}
+
+std::string describe(Type type) {
+  std::string text;
+  llvm::raw_string_ostream(text) << type;
+  return text;
+}
+
+/// Checks that @main is a language model xfc can drive: int64 [batch,
+/// sequence] inputs named input_ids (required), attention_mask and
+/// position_ids; a float32 [batch, sequence, vocab] output named logits.
+LogicalResult checkSignature(func::FuncOp func, int64_t &vocabSize,
+                             std::string &message) {
+  auto nameOf = [](DictionaryAttr attrs) -> std::string {
+    auto name = attrs ? attrs.getAs<StringAttr>("onnx.name") : nullptr;
+    return name ? name.str() : "?";
+  };
+  std::string found = "inputs:";
+  bool ok = true, hasIds = false;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    std::string name = nameOf(func.getArgAttrDict(i));
+    Type type = func.getArgumentTypes()[i];
+    found += " " + name + " " + describe(type);
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    bool known = name == "input_ids" || name == "attention_mask" ||
+                 name == "position_ids";
+    hasIds |= name == "input_ids";
+    if (!known || !tensor || tensor.getRank() != 2 ||
+        !tensor.getElementType().isInteger(64))
+      ok = false;
+  }
+  found += "; outputs:";
+  for (unsigned i = 0; i < func.getNumResults(); ++i)
+    found += " " + nameOf(func.getResultAttrDict(i)) + " " +
+             describe(func.getResultTypes()[i]);
+  auto logits = func.getNumResults() == 1
+                    ? dyn_cast<RankedTensorType>(func.getResultTypes()[0])
+                    : RankedTensorType();
+  if (!logits || nameOf(func.getResultAttrDict(0)) != "logits" ||
+      logits.getRank() != 3 || !logits.getElementType().isF32() ||
+      logits.isDynamicDim(2))
+    ok = false;
+  if (!ok || !hasIds) {
+    message = "xfc compiles language models with inputs input_ids and "
+              "optionally attention_mask and position_ids (int64 [batch, "
+              "sequence]) and one output logits (float32 [batch, sequence, "
+              "vocab] with a static vocab); this model has " +
+              found;
+    return failure();
+  }
+  vocabSize = logits.getDimSize(2);
+  return success();
+}
+
+std::optional<xf::DType> weightDType(Type type) {
+  if (type.isF32()) return xf::DType::F32;
+  if (type.isF16()) return xf::DType::F16;
+  if (type.isBF16()) return xf::DType::BF16;
+  if (type.isInteger(1) || type.isUnsignedInteger(8)) return xf::DType::U8;
+  if (type.isSignlessInteger(8)) return xf::DType::I8;
+  if (type.isSignlessInteger(32)) return xf::DType::I32;
+  if (type.isSignlessInteger(64)) return xf::DType::I64;
+  return std::nullopt;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions({&category, &cl::getGeneralCategory()});
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "xfc: compiles an ONNX transformer language model ahead of time\n\n"
+      "  xfc model.onnx -o OUT     writes the program OUT and OUT.xfw\n"
+      "  ./OUT --tokens 1,2,3 --max-tokens 16\n");
+
+  DialectRegistry registry;
+  xf::registerAllDialects(registry);
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  MLIRContext context(registry);
+
+  if (printPipeline) {
+    OpPassManager pm("builtin.module");
+    buildXfcPipeline(pm);
+    pm.printAsTextualPipeline(llvm::outs());
+    llvm::outs() << "\n";
+    return 0;
+  }
+  if (modelPath.empty() || outputPath.empty())
+    return usageError("usage: xfc MODEL.onnx -o OUT (see --help)");
+  if (maxContext <= 0)
+    return usageError("--max-context must be positive");
+
+  Progress progress;
+  xf::ImportDiagnosticHandler diagnostics(&context, llvm::errs());
+  progress.step("importing " + modelPath);
+  OwningOpRef<ModuleOp> module = xf::importONNXModelFile(modelPath, context);
+  if (!module)
+    return 1;
+  auto func = module->lookupSymbol<func::FuncOp>("main");
+
+  progress.step("checking the signature and outlining the weights");
+  PassManager prepare(&context);
+  prepare.addPass(createCanonicalizerPass());
+  prepare.addNestedPass<func::FuncOp>(xf::createONNXInferShapesPass());
+  if (failed(prepare.run(*module)))
+    return 1;
+  int64_t vocabSize = 0;
+  std::string message;
+  if (failed(checkSignature(func, vocabSize, message)))
+    return fail(modelPath + ": " + message);
+  SmallVector<std::string> inputNames, outputNames;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    inputNames.push_back(
+        func.getArgAttrOfType<StringAttr>(i, "onnx.name").str());
+  outputNames.push_back("logits");
+  unsigned numInputs = func.getNumArguments();
+  PassManager outline(&context);
+  outline.addPass(xf::createOutlineWeightsPass());
+  if (failed(outline.run(*module)))
+    return 1;
+
+  // The weights file, written before the arguments lose their attributes.
+  xf::WeightsFileWriter writer;
+  xf::ModelConfig config;
+  config.architecture = "onnx";
+  config.vocabSize = vocabSize;
+  config.maxContext = maxContext;
+  writer.setConfig(config);
+  writer.addMetadata("xf.inputs", llvm::join(inputNames, ","));
+  writer.addMetadata("xf.outputs", llvm::join(outputNames, ","));
+  writer.addMetadata("xf.output_ranks", "3");
+  writer.addMetadata("xf.max_context", std::to_string(maxContext));
+  uint64_t weightBytes = 0;
+  for (unsigned i = numInputs; i < func.getNumArguments(); ++i) {
+    auto name = func.getArgAttrOfType<StringAttr>(i, "xf.weight");
+    auto value = func.getArgAttrOfType<DenseResourceElementsAttr>(i, "xf.value");
+    auto type = cast<RankedTensorType>(value.getType());
+    auto dtype = weightDType(type.getElementType());
+    if (!dtype)
+      return fail("weight '" + name.getValue() + "' has element type " +
+                  describe(type.getElementType()) +
+                  ", which the weights file cannot hold");
+    AsmResourceBlob *blob = value.getRawHandle().getBlob();
+    if (!blob)
+      return fail("weight '" + name.getValue() + "' has no data");
+    ArrayRef<char> data = blob->getData();
+    weightBytes += data.size();
+    if (auto added = writer.addTensor(name.str(), *dtype,
+                                      std::vector<int64_t>(type.getShape()),
+                                      data.data(), data.size());
+        !added)
+      return fail(added.error());
+  }
+  std::string weightsPath = outputPath + ".xfw";
+  progress.step(llvm::formatv("writing {0} ({1} weights, {2:f1} MiB)",
+                              weightsPath, func.getNumArguments() - numInputs,
+                              weightBytes / 1048576.0)
+                    .str());
+  if (auto written = writer.write(weightsPath); !written)
+    return fail(written.error());
+
+  // The weights' data now lives in the file; the code takes pointers.
+  func.removeArgAttrsAttr();
+  func.removeResAttrsAttr();
+  func->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
+  // The C symbol `main` belongs to the program that calls the model.
+  func.setSymName(xf::kModelFunction);
+
+  progress.step("lowering to the LLVM dialect (CPU pipeline)");
+  PassManager lower(&context);
+  if (printIRAfterAll) {
+    context.disableMultithreading();
+    lower.enableIRPrinting();
+  }
+  xf::buildXFCpuPipeline(lower);
+  if (failed(lower.run(*module)))
+    return fail("the CPU pipeline failed on " + modelPath);
+  if (failed(xf::addPackedEntryPoint(*module, xf::kModelFunction)))
+    return 1;
+
+  auto writeOutput = [&](llvm::StringRef bytes) -> int {
+    std::string error;
+    auto out = openOutputFile(outputPath, &error);
+    if (!out)
+      return fail(error);
+    out->os() << bytes;
+    out->os().flush();
+    if (out->os().has_error()) {
+      out->os().clear_error();
+      return fail("cannot write " + outputPath);
+    }
+    out->keep();
+    return 0;
+  };
+  if (emit == Emit::MLIR) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module->print(os);
+    return writeOutput(text);
+  }
+  progress.step("generating code for " + targetCpu + " (LLVM -O3)");
+  if (emit == Emit::LLVM) {
+    auto ir = xf::emitLLVMIR(*module, targetCpu);
+    return failed(ir) ? 1 : writeOutput(*ir);
+  }
+  auto object = xf::emitObjectFile(*module, targetCpu);
+  if (failed(object))
+    return 1;
+  if (emit == Emit::Object)
+    return writeOutput(*object);
+
+  progress.step("linking " + outputPath);
+  llvm::SmallString<128> objectPath;
+  int fd;
+  if (auto ec = llvm::sys::fs::createTemporaryFile("xfc-model", "o", fd,
+                                                   objectPath))
+    return fail("cannot create a temporary file: " + ec.message());
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << *object;
+  }
+  std::string linkError;
+  // Link to a temporary name, then rename: OUT is complete or absent.
+  std::string partial = outputPath + ".partial";
+  LogicalResult linked =
+      xf::linkExecutable({objectPath.str().str()}, partial, linkError);
+  llvm::sys::fs::remove(objectPath);
+  if (failed(linked)) {
+    llvm::sys::fs::remove(partial);
+    return fail(linkError);
+  }
+  if (auto ec = llvm::sys::fs::rename(partial, outputPath))
+    return fail("cannot write " + outputPath + ": " + ec.message());
+  return 0;
+}

@@ -21,5 +21,5 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.xf_tools_dir, config.llvm_tools_dir]
-tools = ["xf-opt", "xf-translate", "mlir-runner"]
+tools = ["xf-opt", "xf-translate", "xfc", "xf-run", "mlir-runner"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

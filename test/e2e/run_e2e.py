@@ -67,6 +67,7 @@ printed on stdout as one comma-separated line, like the program's.
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -111,7 +112,13 @@ def run(cmd, timeout, what):
         raise StepFailed(f"{what} could not start: {' '.join(cmd)}: {e}")
     seconds = time.monotonic() - start
     if proc.returncode != 0:
-        raise StepFailed(f"{what} failed with status {proc.returncode}: {' '.join(cmd)}\n"
+        status = f"status {proc.returncode}"
+        if proc.returncode < 0:
+            try:
+                status = f"signal {signal.Signals(-proc.returncode).name}"
+            except ValueError:
+                status = f"signal {-proc.returncode}"
+        raise StepFailed(f"{what} failed with {status}: {' '.join(cmd)}\n"
                          f"--- stdout ---\n{proc.stdout[-4000:]}--- stderr ---\n{proc.stderr[-4000:]}")
     return proc.stdout, seconds
 

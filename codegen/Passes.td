@@ -27,4 +27,16 @@ def ConvertONNXToLinalgPass : Pass<"xf-convert-onnx-to-linalg", "::mlir::ModuleO
   ];
 }
 
+def SimplifyMathPass : Pass<"xf-simplify-math", "::mlir::func::FuncOp"> {
+  let summary = "Rewrites math ops with constant operands into cheaper ones";
+  let description = [{
+    Applies upstream's algebraic simplification of `math` ops: `powf` with
+    a constant exponent of 2, 3, 0.5, -1, ... becomes multiplications,
+    `sqrt` or a division (exporters write RMSNorm's square as `Pow(x, 2)`,
+    which would otherwise call `powf` per element). Run it after elementwise
+    fusion, which moves splat constants into the bodies of linalg ops.
+  }];
+  let dependentDialects = ["::mlir::math::MathDialect", "::mlir::arith::ArithDialect"];
+}
+
 #endif // XF_CODEGEN_PASSES_TD

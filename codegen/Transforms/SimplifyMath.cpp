@@ -14,9 +14,14 @@ using namespace mlir;
 
 namespace {
 struct SimplifyMathPass : xf::impl::SimplifyMathPassBase<SimplifyMathPass> {
+  using SimplifyMathPassBase::SimplifyMathPassBase;
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateMathAlgebraicSimplificationPatterns(patterns);
+    if (inlineMath)
+      populateMathPolynomialApproximationPatterns(
+          patterns, [](StringRef name) { return name == "math.exp" || name == "math.erf";
+          });
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -30,3 +30,31 @@ func.func @general(%x: f32, %y: f32) -> f32 {
   %r = math.powf %x, %y : f32
   return %r : f32
 }
+
+// -----
+
+// exp and erf become inline arithmetic (no libm call); inline-math=false
+// keeps them.
+// RUN: xf-opt %s -split-input-file -xf-simplify-math="inline-math=false" | FileCheck %s --check-prefix=KEEP
+// CHECK-LABEL: func.func @exp
+// CHECK-NOT: math.exp
+// CHECK: arith.mulf
+// CHECK: return
+// KEEP-LABEL: func.func @exp
+// KEEP: math.exp
+func.func @exp(%x: f32) -> f32 {
+  %r = math.exp %x : f32
+  return %r : f32
+}
+
+// -----
+
+// CHECK-LABEL: func.func @erf
+// CHECK-NOT: math.erf
+// CHECK: return
+// KEEP-LABEL: func.func @erf
+// KEEP: math.erf
+func.func @erf(%x: f32) -> f32 {
+  %r = math.erf %x : f32
+  return %r : f32
+}

@@ -10,6 +10,7 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
@@ -96,6 +97,11 @@ FailureOr<OptimizedModule> translateAndOptimize(ModuleOp module,
       subtarget.AddFeature(feature, enabled);
     features = subtarget.getString();
   }
+  std::unique_ptr<llvm::MCSubtargetInfo> subtargetInfo(
+      target->createMCSubtargetInfo(triple, cpuName, ""));
+  if (!subtargetInfo || !subtargetInfo->isCPUStringValid(cpuName))
+    return module.emitError() << "unknown CPU '" << cpuName
+                              << "' (llc-22 -mcpu=help lists the known ones)";
   llvm::TargetOptions options;
   result.machine.reset(target->createTargetMachine(
       triple, cpuName, features, options, llvm::Reloc::PIC_));
@@ -104,6 +110,15 @@ FailureOr<OptimizedModule> translateAndOptimize(ModuleOp module,
                               << cpuName << "'";
   result.module->setTargetTriple(triple);
   result.module->setDataLayout(result.machine->createDataLayout());
+  // As clang does: the functions say what they were compiled for, so the
+  // IR (--emit=llvm) and any later LLVM step agree with the target machine.
+  for (llvm::Function &function : *result.module) {
+    if (function.isDeclaration())
+      continue;
+    function.addFnAttr("target-cpu", cpuName);
+    if (!features.empty())
+      function.addFnAttr("target-features", features);
+  }
 
   auto optimize = makeOptimizingTransformer(3, 0, result.machine.get());
   if (llvm::Error err = optimize(result.module.get()))

@@ -47,12 +47,18 @@ def save(model, out, external_data=False):
         onnx.save(model, out)
 
 
-def main(doc, build):
-    """The example scripts' command line; `build(layers=N)` returns the model."""
+def main(doc, build, flags=()):
+    """The example scripts' command line; `build(layers=N)` returns the model.
+    Each (option, help) in `flags` adds an on/off option that is passed to
+    build as a keyword ("--with-past" -> with_past=True or False)."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("out")
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--external-data", action="store_true",
                         help="store weights in OUT.data next to the model")
+    for option, text in flags:
+        parser.add_argument(option, action="store_true", help=text)
     args = parser.parse_args()
-    save(build(layers=args.layers), args.out, args.external_data)
+    extra = {option.lstrip("-").replace("-", "_"): getattr(args, option.lstrip("-").replace("-", "_"))
+             for option, _ in flags}
+    save(build(layers=args.layers, **extra), args.out, args.external_data)

@@ -92,6 +92,11 @@ public:
           path + ": not made by xfc for this program (no xf.inputs, "
                  "xf.output_ranks or vocabulary size)"};
     model.inputNames = split(*inputs, ',');
+    if (auto shapes = model.weights.metadata("xf.input_shapes"))
+      model.inputShapes = split(*shapes, ',');
+    if (model.inputShapes.size() != model.inputNames.size())
+      return xf::ErrorMessage{path + ": xf.input_shapes does not match "
+                                     "xf.inputs"};
     for (const std::string &rank : split(*outputRanks, ',')) {
       int64_t value;
       if (!parseInt(rank, value))
@@ -119,7 +124,20 @@ public:
     for (int64_t i = 0; i < n; ++i)
       positions[i] = i;
     std::vector<xf::MemRefDescriptor> descriptors;
-    for (const std::string &name : inputNames) {
+    for (size_t i = 0; i < inputNames.size(); ++i) {
+      const std::string &name = inputNames[i];
+      if (name.rfind("past_key_values.", 0) == 0) {
+        // An optimum export's KV cache: given empty, every step recomputes
+        // (the paged KV cache will replace this).
+        std::vector<int64_t> shape;
+        for (const std::string &dim : split(inputShapes[i], 'x')) {
+          int64_t value = 0;
+          shape.push_back(parseInt(dim, value) ? value : 0);
+        }
+        shape[0] = 1;
+        descriptors.emplace_back(&emptyPast, shape);
+        continue;
+      }
       const int64_t *data = name == "input_ids"        ? ids.data()
                             : name == "attention_mask" ? ones.data()
                                                        : positions.data();
@@ -157,7 +175,10 @@ private:
 
   xf::WeightsFile weights;
   std::vector<std::string> inputNames;
+  std::vector<std::string> inputShapes;
   std::vector<int64_t> outputRanks;
+  /// What an empty past points at: a valid address holding nothing.
+  float emptyPast = 0;
   int64_t vocabSize = 0;
   int64_t maxContext = 2048;
 };

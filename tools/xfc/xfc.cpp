@@ -106,9 +106,18 @@ std::string describe(Type type) {
   return text;
 }
 
+/// Whether `name` is one of an optimum export's KV cache inputs.
+bool isPastInput(llvm::StringRef name) {
+  return name.starts_with("past_key_values.");
+}
+
 /// Checks that @main is a language model xfc can drive: int64 [batch,
 /// sequence] inputs named input_ids (required), attention_mask and
-/// position_ids; a float32 [batch, sequence, vocab] output named logits.
+/// position_ids, optionally an optimum export's KV cache inputs
+/// past_key_values.* (float [batch, heads, past, head_dim], static heads and
+/// head_dim); a float32 [batch, sequence, vocab] output named logits first,
+/// then the cache outputs present.*. The program feeds an empty past and
+/// recomputes (the paged KV cache replaces the Concat-based one later).
 LogicalResult checkSignature(func::FuncOp func, int64_t &vocabSize,
                              std::string &message) {
   auto nameOf = [](DictionaryAttr attrs) -> std::string {
@@ -122,18 +131,29 @@ LogicalResult checkSignature(func::FuncOp func, int64_t &vocabSize,
     Type type = func.getArgumentTypes()[i];
     found += " " + name + " " + describe(type);
     auto tensor = dyn_cast<RankedTensorType>(type);
+    hasIds |= name == "input_ids";
+    if (isPastInput(name)) {
+      if (!tensor || tensor.getRank() != 4 ||
+          !isa<FloatType>(tensor.getElementType()) ||
+          tensor.isDynamicDim(1) || tensor.isDynamicDim(3))
+        ok = false;
+      continue;
+    }
     bool known = name == "input_ids" || name == "attention_mask" ||
                  name == "position_ids";
-    hasIds |= name == "input_ids";
     if (!known || !tensor || tensor.getRank() != 2 ||
         !tensor.getElementType().isInteger(64))
       ok = false;
   }
   found += "; outputs:";
-  for (unsigned i = 0; i < func.getNumResults(); ++i)
-    found += " " + nameOf(func.getResultAttrDict(i)) + " " +
-             describe(func.getResultTypes()[i]);
-  auto logits = func.getNumResults() == 1
+  for (unsigned i = 0; i < func.getNumResults(); ++i) {
+    std::string name = nameOf(func.getResultAttrDict(i));
+    found += " " + name + " " + describe(func.getResultTypes()[i]);
+    if (i > 0 && (!llvm::StringRef(name).starts_with("present.") ||
+                  !isa<RankedTensorType>(func.getResultTypes()[i])))
+      ok = false;
+  }
+  auto logits = func.getNumResults() >= 1
                     ? dyn_cast<RankedTensorType>(func.getResultTypes()[0])
                     : RankedTensorType();
   if (!logits || nameOf(func.getResultAttrDict(0)) != "logits" ||
@@ -143,13 +163,24 @@ LogicalResult checkSignature(func::FuncOp func, int64_t &vocabSize,
   if (!ok || !hasIds) {
     message = "xfc compiles language models with inputs input_ids and "
               "optionally attention_mask and position_ids (int64 [batch, "
-              "sequence]) and one output logits (float32 [batch, sequence, "
-              "vocab] with a static vocab); this model has " +
+              "sequence]) and past_key_values.* (float [batch, heads, past, "
+              "head_dim]), and outputs logits (float32 [batch, sequence, "
+              "vocab] with a static vocab) and optionally present.*; this "
+              "model has " +
               found;
     return failure();
   }
   vocabSize = logits.getDimSize(2);
   return success();
+}
+
+/// A type's dimensions as the program reads them from xf.input_shapes:
+/// "2x?x16", "?" for a dynamic one.
+std::string shapeString(Type type) {
+  SmallVector<std::string> dims;
+  for (int64_t d : cast<RankedTensorType>(type).getShape())
+    dims.push_back(ShapedType::isDynamic(d) ? "?" : std::to_string(d));
+  return llvm::join(dims, "x");
 }
 
 std::optional<xf::DType> weightDType(Type type) {
@@ -210,11 +241,18 @@ int main(int argc, char **argv) {
   std::string message;
   if (failed(checkSignature(func, vocabSize, message)))
     return fail(modelPath + ": " + message);
-  SmallVector<std::string> inputNames, outputNames;
-  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+  SmallVector<std::string> inputNames, inputShapes, outputNames, outputRanks;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
     inputNames.push_back(
         func.getArgAttrOfType<StringAttr>(i, "onnx.name").str());
-  outputNames.push_back("logits");
+    inputShapes.push_back(shapeString(func.getArgumentTypes()[i]));
+  }
+  for (unsigned i = 0; i < func.getNumResults(); ++i) {
+    outputNames.push_back(
+        func.getResultAttrOfType<StringAttr>(i, "onnx.name").str());
+    outputRanks.push_back(std::to_string(
+        cast<RankedTensorType>(func.getResultTypes()[i]).getRank()));
+  }
   unsigned numInputs = func.getNumArguments();
   PassManager outline(&context);
   outline.addPass(xf::createOutlineWeightsPass());
@@ -229,8 +267,9 @@ int main(int argc, char **argv) {
   config.maxContext = maxContext;
   writer.setConfig(config);
   writer.addMetadata("xf.inputs", llvm::join(inputNames, ","));
+  writer.addMetadata("xf.input_shapes", llvm::join(inputShapes, ","));
   writer.addMetadata("xf.outputs", llvm::join(outputNames, ","));
-  writer.addMetadata("xf.output_ranks", "3");
+  writer.addMetadata("xf.output_ranks", llvm::join(outputRanks, ","));
   writer.addMetadata("xf.max_context", std::to_string(maxContext));
   uint64_t weightBytes = 0;
   for (unsigned i = numInputs; i < func.getNumArguments(); ++i) {

@@ -18,6 +18,8 @@
 //
 // The .xfw metadata tells the program what to pass:
 //   xf.inputs        comma-separated input names, in argument order
+//   xf.input_shapes  comma-separated input shapes, dims joined by 'x', '?'
+//                    for a dynamic one ("?x?", "?x2x?x16")
 //   xf.outputs       comma-separated output names
 //   xf.output_ranks  comma-separated output ranks (to size the results block)
 //   xf.max_context   the longest sequence the program accepts

@@ -6,7 +6,19 @@ graph from Range, grouped-query attention with repeat_kv as
 Unsqueeze/Expand/Reshape, an additive causal + padding mask, SwiGLU MLP.
 Weights are fixed random numbers (seed 0).
 
-    python3 examples/make_llama_block.py OUT.onnx [--layers N] [--external-data]
+With --with-past the model carries a KV cache in its signature, as optimum's
+`with_past` / `decoder_model_merged` exports do: per layer i, inputs
+past_key_values.{i}.key / .value [batch_size, kv_heads, past_sequence_length,
+head_dim] and outputs present.{i}.key / .value [batch_size, kv_heads,
+total_sequence_length, head_dim] (the past with the new keys, after RoPE, and
+values concatenated on axis 2); attention_mask covers past and new tokens
+[batch_size, total_sequence_length], positions start at past_sequence_length,
+and the causal mask is [sequence, past + sequence] (query i sees keys
+j <= past + i). Outputs: logits, present.0.key, present.0.value, ... The
+weights are the same as without it, and with an empty past (length 0) so are
+the logits.
+
+    python3 examples/make_llama_block.py OUT.onnx [--layers N] [--external-data] [--with-past]
 """
 import numpy as np
 import onnx
@@ -28,11 +40,16 @@ def rotate_half(g, x, half):
     return g.op("Concat", [g.op("Neg", [x2]), x1], axis=-1)
 
 
-def build(layers=2, hidden=64, heads=4, kv_heads=2, vocab=256, inter=128, theta=10000.0):
+def build(layers=2, hidden=64, heads=4, kv_heads=2, vocab=256, inter=128, theta=10000.0,
+          with_past=False):
+    if with_past and layers < 1:
+        raise ValueError("--with-past needs at least one layer")
     g = GraphBuilder()
     head_dim = hidden // heads
     half = head_dim // 2
     ids, mask = "input_ids", "attention_mask"
+    past_names = [(f"past_key_values.{i}.key", f"past_key_values.{i}.value") for i in range(layers)]
+    present_names = [(f"present.{i}.key", f"present.{i}.value") for i in range(layers)]
 
     embed = g.weight((vocab, hidden), "model.embed_tokens.weight", 0.5)
     x = g.op("Gather", [embed, ids], axis=0)
@@ -41,7 +58,13 @@ def build(layers=2, hidden=64, heads=4, kv_heads=2, vocab=256, inter=128, theta=
     shape = g.op("Shape", [ids])
     batch = g.op("Gather", [shape, g.const(0, dtype=np.int64)], axis=0)
     seq = g.op("Gather", [shape, g.const(1, dtype=np.int64)], axis=0)
-    positions = g.op("Range", [g.const(0, dtype=np.int64), seq, g.const(1, dtype=np.int64)])
+    if with_past:
+        # past_len from the cache's shape; positions past_len .. past_len + seq - 1.
+        past_len = g.op("Gather", [g.op("Shape", [past_names[0][0]]), g.const(2, dtype=np.int64)], axis=0)
+        total = g.op("Add", [past_len, seq])
+        positions = g.op("Range", [past_len, total, g.const(1, dtype=np.int64)])
+    else:
+        positions = g.op("Range", [g.const(0, dtype=np.int64), seq, g.const(1, dtype=np.int64)])
     inv_freq = g.const((1.0 / theta ** (np.arange(0, head_dim, 2) / head_dim)).astype(np.float32).reshape(1, half))
     freqs = g.op("Mul", [g.op("Unsqueeze", [g.op("Cast", [positions], to=TensorProto.FLOAT), g.const([1], dtype=np.int64)]), inv_freq])
     emb = g.op("Concat", [freqs, freqs], axis=-1)
@@ -49,11 +72,18 @@ def build(layers=2, hidden=64, heads=4, kv_heads=2, vocab=256, inter=128, theta=
     sin = g.op("Unsqueeze", [g.op("Sin", [emb]), g.const([0, 1], dtype=np.int64)])
 
     # Additive mask: causal from Trilu on a ones matrix, padding from
-    # attention_mask, combined with Where into 0 / large negative.
+    # attention_mask, combined with Where into 0 / large negative. With a
+    # past the matrix is [seq, past + seq] and Trilu keeps j - i <= past_len.
     seq1 = g.op("Unsqueeze", [seq, g.const([0], dtype=np.int64)])
-    square = g.op("Concat", [seq1, seq1], axis=0)
+    if with_past:
+        total1 = g.op("Unsqueeze", [total, g.const([0], dtype=np.int64)])
+        square = g.op("Concat", [seq1, total1], axis=0)
+    else:
+        total1 = seq1
+        square = g.op("Concat", [seq1, seq1], axis=0)
     ones = g.op("ConstantOfShape", [square], value=numpy_helper.from_array(np.array([1], dtype=np.int64)))
-    causal = g.op("Cast", [g.op("Trilu", [ones], upper=0)], to=TensorProto.BOOL)
+    causal = g.op("Cast", [g.op("Trilu", [ones, past_len] if with_past else [ones], upper=0)],
+                  to=TensorProto.BOOL)
     pad = g.op("Cast", [g.op("Unsqueeze", [mask, g.const([1, 2], dtype=np.int64)])], to=TensorProto.BOOL)
     allowed = g.op("And", [g.op("Unsqueeze", [causal, g.const([0, 1], dtype=np.int64)]), pad])
     neg = g.const(np.float32(np.finfo(np.float32).min))
@@ -76,15 +106,22 @@ def build(layers=2, hidden=64, heads=4, kv_heads=2, vocab=256, inter=128, theta=
         v = split_heads(proj(h, kv_heads * head_dim, f"{p}.self_attn.v_proj.weight"), kv_heads)
         q = g.op("Add", [g.op("Mul", [q, cos]), g.op("Mul", [rotate_half(g, q, half), sin])])
         k = g.op("Add", [g.op("Mul", [k, cos]), g.op("Mul", [rotate_half(g, k, half), sin])])
+        if with_past:
+            # The cache: past then new along the sequence axis, returned as present.
+            for j, t in enumerate((k, v)):
+                g.nodes.append(helper.make_node("Concat", [past_names[i][j], t], [present_names[i][j]],
+                                                name=g.name("/Concat"), axis=2))
+            k, v = present_names[i]
 
         # repeat_kv: [b, kv, s, d] -> [b, kv, n_rep, s, d] -> [b, heads, s, d]
+        # (s: the keys' length, past + new)
         def repeat_kv(t):
             t5 = g.op("Unsqueeze", [t, g.const([2], dtype=np.int64)])
             shp5 = g.op("Concat", [g.op("Unsqueeze", [batch, g.const([0], dtype=np.int64)]),
-                                   g.const([kv_heads, heads // kv_heads], dtype=np.int64), seq1,
+                                   g.const([kv_heads, heads // kv_heads], dtype=np.int64), total1,
                                    g.const([head_dim], dtype=np.int64)], axis=0)
             shp4 = g.op("Concat", [g.op("Unsqueeze", [batch, g.const([0], dtype=np.int64)]),
-                                   g.const([heads], dtype=np.int64), seq1,
+                                   g.const([heads], dtype=np.int64), total1,
                                    g.const([head_dim], dtype=np.int64)], axis=0)
             return g.op("Reshape", [g.op("Expand", [t5, shp5]), shp4])
 
@@ -107,12 +144,20 @@ def build(layers=2, hidden=64, heads=4, kv_heads=2, vocab=256, inter=128, theta=
     logits = g.op("MatMul", [x, g.weight((hidden, vocab), "lm_head.weight")])
     g.nodes.append(helper.make_node("Identity", [logits], ["logits"], name="/Identity_logits"))
 
-    graph = helper.make_graph(
-        g.nodes, "main_graph",
-        [helper.make_tensor_value_info(ids, TensorProto.INT64, ["batch_size", "sequence_length"]),
-         helper.make_tensor_value_info(mask, TensorProto.INT64, ["batch_size", "sequence_length"])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch_size", "sequence_length", vocab])],
-        g.inits)
+    inputs = [helper.make_tensor_value_info(ids, TensorProto.INT64, ["batch_size", "sequence_length"]),
+              helper.make_tensor_value_info(mask, TensorProto.INT64,
+                                            ["batch_size", "total_sequence_length" if with_past
+                                             else "sequence_length"])]
+    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch_size", "sequence_length", vocab])]
+    if with_past:
+        for i in range(layers):
+            for name in past_names[i]:
+                inputs.append(helper.make_tensor_value_info(
+                    name, TensorProto.FLOAT, ["batch_size", kv_heads, "past_sequence_length", head_dim]))
+            for name in present_names[i]:
+                outputs.append(helper.make_tensor_value_info(
+                    name, TensorProto.FLOAT, ["batch_size", kv_heads, "total_sequence_length", head_dim]))
+    graph = helper.make_graph(g.nodes, "main_graph", inputs, outputs, g.inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
                               producer_name="xfc-examples")
     onnx.checker.check_model(model)
@@ -120,4 +165,5 @@ def build(layers=2, hidden=64, heads=4, kv_heads=2, vocab=256, inter=128, theta=
 
 
 if __name__ == "__main__":
-    onnx_builder.main(__doc__, build)
+    onnx_builder.main(__doc__, build,
+                      flags=[("--with-past", "KV cache inputs past_key_values.* and outputs present.*")])

@@ -7,7 +7,7 @@ loop run with onnxruntime:
 
   python3 test/e2e/run_e2e.py --xfc build/bin/xfc \\
       --model-script examples/make_gpt2_block.py --workdir /tmp/e2e-gpt2 \\
-      [--prompt 1,2,3] [--tokens 32] [--external-data]
+      [--prompt 1,2,3] [--tokens 32] [--external-data] [--model-args=--with-past]
   python3 test/e2e/run_e2e.py --reference-only \\
       --model-script examples/make_gpt2_block.py --workdir /tmp/e2e-gpt2
 
@@ -25,7 +25,11 @@ The reference is onnxruntime (CPU, one thread) on the same ONNX file, batch
 1, attention_mask all ones, recomputing the whole sequence at every step;
 its greedy choice is np.argmax (the lowest id wins an exact tie). The
 reference's rows are collected in the same order as the contract's --logits
-rows.
+rows. A model with a KV cache in its signature (inputs past_key_values.*,
+as optimum's with_past exports have) gets empty pasts, zeros of shape
+[1, kv_heads, 0, head_dim], so it too recomputes the whole sequence, with an
+all-ones attention_mask of the sequence's length; only its logits output is
+used (the present.* outputs are ignored).
 
 Checks:
   1. ids: the program's generated ids equal the reference's, all N of them.
@@ -55,6 +59,10 @@ Checks:
   against onnxruntime run on the program's own tokens, so the report says
   whether the program's logits were right where its choice differed.
 
+--model-args passes extra arguments to the model script (one string, split
+like a shell command line; write it --model-args=--with-past so that it is
+not taken for an option of this driver).
+
 Files in --workdir: model.onnx (and model.onnx.data with --external-data),
 reference.ids and reference_logits.bin (the reference in the --logits
 format), model and model.xfw (xfc's output), xfc_logits.bin.
@@ -66,6 +74,7 @@ printed on stdout as one comma-separated line, like the program's.
 """
 import argparse
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -145,6 +154,21 @@ class Reference:
         if "input_ids" not in inputs:
             raise StepFailed(f"{model_path}: no input named input_ids (inputs: {sorted(inputs)})")
         self.has_mask = "attention_mask" in inputs
+        # KV cache inputs (optimum's with_past): fed empty, [1, kv_heads, 0, head_dim].
+        self.pasts = {}
+        for i in self.session.get_inputs():
+            if not i.name.startswith("past_key_values."):
+                continue
+            shape = i.shape
+            if len(shape) != 4 or not all(isinstance(d, int) for d in (shape[1], shape[3])):
+                raise StepFailed(f"{model_path}: input {i.name} has shape {shape}; expected "
+                                 f"[batch, kv_heads, past_sequence_length, head_dim] with static "
+                                 f"kv_heads and head_dim")
+            dtype = {"tensor(float)": np.float32, "tensor(float16)": np.float16,
+                     "tensor(double)": np.float64}.get(i.type)
+            if dtype is None:
+                raise StepFailed(f"{model_path}: input {i.name} has type {i.type}; expected a float type")
+            self.pasts[i.name] = np.zeros((1, shape[1], 0, shape[3]), dtype=dtype)
         self.output = "logits" if "logits" in {o.name for o in self.session.get_outputs()} \
             else self.session.get_outputs()[0].name
         vocab = self.session.get_outputs()[0].shape[-1]
@@ -155,6 +179,7 @@ class Reference:
         feed = {"input_ids": np.array([ids], dtype=np.int64)}
         if self.has_mask:
             feed["attention_mask"] = np.ones((1, len(ids)), dtype=np.int64)
+        feed.update(self.pasts)
         try:
             out = self.session.run([self.output], feed)[0]
         except Exception as e:  # onnxruntime raises its own exception types
@@ -238,6 +263,9 @@ def parse_args(argv):
                         help="logits tolerance relative to each row's largest |logit| (default 1e-4)")
     parser.add_argument("--external-data", action="store_true",
                         help="make the model with its weights in model.onnx.data")
+    parser.add_argument("--model-args", default="",
+                        help="extra arguments for the model script, one string split like a shell "
+                             "command line (e.g. --model-args=--with-past)")
     parser.add_argument("--timeout", type=int, default=600,
                         help="seconds allowed to each subprocess (default 600)")
     parser.add_argument("--reference-only", action="store_true",
@@ -253,6 +281,10 @@ def parse_args(argv):
         raise UsageError(f"--rtol must be positive, got {args.rtol}")
     if not os.path.isfile(args.model_script):
         raise UsageError(f"--model-script: no such file: {args.model_script}")
+    try:
+        args.model_argv = shlex.split(args.model_args)
+    except ValueError as e:
+        raise UsageError(f"--model-args: {e}")
     if not args.reference_only and not args.xfc:
         raise UsageError("--xfc is required (or --reference-only)")
     return args
@@ -271,7 +303,8 @@ def make_model(args):
     for stale in (model, model + ".data"):
         if os.path.exists(stale):
             os.remove(stale)
-    cmd = [sys.executable, args.model_script, model] + (["--external-data"] if args.external_data else [])
+    cmd = [sys.executable, args.model_script, model] + (["--external-data"] if args.external_data else []) \
+        + args.model_argv
     _, seconds = run(cmd, args.timeout, "the model script")
     return model, seconds
 
@@ -400,8 +433,12 @@ def main(argv=None):
     prompt = args.prompt_ids
     try:
         model, seconds = make_model(args)
-        print(f"model: {args.model_script} -> {model} ({seconds:.1f} s)", file=out)
+        print(f"model: {' '.join([args.model_script] + args.model_argv)} -> {model} ({seconds:.1f} s)",
+              file=out)
         ref = Reference(model)
+        if ref.pasts:
+            print(f"  KV cache inputs: {len(ref.pasts)} past_key_values.*, fed empty to onnxruntime",
+                  file=out)
         if any(not 0 <= t < ref.vocab for t in prompt):
             print(f"run_e2e.py: error: --prompt ids must lie in [0, {ref.vocab})", file=sys.stderr)
             return EXIT_USAGE

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Writes the fuzzer's seed corpus: small valid ONNX models, one per operator
 the importer supports plus a few whole-graph shapes, so mutations start
-from inputs that get deep into the importer.
+from inputs that get deep into the importer. The committed corpus also holds
+the inputs of earlier campaigns that added coverage, merged in with
+`xf-onnx-import-fuzzer -merge=1 test/fuzz/corpus NEW_CORPUS` (files named by
+their SHA-1); regenerating keeps those.
 
     python3 test/fuzz/make_seed_corpus.py test/fuzz/corpus
 """

@@ -49,6 +49,8 @@ Options:
   --top-p P          keep the smallest set with probability >= P (default 1)
   --seed S           sampling seed (default 0); same seed, same tokens
   --weights FILE     the weights file (default: PROGRAM.xfw)
+  --verify-weights   check every tensor's checksum before running (reads the
+                     whole file once)
 )";
 
 std::vector<std::string> split(std::string_view text, char separator) {
@@ -169,6 +171,7 @@ public:
   }
 
   int64_t vocab() const { return vocabSize; }
+  xf::Result<void> verifyChecksums() const { return weights.verifyChecksums(); }
 
 private:
   explicit Model(xf::WeightsFile file) : weights(std::move(file)) {}
@@ -231,6 +234,7 @@ int main(int argc, char **argv) {
   sampling.temperature = 0;
   uint64_t seed = 0;
   bool bench = !args.empty() && args[0] == "bench";
+  bool verifyWeights = false;
   auto usageError = [](const std::string &message) {
     std::cerr << "error: " << message << "\n(see --help)\n";
     return 2;
@@ -240,6 +244,10 @@ int main(int argc, char **argv) {
     if (arg == "--help" || arg == "-h") {
       std::cout << kUsage;
       return 0;
+    }
+    if (arg == "--verify-weights") {
+      verifyWeights = true;
+      continue;
     }
     if (i + 1 >= args.size())
       return usageError("'" + arg + "' needs a value or is unknown");
@@ -278,6 +286,12 @@ int main(int argc, char **argv) {
     std::cerr << "error: " << model.error() << "\n";
     return 1;
   }
+  if (verifyWeights) {
+    if (auto verified = model->verifyChecksums(); !verified) {
+      std::cerr << "error: " << verified.error() << "\n";
+      return 1;
+    }
+  }
   if (bench) {
     if (promptLength < 0 || generateLength < 0)
       return usageError("bench needs --prompt-len and --gen-len");
@@ -296,7 +310,6 @@ int main(int argc, char **argv) {
     return usageError(sampler.error());
   std::vector<int64_t> ids = prompt;
   std::vector<float> lastLogits;
-  std::string line;
   for (int64_t step = 0; step < maxTokens; ++step) {
     auto logits = model->forward(ids);
     if (!logits) {
@@ -306,10 +319,12 @@ int main(int argc, char **argv) {
     const float *last = logits->data() + (ids.size() - 1) * model->vocab();
     int32_t next = sampler->sample(last, model->vocab());
     ids.push_back(next);
-    line += (step ? "," : "") + std::to_string(next);
+    // Each id is printed as soon as it exists, so a reader sees the line
+    // grow while the program generates.
+    std::cout << (step ? "," : "") << next << std::flush;
     lastLogits = std::move(*logits);
   }
-  std::cout << line << "\n";
+  std::cout << "\n";
   if (!logitsPath.empty()) {
     // The last forward saw every position but the final token.
     std::ofstream out(logitsPath, std::ios::binary);

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/ONNXToLinalg/ONNXToLinalg.h"
+#include "codegen/ONNXToLinalg/ScalarBuilders.h"
 
 #include "dialects/ONNX/IR/ONNXOps.h"
 
@@ -43,23 +44,6 @@ Value createZeroFilled(OpBuilder &b, Location loc, RankedTensorType type,
   return linalg::FillOp::create(b, loc, zero,
                                 createEmpty(b, loc, type, sizes))
       .getResult(0);
-}
-
-Value createFloatConstant(OpBuilder &b, Location loc, Type type,
-                          double value) {
-  return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
-}
-
-/// Widens or narrows a float; the compute type of a normalization may differ
-/// from the data's.
-Value convertFloat(OpBuilder &b, Location loc, Value value, Type to) {
-  unsigned from = value.getType().getIntOrFloatBitWidth();
-  unsigned width = to.getIntOrFloatBitWidth();
-  if (value.getType() == to)
-    return value;
-  if (from < width)
-    return arith::ExtFOp::create(b, loc, to, value);
-  return arith::TruncFOp::create(b, loc, to, value);
 }
 
 Value buildAdd(OpBuilder &b, Location loc, Value lhs, Value rhs) {
@@ -499,7 +483,7 @@ struct LayerNormalizationLowering
     for (int64_t d = axis; d < rank; ++d)
       reduced[d] = true;
     Type elementType = type.getElementType();
-    Type stashType = meanType.getElementType();
+    auto stashType = cast<FloatType>(meanType.getElementType());
     RankedTensorType reducedType =
         dropReduced(meanType, reduced, stashType);
 
@@ -509,7 +493,7 @@ struct LayerNormalizationLowering
         rewriter, loc, reducedType, x, {}, reduced, zero,
         [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
           return arith::AddFOp::create(
-              b, loc, args[1], convertFloat(b, loc, args[0], stashType));
+              b, loc, args[1], resizeFloat(b, loc, args[0], stashType));
         });
     AffineMap reducedIdentity =
         rewriter.getMultiDimIdentityMap(reducedType.getRank());
@@ -522,7 +506,7 @@ struct LayerNormalizationLowering
         rewriter, loc, reducedType, x, mean, reduced, zero,
         [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
           Value centered = arith::SubFOp::create(
-              b, loc, convertFloat(b, loc, args[0], stashType), args[1]);
+              b, loc, resizeFloat(b, loc, args[0], stashType), args[1]);
           Value square = arith::MulFOp::create(b, loc, centered, centered);
           return arith::AddFOp::create(b, loc, args[2], square);
         });
@@ -554,10 +538,10 @@ struct LayerNormalizationLowering
         rewriter, loc, type, x, inputs, maps,
         [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
           Value centered = arith::SubFOp::create(
-              b, loc, convertFloat(b, loc, args[0], stashType), args[1]);
-          Value normalized = convertFloat(
+              b, loc, resizeFloat(b, loc, args[0], stashType), args[1]);
+          Value normalized = resizeFloat(
               b, loc, arith::MulFOp::create(b, loc, centered, args[2]),
-              elementType);
+              cast<FloatType>(elementType));
           Value scaled = arith::MulFOp::create(b, loc, normalized, args[3]);
           return hasBias ? arith::AddFOp::create(b, loc, scaled, args[4])
                                .getResult()

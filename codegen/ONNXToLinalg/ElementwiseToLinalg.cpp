@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/ONNXToLinalg/ONNXToLinalg.h"
+#include "codegen/ONNXToLinalg/ScalarBuilders.h"
 
 #include "dialects/ONNX/IR/ONNXOps.h"
 
@@ -87,28 +88,6 @@ Value buildBroadcastGeneric(
         linalg::YieldOp::create(nested, nestedLoc, result);
       });
   return generic.getResult(0);
-}
-
-Value createFloatConstant(OpBuilder &b, Location loc, Type type,
-                          double value) {
-  return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
-}
-
-Value createIntConstant(OpBuilder &b, Location loc, Type type,
-                        int64_t value) {
-  return arith::ConstantOp::create(b, loc, b.getIntegerAttr(type, value));
-}
-
-/// Between float types; f16 <-> bf16 have one width and go through f32.
-Value resizeFloat(OpBuilder &b, Location loc, Value value, FloatType to) {
-  auto from = cast<FloatType>(value.getType());
-  if (from == to)
-    return value;
-  if (from.getWidth() == to.getWidth())
-    value = arith::ExtFOp::create(b, loc, b.getF32Type(), value);
-  if (cast<FloatType>(value.getType()).getWidth() < to.getWidth())
-    return arith::ExtFOp::create(b, loc, to, value);
-  return arith::TruncFOp::create(b, loc, to, value);
 }
 
 Value resizeInt(OpBuilder &b, Location loc, Value value, Type to,

@@ -115,6 +115,25 @@ def non_goal_of(model):
     return None
 
 
+def select_tests(node_dir, ops, name_filter=""):
+    """Every node test's model by name, and the selected ones (only
+    operators in `ops`, name matching `name_filter`) mapped to the operator
+    each tests."""
+    models = {}
+    for name in sorted(os.listdir(node_dir)):
+        path = os.path.join(node_dir, name, "model.onnx")
+        if os.path.isfile(path):
+            models[name] = onnx.load(path, load_external_data=False)
+    selected = {}
+    for name, model in models.items():
+        if not re.search(name_filter, name):
+            continue
+        if all(is_default_domain(n.domain) and n.op_type in ops
+               for n in graph_nodes(model.graph)):
+            selected[name] = tested_operator(name, model, models)
+    return models, selected
+
+
 def first_error_line(stderr, model_path):
     for line in stderr.splitlines():
         if line.strip():
@@ -247,18 +266,7 @@ def main():
         print(f"error: found no ops in {OPS_TD}", file=sys.stderr)
         return 2
 
-    models = {}
-    for name in sorted(os.listdir(node_dir)):
-        path = os.path.join(node_dir, name, "model.onnx")
-        if os.path.isfile(path):
-            models[name] = onnx.load(path, load_external_data=False)
-    selected = {}
-    for name, model in models.items():
-        if not re.search(args.filter, name):
-            continue
-        if all(is_default_domain(n.domain) and n.op_type in ops
-               for n in graph_nodes(model.graph)):
-            selected[name] = tested_operator(name, model, models)
+    models, selected = select_tests(node_dir, ops, args.filter)
 
     def run(name):
         path = os.path.join(node_dir, name, "model.onnx")

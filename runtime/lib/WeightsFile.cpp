@@ -2,6 +2,8 @@
 
 #include "xf/WeightsFile.h"
 
+#include "TokenizerSerialization.h"
+#include "xf/Tokenizer.h"
 #include "xf/xfw_generated.h"
 
 #define XXH_INLINE_ALL
@@ -483,7 +485,7 @@ namespace {
 /// depend on the offsets' values.
 template <typename Tensors>
 flatbuffers::DetachedBuffer
-buildHeader(const ModelConfig &config,
+buildHeader(const ModelConfig &config, const TokenizerData *tokenizer,
             const std::vector<std::pair<std::string, std::string>> &metadata,
             const Tensors &tensors, const std::vector<uint64_t> &offsets,
             const std::vector<uint64_t> &checksums) {
@@ -542,14 +544,25 @@ buildHeader(const ModelConfig &config,
                                           builder.CreateString(value)));
   auto metadataVector = builder.CreateVector(entries);
 
+  flatbuffers::Offset<xfw::Tokenizer> tokenizerTable;
+  if (tokenizer)
+    tokenizerTable = detail::buildTokenizerTable(builder, *tokenizer);
+
   xfw::FinishHeaderBuffer(
       builder,
-      xfw::CreateHeader(builder, configTable, /*tokenizer=*/0, tensorVector,
+      xfw::CreateHeader(builder, configTable, tokenizerTable, tensorVector,
                         xfw::ChecksumKind::XXH3_64, metadataVector));
   return builder.Release();
 }
 
 } // namespace
+
+Result<void> WeightsFileWriter::setTokenizer(const TokenizerData &data) {
+  if (Result<void> checked = detail::checkTokenizerForFile(data); !checked)
+    return ErrorMessage{"tokenizer: " + checked.error()};
+  tokenizer = std::make_shared<const TokenizerData>(data);
+  return {};
+}
 
 Result<void> WeightsFileWriter::write(const std::string &path) const {
   for (const PendingTensor &tensor : pending) {
@@ -574,7 +587,8 @@ Result<void> WeightsFileWriter::write(const std::string &path) const {
   flatbuffers::DetachedBuffer header;
   for (bool stable = false; !stable;) {
     header =
-        buildHeader(modelConfig, metadataEntries, pending, offsets, checksums);
+        buildHeader(modelConfig, tokenizer.get(), metadataEntries, pending,
+                    offsets, checksums);
     stable = true;
     uint64_t position =
         alignUp(kXfwPrefixSize + header.size(), kXfwTensorAlignment);

@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,8 @@ namespace xf {
 namespace xfw {
 struct Header; // The FlatBuffers root table, from xf/xfw_generated.h.
 } // namespace xfw
+
+struct TokenizerData; // xf/Tokenizer.h
 
 /// The format version this runtime reads and writes.
 inline constexpr uint32_t kXfwFormatVersion = 1;
@@ -129,7 +132,8 @@ public:
   /// The metadata value for `key`, if the file has one.
   std::optional<std::string_view> metadata(std::string_view key) const;
   /// The FlatBuffers header, for sections this class does not wrap (the
-  /// tokenizer); include "xf/xfw_generated.h" to use it.
+  /// tokenizer: use Tokenizer::fromWeightsFile or readWeightsFileTokenizer
+  /// from xf/Tokenizer.h); include "xf/xfw_generated.h" to use it.
   const xfw::Header &header() const { return *rootTable; }
 
   /// The whole file as mapped.
@@ -160,6 +164,11 @@ class WeightsFileWriter {
 public:
   void setConfig(ModelConfig config) { modelConfig = std::move(config); }
   void addMetadata(std::string key, std::string value);
+  /// Stores a tokenizer in the header (the file has none otherwise; it
+  /// still opens, and Tokenizer::fromWeightsFile then says so). Refuses
+  /// data that Tokenizer::fromData refuses, and merges with a space in a
+  /// part (the file stores each merge as "left right").
+  Result<void> setTokenizer(const TokenizerData &data);
 
   /// Adds a tensor of `length` bytes at `data`. The bytes are not copied:
   /// they must stay valid and unchanged until write() returns. Refuses an
@@ -188,6 +197,7 @@ private:
   };
 
   ModelConfig modelConfig;
+  std::shared_ptr<const TokenizerData> tokenizer;
   std::vector<std::pair<std::string, std::string>> metadataEntries;
   std::vector<PendingTensor> pending;
   std::unordered_map<std::string, size_t> pendingIndex;

@@ -64,4 +64,41 @@ def ContiguousInnerLoopPass : Pass<"xf-contiguous-inner-loop", "::mlir::func::Fu
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def FuseElementwisePass : Pass<"xf-fuse-elementwise"> {
+  let summary = "Fuses elementwise linalg ops, but never into a contraction";
+  let description = [{
+    Upstream's `linalg-fuse-elementwise-ops` (producer with one use fused
+    into its consumer, reshapes propagated by expansion, constants folded),
+    except that no producer is fused into a contraction. A contraction that
+    keeps its multiply-add body becomes a call of the runtime's matmul kernel
+    (`xf-lower-contractions-to-microkernels`), and a producer fused into it
+    would be recomputed at every step of the reduction.
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def LowerContractionsToMicrokernelsPass
+    : Pass<"xf-lower-contractions-to-microkernels", "::mlir::ModuleOp"> {
+  let summary = "Replaces f32 matmuls on buffers by calls of the runtime's kernel";
+  let description = [{
+    Rewrites each f32 contraction on memrefs (`linalg.matmul`,
+    `linalg.batch_matmul`, or a `linalg.generic` with a multiply-add body)
+    with exactly one m, one n and one k loop and at most two outer loops
+    (batch loops, further m loops) into a call of `xfrt_matmul_f32`, the
+    runtime's blocked, vectorized (AVX-512 / AVX2+FMA / SSE2, picked at run
+    time) and threaded matmul. Every operand is passed as its address and one
+    stride per loop, 0 where it does not depend on the loop, so transposed
+    and broadcast operands need no copies. The ABI is written down in
+    runtime/include/xf/Kernels.h. Contractions of other shapes or element
+    types stay linalg ops and become loops.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+    "::mlir::memref::MemRefDialect"
+  ];
+}
+
 #endif // XF_CODEGEN_PASSES_TD

@@ -1,0 +1,40 @@
+//===- MatmulTile.h - the per-ISA matmul block interface --------*- C++ -*-===//
+//
+// Matmul.cpp splits a problem into blocks and hands each to the block
+// function of the instruction set the CPU has (MatmulKernels.inc).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef XF_RUNTIME_LIB_KERNELS_MATMULTILE_H
+#define XF_RUNTIME_LIB_KERNELS_MATMULTILE_H
+
+#include <algorithm>
+#include <cstdint>
+
+namespace xf::kernels {
+
+/// One 2-D matmul C[m x n] += A[m x k] * B[k x n], strides in elements.
+struct TileProblem {
+  int64_t k;
+  const float *a;
+  int64_t aM, aK;
+  const float *b;
+  int64_t bK, bN;
+  float *c;
+  int64_t cM, cN;
+};
+
+#define XF_DECLARE_MATMUL_KERNELS(NS)                                          \
+  namespace NS {                                                               \
+  void matmulBlock(const TileProblem &t, int64_t m0, int64_t m1, int64_t n0,   \
+                   int64_t n1, float *scratch);                                \
+  int64_t scratchFloats(int64_t k, int64_t columns);                           \
+  }
+XF_DECLARE_MATMUL_KERNELS(sse2)
+XF_DECLARE_MATMUL_KERNELS(avx2)
+XF_DECLARE_MATMUL_KERNELS(avx512)
+#undef XF_DECLARE_MATMUL_KERNELS
+
+} // namespace xf::kernels
+
+#endif // XF_RUNTIME_LIB_KERNELS_MATMULTILE_H

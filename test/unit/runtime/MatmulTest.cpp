@@ -1,0 +1,159 @@
+//===- MatmulTest.cpp - the runtime's f32 matmul kernel -------------------===//
+//
+// Every instruction set the CPU has, and the threaded entry point, against a
+// plain triple loop in double precision, over shapes that hit whole tiles,
+// ragged edges, a single row (decode), transposed and broadcast operands.
+//
+//===----------------------------------------------------------------------===//
+
+#include "xf/Kernels.h"
+#include "xf/ThreadPool.h"
+
+#include "../../../runtime/lib/kernels/MatmulTile.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+namespace {
+
+struct Case {
+  int64_t m, n, k;
+  bool transposeA, transposeB;
+};
+
+/// Row-major A [m x k] (or [k x m] if transposed), B [k x n] (or [n x k]).
+struct Operands {
+  std::vector<float> a, b;
+  int64_t aM, aK, bK, bN;
+};
+
+Operands makeOperands(const Case &c, std::mt19937 &rng) {
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  Operands o;
+  o.a.resize(c.m * c.k);
+  o.b.resize(c.k * c.n);
+  for (float &x : o.a)
+    x = dist(rng);
+  for (float &x : o.b)
+    x = dist(rng);
+  o.aM = c.transposeA ? 1 : c.k;
+  o.aK = c.transposeA ? c.m : 1;
+  o.bK = c.transposeB ? 1 : c.n;
+  o.bN = c.transposeB ? c.k : 1;
+  return o;
+}
+
+std::vector<double> reference(const Case &c, const Operands &o,
+                              const std::vector<float> &cInit) {
+  std::vector<double> out(cInit.begin(), cInit.end());
+  for (int64_t i = 0; i < c.m; ++i)
+    for (int64_t j = 0; j < c.n; ++j)
+      for (int64_t p = 0; p < c.k; ++p)
+        out[i * c.n + j] += double(o.a[i * o.aM + p * o.aK]) *
+                            double(o.b[p * o.bK + j * o.bN]);
+  return out;
+}
+
+/// f32 accumulation over k terms of size <= 1: allow k ulps-ish of 1.
+void expectClose(const std::vector<double> &expected,
+                 const std::vector<float> &actual, int64_t k,
+                 const char *what) {
+  double tolerance = 1e-6 * (k + 8);
+  for (size_t i = 0; i < expected.size(); ++i)
+    ASSERT_NEAR(expected[i], actual[i], tolerance) << what << " at " << i;
+}
+
+const Case kCases[] = {
+    {1, 1, 1, false, false},    {1, 576, 576, false, false},
+    {1, 100, 37, false, true},  {6, 16, 8, false, false},
+    {7, 33, 19, false, false},  {13, 70, 64, true, false},
+    {64, 64, 64, false, true},  {50, 300, 129, true, true},
+    {128, 192, 576, false, false},
+};
+
+TEST(MatmulTest, EveryKernelMatchesReference) {
+  using Block = void (*)(const xf::kernels::TileProblem &, int64_t, int64_t,
+                         int64_t, int64_t, float *);
+  using Scratch = int64_t (*)(int64_t, int64_t);
+  struct Kernel {
+    const char *name;
+    bool supported;
+    Block block;
+    Scratch scratch;
+  };
+  __builtin_cpu_init();
+  const Kernel kernels[] = {
+      {"sse2", true, xf::kernels::sse2::matmulBlock,
+       xf::kernels::sse2::scratchFloats},
+      {"avx2",
+       __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"),
+       xf::kernels::avx2::matmulBlock, xf::kernels::avx2::scratchFloats},
+      {"avx512", __builtin_cpu_supports("avx512f") != 0,
+       xf::kernels::avx512::matmulBlock, xf::kernels::avx512::scratchFloats},
+  };
+  std::mt19937 rng(7);
+  for (const Kernel &kernel : kernels) {
+    if (!kernel.supported)
+      continue;
+    for (const Case &c : kCases) {
+      Operands o = makeOperands(c, rng);
+      std::vector<float> out(c.m * c.n, 0.5f);
+      std::vector<double> expected = reference(c, o, out);
+      xf::kernels::TileProblem t{c.k,    o.a.data(), o.aM, o.aK, o.b.data(),
+                                 o.bK,   o.bN,       out.data(), c.n, 1};
+      std::vector<float> scratch(kernel.scratch(c.k, c.n));
+      kernel.block(t, 0, c.m, 0, c.n, scratch.data());
+      SCOPED_TRACE(::testing::Message()
+                   << kernel.name << " m=" << c.m << " n=" << c.n
+                   << " k=" << c.k << " tA=" << c.transposeA
+                   << " tB=" << c.transposeB);
+      expectClose(expected, out, c.k, kernel.name);
+    }
+  }
+}
+
+TEST(MatmulTest, ThreadedBatchedWithBroadcastAndStridedOutput) {
+  // C[b, h] = A[b, h] x B[h] (B broadcast along b), C written transposed.
+  const int64_t outer0 = 3, outer1 = 2, m = 37, n = 90, k = 64;
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> a(outer0 * outer1 * m * k), b(outer1 * k * n);
+  for (float &x : a)
+    x = dist(rng);
+  for (float &x : b)
+    x = dist(rng);
+  std::vector<float> c(outer0 * outer1 * m * n, 0.0f);
+  for (int threads : {1, 2, 3}) {
+    xf::setNumThreads(threads);
+    std::fill(c.begin(), c.end(), 0.0f);
+    xfrt_matmul_f32(outer0, outer1, m, n, k,
+                    reinterpret_cast<int64_t>(a.data()), outer1 * m * k,
+                    m * k, k, 1, reinterpret_cast<int64_t>(b.data()), 0,
+                    k * n, n, 1, reinterpret_cast<int64_t>(c.data()),
+                    outer1 * m * n, m * n, 1, m);
+    for (int64_t o0 = 0; o0 < outer0; ++o0)
+      for (int64_t o1 = 0; o1 < outer1; ++o1)
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = 0; j < n; ++j) {
+            double sum = 0;
+            for (int64_t p = 0; p < k; ++p)
+              sum += double(a[((o0 * outer1 + o1) * m + i) * k + p]) *
+                     double(b[(o1 * k + p) * n + j]);
+            ASSERT_NEAR(sum, c[(o0 * outer1 + o1) * m * n + j * m + i], 1e-4)
+                << "threads=" << threads;
+          }
+  }
+  xf::setNumThreads(2);
+}
+
+TEST(MatmulTest, EmptyDimensionsDoNothing) {
+  float c = 3.0f;
+  xfrt_matmul_f32(1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                  reinterpret_cast<int64_t>(&c), 0, 0, 1, 1);
+  EXPECT_EQ(c, 3.0f);
+}
+
+} // namespace

@@ -1,0 +1,41 @@
+//===- ThreadPoolTest.cpp - the runtime's worker threads ------------------===//
+
+#include "xf/ThreadPool.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <vector>
+
+namespace {
+
+TEST(ThreadPoolTest, EveryItemRunsExactlyOnce) {
+  for (int threads : {1, 2, 4}) {
+    xf::setNumThreads(threads);
+    EXPECT_EQ(xf::numThreads(), threads);
+    // Many back-to-back jobs of different sizes: a late worker must never
+    // run an item of the wrong job or an item twice.
+    for (int64_t count : {1, 2, 3, 17, 1000, 5, 64}) {
+      for (int repeat = 0; repeat < 50; ++repeat) {
+        std::vector<std::atomic<int>> hits(count);
+        xf::parallelFor(
+            count,
+            [](void *context, int64_t item) {
+              static_cast<std::atomic<int> *>(context)[item].fetch_add(1);
+            },
+            hits.data());
+        for (int64_t i = 0; i < count; ++i)
+          ASSERT_EQ(hits[i].load(), 1) << "threads=" << threads
+                                       << " count=" << count << " item=" << i;
+      }
+    }
+  }
+  xf::setNumThreads(2);
+}
+
+TEST(ThreadPoolTest, ZeroItemsIsANoOp) {
+  xf::parallelFor(
+      0, [](void *, int64_t) { FAIL() << "called with no items"; }, nullptr);
+}
+
+} // namespace

@@ -512,8 +512,18 @@ xf::importHFTokenizer(const std::string &tokenizerJsonPath,
       return ErrorMessage{r.error()};
 
   Result<Tokenizer> check = Tokenizer::fromData(data);
-  if (!check)
-    return ErrorMessage{tokenizerJsonPath + ": " + check.error()};
+  if (!check) {
+    // Name the JSON path of what fromData refused.
+    llvm::StringRef message = check.error();
+    std::string where = message.starts_with("merges[")        ? "model."
+                        : message.starts_with("vocab entry")   ? "model.vocab: "
+                        : message.starts_with("added token")   ? "added_tokens: "
+                        : message.starts_with("bos") ||
+                                message.starts_with("eos")
+                            ? "bos/eos: "
+                            : "";
+    return ErrorMessage{tokenizerJsonPath + ": " + where + check.error()};
+  }
   return data;
 }
 

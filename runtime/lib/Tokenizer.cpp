@@ -838,8 +838,8 @@ Result<Tokenizer> Tokenizer::fromData(TokenizerData data) {
     const std::string &left = d.merges[rank].first;
     const std::string &right = d.merges[rank].second;
     auto describe = [&] {
-      return "merge " + std::to_string(rank) + " ('" + left + "' '" + right +
-             "')";
+      return "merges[" + std::to_string(rank) + "] ('" + left + "' '" +
+             right + "')";
     };
     auto l = impl->idOfString.find(left);
     auto r = impl->idOfString.find(right);
@@ -1067,7 +1067,7 @@ Result<void> detail::checkTokenizerForFile(const TokenizerData &data) {
     const auto &[left, right] = data.merges[i];
     if (left.find(' ') != std::string::npos ||
         right.find(' ') != std::string::npos)
-      return ErrorMessage{"merge " + std::to_string(i) + " ('" + left +
+      return ErrorMessage{"merges[" + std::to_string(i) + "] ('" + left +
                           "' '" + right +
                           "') has a space in a part; the .xfw file stores "
                           "merges as \"left right\""};

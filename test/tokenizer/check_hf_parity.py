@@ -33,7 +33,8 @@ tokenizers (add_special_tokens=False); the ids must be identical. Then
 xf-tokenize decodes its ids; the text must equal the sample (and
 tokenizers' decode). 300 sequences of random ids must decode as tokenizers
 decodes them (split UTF-8 characters become U+FFFD). The first mismatch is
-reported with context. Last, the
+reported with context. Malformed tokenizer.json files must be refused with
+messages that name the file and the JSON path. Last, the
 whole text is encoded at once with --time: 100 KB must take under a second
 (a cold word cache).
 
@@ -465,6 +466,45 @@ def check_speed(name, tok_dir, samples, xf_tokenize, workdir, limit):
     return True
 
 
+def check_errors(xf_tokenize, workdir, good_json):
+    """Malformed or unsupported tokenizer.json files are refused with exit
+    status 1 and a message naming the file and the JSON path."""
+    with open(good_json, encoding="utf-8") as f:
+        good = json.load(f)
+
+    def merge5(x, value):
+        x["model"]["merges"][5] = value
+
+    cases = [
+        (lambda x: x.update(pre_tokenizer={"type": "Metaspace"}),
+         "pre_tokenizer: unsupported pre-tokenizer Metaspace"),
+        (lambda x: merge5(x, 42), "model.merges[5]: expected"),
+        (lambda x: merge5(x, ["zz", "qq"]), "model.merges[5] ('zz' 'qq')"),
+        (lambda x: x.update(normalizer={"type": "NFC"}),
+         "normalizer: unsupported normalizer NFC"),
+        (lambda x: x["added_tokens"][0].update(lstrip=True),
+         "added_tokens[0].lstrip"),
+        (lambda x: x.update(decoder=None), "decoder: expected a ByteLevel"),
+        (lambda x: x["model"].update(vocab=[]), "model.vocab: expected"),
+    ]
+    for i, (mutate, expected) in enumerate(cases):
+        broken = json.loads(json.dumps(good))
+        mutate(broken)
+        path = os.path.join(workdir, "broken-%d.json" % i)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(broken, f)
+        result = subprocess.run([xf_tokenize, "--tokenizer", path, "info"],
+                                capture_output=True)
+        message = result.stderr.decode("utf-8", "replace")
+        if result.returncode != 1 or path + ": " + expected not in message:
+            print("errors: case %d: expected status 1 and %r, got %d: %s" %
+                  (i, path + ": " + expected, result.returncode, message))
+            return False
+    print("errors: %d malformed tokenizer.json files refused with the file "
+          "and JSON path named" % len(cases))
+    return True
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--xf-tokenize", required=True)
@@ -499,6 +539,9 @@ def main():
                                   os.path.join(args.workdir, "trained-" + kind))
         print("%s: trained in %.1f s" % (kind, time.time() - start))
         ok &= check(kind, tok_dir, samples, args.xf_tokenize, args.workdir)
+
+    ok &= check_errors(args.xf_tokenize, args.workdir, os.path.join(
+        args.workdir, "trained-gpt2", "tokenizer.json"))
 
     real_dir = None
     if args.tokenizer_dir and os.path.exists(

@@ -225,7 +225,7 @@ TEST(TokenizerTest, RefusesBadData) {
   data.merges.push_back({"x", "nope"});
   Result<Tokenizer> bad = Tokenizer::fromData(data);
   ASSERT_FALSE(bad);
-  EXPECT_NE(bad.error().find("merge 0 ('x' 'nope')"), std::string::npos)
+  EXPECT_NE(bad.error().find("merges[0] ('x' 'nope')"), std::string::npos)
       << bad.error();
   data = tinyData({});
   data.merges.push_back({"x", "y"}); // "xy" is not a token

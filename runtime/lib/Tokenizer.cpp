@@ -647,8 +647,7 @@ struct Tokenizer::Impl {
   mutable std::unordered_map<std::string, std::vector<int32_t>> cache;
 
   void encodeWord(std::string_view word, std::vector<int32_t> &out) const;
-  void encodeText(std::string_view text, bool parseSpecial,
-                  std::vector<int32_t> &out) const;
+  void encodeText(std::string_view text, std::vector<int32_t> &out) const;
 };
 
 namespace {
@@ -752,7 +751,7 @@ void Tokenizer::Impl::encodeWord(std::string_view word,
   }
 }
 
-void Tokenizer::Impl::encodeText(std::string_view text, bool parseSpecial,
+void Tokenizer::Impl::encodeText(std::string_view text,
                                  std::vector<int32_t> &out) const {
   std::string prefixed;
   if (data.addPrefixSpace && !text.empty() && text[0] != ' ') {
@@ -890,7 +889,7 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text,
     if (segment.token >= 0)
       out.push_back(segment.token);
     else
-      impl->encodeText(segment.text, parseSpecial, out);
+      impl->encodeText(segment.text, out);
   }
   return out;
 }

@@ -33,7 +33,9 @@ tokenizers (add_special_tokens=False); the ids must be identical. Then
 xf-tokenize decodes its ids; the text must equal the sample (and
 tokenizers' decode). 300 sequences of random ids must decode as tokenizers
 decodes them (split UTF-8 characters become U+FFFD). The first mismatch is
-reported with context. Malformed tokenizer.json files must be refused with
+reported with context. Chat prompts (ChatML, Llama 3, SmolLM2's own template) must equal what
+jinja2 renders from the template, when jinja2 is installed. Malformed
+tokenizer.json files must be refused with
 messages that name the file and the JSON path. Last, the
 whole text is encoded at once with --time: 100 KB must take under a second
 (a cold word cache).
@@ -56,6 +58,16 @@ import time
 LLAMA3_REGEX = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|"
                 r"\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+LLAMA3_SPECIALS = ["<|begin_of_text|>", "<|start_header_id|>",
+                   "<|end_header_id|>", "<|eot_id|>"]
+# Meta-Llama-3-8B-Instruct's chat template.
+LLAMA3_TEMPLATE = (
+    "{% set loop_messages = messages %}{% for message in loop_messages %}"
+    "{% set content = '<|start_header_id|>' + message['role'] + "
+    "'<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' %}"
+    "{% if loop.index0 == 0 %}{% set content = bos_token + content %}"
+    "{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}"
+    "{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}")
 CHATML_TEMPLATE = (
     "{% for message in messages %}{% if loop.first and messages[0]['role'] "
     "!= 'system' %}{{ '<|im_start|>system\\nYou are a test<|im_end|>\\n' }}"
@@ -262,16 +274,23 @@ def train_tokenizer(kind, training_text, out_dir):
             pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
     tok.decoder = decoders.ByteLevel()
     tok.post_processor = processors.ByteLevel(trim_offsets=False)
+    specials = SPECIALS + (LLAMA3_SPECIALS if kind == "llama3" else [])
     trainer = trainers.BpeTrainer(
-        vocab_size=2000, min_frequency=2, special_tokens=SPECIALS,
+        vocab_size=2000, min_frequency=2, special_tokens=specials,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False)
     tok.train_from_iterator(training_text, trainer=trainer)
     os.makedirs(out_dir, exist_ok=True)
     tok.save(os.path.join(out_dir, "tokenizer.json"))
     with open(os.path.join(out_dir, "tokenizer_config.json"), "w") as f:
-        json.dump({"chat_template": CHATML_TEMPLATE,
-                   "bos_token": "<|im_start|>", "eos_token": "<|im_end|>"}, f)
+        if kind == "llama3":
+            json.dump({"chat_template": LLAMA3_TEMPLATE,
+                       "bos_token": "<|begin_of_text|>",
+                       "eos_token": "<|eot_id|>"}, f)
+        else:
+            json.dump({"chat_template": CHATML_TEMPLATE,
+                       "bos_token": "<|im_start|>",
+                       "eos_token": "<|im_end|>"}, f)
     return out_dir
 
 
@@ -466,6 +485,38 @@ def check_speed(name, tok_dir, samples, xf_tokenize, workdir, limit):
     return True
 
 
+def check_chat(name, tok_dir, xf_tokenize):
+    """`xf-tokenize chat` prints what jinja2 renders from the template
+    (add_generation_prompt), with and without a system message."""
+    try:
+        import jinja2
+    except ImportError:
+        print("%s: chat check SKIPPED: no jinja2" % name)
+        return True
+    with open(os.path.join(tok_dir, "tokenizer_config.json"),
+              encoding="utf-8") as f:
+        config = json.load(f)
+    template = jinja2.Environment().from_string(config["chat_template"])
+    source = ["--tokenizer", os.path.join(tok_dir, "tokenizer.json"),
+              "--config", os.path.join(tok_dir, "tokenizer_config.json")]
+    cases = [("What is 2+2?", None), ("  Hi there \n", "Be brief."),
+             ("Ünïcödé 🙂\nline two", "Sys\tprompt")]
+    for user, system in cases:
+        messages = ([{"role": "system", "content": system}] if system
+                    else []) + [{"role": "user", "content": user}]
+        expected = template.render(messages=messages,
+                                   add_generation_prompt=True,
+                                   bos_token=config.get("bos_token", ""))
+        args = ["chat", user] + (["--system", system] if system else [])
+        got = run([xf_tokenize] + source + args).stdout.decode("utf-8")
+        if got != expected:
+            print("%s: chat prompt differs from jinja2's:\n  xf-tokenize: %r"
+                  "\n  jinja2:      %r" % (name, got, expected))
+            return False
+    print("%s: %d chat prompts equal jinja2's rendering" % (name, len(cases)))
+    return True
+
+
 def check_errors(xf_tokenize, workdir, good_json):
     """Malformed or unsupported tokenizer.json files are refused with exit
     status 1 and a message naming the file and the JSON path."""
@@ -539,6 +590,8 @@ def main():
                                   os.path.join(args.workdir, "trained-" + kind))
         print("%s: trained in %.1f s" % (kind, time.time() - start))
         ok &= check(kind, tok_dir, samples, args.xf_tokenize, args.workdir)
+        if kind != "smollm":
+            ok &= check_chat(kind, tok_dir, args.xf_tokenize)
 
     ok &= check_errors(args.xf_tokenize, args.workdir, os.path.join(
         args.workdir, "trained-gpt2", "tokenizer.json"))
@@ -557,6 +610,8 @@ def main():
     if real_dir:
         ok &= check("smollm2", real_dir, samples, args.xf_tokenize,
                     args.workdir)
+        if os.path.exists(os.path.join(real_dir, "tokenizer_config.json")):
+            ok &= check_chat("smollm2", real_dir, args.xf_tokenize)
         ok &= check_speed("smollm2", real_dir, samples, args.xf_tokenize,
                           args.workdir, args.time_limit)
     else:

@@ -14,6 +14,7 @@
 #include "importer/ONNXImporter.h"
 #include "passes/Passes.h"
 
+#include "importer/TokenizerImport.h"
 #include "xf/WeightsFile.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -27,6 +28,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
@@ -63,6 +65,12 @@ static cl::opt<int64_t> maxContext(
     "max-context",
     cl::desc("Longest sequence the program accepts (default 2048)"),
     cl::init(2048), cl::cat(category));
+static cl::opt<std::string> tokenizerPath(
+    "tokenizer",
+    cl::desc("Hugging Face tokenizer.json to store in OUT.xfw (default: "
+             "tokenizer.json next to the model, if there is one; "
+             "tokenizer_config.json next to it supplies the chat template)"),
+    cl::value_desc("tokenizer.json"), cl::cat(category));
 
 namespace {
 
@@ -271,6 +279,37 @@ int main(int argc, char **argv) {
   writer.addMetadata("xf.outputs", llvm::join(outputNames, ","));
   writer.addMetadata("xf.output_ranks", llvm::join(outputRanks, ","));
   writer.addMetadata("xf.max_context", std::to_string(maxContext));
+  std::string tokenizerNote;
+  {
+    std::optional<xf::TokenizerData> tokenizer;
+    std::string source = tokenizerPath;
+    if (!tokenizerPath.empty()) {
+      llvm::SmallString<256> config;
+      config = llvm::sys::path::parent_path(tokenizerPath);
+      llvm::sys::path::append(config, "tokenizer_config.json");
+      std::optional<std::string> configPath;
+      if (llvm::sys::fs::exists(config))
+        configPath = config.str().str();
+      auto imported = xf::importHFTokenizer(tokenizerPath, configPath);
+      if (!imported)
+        return fail(imported.error());
+      tokenizer = std::move(*imported);
+    } else {
+      auto imported = xf::importHFTokenizerNextTo(modelPath);
+      if (!imported)
+        return fail(imported.error());
+      tokenizer = std::move(*imported);
+      llvm::SmallString<256> next;
+      next = llvm::sys::path::parent_path(modelPath);
+      llvm::sys::path::append(next, "tokenizer.json");
+      source = next.str().str();
+    }
+    if (tokenizer) {
+      tokenizerNote = llvm::formatv(", tokenizer from {0}", source).str();
+      if (auto set = writer.setTokenizer(*tokenizer); !set)
+        return fail(set.error());
+    }
+  }
   uint64_t weightBytes = 0;
   for (unsigned i = numInputs; i < func.getNumArguments(); ++i) {
     auto name = func.getArgAttrOfType<StringAttr>(i, "xf.weight");
@@ -293,9 +332,9 @@ int main(int argc, char **argv) {
       return fail(added.error());
   }
   std::string weightsPath = outputPath + ".xfw";
-  progress.step(llvm::formatv("writing {0} ({1} weights, {2:f1} MiB)",
+  progress.step(llvm::formatv("writing {0} ({1} weights, {2:f1} MiB{3})",
                               weightsPath, func.getNumArguments() - numInputs,
-                              weightBytes / 1048576.0)
+                              weightBytes / 1048576.0, tokenizerNote)
                     .str());
   if (auto written = writer.write(weightsPath); !written)
     return fail(written.error());

@@ -23,17 +23,19 @@ struct KernelSet {
   void (*block)(const TileProblem &, int64_t, int64_t, int64_t, int64_t,
                 float *);
   int64_t (*scratch)(int64_t, int64_t);
+  void (*rowPanel)(int64_t, int64_t, int64_t, const float *, int64_t,
+                   const float *, int64_t, float *);
 };
 
 KernelSet selectKernels() {
 #if defined(__x86_64__)
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f"))
-    return {"avx512", avx512::matmulBlock, avx512::scratchFloats};
+    return {"avx512", avx512::matmulBlock, avx512::scratchFloats, avx512::rowPanel};
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    return {"avx2", avx2::matmulBlock, avx2::scratchFloats};
+    return {"avx2", avx2::matmulBlock, avx2::scratchFloats, avx2::rowPanel};
 #endif
-  return {"sse2", sse2::matmulBlock, sse2::scratchFloats};
+  return {"sse2", sse2::matmulBlock, sse2::scratchFloats, sse2::rowPanel};
 }
 
 const KernelSet &selectedKernels() {
@@ -41,7 +43,7 @@ const KernelSet &selectedKernels() {
   return selected;
 }
 
-/// Columns per block: whole 64-column tiles. Rows per block: whole 6-row
+/// Columns per block: whole 64-column tiles (16 for a single row). Rows per block: whole 6-row
 /// tiles. Blocks are large enough to amortize packing a transposed B and
 /// small enough to give every thread several.
 constexpr int64_t kBlockRows = 48;
@@ -87,6 +89,56 @@ void runBlock(void *context, int64_t item) {
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+/// One row of A times a B with contiguous rows (a decode step's projection):
+/// memory-bound, so the split is by rows of B, which makes each thread read
+/// one contiguous stretch of the weights. Column panels keep the partial sums
+/// of a wide B (the LM head) in L1/L2. Partials are added into C at the end.
+struct RowSplit {
+  const MatmulProblem *problem;
+  int64_t rowChunks, rowsPerChunk, panels, panelWidth;
+  float *partials; // [rowChunks][n]
+};
+
+constexpr int64_t kPanelWidth = 4096;
+
+void runRowChunk(void *context, int64_t item) {
+  const RowSplit &s = *static_cast<const RowSplit *>(context);
+  const MatmulProblem &p = *s.problem;
+  int64_t chunk = item / s.panels, panel = item % s.panels;
+  int64_t k0 = chunk * s.rowsPerChunk, k1 = std::min(p.k, k0 + s.rowsPerChunk);
+  int64_t n0 = panel * s.panelWidth, n1 = std::min(p.n, n0 + s.panelWidth);
+  float *out = s.partials + chunk * p.n + n0;
+  std::fill(out, out + (n1 - n0), 0.0f);
+  selectedKernels().rowPanel(n1 - n0, k0, k1, p.a, p.aK, p.b + n0, p.bK, out);
+}
+
+void singleRowMatmul(const MatmulProblem &p) {
+  RowSplit s;
+  s.problem = &p;
+  int threads = numThreads();
+  bool parallel = p.n * p.k >= kParallelMinMACs && threads > 1;
+  s.rowChunks = parallel ? std::min<int64_t>(2 * threads, ceilDiv(p.k, 16)) : 1;
+  s.rowsPerChunk = ceilDiv(p.k, s.rowChunks);
+  s.rowChunks = ceilDiv(p.k, s.rowsPerChunk);
+  s.panelWidth = kPanelWidth;
+  s.panels = ceilDiv(p.n, s.panelWidth);
+  thread_local std::vector<float> partials;
+  if (partials.size() < static_cast<size_t>(s.rowChunks * p.n))
+    partials.resize(s.rowChunks * p.n);
+  s.partials = partials.data();
+  int64_t items = s.rowChunks * s.panels;
+  if (parallel)
+    parallelFor(items, runRowChunk, &s);
+  else
+    for (int64_t i = 0; i < items; ++i)
+      runRowChunk(&s, i);
+  for (int64_t c = 0; c < s.rowChunks; ++c) {
+    const float *partial = s.partials + c * p.n;
+    for (int64_t j = 0; j < p.n; ++j)
+      p.c[j] += partial[j];
+  }
+}
+
 } // namespace
 
 const char *xf::matmulKernelISA() { return selectedKernels().isa; }
@@ -96,6 +148,8 @@ void xf::matmulF32(const MatmulProblem &p) {
     return;
   if (p.k <= 0)
     return; // C += nothing.
+  if (p.m == 1 && p.outer[0] * p.outer[1] == 1 && p.bN == 1 && p.cN == 1)
+    return singleRowMatmul(p);
   Split s;
   s.problem = &p;
   int64_t outer = p.outer[0] * p.outer[1];
@@ -104,9 +158,14 @@ void xf::matmulF32(const MatmulProblem &p) {
   s.rowBlocks = ceilDiv(p.m, s.rowsPerBlock);
   // Enough column blocks that every thread gets a few, in whole 64-column
   // tiles, at most kBlockColumns wide.
-  int64_t wanted = std::max<int64_t>(1, ceilDiv(4 * threads, outer * s.rowBlocks));
+  // A single row streams B: fewer, wider blocks keep its runs long.
+  int64_t perThread = p.m == 1 ? 2 : 4;
+  int64_t unit = p.m == 1 ? 16 : 64;
+  int64_t widest = p.m == 1 ? 4 * kBlockColumns : kBlockColumns;
+  int64_t wanted =
+      std::max<int64_t>(1, ceilDiv(perThread * threads, outer * s.rowBlocks));
   s.columnsPerBlock = std::min<int64_t>(
-      kBlockColumns, std::max<int64_t>(64, ceilDiv(ceilDiv(p.n, wanted), 64) * 64));
+      widest, std::max<int64_t>(unit, ceilDiv(ceilDiv(p.n, wanted), unit) * unit));
   s.columnBlocks = ceilDiv(p.n, s.columnsPerBlock);
   int64_t items = outer * s.rowBlocks * s.columnBlocks;
   // Tiny problems are not worth waking the pool for.

@@ -149,6 +149,33 @@ TEST(MatmulTest, ThreadedBatchedWithBroadcastAndStridedOutput) {
   xf::setNumThreads(2);
 }
 
+TEST(MatmulTest, SingleRowSplitsRowsOfBAcrossThreads) {
+  // Decode: one row of A against a wide B, wider than one column panel, with
+  // a K that does not divide into the row chunks.
+  const int64_t n = 5000, k = 301;
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> a(k), b(k * n);
+  for (float &x : a)
+    x = dist(rng);
+  for (float &x : b)
+    x = dist(rng);
+  for (int threads : {1, 2, 4}) {
+    xf::setNumThreads(threads);
+    std::vector<float> c(n, 1.0f);
+    xfrt_matmul_f32(1, 1, 1, n, k, reinterpret_cast<int64_t>(a.data()), 0, 0,
+                    k, 1, reinterpret_cast<int64_t>(b.data()), 0, 0, n, 1,
+                    reinterpret_cast<int64_t>(c.data()), 0, 0, n, 1);
+    for (int64_t j = 0; j < n; ++j) {
+      double sum = 1.0;
+      for (int64_t p = 0; p < k; ++p)
+        sum += double(a[p]) * double(b[p * n + j]);
+      ASSERT_NEAR(sum, c[j], 1e-4) << "threads=" << threads << " j=" << j;
+    }
+  }
+  xf::setNumThreads(2);
+}
+
 TEST(MatmulTest, EmptyDimensionsDoNothing) {
   float c = 3.0f;
   xfrt_matmul_f32(1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,

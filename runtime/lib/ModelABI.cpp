@@ -68,12 +68,23 @@ extern "C" void memrefCopy(int64_t elementSize, UnrankedMemRef *source,
     count *= sizes[r];
   if (count == 0)
     return;
-  std::vector<int64_t> index(rank, 0);
+  // The innermost dimensions that are contiguous in both buffers go as one
+  // memcpy (concatenating KV caches copies rows of head_dim floats, and a
+  // call per element made this a hot spot).
+  int64_t inner = rank, run = 1;
+  while (inner > 0 && fromStrides[inner - 1] == run &&
+         toStrides[inner - 1] == run) {
+    run *= sizes[inner - 1];
+    --inner;
+  }
+  int64_t runBytes = run * elementSize;
+  int64_t runs = count / run;
+  std::vector<int64_t> index(inner, 0);
   int64_t fromOffset = 0, toOffset = 0;
-  for (int64_t n = 0; n < count; ++n) {
+  for (int64_t n = 0; n < runs; ++n) {
     std::memcpy(to + toOffset * elementSize, from + fromOffset * elementSize,
-                elementSize);
-    for (int64_t r = rank - 1; r >= 0; --r) {
+                runBytes);
+    for (int64_t r = inner - 1; r >= 0; --r) {
       ++index[r];
       fromOffset += fromStrides[r];
       toOffset += toStrides[r];

@@ -101,4 +101,51 @@ def LowerContractionsToMicrokernelsPass
   ];
 }
 
+def ConvertXFToLinalgPass : Pass<"xf-convert-xf-to-linalg", "::mlir::ModuleOp"> {
+  let summary = "Lowers xf ops (all but the attention ops) to linalg, tensor, arith, math and scf";
+  let description = [{
+    Reference lowerings of the `xf` ops that the fusion passes produce, each
+    following the semantics and layouts of the op's description. Dynamic
+    dimensions are read with `tensor.dim`; statistics, accumulators and
+    transcendental functions are computed in at least f32 and cast back
+    once.
+
+    - `xf.rms_norm`, `xf.layer_norm`: a `linalg.generic` reducing the last
+      dimension (two for layer_norm: mean, then squared deviations), a
+      per-row `1 / sqrt(. / D + epsilon)`, and an elementwise normalization.
+    - `xf.rope`: one elementwise `linalg.generic` whose body reads the
+      partner element and the cos/sin entries with `tensor.extract`; both
+      styles, [S, R/2] and [B, S, R/2] tables, elements past `R` copied.
+    - `xf.linear`: a contraction `linalg.generic` over (leading dims, n, k)
+      that reads the [N, K] weight at [n, k]. For f32 its body is a plain
+      multiply-add, so `xf-lower-contractions-to-microkernels` calls the
+      runtime's matmul for it (transposed B as strides, no copy); narrower
+      floats accumulate in f32. The bias add and any cast back are a
+      separate elementwise `linalg.generic` after it.
+    - `xf.qlinear`: the same contraction reading the packed int8/int4 codes
+      through `(n, k floordiv 2)` for int4, and scales and zero points
+      through `(n, k floordiv group_size)`; the body decodes the code
+      (nibble chosen by the parity of `k`, signed iff `symmetric`), subtracts
+      the zero point and scales it, so no float weight is materialized. A
+      reference lowering: correct, not fast.
+    - `xf.gelu` (erf and tanh forms), `xf.silu`, `xf.swiglu`: one
+      elementwise `linalg.generic` each.
+    - `xf.embedding`: a `linalg.generic` over the result that reads the row
+      with `tensor.extract`, the id clamped into [0, V).
+    - `xf.kv_cache_write`: `scf.for` loops over (batch, token) inserting each
+      token's [Hkv, 1, D] slice into its slot with `tensor.insert_slice`;
+      slots that are negative or past the pool write nothing. One-shot
+      bufferization makes the writes in place when the old pools are dead.
+
+    `xf.attention` is left alone (`xf-lower-attention` lowers it), and so is
+    `xf.paged_attention`, which has no lowering yet. Run this pass before
+    elementwise fusion and bufferization.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // XF_CODEGEN_PASSES_TD

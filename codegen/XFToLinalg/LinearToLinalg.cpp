@@ -1,0 +1,217 @@
+//===- LinearToLinalg.cpp - linear, qlinear -> linalg ---------------------===//
+//
+// Both are contractions over loops (leading dims of the input..., n, k) with
+// the weight read at [n, k]: the transposed-B layout of nn.Linear, which
+// xf-lower-contractions-to-microkernels passes to the runtime's matmul as
+// strides, without a copy. An f32 linear keeps a plain multiply-add body so
+// that it matches; the bias (and, for narrower floats, the cast back from
+// the f32 accumulator) is a separate elementwise linalg.generic after it,
+// never fused into the contraction. qlinear is a reference lowering: its
+// body decodes the int8/int4 code and dequantizes it in registers, so no
+// float weight is materialized.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/XFToLinalg/LinalgBuilders.h"
+#include "codegen/XFToLinalg/XFToLinalg.h"
+
+#include "dialects/XF/IR/XFOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace xf;
+
+namespace {
+
+/// Loops and maps of a linear layer on `input` [..., K] with `outFeatures`
+/// (N) outputs: loops (leading..., n, k).
+struct ContractionShape {
+  unsigned numLoops;
+  unsigned n, k;
+  SmallVector<OpFoldResult> resultSizes;
+  AffineMap inputMap, resultMap;
+  SmallVector<utils::IteratorType> iterators;
+};
+
+ContractionShape getContractionShape(OpBuilder &b, Location loc, Value input,
+                                     OpFoldResult outFeatures) {
+  unsigned rank = cast<RankedTensorType>(input.getType()).getRank();
+  ContractionShape shape;
+  shape.numLoops = rank + 1;
+  shape.n = rank - 1;
+  shape.k = rank;
+  shape.resultSizes = tensor::getMixedSizes(b, loc, input);
+  shape.resultSizes.back() = outFeatures;
+  SmallVector<unsigned> inputDims;
+  for (unsigned d = 0; d + 1 < rank; ++d)
+    inputDims.push_back(d);
+  inputDims.push_back(shape.k);
+  shape.inputMap = getProjection(b, shape.numLoops, inputDims);
+  shape.resultMap = getLeadingMap(b, shape.numLoops, rank);
+  shape.iterators.assign(rank, utils::IteratorType::parallel);
+  shape.iterators.push_back(utils::IteratorType::reduction);
+  return shape;
+}
+
+/// The contraction's accumulator of `computeType` plus the optional bias,
+/// cast to `elementType`; an accumulator that needs neither is returned as
+/// it is.
+Value buildEpilogue(OpBuilder &b, Location loc, Value accumulator, Value bias,
+                    FloatType elementType) {
+  auto type = cast<RankedTensorType>(accumulator.getType());
+  if (!bias && type.getElementType() == elementType)
+    return accumulator;
+  unsigned rank = type.getRank();
+  SmallVector<Value> inputs = {accumulator};
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank)};
+  if (bias) {
+    inputs.push_back(bias);
+    maps.push_back(getProjection(b, rank, {rank - 1}));
+  }
+  auto computeType = cast<FloatType>(type.getElementType());
+  return buildMap(
+      b, loc, tensor::getMixedSizes(b, loc, accumulator), elementType, inputs,
+      maps, [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value sum = args[0];
+        if (bias)
+          sum = arith::AddFOp::create(nb, nl, sum,
+                                      resizeFloat(nb, nl, args[1], computeType));
+        return resizeFloat(nb, nl, sum, elementType);
+      });
+}
+
+struct LinearLowering : OpRewritePattern<XF::LinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(XF::LinearOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = op.getInput(), weight = op.getWeight();
+    auto elementType = cast<FloatType>(
+        cast<RankedTensorType>(input.getType()).getElementType());
+    FloatType computeType = getComputeType(elementType);
+    ContractionShape shape = getContractionShape(
+        rewriter, loc, input, tensor::getMixedSize(rewriter, loc, weight, 0));
+    AffineMap weightMap =
+        getProjection(rewriter, shape.numLoops, {shape.n, shape.k});
+    Value zeros =
+        createFilled(rewriter, loc, shape.resultSizes, computeType, 0.0);
+    Value accumulator = buildGeneric(
+        rewriter, loc, shape.resultSizes, computeType, {input, weight},
+        {shape.inputMap, weightMap, shape.resultMap}, shape.iterators,
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          Value product = arith::MulFOp::create(
+              b, loc, resizeFloat(b, loc, args[0], computeType),
+              resizeFloat(b, loc, args[1], computeType));
+          return arith::AddFOp::create(b, loc, args[2], product);
+        },
+        zeros);
+    rewriter.replaceOp(op, buildEpilogue(rewriter, loc, accumulator,
+                                         op.getBias(), elementType));
+    return success();
+  }
+};
+
+/// The code of element k of a row, as an i32, from the byte that holds it:
+/// the byte itself for int8; for int4 its low nibble when k is even, its high
+/// nibble when k is odd. Symmetric codes are signed, the others unsigned.
+Value decodeCode(OpBuilder &b, Location loc, Value byte, Value k, int64_t bits,
+                 bool isSigned) {
+  Type i32 = b.getI32Type();
+  Value code = byte;
+  if (bits == 4) {
+    Type i8 = b.getI8Type();
+    Value four = createIntConstant(b, loc, i8, 4);
+    Value low, high;
+    if (isSigned) {
+      low = arith::ShRSIOp::create(b, loc,
+                                   arith::ShLIOp::create(b, loc, byte, four),
+                                   four);
+      high = arith::ShRSIOp::create(b, loc, byte, four);
+    } else {
+      low = arith::AndIOp::create(b, loc, byte,
+                                  createIntConstant(b, loc, i8, 0xF));
+      high = arith::ShRUIOp::create(b, loc, byte, four);
+    }
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    Value odd = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                      arith::AndIOp::create(b, loc, k, one),
+                                      one);
+    code = arith::SelectOp::create(b, loc, odd, high, low);
+  }
+  if (isSigned)
+    return arith::ExtSIOp::create(b, loc, i32, code);
+  return arith::ExtUIOp::create(b, loc, i32, code);
+}
+
+struct QLinearLowering : OpRewritePattern<XF::QLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(XF::QLinearOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = op.getInput();
+    auto elementType = cast<FloatType>(
+        cast<RankedTensorType>(input.getType()).getElementType());
+    FloatType computeType = getComputeType(elementType);
+    int64_t bits = static_cast<int64_t>(op.getBits());
+    int64_t groupSize = static_cast<int64_t>(op.getGroupSize());
+    bool isSigned = op.getSymmetric();
+    Value zeroPoints = op.getZeroPoints();
+    if (!isSigned && !zeroPoints)
+      return rewriter.notifyMatchFailure(op, "asymmetric without zero points");
+
+    ContractionShape shape = getContractionShape(
+        rewriter, loc, input,
+        tensor::getMixedSize(rewriter, loc, op.getWeight(), 0));
+    AffineExpr n = rewriter.getAffineDimExpr(shape.n);
+    AffineExpr k = rewriter.getAffineDimExpr(shape.k);
+    AffineExpr byteColumn = bits == 4 ? k.floorDiv(2) : k;
+    auto mapOf = [&](AffineExpr column) {
+      return AffineMap::get(shape.numLoops, 0, {n, column},
+                            rewriter.getContext());
+    };
+    AffineMap groupMap = mapOf(k.floorDiv(groupSize));
+    SmallVector<Value> inputs = {input, op.getWeight(), op.getScales()};
+    SmallVector<AffineMap> maps = {shape.inputMap, mapOf(byteColumn),
+                                   groupMap};
+    if (zeroPoints) {
+      inputs.push_back(zeroPoints);
+      maps.push_back(groupMap);
+    }
+    maps.push_back(shape.resultMap);
+
+    Value zeros =
+        createFilled(rewriter, loc, shape.resultSizes, computeType, 0.0);
+    Value accumulator = buildGeneric(
+        rewriter, loc, shape.resultSizes, computeType, inputs, maps,
+        shape.iterators,
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          Value column = linalg::IndexOp::create(b, loc, shape.k);
+          Value code = decodeCode(b, loc, args[1], column, bits, isSigned);
+          if (zeroPoints)
+            code = arith::SubIOp::create(
+                b, loc, code,
+                arith::ExtUIOp::create(b, loc, b.getI32Type(), args[3]));
+          Value weight = arith::MulFOp::create(
+              b, loc, resizeFloat(b, loc, args[2], computeType),
+              arith::SIToFPOp::create(b, loc, computeType, code));
+          Value product = arith::MulFOp::create(
+              b, loc, resizeFloat(b, loc, args[0], computeType), weight);
+          return arith::AddFOp::create(b, loc, args.back(), product);
+        },
+        zeros);
+    rewriter.replaceOp(op, buildEpilogue(rewriter, loc, accumulator,
+                                         op.getBias(), elementType));
+    return success();
+  }
+};
+
+} // namespace
+
+void xf::populateXFLinearToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<LinearLowering, QLinearLowering>(patterns.getContext());
+}

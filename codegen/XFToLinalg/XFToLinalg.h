@@ -1,0 +1,43 @@
+//===- XFToLinalg.h - xf -> linalg/tensor/arith/math/scf -------*- C++ -*-===//
+//
+// Reference lowerings of the xf dialect's ops to upstream tensor-level
+// dialects. Every pattern follows the semantics and layouts that the op's
+// ODS description fixes. xf.attention and xf.paged_attention have no pattern
+// here (xf-lower-attention lowers the former).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef XF_CODEGEN_XFTOLINALG_XFTOLINALG_H
+#define XF_CODEGEN_XFTOLINALG_XFTOLINALG_H
+
+#include "mlir/IR/PatternMatch.h"
+
+namespace xf {
+
+/// rms_norm, layer_norm (statistics in at least f32) and rope (both styles,
+/// shared or per-sequence tables, partial rotary dimension).
+void populateXFNormsToLinalgPatterns(mlir::RewritePatternSet &patterns);
+
+/// linear as a plain multiply-add contraction (f32) or one accumulating in
+/// f32 (narrower floats), the bias a separate elementwise op after it;
+/// qlinear as a contraction that dequantizes its int8/int4 codes in the body.
+void populateXFLinearToLinalgPatterns(mlir::RewritePatternSet &patterns);
+
+/// gelu (erf and tanh forms), silu and swiglu, computed in at least f32.
+void populateXFActivationsToLinalgPatterns(mlir::RewritePatternSet &patterns);
+
+/// embedding (row gather with the id clamped into the table) and
+/// kv_cache_write (scf loops of tensor.insert_slice into the pools).
+void populateXFDataMovementToLinalgPatterns(mlir::RewritePatternSet &patterns);
+
+/// All of the above.
+inline void populateXFToLinalgPatterns(mlir::RewritePatternSet &patterns) {
+  populateXFNormsToLinalgPatterns(patterns);
+  populateXFLinearToLinalgPatterns(patterns);
+  populateXFActivationsToLinalgPatterns(patterns);
+  populateXFDataMovementToLinalgPatterns(patterns);
+}
+
+} // namespace xf
+
+#endif // XF_CODEGEN_XFTOLINALG_XFTOLINALG_H

@@ -4,6 +4,7 @@
 #define XF_PASSES_PASSES_H
 
 #include "dialects/ONNX/IR/ONNXOps.h"
+#include "dialects/XF/IR/XFOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"

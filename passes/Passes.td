@@ -5,6 +5,72 @@
 
 include "mlir/Pass/PassBase.td"
 
+def FuseONNXToXFPass : Pass<"xf-fuse-onnx-to-xf", "::mlir::ModuleOp"> {
+  let summary = "Rewrites onnx subgraphs of transformer blocks into xf ops";
+  let description = [{
+    Applies the fusion pattern families greedily, each rewriting the onnx
+    subgraphs that torch.onnx and optimum write for one kind of block into
+    the xf op that states it whole. A pattern rewrites only what it proves
+    equivalent from axes, shapes and the constants it reads; near misses
+    stay onnx. Run it after `canonicalize` and `onnx-infer-shapes`, which
+    fold the shape arithmetic and make the shapes the patterns check static.
+
+    - attention: `MatMul(Softmax(scale * Q K^T + masks, axis = -1), V)` ->
+      `xf.attention`. K^T is K through a Transpose that swaps its last two
+      dimensions (or any other Transpose, which is rewritten to give
+      [B, H, S, D]). The scale is read from Div/Mul by constants on the
+      scores, on Q or on K (split between them too). repeat_kv
+      (Unsqueeze + Expand/Tile/Concat + Reshape, or a broadcast of one head)
+      is stripped from K and V alike, so GQA and MQA keep their key/value
+      heads. Masks are `Where(cond, scores, c)` and additive terms
+      (`Where(cond, 0, c)`, `(1 - mask) * -10000`, ...), with `c <= -1e4`;
+      conditions are split at And (Or under a negation). A conjunct that is
+      exactly the causal triangle `j <= i + (Skv - Sq)` sets `causal`:
+      Trilu of a filled matrix (lower, or the negation of an upper one, with
+      k the matrix's columns minus rows, proved symbolically from the shape
+      arithmetic), rows [Skv - Sq, Skv) x columns [0, Skv) of a constant
+      lower-triangular buffer (GPT-2's `bias`), a comparison of Range
+      positions (kv_idx <= q_idx), or an additive Trilu(upper) of a large
+      negative fill. Everything else becomes the additive `mask` operand
+      (`Where(cond, 0, c)` for a condition). A Cast to f32 before the Softmax
+      and back after it is looked through.
+    - rms_norm: `w * x / Sqrt(ReduceMean(x^2, [-1], keepdims) + eps)`, with
+      x^2 as Pow 2 or x * x and the division as Div, Reciprocal or 1 / ...;
+      w must be [D].
+    - layer_norm: LayerNormalization over the last axis whose Mean and
+      InvStdDev are unused, and the decomposed form (x - mean) / Sqrt(var +
+      eps) * w (+ b).
+    - rope: `x * cos + rotate_half(x) * sin`, rotate_half being Concat(-x2,
+      x1) of two Slices or a Split of the last axis, when cos and sin are
+      [.., 1, S, D] tables whose rows repeat their first half (proved from a
+      Concat(f, f) they are computed from, or from constant values);
+      xf.rope gets their first halves as [S, D/2] or [B, S, D/2].
+    - activations: GELU's erf form `0.5 * x * (1 + Erf(x / sqrt 2))` and tanh
+      form, `x * Sigmoid(x)` -> xf.silu, `xf.silu(g) * up` -> xf.swiglu.
+    - linear: MatMul by a constant [K, N] weight -> xf.linear with the
+      weight transposed by an onnx.Transpose (or the constant itself when the
+      graph transposes an [N, K] constant, as tied LM heads do); an Add of a
+      [N] bias joins it; Gemm with alpha = 1 and a [N] C (beta = 1).
+
+    Each family can be turned off with its option.
+
+    Known limits: masked rows whose every key is masked (padding queries)
+    may differ: the original spreads the softmax over all keys, xf.attention
+    over the causally visible ones. Dynamic dimensions are taken to be equal
+    where the ONNX model broadcasts them against each other.
+  }];
+  let options = [
+    Option<"attention", "attention", "bool", "true", "fuse attention">,
+    Option<"norms", "norms", "bool", "true", "fuse rms_norm and layer_norm">,
+    Option<"rope", "rope", "bool", "true", "fuse rotary embeddings">,
+    Option<"activations", "activations", "bool", "true",
+           "fuse gelu, silu and swiglu">,
+    Option<"linear", "linear", "bool", "true",
+           "fuse MatMul by constant weights and Gemm into xf.linear">,
+  ];
+  let dependentDialects = ["::xf::ONNX::ONNXDialect", "::xf::XF::XFDialect"];
+}
+
 def ONNXInferShapesPass : Pass<"onnx-infer-shapes", "::mlir::func::FuncOp"> {
   let summary = "Refines onnx result types from their operands";
   let description = [{

@@ -1,0 +1,336 @@
+//===- FusionUtils.cpp - matching helpers for onnx -> xf fusion -----------===//
+
+#include "passes/Fusion/FusionUtils.h"
+
+#include "dialects/ONNX/IR/ShapeHelpers.h"
+
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/APFloat.h"
+
+#include <cmath>
+#include <cstring>
+
+using namespace mlir;
+
+namespace xf::fusion {
+
+namespace {
+/// Reads element `i` of raw little-endian `data` of `elementType`.
+std::optional<double> readRawElement(ArrayRef<char> data, Type elementType,
+                                     int64_t i) {
+  unsigned bits = elementType.getIntOrFloatBitWidth();
+  // Bools are stored one per byte, as ONNX stores them.
+  unsigned bytes = bits == 1 ? 1 : bits / 8;
+  if (bytes == 0 || (i + 1) * bytes > data.size())
+    return std::nullopt;
+  uint64_t raw = 0;
+  std::memcpy(&raw, data.data() + i * bytes, bytes);
+  if (auto floatType = dyn_cast<FloatType>(elementType)) {
+    APFloat value(floatType.getFloatSemantics(), APInt(bits, raw));
+    return value.convertToDouble();
+  }
+  if (bits == 1)
+    return raw != 0 ? 1.0 : 0.0;
+  APInt value(bits, raw);
+  return elementType.isUnsignedInteger()
+             ? static_cast<double>(value.getZExtValue())
+             : static_cast<double>(value.getSExtValue());
+}
+} // namespace
+
+std::optional<SmallVector<double>> getConstantElements(Value value,
+                                                       int64_t maxElements) {
+  Attribute attr;
+  if (!value || !matchPattern(value, m_Constant(&attr)))
+    return std::nullopt;
+  auto elements = dyn_cast<ElementsAttr>(attr);
+  if (!elements || elements.getNumElements() > maxElements)
+    return std::nullopt;
+  Type elementType = elements.getElementType();
+  if (!elementType.isIntOrFloat())
+    return std::nullopt;
+  SmallVector<double> values;
+  values.reserve(elements.getNumElements());
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    if (isa<FloatType>(elementType)) {
+      for (const APFloat &v : dense.getValues<APFloat>())
+        values.push_back(v.convertToDouble());
+    } else {
+      bool zeroExtend =
+          elementType.isUnsignedInteger() || elementType.isInteger(1);
+      for (const APInt &v : dense.getValues<APInt>())
+        values.push_back(zeroExtend ? static_cast<double>(v.getZExtValue())
+                                    : static_cast<double>(v.getSExtValue()));
+    }
+    return values;
+  }
+  auto resource = dyn_cast<DenseResourceElementsAttr>(attr);
+  if (!resource)
+    return std::nullopt;
+  AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+  if (!blob)
+    return std::nullopt;
+  ArrayRef<char> data = blob->getData();
+  for (int64_t i = 0, e = elements.getNumElements(); i < e; ++i) {
+    std::optional<double> v = readRawElement(data, elementType, i);
+    if (!v)
+      return std::nullopt;
+    values.push_back(*v);
+  }
+  return values;
+}
+
+std::optional<double> getSplatValue(Value value) {
+  Attribute attr;
+  if (!value || !matchPattern(value, m_Constant(&attr)))
+    return std::nullopt;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr); dense && dense.isSplat()) {
+    if (isa<FloatType>(dense.getElementType()))
+      return dense.getSplatValue<APFloat>().convertToDouble();
+    if (dense.getElementType().isIntOrIndex())
+      return static_cast<double>(dense.getSplatValue<APInt>().getSExtValue());
+    return std::nullopt;
+  }
+  std::optional<SmallVector<double>> values = getConstantElements(value, 4096);
+  if (!values || values->empty())
+    return std::nullopt;
+  for (double v : *values)
+    if (v != values->front() && !(std::isnan(v) && std::isnan(values->front())))
+      return std::nullopt;
+  return values->front();
+}
+
+bool isSplatNear(Value value, double expected, double relTol) {
+  std::optional<double> v = getSplatValue(value);
+  if (!v)
+    return false;
+  if (std::isinf(expected) || expected == 0.0)
+    return *v == expected;
+  return std::fabs(*v - expected) <= relTol * std::fabs(expected);
+}
+
+bool isUnitTensor(Type type, int64_t maxRank) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  return tensor && tensor.getRank() <= maxRank &&
+         llvm::all_of(tensor.getShape(), [](int64_t d) { return d == 1; });
+}
+
+bool keepsShape(Value result, Value x) {
+  return result.getType() == x.getType();
+}
+
+bool isLastAxis(int64_t axis, int64_t rank) {
+  return rank > 0 && (axis == rank - 1 || axis == -1);
+}
+
+Value matchMeanOverLastAxis(Value value) {
+  auto mean = defOp<ONNX::ReduceMeanOp>(value);
+  if (!mean || mean.getKeepdims() != 1 || !mean.getAxes())
+    return {};
+  auto type = dyn_cast<RankedTensorType>(mean.getData().getType());
+  std::optional<SmallVector<int64_t>> axes =
+      ONNX::getConstantIntValues(mean.getAxes());
+  if (!type || !axes || axes->size() != 1 ||
+      !isLastAxis((*axes)[0], type.getRank()))
+    return {};
+  return mean.getData();
+}
+
+Value createScalarConstant(OpBuilder &builder, Location loc, Type elementType,
+                           double value) {
+  auto type = RankedTensorType::get({}, elementType);
+  Attribute element;
+  if (auto floatType = dyn_cast<FloatType>(elementType)) {
+    APFloat v(value);
+    bool losesInfo = false;
+    v.convert(floatType.getFloatSemantics(), APFloat::rmNearestTiesToEven,
+              &losesInfo);
+    element = FloatAttr::get(elementType, v);
+  } else {
+    element = IntegerAttr::get(elementType, static_cast<int64_t>(value));
+  }
+  return ONNX::ConstantOp::create(builder, loc,
+                                  DenseElementsAttr::get(type, element));
+}
+
+Value createI64Constant(OpBuilder &builder, Location loc,
+                        ArrayRef<int64_t> values) {
+  auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                    builder.getI64Type());
+  return ONNX::ConstantOp::create(builder, loc,
+                                  DenseElementsAttr::get(type, values));
+}
+
+Value createTranspose(OpBuilder &builder, Location loc, Value value,
+                      ArrayRef<int64_t> perm) {
+  Type elementType = cast<ShapedType>(value.getType()).getElementType();
+  return createInferred<ONNX::TransposeOp>(builder, loc, elementType, value,
+                                           builder.getI64ArrayAttr(perm));
+}
+
+//===----------------------------------------------------------------------===//
+// Symbolic integers
+//===----------------------------------------------------------------------===//
+
+SymbolicInt &SymbolicInt::operator+=(const SymbolicInt &other) {
+  for (auto [symbol, coefficient] : other.terms)
+    if ((terms[symbol] += coefficient) == 0)
+      terms.erase(symbol);
+  constant += other.constant;
+  return *this;
+}
+
+SymbolicInt SymbolicInt::scaled(int64_t factor) const {
+  SymbolicInt result;
+  if (factor == 0)
+    return result;
+  for (auto [symbol, coefficient] : terms)
+    result.terms[symbol] = coefficient * factor;
+  result.constant = constant * factor;
+  return result;
+}
+
+bool SymbolicInt::isConstant() const { return terms.empty(); }
+
+bool SymbolicInt::operator==(const SymbolicInt &other) const {
+  return constant == other.constant && terms == other.terms;
+}
+
+SymbolicInt operator+(const SymbolicInt &lhs, const SymbolicInt &rhs) {
+  SymbolicInt result = lhs;
+  result += rhs;
+  return result;
+}
+
+SymbolicInt operator-(const SymbolicInt &lhs, const SymbolicInt &rhs) {
+  return lhs + rhs.scaled(-1);
+}
+
+namespace {
+SymbolicInt constantInt(int64_t value) {
+  SymbolicInt result;
+  result.constant = value;
+  return result;
+}
+
+SymbolicInt opaque(Value value, int64_t index) {
+  SymbolicInt result;
+  // Negative second halves keep value elements apart from tensor dimensions.
+  result.terms[{value.getAsOpaquePointer(), -1 - index}] = 1;
+  return result;
+}
+
+std::optional<int64_t> staticNumElements(Value value) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!type || !type.hasStaticShape())
+    return std::nullopt;
+  return type.getNumElements();
+}
+
+/// The element of `operand` that element `index` of an elementwise result
+/// reads: the same one, or the only one of a one-element operand.
+std::optional<int64_t> broadcastElement(Value operand, Value result,
+                                        int64_t index) {
+  std::optional<int64_t> count = staticNumElements(operand);
+  if (count && *count == 1)
+    return 0;
+  if (operand.getType() == result.getType())
+    return index;
+  return std::nullopt;
+}
+} // namespace
+
+SymbolicInt getSymbolicDim(Value value, int64_t dim) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (type && dim >= 0 && dim < type.getRank() && !type.isDynamicDim(dim))
+    return constantInt(type.getDimSize(dim));
+  SymbolicInt result;
+  result.terms[{value.getAsOpaquePointer(), dim}] = 1;
+  return result;
+}
+
+SymbolicInt getSymbolicInt(Value value, int64_t index) {
+  if (std::optional<SmallVector<int64_t>> values =
+          ONNX::getConstantIntValues(value)) {
+    if (values->size() == 1)
+      return constantInt(values->front());
+    if (index < static_cast<int64_t>(values->size()))
+      return constantInt((*values)[index]);
+    return opaque(value, index);
+  }
+  Operation *op = value.getDefiningOp();
+  if (!op)
+    return opaque(value, index);
+
+  if (auto shape = dyn_cast<ONNX::ShapeOp>(op)) {
+    auto type = dyn_cast<RankedTensorType>(shape.getData().getType());
+    if (!type)
+      return opaque(value, index);
+    std::optional<int64_t> start =
+        ONNX::normalizeAxis(shape.getStart(), type.getRank());
+    if (!start && shape.getStart() >= type.getRank())
+      return opaque(value, index);
+    return getSymbolicDim(shape.getData(), start.value_or(0) + index);
+  }
+  if (auto gather = dyn_cast<ONNX::GatherOp>(op)) {
+    auto dataType = dyn_cast<RankedTensorType>(gather.getData().getType());
+    std::optional<SmallVector<int64_t>> indices =
+        ONNX::getConstantIntValues(gather.getIndices());
+    if (dataType && dataType.getRank() == 1 && gather.getAxis() == 0 &&
+        indices && !indices->empty()) {
+      int64_t i = (*indices)[indices->size() == 1 ? 0 : index];
+      if (i < 0 && !dataType.isDynamicDim(0))
+        i += dataType.getDimSize(0);
+      if (i >= 0)
+        return getSymbolicInt(gather.getData(), i);
+    }
+    return opaque(value, index);
+  }
+  if (isa<ONNX::UnsqueezeOp, ONNX::SqueezeOp, ONNX::ReshapeOp,
+          ONNX::IdentityOp>(op))
+    return getSymbolicInt(op->getOperand(0), index);
+  if (auto cast = dyn_cast<ONNX::CastOp>(op)) {
+    if (getElementTypeOrSelf(cast.getInput().getType()).isSignlessInteger())
+      return getSymbolicInt(cast.getInput(), index);
+    return opaque(value, index);
+  }
+  if (auto concat = dyn_cast<ONNX::ConcatOp>(op)) {
+    if (concat.getAxis() != 0)
+      return opaque(value, index);
+    int64_t offset = 0;
+    for (Value input : concat.getInputs()) {
+      std::optional<int64_t> count = staticNumElements(input);
+      if (!count)
+        return opaque(value, index);
+      if (index < offset + *count)
+        return getSymbolicInt(input, index - offset);
+      offset += *count;
+    }
+    return opaque(value, index);
+  }
+  if (isa<ONNX::AddOp, ONNX::SubOp, ONNX::MulOp>(op)) {
+    std::optional<int64_t> lhsIndex =
+        broadcastElement(op->getOperand(0), value, index);
+    std::optional<int64_t> rhsIndex =
+        broadcastElement(op->getOperand(1), value, index);
+    if (!lhsIndex || !rhsIndex)
+      return opaque(value, index);
+    SymbolicInt lhs = getSymbolicInt(op->getOperand(0), *lhsIndex);
+    SymbolicInt rhs = getSymbolicInt(op->getOperand(1), *rhsIndex);
+    if (isa<ONNX::AddOp>(op))
+      return lhs + rhs;
+    if (isa<ONNX::SubOp>(op))
+      return lhs - rhs;
+    if (lhs.isConstant())
+      return rhs.scaled(lhs.constant);
+    if (rhs.isConstant())
+      return lhs.scaled(rhs.constant);
+    return opaque(value, index);
+  }
+  if (auto neg = dyn_cast<ONNX::NegOp>(op))
+    return getSymbolicInt(neg.getX(), index).scaled(-1);
+  return opaque(value, index);
+}
+
+} // namespace xf::fusion

@@ -1,0 +1,119 @@
+//===- FusionUtils.h - matching helpers for onnx -> xf fusion --*- C++ -*-===//
+//
+// Small matchers the fusion pattern families share: constants read back as
+// numbers (inline or dense resources), commutative operand pairs, reductions
+// over the last axis, onnx ops created with inferred result types, and a
+// symbolic reading of the scalar shape arithmetic exporters write (so that
+// `past + seq - seq == past` can be proved without knowing the sizes).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef XF_PASSES_FUSION_FUSIONUTILS_H
+#define XF_PASSES_FUSION_FUSIONUTILS_H
+
+#include "dialects/ONNX/IR/ONNXOps.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/SmallVector.h"
+#include <map>
+#include <optional>
+
+namespace xf::fusion {
+
+/// The op of type OpTy defining `value`, or null.
+template <typename OpTy> OpTy defOp(mlir::Value value) {
+  return value ? value.getDefiningOp<OpTy>() : OpTy();
+}
+
+/// The elements of a constant (`onnx.Constant`, inline or a dense resource)
+/// as doubles, if it has at most `maxElements` of float, integer or bool type.
+std::optional<llvm::SmallVector<double>>
+getConstantElements(mlir::Value value, int64_t maxElements = 1 << 24);
+
+/// The value of a constant whose elements are all equal (a splat, or a
+/// single element).
+std::optional<double> getSplatValue(mlir::Value value);
+
+/// Whether `value` is a constant whose elements all equal `expected` within
+/// a relative tolerance fit for f32 constants written by exporters.
+bool isSplatNear(mlir::Value value, double expected, double relTol = 1e-5);
+
+/// Whether `type` is a tensor with every dimension static and 1 (a scalar
+/// or [1, 1, ...]) of rank at most `maxRank`.
+bool isUnitTensor(mlir::Type type, int64_t maxRank);
+
+/// Whether a binary op with operands `x` and a unit-shaped `other` leaves
+/// `x`'s shape alone, i.e. its result has `x`'s type.
+bool keepsShape(mlir::Value result, mlir::Value x);
+
+/// Calls `fn(lhs, rhs)` with the operands of a commutative binary op in both
+/// orders; true once it succeeds.
+template <typename OpTy, typename Fn> bool eitherOrder(OpTy op, Fn &&fn) {
+  return op && (fn(op.getA(), op.getB()) || fn(op.getB(), op.getA()));
+}
+
+/// Whether `axis` names the last of `rank` dimensions.
+bool isLastAxis(int64_t axis, int64_t rank);
+
+/// `data` if `value` is a ReduceMean of it over its last axis only, with
+/// keepdims; null otherwise.
+mlir::Value matchMeanOverLastAxis(mlir::Value value);
+
+/// Creates an onnx op with placeholder result types, then gives each result
+/// the type the op infers from its operands.
+template <typename OpTy, typename... Args>
+OpTy createInferred(mlir::OpBuilder &builder, mlir::Location loc,
+                    mlir::Type elementType, Args &&...args) {
+  auto op = OpTy::create(builder, loc,
+                         mlir::UnrankedTensorType::get(elementType),
+                         std::forward<Args>(args)...);
+  llvm::SmallVector<mlir::Type> types;
+  if (mlir::succeeded(
+          llvm::cast<ONNX::ResultTypeInferenceOpInterface>(op.getOperation())
+              .inferResultTypes(types)))
+    for (auto [result, type] : llvm::zip(op->getResults(), types))
+      result.setType(type);
+  return op;
+}
+
+/// An onnx.Constant holding a scalar (rank 0) of `elementType`.
+mlir::Value createScalarConstant(mlir::OpBuilder &builder, mlir::Location loc,
+                                 mlir::Type elementType, double value);
+
+/// An onnx.Constant holding the 1-D i64 tensor `values`.
+mlir::Value createI64Constant(mlir::OpBuilder &builder, mlir::Location loc,
+                              llvm::ArrayRef<int64_t> values);
+
+/// An onnx.Transpose of `value` by `perm`.
+mlir::Value createTranspose(mlir::OpBuilder &builder, mlir::Location loc,
+                            mlir::Value value, llvm::ArrayRef<int64_t> perm);
+
+/// A sum of symbolic sizes with integer coefficients plus a constant: what an
+/// element of a shape computation (Shape -> Gather -> Add -> Unsqueeze ->
+/// Concat) stands for. Symbols are (tensor, dimension) pairs for a
+/// dimension read with Shape, or (value, element) for anything else.
+struct SymbolicInt {
+  using Symbol = std::pair<const void *, int64_t>;
+  std::map<Symbol, int64_t> terms;
+  int64_t constant = 0;
+
+  SymbolicInt &operator+=(const SymbolicInt &other);
+  SymbolicInt scaled(int64_t factor) const;
+  bool isConstant() const;
+  bool operator==(const SymbolicInt &other) const;
+};
+
+SymbolicInt operator-(const SymbolicInt &lhs, const SymbolicInt &rhs);
+SymbolicInt operator+(const SymbolicInt &lhs, const SymbolicInt &rhs);
+
+/// Element `index` (row-major) of the integer tensor `value`, read
+/// symbolically. Unknown computations become symbols of their own, so two
+/// reads of one value compare equal.
+SymbolicInt getSymbolicInt(mlir::Value value, int64_t index = 0);
+
+/// Dimension `dim` of `value`'s type, symbolically.
+SymbolicInt getSymbolicDim(mlir::Value value, int64_t dim);
+
+} // namespace xf::fusion
+
+#endif // XF_PASSES_FUSION_FUSIONUTILS_H

@@ -63,12 +63,11 @@ bool matchRmsNormalized(Value value, Value &a, double &eps) {
   return eitherOrder(defOp<ONNX::AddOp>(denominatorSquare),
                      [&](Value meanSquare, Value epsilon) {
                        std::optional<double> e = getSplatValue(epsilon);
-                       if (!e || !isUnitTensor(epsilon.getType(), 0) ||
+                       if (!e || !isUnitTensor(epsilon.getType(), 8) ||
+                           !keepsShape(denominatorSquare, meanSquare) ||
                            matchSquare(matchMeanOverLastAxis(meanSquare)) !=
                                numerator)
                          return false;
-                       // A unit-shaped epsilon of rank 0 cannot broadcast
-                       // the statistic up.
                        a = numerator;
                        eps = *e;
                        return true;

@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -20,6 +21,10 @@ namespace xf {
 
 #define GEN_PASS_REGISTRATION
 #include "codegen/Passes.h.inc"
+
+/// xf.attention (f32) -> flash-attention loops (LowerAttention.cpp).
+void populateAttentionLoweringPatterns(mlir::RewritePatternSet &patterns,
+                                       int64_t queryTile, int64_t kvTile);
 } // namespace xf
 
 #endif // XF_CODEGEN_PASSES_H

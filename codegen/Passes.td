@@ -101,6 +101,38 @@ def LowerContractionsToMicrokernelsPass
   ];
 }
 
+def LowerAttentionPass : Pass<"xf-lower-attention"> {
+  let summary = "Lowers xf.attention to tiled online-softmax (flash) loops";
+  let description = [{
+    Rewrites each f32 `xf.attention` into an `scf.forall` over (batch,
+    query head, query tile) whose body runs an `scf.for` over key/value
+    tiles, carrying the running row maximum, the running row sum and the
+    unnormalized output tile (online softmax): per step
+    `S = scale * Q K^T + mask`, `m' = max(m, rowmax S)`, `P = exp(S - m')`,
+    `l' = exp(m - m') l + rowsum P`, `acc' = exp(m - m') acc + P V`; the
+    tile's output is `acc / l`. The largest intermediate is one
+    [query-tile, kv-tile] block: no [Sq, Skv] score matrix is built. With
+    `causal`, the key loop ends at the last key the tile's last query sees
+    (tiles above the diagonal are never visited) and only the diagonal tile
+    is masked per element. Grouped-query heads read their key/value head
+    directly (no repeated K/V). The two contractions per step are plain
+    multiply-add `linalg.generic`s, which the CPU pipeline turns into calls
+    of the runtime's matmul kernel.
+  }];
+  let options = [
+    Option<"queryTile", "query-tile", "int64_t", /*default=*/"64",
+           "Queries per tile (rows of the score block)">,
+    Option<"kvTile", "kv-tile", "int64_t", /*default=*/"128",
+           "Keys per tile (columns of the score block); 64 x 128 f32 scores "
+           "plus the K and V tiles of head_dim 64 stay within L2">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def ConvertXFToLinalgPass : Pass<"xf-convert-xf-to-linalg", "::mlir::ModuleOp"> {
   let summary = "Lowers xf ops (all but the attention ops) to linalg, tensor, arith, math and scf";
   let description = [{
@@ -145,6 +177,28 @@ def ConvertXFToLinalgPass : Pass<"xf-convert-xf-to-linalg", "::mlir::ModuleOp"> 
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def OutlineParallelLoopsPass
+    : Pass<"xf-outline-parallel-loops", "::mlir::ModuleOp"> {
+  let summary = "Runs outermost scf.forall loops on the runtime's thread pool";
+  let description = [{
+    For each outermost `scf.forall` on buffers (no results, lower bounds 0,
+    steps 1) the body is outlined into a private function
+    `(context: !llvm.ptr, item: i64)` that loads the values the body
+    captures from `context` and recovers the induction variables from the
+    linear item number, and the loop becomes a call of the runtime's
+    `xfrt_parallel_for(count, body, context)`. Captured memrefs, indices,
+    integers and floats travel in their LLVM form (descriptor structs, i64)
+    through unrealized casts that the LLVM conversion resolves. Loops with
+    other captures, or not normalized, are left alone and run sequentially.
+    The flash-attention lowering's (batch, head, query tile) loop is the one
+    this exists for.
+  }];
+  let dependentDialects = [
+    "::mlir::LLVM::LLVMDialect", "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect"
   ];
 }
 

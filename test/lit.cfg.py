@@ -15,6 +15,9 @@ config.excludes = ["Inputs", "lit.cfg.py", "unit", "conformance", "fuzz", "CMake
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%xf_src_root", config.xf_src_root))
+# The runtime's kernels and thread pool, for mlir-runner -shared-libs.
+config.substitutions.append(
+    ("%xfrt_kernels", os.path.join(config.xf_obj_root, "runtime", "libxfrt_kernels.so")))
 
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP", "PYTHONPATH"])
 llvm_config.use_default_substitutions()

@@ -14,6 +14,7 @@
 
 #include "codegen/XFToLinalg/LinalgBuilders.h"
 #include "codegen/XFToLinalg/XFToLinalg.h"
+#include "dialects/ONNX/IR/ONNXOps.h"
 
 #include "dialects/XF/IR/XFOps.h"
 
@@ -97,6 +98,22 @@ struct LinearLowering : OpRewritePattern<XF::LinearOp> {
         rewriter, loc, input, tensor::getMixedSize(rewriter, loc, weight, 0));
     AffineMap weightMap =
         getProjection(rewriter, shape.numLoops, {shape.n, shape.k});
+    // Fusion writes a MatMul by a [K, N] weight as a linear over
+    // Transpose(weight): read the [K, N] tensor in place rather than
+    // transposing every weight on every call.
+    if (auto transpose = weight.getDefiningOp<ONNX::TransposeOp>()) {
+      std::optional<ArrayAttr> perm = transpose.getPerm();
+      auto sourceType =
+          dyn_cast<RankedTensorType>(transpose.getData().getType());
+      bool swap = sourceType && sourceType.getRank() == 2 &&
+                  (!perm || (perm->size() == 2 &&
+                             cast<IntegerAttr>((*perm)[0]).getInt() == 1 &&
+                             cast<IntegerAttr>((*perm)[1]).getInt() == 0));
+      if (swap) {
+        weight = transpose.getData();
+        weightMap = getProjection(rewriter, shape.numLoops, {shape.k, shape.n});
+      }
+    }
     Value zeros =
         createFilled(rewriter, loc, shape.resultSizes, computeType, 0.0);
     Value accumulator = buildGeneric(

@@ -32,6 +32,8 @@ constexpr auto kSpinTime = std::chrono::microseconds(100);
 /// the parameters of an older one, and the caller waits only for claimed
 /// items, never for a worker that has not been scheduled (on a loaded
 /// machine that wait is a whole time slice).
+thread_local bool insideJob = false;
+
 class ThreadPool {
 public:
   explicit ThreadPool(int threads) { resize(threads); }
@@ -50,7 +52,9 @@ public:
   }
 
   void run(int64_t count, void (*body)(void *, int64_t), void *context) {
-    if (workers.empty() || count == 1 || count > UINT32_MAX) {
+    // A job started from inside a job (a matmul inside a parallel attention
+    // loop) runs on the thread that started it.
+    if (workers.empty() || count == 1 || count > UINT32_MAX || insideJob) {
       for (int64_t i = 0; i < count; ++i)
         body(context, i);
       return;
@@ -72,6 +76,7 @@ public:
 
 private:
   void work(uint64_t job) {
+    insideJob = true;
     int64_t done = 0;
     uint64_t current = state.load(std::memory_order_acquire);
     while ((current >> 32) == (job & 0xffffffffu)) {
@@ -85,6 +90,7 @@ private:
       ++done;
       current = state.load(std::memory_order_acquire);
     }
+    insideJob = false;
     if (done)
       doneItems.fetch_add(done, std::memory_order_acq_rel);
   }
@@ -163,4 +169,10 @@ void xf::parallelFor(int64_t count, void (*body)(void *, int64_t),
   if (count <= 0)
     return;
   pool().run(count, body, context);
+}
+
+extern "C" void xfrt_parallel_for(int64_t count,
+                                  void (*body)(void *context, int64_t item),
+                                  void *context) {
+  xf::parallelFor(count, body, context);
 }

@@ -104,6 +104,8 @@ private:
 void buildXfcPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(xf::createONNXInferShapesPass());
+  // Fusion reads weights as constants, so it runs before they are outlined.
+  pm.addPass(xf::createFuseONNXToXFPass());
   pm.addPass(xf::createOutlineWeightsPass());
   xf::buildXFCpuPipeline(pm);
 }
@@ -263,6 +265,7 @@ int main(int argc, char **argv) {
   }
   unsigned numInputs = func.getNumArguments();
   PassManager outline(&context);
+  outline.addPass(xf::createFuseONNXToXFPass());
   outline.addPass(xf::createOutlineWeightsPass());
   if (failed(outline.run(*module)))
     return 1;

@@ -24,10 +24,18 @@ int numThreads();
 
 /// Calls `body(context, item)` for every item in [0, count), spread over the
 /// pool's threads, and returns when all calls have returned. Calls may run in
-/// any order and concurrently; `body` must not call parallelFor itself.
+/// any order and concurrently. A parallelFor called from inside a body runs
+/// its items on the calling thread.
 void parallelFor(int64_t count, void (*body)(void *context, int64_t item),
                  void *context);
 
 } // namespace xf
+
+/// parallelFor for generated code: the CPU pipeline's
+/// `xf-outline-parallel-loops` turns an scf.forall into this call, with the
+/// loop body outlined into `body` and its captured values behind `context`.
+extern "C" void xfrt_parallel_for(int64_t count,
+                                  void (*body)(void *context, int64_t item),
+                                  void *context);
 
 #endif // XF_RUNTIME_INCLUDE_XF_THREADPOOL_H

@@ -1,0 +1,61 @@
+// RUN: xf-opt %s --split-input-file --verify-diagnostics --xf-lower-attention | FileCheck %s
+// RUN: xf-opt %s --split-input-file --verify-diagnostics --xf-lower-attention="query-tile=16 kv-tile=32" | FileCheck %s --check-prefix=TILES
+
+// Causal GQA attention over a cache: a forall over (batch, head, query
+// tile), a loop over key tiles that ends at the tile's last visible key,
+// carrying the row max, row sum and output tile. No [Sq, Skv] tensor.
+// CHECK-LABEL: func.func @causal_gqa
+// CHECK-SAME:    (%[[Q:.+]]: tensor<1x8x?x64xf32>, %[[K:.+]]: tensor<1x2x?x64xf32>, %[[V:.+]]: tensor<1x2x?x64xf32>)
+// CHECK-DAG:     %[[QT:.+]] = arith.constant 64 : index
+// CHECK-DAG:     %[[KT:.+]] = arith.constant 128 : index
+// CHECK:         %[[NQT:.+]] = arith.ceildivui %{{.+}}, %[[QT]]
+// CHECK:         scf.forall (%[[B:.+]], %[[H:.+]], %[[T:.+]]) in (1, 8, %[[NQT]]) shared_outs(%[[OUT:.+]] = %{{.+}}) -> (tensor<1x8x?x64xf32>)
+// CHECK:           %[[G:.+]] = arith.divui %[[H]], %{{.+}}
+// CHECK:           tensor.extract_slice %[[Q]][%[[B]], %[[H]], %{{.+}}, 0] [1, 1, %{{.+}}, 64] [1, 1, 1, 1] : tensor<1x8x?x64xf32> to tensor<?x64xf32>
+// CHECK:           %[[END:.+]] = arith.minsi
+// CHECK:           %[[LOOP:.+]]:3 = scf.for %[[J:.+]] = %{{.+}} to %[[END]] step %[[KT]] iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<?xf32>, tensor<?xf32>, tensor<?x64xf32>)
+// CHECK:             tensor.extract_slice %[[K]][%[[B]], %[[G]], %[[J]], 0]
+// CHECK:             tensor.extract_slice %[[V]][%[[B]], %[[G]], %[[J]], 0]
+// CHECK:             linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK:             arith.cmpi sgt
+// CHECK:             math.exp
+// CHECK:             linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK:             scf.yield
+// CHECK:           arith.divf
+// CHECK:           scf.forall.in_parallel
+// CHECK:             tensor.parallel_insert_slice
+// CHECK-NOT:     xf.attention
+// TILES-LABEL: func.func @causal_gqa
+// TILES-DAG:     arith.constant 16 : index
+// TILES-DAG:     arith.constant 32 : index
+func.func @causal_gqa(%q: tensor<1x8x?x64xf32>, %k: tensor<1x2x?x64xf32>, %v: tensor<1x2x?x64xf32>) -> tensor<1x8x?x64xf32> {
+  %0 = xf.attention %q, %k, %v scale = 1.250000e-01 causal
+      : (tensor<1x8x?x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>) -> tensor<1x8x?x64xf32>
+  return %0 : tensor<1x8x?x64xf32>
+}
+
+// -----
+
+// A padding mask [B, 1, 1, Skv] is read per key tile at query and head
+// index 0; without `causal` the key loop runs to Skv.
+// CHECK-LABEL: func.func @padding_mask
+// CHECK-SAME:    %[[M:[^:]+]]: tensor<?x1x1x?xf32>
+// CHECK:         scf.for
+// CHECK:           tensor.extract_slice %[[M]][%{{.+}}, 0, 0, %{{.+}}] [1, 1, 1, %{{.+}}]
+// CHECK-NOT:       arith.cmpi sgt
+// CHECK:           scf.yield
+func.func @padding_mask(%q: tensor<?x4x?x16xf32>, %k: tensor<?x4x?x16xf32>, %v: tensor<?x4x?x16xf32>, %m: tensor<?x1x1x?xf32>) -> tensor<?x4x?x16xf32> {
+  %0 = xf.attention %q, %k, %v mask %m scale = 2.500000e-01
+      : (tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>, tensor<?x1x1x?xf32>) -> tensor<?x4x?x16xf32>
+  return %0 : tensor<?x4x?x16xf32>
+}
+
+// -----
+
+// Only f32 and f64 are lowered; anything else is an error that names the op.
+func.func @f16(%q: tensor<1x1x4x8xf16>, %k: tensor<1x1x4x8xf16>, %v: tensor<1x1x4x8xf16>) -> tensor<1x1x4x8xf16> {
+  // expected-error@+1 {{cannot lower this attention}}
+  %0 = xf.attention %q, %k, %v scale = 1.000000e+00
+      : (tensor<1x1x4x8xf16>, tensor<1x1x4x8xf16>, tensor<1x1x4x8xf16>) -> tensor<1x1x4x8xf16>
+  return %0 : tensor<1x1x4x8xf16>
+}

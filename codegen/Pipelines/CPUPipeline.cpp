@@ -15,10 +15,11 @@
 
 using namespace mlir;
 
-void xf::buildXFCpuPipeline(OpPassManager &pm) {
+void xf::buildXFCpuPipeline(OpPassManager &pm,
+                            const FuseONNXToXFPassOptions &fusion) {
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createONNXInferShapesPass());
-  pm.addPass(createFuseONNXToXFPass());
+  pm.addPass(createFuseONNXToXFPass(fusion));
   pm.addPass(createConvertXFToLinalgPass());
   pm.addNestedPass<func::FuncOp>(createLowerAttentionPass());
   pm.addPass(createConvertONNXToLinalgPass());

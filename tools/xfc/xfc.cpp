@@ -72,6 +72,12 @@ static cl::opt<std::string> tokenizerPath(
              "tokenizer_config.json next to it supplies the chat template)"),
     cl::value_desc("tokenizer.json"), cl::cat(category));
 
+static cl::list<std::string> noFuse(
+    "no-fuse",
+    cl::desc("Leave these onnx -> xf fusion families unfused, for "
+             "comparisons: attention, norms, rope, activations, linear"),
+    cl::CommaSeparated, cl::value_desc("family,..."), cl::cat(category));
+
 namespace {
 
 int usageError(const llvm::Twine &message) {
@@ -101,13 +107,30 @@ private:
 };
 
 /// The passes xfc runs from the imported module to the LLVM dialect.
+xf::FuseONNXToXFPassOptions fusionOptions() {
+  xf::FuseONNXToXFPassOptions options;
+  for (const std::string &family : noFuse) {
+    if (family == "attention")
+      options.attention = false;
+    else if (family == "norms")
+      options.norms = false;
+    else if (family == "rope")
+      options.rope = false;
+    else if (family == "activations")
+      options.activations = false;
+    else if (family == "linear")
+      options.linear = false;
+  }
+  return options;
+}
+
 void buildXfcPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(xf::createONNXInferShapesPass());
   // Fusion reads weights as constants, so it runs before they are outlined.
-  pm.addPass(xf::createFuseONNXToXFPass());
+  pm.addPass(xf::createFuseONNXToXFPass(fusionOptions()));
   pm.addPass(xf::createOutlineWeightsPass());
-  xf::buildXFCpuPipeline(pm);
+  xf::buildXFCpuPipeline(pm, fusionOptions());
 }
 
 std::string describe(Type type) {
@@ -232,6 +255,11 @@ int main(int argc, char **argv) {
     return usageError("usage: xfc MODEL.onnx -o OUT (see --help)");
   if (maxContext <= 0)
     return usageError("--max-context must be positive");
+  for (const std::string &family : noFuse)
+    if (!llvm::is_contained(llvm::ArrayRef<llvm::StringRef>{"attention", "norms", "rope", "activations", "linear"},
+                            family))
+      return usageError("--no-fuse: unknown fusion family '" + family +
+                        "' (attention, norms, rope, activations, linear)");
 
   Progress progress;
   xf::ImportDiagnosticHandler diagnostics(&context, llvm::errs());
@@ -265,7 +293,7 @@ int main(int argc, char **argv) {
   }
   unsigned numInputs = func.getNumArguments();
   PassManager outline(&context);
-  outline.addPass(xf::createFuseONNXToXFPass());
+  outline.addPass(xf::createFuseONNXToXFPass(fusionOptions()));
   outline.addPass(xf::createOutlineWeightsPass());
   if (failed(outline.run(*module)))
     return 1;
@@ -355,7 +383,7 @@ int main(int argc, char **argv) {
     context.disableMultithreading();
     lower.enableIRPrinting();
   }
-  xf::buildXFCpuPipeline(lower);
+  xf::buildXFCpuPipeline(lower, fusionOptions());
   if (failed(lower.run(*module)))
     return fail("the CPU pipeline failed on " + modelPath);
   if (failed(xf::addPackedEntryPoint(*module, xf::kModelFunction)))

@@ -37,14 +37,16 @@ ErrorMessage noSequence(KVCache::SequenceId seq) {
 
 //===--- Creation and geometry --------------------------------------------===//
 
-KVCache::KVCache(const KVCacheConfig &config, int64_t blocks, int64_t stride)
-    : cfg(config), numBlocks(blocks), blockStride(stride),
-      blocks(static_cast<size_t>(blocks)),
-      blockTokenIds(static_cast<size_t>(blocks * config.blockTokens)) {
-  freeList.reserve(static_cast<size_t>(blocks));
-  for (int64_t b = blocks - 1; b >= 0; --b) {
+KVCache::KVCache(const KVCacheConfig &config, int64_t blockCount,
+                 int64_t stride)
+    : cfg(config), numBlocks(blockCount), blockStride(stride),
+      blocks(static_cast<size_t>(blockCount)),
+      blockTokenIds(static_cast<size_t>(blockCount * config.blockTokens)) {
+  // Popped from the back: block 0 is taken first.
+  freeList.reserve(static_cast<size_t>(blockCount));
+  for (int64_t b = blockCount - 1; b >= 0; --b) {
     freeList.push_back(static_cast<BlockId>(b));
-    this->blocks[b].onFreeList = true;
+    blocks[static_cast<size_t>(b)].onFreeList = true;
   }
 }
 
@@ -52,20 +54,19 @@ Result<KVCache> KVCache::create(const KVCacheConfig &config) {
   if (config.layers <= 0 || config.kvHeads <= 0 || config.headDim <= 0 ||
       config.elementBytes <= 0 || config.blockTokens <= 0 ||
       config.budgetBytes < 0)
-    return ErrorMessage{
-        "KV cache: invalid configuration: layers " +
-        std::to_string(config.layers) + ", KV heads " +
-        std::to_string(config.kvHeads) + ", head dim " +
-        std::to_string(config.headDim) + ", element bytes " +
-        std::to_string(config.elementBytes) + ", block tokens " +
-        std::to_string(config.blockTokens) + ", budget " +
-        std::to_string(config.budgetBytes) +
-        " (all must be positive, the budget non-negative)"};
+    return ErrorMessage{"KV cache: invalid configuration: layers " +
+                        std::to_string(config.layers) + ", KV heads " +
+                        std::to_string(config.kvHeads) + ", head dim " +
+                        std::to_string(config.headDim) + ", element bytes " +
+                        std::to_string(config.elementBytes) +
+                        ", block tokens " + std::to_string(config.blockTokens) +
+                        ", budget " + std::to_string(config.budgetBytes) +
+                        " (all must be positive, the budget non-negative)"};
 
-  int64_t blockBytes = checkedMul(
-      checkedMul(checkedMul(config.kvHeads, config.blockTokens),
-                 config.headDim),
-      config.elementBytes);
+  int64_t blockBytes =
+      checkedMul(checkedMul(checkedMul(config.kvHeads, config.blockTokens),
+                            config.headDim),
+                 config.elementBytes);
   int64_t stride = blockBytes < 0 ? -1 : roundUp(blockBytes, kAlignment);
   int64_t perBlock = stride < 0 ? -1 : checkedMul(2 * config.layers, stride);
   if (blockBytes < 0 || perBlock < 0)
@@ -77,9 +78,8 @@ Result<KVCache> KVCache::create(const KVCacheConfig &config) {
         "KV cache: a budget of " + std::to_string(config.budgetBytes) +
         " bytes holds no block: one block of " +
         std::to_string(config.blockTokens) + " tokens takes " +
-        std::to_string(perBlock) + " bytes (" +
-        std::to_string(config.layers) + " layers x K,V x " +
-        std::to_string(config.kvHeads) + " KV heads x " +
+        std::to_string(perBlock) + " bytes (" + std::to_string(config.layers) +
+        " layers x K,V x " + std::to_string(config.kvHeads) + " KV heads x " +
         std::to_string(config.headDim) + " x " +
         std::to_string(config.elementBytes) + " bytes per token)"};
   blocks = std::min<int64_t>(blocks, INT32_MAX);
@@ -101,8 +101,8 @@ int64_t KVCache::bytesPerToken() const {
 KVPoolLayout KVCache::poolLayout() const {
   int64_t blockElems = blockStride / cfg.elementBytes;
   KVPoolLayout layout;
-  layout.sizes = {cfg.layers, 2,          numBlocks,
-                  cfg.kvHeads, cfg.blockTokens, cfg.headDim};
+  layout.sizes = {cfg.layers,      2,          numBlocks, cfg.kvHeads,
+                  cfg.blockTokens, cfg.headDim};
   layout.strides = {2 * numBlocks * blockElems,
                     numBlocks * blockElems,
                     blockElems,
@@ -211,13 +211,13 @@ int64_t KVCache::evictCached(int64_t maxBlocks) {
 }
 
 ErrorMessage KVCache::outOfBlocks(int64_t needed) const {
-  return ErrorMessage{
-      "KV cache full: need " + std::to_string(needed) + " blocks of " +
-      std::to_string(cfg.blockTokens) + " tokens, " +
-      std::to_string(availableBlocks()) + " available (" +
-      std::to_string(freeList.size()) + " free + " +
-      std::to_string(cachedCount) + " cached) of " +
-      std::to_string(numBlocks) + "; free or preempt a sequence"};
+  return ErrorMessage{"KV cache full: need " + std::to_string(needed) +
+                      " blocks of " + std::to_string(cfg.blockTokens) +
+                      " tokens, " + std::to_string(availableBlocks()) +
+                      " available (" + std::to_string(freeList.size()) +
+                      " free + " + std::to_string(cachedCount) +
+                      " cached) of " + std::to_string(numBlocks) +
+                      "; free or preempt a sequence"};
 }
 
 //===--- Prefix index -----------------------------------------------------===//
@@ -260,7 +260,8 @@ void KVCache::registerBlock(BlockId block, uint64_t hash, BlockId parent,
   b.hash = hash;
   b.parent = parent;
   b.parentGeneration = parentGen;
-  std::memcpy(blockTokenIds.data() + static_cast<size_t>(block) * cfg.blockTokens,
+  std::memcpy(blockTokenIds.data() +
+                  static_cast<size_t>(block) * cfg.blockTokens,
               tokens, static_cast<size_t>(cfg.blockTokens) * sizeof(int32_t));
   prefixIndex.emplace(hash, block);
 }
@@ -446,8 +447,7 @@ void KVCache::freeSequence(SequenceId id) {
   seqs.erase(it);
 }
 
-const std::vector<KVCache::BlockId> &
-KVCache::blockTable(SequenceId seq) const {
+const std::vector<KVCache::BlockId> &KVCache::blockTable(SequenceId seq) const {
   auto it = seqs.find(seq);
   assert(it != seqs.end() && "blockTable of an unknown sequence");
   return it->second.table;
@@ -555,8 +555,7 @@ Result<void> KVCache::checkInvariants() const {
     if (seq.computed < 0 || seq.computed > length)
       return fail(name + " has computed length " +
                   std::to_string(seq.computed));
-    if (static_cast<int64_t>(seq.chain.size()) >
-        seq.computed / cfg.blockTokens)
+    if (static_cast<int64_t>(seq.chain.size()) > seq.computed / cfg.blockTokens)
       return fail(name + " has a prefix chain longer than its computed "
                          "full blocks");
     std::vector<BlockId> sorted = seq.table;
@@ -629,9 +628,8 @@ Result<void> KVCache::checkInvariants() const {
     return fail("the LRU list has " + std::to_string(cached) +
                 " blocks, the count says " + std::to_string(cachedCount));
   int64_t unheldRegistered =
-      std::count_if(blocks.begin(), blocks.end(), [](const Block &b) {
-        return b.refs == 0 && b.registered;
-      });
+      std::count_if(blocks.begin(), blocks.end(),
+                    [](const Block &b) { return b.refs == 0 && b.registered; });
   if (unheldRegistered != cachedCount)
     return fail(std::to_string(unheldRegistered) +
                 " cached blocks but the LRU list has " +

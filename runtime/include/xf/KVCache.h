@@ -164,8 +164,10 @@ public:
   /// V) that replaces it in this table. All or nothing, as createSequence.
   Result<void> appendTokens(SequenceId seq, const int32_t *tokens,
                             int64_t count);
-  Result<void> appendTokens(SequenceId seq, const std::vector<int32_t> &tokens) {
-    return appendTokens(seq, tokens.data(), static_cast<int64_t>(tokens.size()));
+  Result<void> appendTokens(SequenceId seq,
+                            const std::vector<int32_t> &tokens) {
+    return appendTokens(seq, tokens.data(),
+                        static_cast<int64_t>(tokens.size()));
   }
 
   /// Declares that K and V of every reserved position of `seq` have been
@@ -256,8 +258,7 @@ private:
     std::vector<ChainLink> chain; // one per computed full block
   };
 
-  explicit KVCache(const KVCacheConfig &config, int64_t blocks,
-                   int64_t stride);
+  KVCache(const KVCacheConfig &config, int64_t blockCount, int64_t stride);
 
   uint64_t hashBlock(uint64_t parentHash, const int32_t *tokens) const;
   const int32_t *blockTokensOf(BlockId block) const;

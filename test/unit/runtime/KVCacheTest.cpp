@@ -65,7 +65,8 @@ uint32_t prefixHash(const std::vector<int32_t> &tokens, int64_t pos) {
 /// Element (layer, kv, head, d) of that K/V.
 uint32_t pattern(uint32_t prefix, int64_t layer, int kv, int64_t head,
                  int64_t d) {
-  return prefix ^ static_cast<uint32_t>(layer << 24 | kv << 20 | head << 12 | d);
+  return prefix ^
+         static_cast<uint32_t>(layer << 24 | kv << 20 | head << 12 | d);
 }
 
 /// Writes the pattern for positions [from, to) of `seq` through its block
@@ -110,15 +111,14 @@ void compute(KVCache &kv, SequenceId seq) {
         for (int64_t d = 0; d < c.headDim; ++d) {
           int64_t index = layer * layout.strides[0] +
                           which * layout.strides[1] +
-                          block * layout.strides[2] +
-                          head * layout.strides[3] +
+                          block * layout.strides[2] + head * layout.strides[3] +
                           (pos % c.blockTokens) * layout.strides[4] + d;
           uint32_t want = pattern(prefix, layer, which, head, d);
           if (base[index] != want)
             return ::testing::AssertionFailure()
                    << "sequence " << seq << " position " << pos << " block "
-                   << block << " layer " << layer << " kv " << which
-                   << " head " << head << " d " << d << ": " << base[index]
+                   << block << " layer " << layer << " kv " << which << " head "
+                   << head << " d " << d << ": " << base[index]
                    << " != " << want;
         }
   return ::testing::AssertionSuccess();
@@ -359,8 +359,8 @@ TEST(KVCacheTest, WritesBlockTablesForABatch) {
   std::vector<int32_t> tables(8, -1);
   ASSERT_TRUE(kv.writeBlockTables(ids.data(), 2, 4, tables.data()).ok());
   const std::vector<BlockId> &ta = kv.blockTable(a);
-  std::vector<int32_t> want = {ta[0], ta[1], ta[2], 0,
-                               kv.blockTable(b)[0], 0, 0, 0};
+  std::vector<int32_t> want = {ta[0], ta[1], ta[2], 0, kv.blockTable(b)[0],
+                               0,     0,     0};
   EXPECT_EQ(tables, want);
   EXPECT_FALSE(kv.writeBlockTables(ids.data(), 2, 2, tables.data()).ok());
 }
@@ -442,11 +442,10 @@ TEST(KVCacheTest, HashCollisionsNeverShareWrongly) {
   KVCache kv = makeCache(config);
   // Same second block after different first blocks, and vice versa: every
   // block hashes alike.
-  std::vector<std::vector<int32_t>> prompts = {
-      {1, 2, 3, 4, 5, 6, 7, 8, 0},
-      {9, 2, 3, 4, 5, 6, 7, 8, 0},
-      {1, 2, 3, 4, 5, 6, 7, 9, 0},
-      {5, 6, 7, 8, 1, 2, 3, 4, 0}};
+  std::vector<std::vector<int32_t>> prompts = {{1, 2, 3, 4, 5, 6, 7, 8, 0},
+                                               {9, 2, 3, 4, 5, 6, 7, 8, 0},
+                                               {1, 2, 3, 4, 5, 6, 7, 9, 0},
+                                               {5, 6, 7, 8, 1, 2, 3, 4, 0}};
   std::vector<SequenceId> firsts;
   for (const auto &prompt : prompts) {
     int64_t cached;
@@ -647,8 +646,8 @@ TEST(KVCacheTest, WasteIsAtMostOnePartialBlockPerSequence) {
 /// with the block manager's invariants checked after every one, from the
 /// outside (tables against refcounts and states) and from the inside
 /// (checkInvariants), and K/V data read back through the block tables.
-void stress(uint64_t (*hash)(uint64_t, const int32_t *, int64_t),
-            uint32_t seed, int steps) {
+void stress(uint64_t (*hash)(uint64_t, const int32_t *, int64_t), uint32_t seed,
+            int steps) {
   KVCacheConfig config = smallConfig(48);
   config.blockHash = hash;
   KVCache kv = makeCache(config);
@@ -711,8 +710,8 @@ void stress(uint64_t (*hash)(uint64_t, const int32_t *, int64_t),
       SequenceId seq = randomSeq();
       std::vector<int32_t> more = randomTokens(1 + pick(pick(3) ? 2 : 9));
       int64_t before = kv.length(seq);
-      bool shared = before % B != 0 &&
-                    kv.refCount(kv.blockTable(seq).back()) > 1;
+      bool shared =
+          before % B != 0 && kv.refCount(kv.blockTable(seq).back()) > 1;
       Result<void> appended = kv.appendTokens(seq, more);
       if (!appended) {
         ++failures;

@@ -44,6 +44,47 @@ extern "C" void xfrt_matmul_f32(int64_t outer0, int64_t outer1, int64_t m,
                                 int64_t bN, int64_t c, int64_t cO0,
                                 int64_t cO1, int64_t cM, int64_t cN);
 
+
+// Quantized linear layers (`xf.qlinear`, lowered by xf-lower-qlinear-to-
+// microkernels) call
+//
+//   void xfrt_qmatmul_f32(
+//       int64_t m, int64_t n, int64_t k,
+//       float *a, int64_t a_m,                 // A[i, p] = a[i * a_m + p]
+//       uint8_t *w, int64_t w_n,               // codes of W row j at w + j * w_n
+//       float *scales, int64_t s_n,            // scale of (j, g): scales[j * s_n + g]
+//       uint8_t *zero_points, int64_t z_n,     // null when symmetric
+//       int64_t bits, int64_t group_size,
+//       float *c, int64_t c_m);                // C[i, j] = c[i * c_m + j]
+//
+// which computes, with G = group_size, g = p / G (the last group of a row
+// may be partial: ceil(k / G) groups per row):
+//
+//   C[i, j] += sum_p A[i, p] * w(j, p)
+//   w(j, p) = scales[j, g] * q(j, p)                      (zero_points null)
+//   w(j, p) = scales[j, g] * (q(j, p) - zero_points[j, g]) (otherwise)
+//
+// W is [n, k] (row j: the k weights of output feature j, nn.Linear's
+// layout) stored as codes, `xf.qlinear`'s packing: bits = 8, one code per
+// byte; bits = 4, two per byte, element 2t in the low nibble of byte t and
+// element 2t + 1 in the high nibble (odd k: the last byte's high nibble is
+// padding). Codes are signed (two's complement: -128..127, -8..7) when
+// zero_points is null, unsigned (0..255, 0..15) otherwise; zero points are
+// one unsigned byte each, also for bits = 4. Scales are f32. Strides are in
+// elements (bytes for w and zero_points); A, W, scales and C rows are
+// contiguous along their last dimension. C must not alias the others.
+//
+// Weights are decoded and scaled in vector registers (16 codes at a time)
+// inside the multiply loop; no float copy of W is made. A single row of A
+// (decode) splits W by rows across the pool, so each thread streams a
+// contiguous stretch of W once; more rows split C into blocks. ISA and
+// threads as for xfrt_matmul_f32.
+extern "C" void xfrt_qmatmul_f32(int64_t m, int64_t n, int64_t k, int64_t a,
+                                 int64_t aM, int64_t w, int64_t wN,
+                                 int64_t scales, int64_t sN,
+                                 int64_t zeroPoints, int64_t zN, int64_t bits,
+                                 int64_t groupSize, int64_t c, int64_t cM);
+
 namespace xf {
 
 /// The shape and strides of one xfrt_matmul_f32 call.
@@ -63,6 +104,59 @@ void matmulF32(const MatmulProblem &problem);
 /// Which instruction set matmulF32 uses here: "avx512", "avx2" or "sse2".
 const char *matmulKernelISA();
 
+
+/// The operands of one xfrt_qmatmul_f32 call.
+struct QMatmulProblem {
+  int64_t m, n, k;
+  const float *a;
+  int64_t aM;
+  const uint8_t *w;
+  int64_t wN;
+  const float *scales;
+  int64_t sN;
+  const uint8_t *zeroPoints; // null: symmetric, signed codes
+  int64_t zN;
+  int64_t bits, groupSize;
+  float *c;
+  int64_t cM;
+};
+
+/// Runs `problem` on the thread pool with the best kernel for this CPU, or
+/// with `isa` ("avx512", "avx2", "sse2"; for tests) when given.
+void qmatmulF32(const QMatmulProblem &problem, const char *isa = nullptr);
+
+/// Whether this CPU can run `isa` ("avx512", "avx2", "sse2").
+bool cpuSupportsISA(const char *isa);
+
+/// Bytes per row of `k` codes of `bits` bits: ceil(k * bits / 8).
+inline int64_t quantizedRowBytes(int64_t k, int64_t bits) {
+  return (k * bits + 7) / 8;
+}
+
+/// Quantizes W [n, k], element (j, p) at w[j * wN + p * wK] (so a [k, n]
+/// matrix is read transposed with wN = 1, wK = n), in groups of
+/// `groupSize` along k (the last one may be partial), rounding to nearest:
+///
+/// - symmetric, int8: scale = max|w| / 127, q = round(w / scale);
+///   int4: scale = -(the element of largest magnitude) / 8, so that element
+///   is exactly -8 and the rest round into -8..7 (as llama.cpp's Q4_0);
+/// - asymmetric: over [min(w, 0), max(w, 0)], scale = (max - min) / qmax
+///   (255, 15), zero point z = round(-min / scale), q = round(w / scale) + z,
+///   both clamped to 0..qmax (zero is exact).
+///
+/// Writes `codes` [n, quantizedRowBytes(k, bits)] (xf.qlinear's packing),
+/// `scales` [n, ceil(k / groupSize)] and, when asymmetric, `zeroPoints` of
+/// the same shape. A group of zeros gets scale 0 (codes 0, zero point 0).
+void quantizeWeights(const float *w, int64_t wN, int64_t wK, int64_t n,
+                     int64_t k, int64_t bits, int64_t groupSize,
+                     bool symmetric, uint8_t *codes, float *scales,
+                     uint8_t *zeroPoints);
+
+/// The weight that code (j, p) of a quantized W stands for (the reference
+/// the kernel is tested against).
+float dequantizeWeight(const uint8_t *codes, const float *scales,
+                       const uint8_t *zeroPoints, int64_t k, int64_t bits,
+                       int64_t groupSize, int64_t j, int64_t p);
 } // namespace xf
 
 #endif // XF_RUNTIME_INCLUDE_XF_KERNELS_H

@@ -101,6 +101,32 @@ def LowerContractionsToMicrokernelsPass
   ];
 }
 
+def LowerQLinearToMicrokernelsPass
+    : Pass<"xf-lower-qlinear-to-microkernels", "::mlir::ModuleOp"> {
+  let summary = "Replaces f32 xf.qlinear by calls of the runtime's quantized matmul";
+  let description = [{
+    Rewrites each `xf.qlinear` on an f32 input of rank >= 2 with f32 scales
+    into a call of `xfrt_qmatmul_f32` (runtime/include/xf/Kernels.h: int8 or
+    int4 codes decoded and scaled in vector registers, threaded, one pass
+    over the weights per decode step). Runs on tensors, before
+    `xf-convert-xf-to-linalg` (which would otherwise give the reference
+    decode-in-the-body contraction) and so before bufferization: operands
+    become buffers (the input's leading dimensions are M rows) through
+    `bufferization.to_buffer read_only` (identity layouts: no copy for
+    arguments bufferized with identity layouts and fresh results),
+    the result is a zero-filled [..., N] allocation returned through
+    `bufferization.to_tensor restrict writable`; a bias
+    becomes an `onnx.Add`. Other qlinear ops are left to the reference
+    lowering.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+    "::xf::ONNX::ONNXDialect"
+  ];
+}
+
 def LowerAttentionPass : Pass<"xf-lower-attention"> {
   let summary = "Lowers xf.attention to tiled online-softmax (flash) loops";
   let description = [{

@@ -107,4 +107,40 @@ def OutlineWeightsPass : Pass<"xf-outline-weights", "::mlir::ModuleOp"> {
   let dependentDialects = ["::xf::ONNX::ONNXDialect"];
 }
 
+def QuantizeWeightsPass : Pass<"xf-quantize-weights", "::mlir::ModuleOp"> {
+  let summary = "Rewrites xf.linear with a constant f32 weight into xf.qlinear";
+  let description = [{
+    Every `xf.linear` on f32 whose [N, K] weight is an `onnx.Constant` (a
+    dense resource or inline dense elements), or an `onnx.Transpose` (perm
+    [1, 0]) of a [K, N] one (how fusion writes a MatMul; the language-model
+    head of a tied embedding reads the table itself), becomes an
+    `xf.qlinear` on new dense-resource constants: the packed codes
+    (`<weight>.q8` / `.q4`: int8, or int4 two per byte low nibble first),
+    f32 group scales (`<weight>.scales`) and, when asymmetric, zero points
+    (`<weight>.zero_points`). Groups are `group-size` elements along K; the
+    last one is partial when K is not a multiple. Rounding is to nearest
+    (ties to even); the scheme is runtime/include/xf/Kernels.h's
+    xf::quantizeWeights (the runtime's own quantizer, so compiler and
+    kernel agree on every bit). Constants left without uses (the f32
+    weights) are erased, so `xf-outline-weights` writes only the packed
+    weights; a weight also read elsewhere (an embedding table tied to the
+    LM head) stays for those readers. Run it after `xf-fuse-onnx-to-xf` and
+    before `xf-outline-weights`.
+
+    Defaults: int8 in groups of 128 (scales cost 3% of the codes; 8 bits
+    leave little to gain from smaller groups), int4 in groups of 32 (as
+    llama.cpp's Q4_0/Q4_1: 4 bits need small groups), symmetric.
+  }];
+  let options = [
+    Option<"bits", "bits", "int64_t", /*default=*/"8",
+           "bits per weight: 8 or 4">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"0",
+           "weights per scale along K (0: 128 for int8, 32 for int4)">,
+    Option<"symmetric", "symmetric", "bool", /*default=*/"true",
+           "signed codes and no zero points; otherwise unsigned codes and a "
+           "zero point per group">,
+  ];
+  let dependentDialects = ["::xf::ONNX::ONNXDialect", "::xf::XF::XFDialect"];
+}
+
 #endif // XF_PASSES_PASSES_TD

@@ -20,6 +20,7 @@ void xf::buildXFCpuPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createONNXInferShapesPass());
   pm.addPass(createFuseONNXToXFPass(fusion));
+  pm.addPass(createLowerQLinearToMicrokernelsPass());
   pm.addPass(createConvertXFToLinalgPass());
   pm.addNestedPass<func::FuncOp>(createLowerAttentionPass());
   pm.addPass(createConvertONNXToLinalgPass());

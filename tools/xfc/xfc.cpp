@@ -78,6 +78,22 @@ static cl::list<std::string> noFuse(
              "comparisons: attention, norms, rope, activations, linear"),
     cl::CommaSeparated, cl::value_desc("family,..."), cl::cat(category));
 
+static cl::opt<std::string> quantize(
+    "quantize",
+    cl::desc("Quantize the weights of linear layers (the LM head included; "
+             "embedding tables stay f32): none (default), int8, int4"),
+    cl::init("none"), cl::value_desc("none|int8|int4"), cl::cat(category));
+static cl::opt<int64_t> quantGroupSize(
+    "group-size",
+    cl::desc("With --quantize: weights per scale along K (default 128 for "
+             "int8, 32 for int4; the last group of a row may be partial)"),
+    cl::init(0), cl::cat(category));
+static cl::opt<bool> quantAsymmetric(
+    "asymmetric",
+    cl::desc("With --quantize: unsigned codes and a zero point per group "
+             "(default: symmetric, signed codes)"),
+    cl::cat(category));
+
 namespace {
 
 int usageError(const llvm::Twine &message) {
@@ -124,11 +140,24 @@ xf::FuseONNXToXFPassOptions fusionOptions() {
   return options;
 }
 
+/// Adds xf-quantize-weights when --quantize asks for it.
+void addQuantization(OpPassManager &pm) {
+  if (quantize == "none")
+    return;
+  xf::QuantizeWeightsPassOptions options;
+  options.bits = quantize == "int4" ? 4 : 8;
+  options.groupSize = quantGroupSize;
+  options.symmetric = !quantAsymmetric;
+  pm.addPass(xf::createQuantizeWeightsPass(options));
+}
+
 void buildXfcPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(xf::createONNXInferShapesPass());
   // Fusion reads weights as constants, so it runs before they are outlined.
   pm.addPass(xf::createFuseONNXToXFPass(fusionOptions()));
+  // So does quantization, which replaces them with packed ones.
+  addQuantization(pm);
   pm.addPass(xf::createOutlineWeightsPass());
   xf::buildXFCpuPipeline(pm, fusionOptions());
 }
@@ -260,6 +289,11 @@ int main(int argc, char **argv) {
                             family))
       return usageError("--no-fuse: unknown fusion family '" + family +
                         "' (attention, norms, rope, activations, linear)");
+  if (quantize != "none" && quantize != "int8" && quantize != "int4")
+    return usageError("--quantize: expected none, int8 or int4, not '" +
+                      quantize + "'");
+  if (quantGroupSize < 0)
+    return usageError("--group-size must be positive");
 
   Progress progress;
   xf::ImportDiagnosticHandler diagnostics(&context, llvm::errs());
@@ -294,6 +328,7 @@ int main(int argc, char **argv) {
   unsigned numInputs = func.getNumArguments();
   PassManager outline(&context);
   outline.addPass(xf::createFuseONNXToXFPass(fusionOptions()));
+  addQuantization(outline);
   outline.addPass(xf::createOutlineWeightsPass());
   if (failed(outline.run(*module)))
     return 1;
@@ -341,6 +376,31 @@ int main(int argc, char **argv) {
         return fail(set.error());
     }
   }
+  // Quantized weights: the codes record their scales (and zero points) in
+  // the file's tensor table. Codes are i8 (symmetric) or u8 bytes of shape
+  // [N, ceil(K * bits / 8)] as the program maps them: int4 keeps
+  // xf.qlinear's packing (two codes per byte, low nibble first, rows padded
+  // to whole bytes), told by the quantization record's bits = 4.
+  llvm::DenseMap<unsigned, xf::Quantization> quantizedArgs;
+  func.walk([&](xf::XF::QLinearOp op) {
+    auto codes = dyn_cast<BlockArgument>(op.getWeight());
+    auto scales = dyn_cast<BlockArgument>(op.getScales());
+    if (!codes || !scales)
+      return;
+    auto nameOf = [&](BlockArgument arg) {
+      auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                    "xf.weight");
+      return name ? name.str() : std::string();
+    };
+    xf::Quantization q;
+    q.bits = static_cast<uint8_t>(op.getBits());
+    q.groupSize = static_cast<uint32_t>(op.getGroupSize());
+    q.axis = 1;
+    q.scaleTensor = nameOf(scales);
+    if (auto zeroPoints = dyn_cast_or_null<BlockArgument>(op.getZeroPoints()))
+      q.zeroPointTensor = nameOf(zeroPoints);
+    quantizedArgs[codes.getArgNumber()] = q;
+  });
   uint64_t weightBytes = 0;
   for (unsigned i = numInputs; i < func.getNumArguments(); ++i) {
     auto name = func.getArgAttrOfType<StringAttr>(i, "xf.weight");
@@ -356,9 +416,15 @@ int main(int argc, char **argv) {
       return fail("weight '" + name.getValue() + "' has no data");
     ArrayRef<char> data = blob->getData();
     weightBytes += data.size();
-    if (auto added = writer.addTensor(name.str(), *dtype,
-                                      std::vector<int64_t>(type.getShape()),
-                                      data.data(), data.size());
+    std::vector<int64_t> shape(type.getShape());
+    std::optional<xf::Quantization> quantization;
+    if (auto it = quantizedArgs.find(i); it != quantizedArgs.end()) {
+      quantization = it->second;
+      if (!quantization->zeroPointTensor.empty())
+        dtype = xf::DType::U8;
+    }
+    if (auto added = writer.addTensor(name.str(), *dtype, shape, data.data(),
+                                      data.size(), quantization);
         !added)
       return fail(added.error());
   }

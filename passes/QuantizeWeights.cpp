@@ -1,0 +1,192 @@
+//===- QuantizeWeights.cpp - xf.linear{const f32 weight} -> xf.qlinear ----===//
+//
+// Quantizes the constant weights of f32 linear layers to int8 or int4 in
+// groups along K with the runtime's quantizer (xf::quantizeWeights in
+// runtime/include/xf/Kernels.h, so that the packing the compiler writes is
+// by construction the one the kernel reads) and rewrites the layers into
+// xf.qlinear on new dense-resource constants.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "xf/Kernels.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/DebugLog.h"
+
+#define DEBUG_TYPE "xf-quantize-weights"
+
+namespace xf {
+#define GEN_PASS_DEF_QUANTIZEWEIGHTSPASS
+#include "passes/Passes.h.inc"
+} // namespace xf
+
+using namespace mlir;
+using namespace xf;
+
+namespace {
+
+/// A linear layer's weight as f32 data read [N, K] through strides.
+struct WeightSource {
+  ONNX::ConstantOp constant;
+  ONNX::TransposeOp transpose; // null when the constant is [N, K] itself
+  std::string name;
+  std::vector<float> inlineData; // for inline dense elements
+  const float *data = nullptr;
+  int64_t n = 0, k = 0, strideN = 0, strideK = 0;
+};
+
+std::optional<WeightSource> matchWeight(Value weight) {
+  WeightSource source;
+  if (auto transpose = weight.getDefiningOp<ONNX::TransposeOp>()) {
+    std::optional<ArrayAttr> perm = transpose.getPerm();
+    if (perm && !(perm->size() == 2 &&
+                  cast<IntegerAttr>((*perm)[0]).getInt() == 1 &&
+                  cast<IntegerAttr>((*perm)[1]).getInt() == 0))
+      return std::nullopt;
+    source.transpose = transpose;
+    weight = transpose.getData();
+  }
+  source.constant = weight.getDefiningOp<ONNX::ConstantOp>();
+  if (!source.constant)
+    return std::nullopt;
+  auto type = dyn_cast<RankedTensorType>(weight.getType());
+  if (!type || type.getRank() != 2 || !type.hasStaticShape() ||
+      !type.getElementType().isF32())
+    return std::nullopt;
+  Attribute value = source.constant.getValue();
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob || blob->getData().size() !=
+                     size_t(type.getNumElements()) * sizeof(float))
+      return std::nullopt;
+    source.name = resource.getRawHandle().getKey().str();
+    source.data = reinterpret_cast<const float *>(blob->getData().data());
+  } else if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
+    auto values = dense.getValues<float>();
+    source.inlineData.assign(values.begin(), values.end());
+    source.data = source.inlineData.data();
+    source.name = "weight";
+  } else {
+    return std::nullopt;
+  }
+  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+  if (source.transpose) { // [K, N] read transposed
+    source.n = cols;
+    source.k = rows;
+    source.strideN = 1;
+    source.strideK = cols;
+  } else {
+    source.n = rows;
+    source.k = cols;
+    source.strideN = cols;
+    source.strideK = 1;
+  }
+  return source;
+}
+
+/// A new dense-resource onnx.Constant holding `data`.
+template <typename T>
+Value createResourceConstant(OpBuilder &builder, Location loc,
+                             RankedTensorType type, StringRef name,
+                             ArrayRef<T> data) {
+  AsmResourceBlob blob =
+      HeapAsmResourceBlob::allocateAndCopyInferAlign<T>(data);
+  auto attr = DenseResourceElementsAttr::get(type, name, std::move(blob));
+  return ONNX::ConstantOp::create(builder, loc, attr);
+}
+
+struct Quantized {
+  Value codes, scales, zeroPoints;
+};
+
+struct QuantizeWeightsPass
+    : xf::impl::QuantizeWeightsPassBase<QuantizeWeightsPass> {
+  using QuantizeWeightsPassBase::QuantizeWeightsPassBase;
+
+  void runOnOperation() override {
+    if (bits != 8 && bits != 4) {
+      getOperation().emitError() << "xf-quantize-weights: bits must be 8 or 4, not "
+                                 << bits;
+      return signalPassFailure();
+    }
+    int64_t group = groupSize > 0 ? groupSize : bits == 8 ? 128 : 32;
+    if (groupSize < 0) {
+      getOperation().emitError() << "xf-quantize-weights: group-size must be positive";
+      return signalPassFailure();
+    }
+    SmallVector<XF::LinearOp> linears;
+    getOperation().walk([&](XF::LinearOp op) { linears.push_back(op); });
+    // One packed copy per weight value, however many layers read it.
+    llvm::DenseMap<Value, Quantized> done;
+    SmallVector<Operation *> maybeDead;
+    unsigned count = 0;
+    for (XF::LinearOp op : linears) {
+      if (!op.getInput().getType().getElementType().isF32())
+        continue;
+      Value weight = op.getWeight();
+      auto it = done.find(weight);
+      if (it == done.end()) {
+        std::optional<WeightSource> source = matchWeight(weight);
+        if (!source)
+          continue;
+        it = done.try_emplace(weight, quantize(*source, group)).first;
+        if (source->transpose)
+          maybeDead.push_back(source->transpose);
+        maybeDead.push_back(source->constant);
+      }
+      const Quantized &q = it->second;
+      OpBuilder builder(op);
+      auto qlinear = XF::QLinearOp::create(
+          builder, op.getLoc(), op.getResult().getType(), op.getInput(),
+          q.codes, q.scales, q.zeroPoints, op.getBias(),
+          builder.getI64IntegerAttr(bits), builder.getI64IntegerAttr(group),
+          symmetric ? builder.getUnitAttr() : UnitAttr());
+      op.getResult().replaceAllUsesWith(qlinear.getResult());
+      op.erase();
+      ++count;
+    }
+    // The f32 weights nothing reads any more (a tied embedding table stays).
+    for (Operation *op : maybeDead)
+      if (op->use_empty())
+        op->erase();
+    LDBG() << "quantized " << count << " linear layers";
+  }
+
+  Quantized quantize(WeightSource &source, int64_t group) {
+    OpBuilder builder(source.constant);
+    Location loc = source.constant.getLoc();
+    int64_t rowBytes = xf::quantizedRowBytes(source.k, bits);
+    int64_t groups = (source.k + group - 1) / group;
+    std::vector<uint8_t> codes(source.n * rowBytes);
+    std::vector<float> scales(source.n * groups);
+    std::vector<uint8_t> zeroPoints(symmetric ? 0 : source.n * groups);
+    xf::quantizeWeights(source.data, source.strideN, source.strideK, source.n,
+                        source.k, bits, group, symmetric, codes.data(),
+                        scales.data(), symmetric ? nullptr : zeroPoints.data());
+    Type i8 = builder.getI8Type();
+    auto asI8 = [](const std::vector<uint8_t> &v) {
+      return ArrayRef<int8_t>(reinterpret_cast<const int8_t *>(v.data()),
+                              v.size());
+    };
+    Quantized q;
+    std::string base = source.name + (bits == 8 ? ".q8" : ".q4");
+    q.codes = createResourceConstant<int8_t>(
+        builder, loc, RankedTensorType::get({source.n, rowBytes}, i8), base,
+        asI8(codes));
+    q.scales = createResourceConstant<float>(
+        builder, loc,
+        RankedTensorType::get({source.n, groups}, builder.getF32Type()),
+        base + ".scales", scales);
+    if (!symmetric)
+      q.zeroPoints = createResourceConstant<int8_t>(
+          builder, loc, RankedTensorType::get({source.n, groups}, i8),
+          base + ".zero_points", asI8(zeroPoints));
+    return q;
+  }
+};
+
+} // namespace

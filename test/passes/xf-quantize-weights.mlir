@@ -1,0 +1,91 @@
+// RUN: xf-opt %s -split-input-file -xf-quantize-weights | FileCheck %s --check-prefix=INT8
+// RUN: xf-opt %s -split-input-file -xf-quantize-weights='bits=4 group-size=2' | FileCheck %s --check-prefix=INT4
+// RUN: xf-opt %s -split-input-file -xf-quantize-weights='bits=4 group-size=4 symmetric=false' | FileCheck %s --check-prefix=ASYM
+// RUN: xf-opt %s -split-input-file -xf-quantize-weights -xf-outline-weights | FileCheck %s --check-prefix=OUTLINE
+
+// A [2, 4] weight: row 0 is 1, -2, 0.5, 127 (int8: scale 1, codes 1, -2, 0
+// (0.5 rounds to even), 127), row 1 zeros (scale 0). The f32 constant is
+// gone; the codes, scales (and zero points) are new dense resources.
+// INT8-LABEL: func.func @main
+// INT8-NOT:     dense_resource<w0> :
+// INT8-DAG:     %[[Q:.+]] = onnx.Constant {value = dense_resource<w0.q8> : tensor<2x4xi8>}
+// INT8-DAG:     %[[S:.+]] = onnx.Constant {value = dense_resource<w0.q8.scales> : tensor<2x1xf32>}
+// INT8:         xf.qlinear %arg0, %[[Q]], %[[S]] bias %arg1 bits = 8 group_size = 128 symmetric
+// INT8-NOT:     xf.linear
+// INT8:         w0.q8: "0x0100000001FE007F00000000"
+// INT8:         w0.q8.scales: "0x040000000000803F00000000"
+
+// int4 in groups of 2: row 0's groups (1, -2) and (0.5, 127): scales
+// -2 / -8 = 0.25 -> codes 4, -8 (0x84); 127 / -8 -> codes 0 (0.5 / -15.875
+// rounds to -0), -8 (0x80).
+// INT4-LABEL: func.func @main
+// INT4:         xf.qlinear %arg0, %{{.+}}, %{{.+}} bias %arg1 bits = 4 group_size = 2 symmetric
+// INT4-SAME:    tensor<2x2xi8>, tensor<2x2xf32>
+// INT4:         w0.q4: "0x0100000084800000"
+
+// Asymmetric int4 in one group of 4: [min(w, 0), max] = [-2, 127],
+// scale 129 / 15 = 8.6, zero point round(2 / 8.6) = 0.
+// ASYM-LABEL: func.func @main
+// ASYM:         xf.qlinear %arg0, %{{.+}}, %{{.+}} zero_points %{{.+}} bias %arg1 bits = 4 group_size = 4 :
+// ASYM-SAME:    tensor<2x2xi8>, tensor<2x1xf32>, tensor<2x1xi8>
+
+// The outliner then writes only packed weights.
+// OUTLINE-LABEL: func.func @main
+// OUTLINE-SAME:    xf.weight = "w0.q8"
+// OUTLINE-SAME:    xf.weight = "w0.q8.scales"
+// OUTLINE-NOT:     xf.weight = "w0"
+func.func @main(%x: tensor<?x4xf32>, %b: tensor<2xf32>) -> tensor<?x2xf32> {
+  %w = onnx.Constant {value = dense_resource<w0> : tensor<2x4xf32>} : tensor<2x4xf32>
+  %y = xf.linear %x, %w, %b : (tensor<?x4xf32>, tensor<2x4xf32>, tensor<2xf32>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      w0: "0x040000000000803F000000C00000003F0000FE4200000000000000000000000000000000"
+    }
+  }
+#-}
+
+// -----
+
+// A MatMul weight: Transpose of a [K, N] = [4, 2] constant, quantized
+// transposed (the same [N, K] rows as above); the Transpose goes too. An
+// inline weight works as a resource does.
+// INT8-LABEL: func.func @main
+// INT8-NOT:     onnx.Transpose
+// INT8:         xf.qlinear {{.+}} : (tensor<1x?x4xf32>, tensor<2x4xi8>, tensor<2x1xf32>) -> tensor<1x?x2xf32>
+// INT8:         weight.q8: "0x0100000001FE007F00000000"
+func.func @main(%x: tensor<1x?x4xf32>) -> tensor<1x?x2xf32> {
+  %w = onnx.Constant {value = dense<[[1.0, 0.0], [-2.0, 0.0], [0.5, 0.0], [127.0, 0.0]]> : tensor<4x2xf32>} : tensor<4x2xf32>
+  %t = onnx.Transpose %w {perm = [1, 0]} : (tensor<4x2xf32>) -> tensor<2x4xf32>
+  %y = xf.linear %x, %t : (tensor<1x?x4xf32>, tensor<2x4xf32>) -> tensor<1x?x2xf32>
+  return %y : tensor<1x?x2xf32>
+}
+
+// -----
+
+// A tied LM head: the embedding table stays (the Gather reads it) and the
+// head reads its own packed copy. A weight that is not a constant stays an
+// xf.linear.
+// INT8-LABEL: func.func @main
+// INT8:         onnx.Constant {value = dense_resource<table> : tensor<3x4xf32>}
+// INT8:         onnx.Gather
+// INT8:         xf.qlinear {{.+}} tensor<3x4xi8>
+// INT8:         xf.linear %{{.+}}, %arg1
+func.func @main(%ids: tensor<1x?xi64>, %w: tensor<3x4xf32>) -> (tensor<1x?x3xf32>, tensor<1x?x3xf32>) {
+  %table = onnx.Constant {value = dense_resource<table> : tensor<3x4xf32>} : tensor<3x4xf32>
+  %h = onnx.Gather %table, %ids : (tensor<3x4xf32>, tensor<1x?xi64>) -> tensor<1x?x4xf32>
+  %logits = xf.linear %h, %table : (tensor<1x?x4xf32>, tensor<3x4xf32>) -> tensor<1x?x3xf32>
+  %other = xf.linear %h, %w : (tensor<1x?x4xf32>, tensor<3x4xf32>) -> tensor<1x?x3xf32>
+  return %logits, %other : tensor<1x?x3xf32>, tensor<1x?x3xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      table: "0x040000000000803F000000400000404000008040000080BF000000C0000040C0000080C00000003F0000003F0000003F0000003F"
+    }
+  }
+#-}

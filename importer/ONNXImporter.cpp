@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "importer/ONNXImporter.h"
+#include "importer/AttentionExpansion.h"
 #include "importer/TensorImport.h"
 
 #include "dialects/ONNX/IR/ONNXOps.h"
@@ -119,6 +120,10 @@ bool isDefaultDomain(StringRef domain) {
   return domain.empty() || domain == "ai.onnx";
 }
 
+/// Operators the onnx dialect has no op for that the importer expands into
+/// onnx ops (AttentionExpansion.h).
+bool isExpandedOperator(StringRef opType) { return opType == "Attention"; }
+
 //===----------------------------------------------------------------------===//
 // Diagnostics
 //===----------------------------------------------------------------------===//
@@ -158,6 +163,11 @@ private:
                                    SmallVectorImpl<Attribute> *dimParams);
   LogicalResult importNode(const onnx::NodeProto &node);
   LogicalResult importConstantNode(const onnx::NodeProto &node, Location loc);
+  LogicalResult importExpandedNode(const onnx::NodeProto &node, Location loc,
+                                   int64_t version);
+  FailureOr<Operation *> createOp(StringRef opType, ValueRange operands,
+                                  ArrayRef<NamedAttribute> attributes,
+                                  unsigned numResults, Location loc);
   FailureOr<NamedAttribute> convertAttribute(const onnx::NodeProto &node,
                                              const onnx::AttributeProto &attr);
   Value createI64Constant(ArrayRef<int64_t> values, Location loc,
@@ -217,7 +227,8 @@ ModelImporter::checkOperatorsSupported(const onnx::GraphProto &graph) {
     // An operator the dialect has is imported only if the model's opset
     // defines it: a node's meaning is that of its operator version.
     if (version &&
-        RegisteredOperationName::lookup("onnx." + node.op_type(), &context))
+        (isExpandedOperator(node.op_type()) ||
+         RegisteredOperationName::lookup("onnx." + node.op_type(), &context)))
       continue;
     std::string line = "  " + node.op_type() + " (domain '" +
                        (defaultDomain ? "ai.onnx" : node.domain()) + "'";
@@ -465,6 +476,8 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
   int64_t version = sinceVersion(opType, opset);
   if (opType == "Constant")
     return importConstantNode(node, loc);
+  if (isExpandedOperator(opType))
+    return importExpandedNode(node, loc, version);
 
   // Operands, with absent optional inputs as gaps.
   SmallVector<Value> operands;
@@ -588,7 +601,6 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
     return failure();
 
   // Operand list: ops with several optional operands record which are there.
-  OperationState state(loc, name);
   SmallVector<Value> presentOperands;
   for (auto [value, isPresent] : llvm::zip(operands, present))
     if (isPresent)
@@ -615,8 +627,6 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
                           << opType << " does not allow";
     }
   }
-  state.addOperands(presentOperands);
-  state.addAttributes(attributes);
 
   unsigned numResults = 1;
   if (opType == "Split")
@@ -626,10 +636,27 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
   if (static_cast<unsigned>(node.output_size()) > numResults)
     return error(loc) << node.op_type() << " has " << node.output_size()
                       << " outputs; " << opType << " has " << numResults;
+  FailureOr<Operation *> op =
+      createOp(opType, presentOperands, attributes, numResults, loc);
+  if (failed(op))
+    return failure();
+  for (auto [index, output] : llvm::enumerate(node.output()))
+    if (!output.empty())
+      values[output] = (*op)->getResult(index);
+  return success();
+}
+
+FailureOr<Operation *>
+ModelImporter::createOp(StringRef opType, ValueRange operands,
+                        ArrayRef<NamedAttribute> attributes,
+                        unsigned numResults, Location loc) {
+  OperationState state(loc, OperationName("onnx." + opType.str(), &context));
+  state.addOperands(operands);
+  state.addAttributes(attributes);
   state.addTypes(SmallVector<Type>(numResults, builder.getNoneType()));
   Operation *op = builder.create(state);
 
-  auto fail = [&]() {
+  auto fail = [&]() -> FailureOr<Operation *> {
     op->erase();
     return failure();
   };
@@ -643,9 +670,36 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
     result.setType(type);
   if (failed(mlir::verify(op, /*verifyRecursively=*/false)))
     return fail();
-  for (auto [index, output] : llvm::enumerate(node.output()))
-    if (!output.empty())
-      values[output] = op->getResult(index);
+  return op;
+}
+
+LogicalResult ModelImporter::importExpandedNode(const onnx::NodeProto &node,
+                                                Location loc, int64_t version) {
+  StringRef opType = node.op_type();
+  auto [minInputs, maxInputs] = inputArity(opType);
+  if (node.input_size() > maxInputs)
+    return error(loc) << node.op_type() << " has " << node.input_size()
+                      << " input(s); " << opType << "-" << version << " takes "
+                      << minInputs << " to " << maxInputs;
+  SmallVector<Value> inputs;
+  for (const std::string &name : node.input())
+    inputs.push_back(name.empty() ? Value() : values.lookup(name));
+  SmallVector<Value> outputs;
+  auto create = [&](StringRef type, ValueRange operands,
+                    ArrayRef<NamedAttribute> attributes, unsigned numResults) {
+    return createOp(type, operands, attributes, numResults, loc);
+  };
+  if (failed(expandAttention(node, version, inputs, builder, loc, create,
+                             outputs)))
+    return failure();
+  for (auto [index, output] : llvm::enumerate(node.output())) {
+    if (output.empty())
+      continue;
+    if (index >= outputs.size() || !outputs[index])
+      return error(loc) << node.op_type() << ": output " << index
+                        << " was not produced";
+    values[output] = outputs[index];
+  }
   return success();
 }
 

@@ -54,6 +54,12 @@ CASES = {
                    "past_key": None, "past_value": None,
                    "nonpad_kv_seqlen": (TensorProto.INT64, [2])},
                   ["Y"]),
+    # f16 with the Softmax in f32 (softmax_precision = FLOAT).
+    "softmax_f32": (23, dict(softmax_precision=TensorProto.FLOAT),
+                    {"Q": (TensorProto.FLOAT16, [1, 4, 8, 16]),
+                     "K": (TensorProto.FLOAT16, [1, 4, 8, 16]),
+                     "V": (TensorProto.FLOAT16, [1, 4, 8, 16])},
+                    ["Y"]),
     # Errors.
     "no_heads_3d": (23, {},
                     {"Q": (F32, [1, 8, 64]), "K": (F32, [1, 8, 64]), "V": (F32, [1, 8, 64])},
@@ -82,7 +88,8 @@ def main():
                             outputs, name="attn", **attributes)
     graph_inputs = [helper.make_tensor_value_info(n, t[0], t[1])
                     for n, t in inputs.items() if t]
-    graph_outputs = [helper.make_tensor_value_info(n, F32, None) for n in outputs if n]
+    graph_outputs = [helper.make_tensor_value_info(n, inputs["Q"][0], None)
+                     for n in outputs if n]
     graph = helper.make_graph([node], case, graph_inputs, graph_outputs)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
                               ir_version=10)

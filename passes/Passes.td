@@ -127,6 +127,11 @@ def QuantizeWeightsPass : Pass<"xf-quantize-weights", "::mlir::ModuleOp"> {
     LM head) stays for those readers. Run it after `xf-fuse-onnx-to-xf` and
     before `xf-outline-weights`.
 
+    `head-bits` gives the language-model head (an `xf.linear` whose result
+    the function returns: the logits) its own width, as llama.cpp keeps
+    the tied output matrix of its Q4 files in 8 bits; its group size is
+    the default of its width unless `group-size` is given.
+
     Defaults: int8 in groups of 128 (scales cost 3% of the codes; 8 bits
     leave little to gain from smaller groups), int4 in groups of 32 (as
     llama.cpp's Q4_0/Q4_1: 4 bits need small groups), symmetric.
@@ -136,6 +141,9 @@ def QuantizeWeightsPass : Pass<"xf-quantize-weights", "::mlir::ModuleOp"> {
            "bits per weight: 8 or 4">,
     Option<"groupSize", "group-size", "int64_t", /*default=*/"0",
            "weights per scale along K (0: 128 for int8, 32 for int4)">,
+    Option<"headBits", "head-bits", "int64_t", /*default=*/"0",
+           "bits for the language-model head (an xf.linear whose result the "
+           "function returns): 8 or 4; 0: as `bits`">,
     Option<"symmetric", "symmetric", "bool", /*default=*/"true",
            "signed codes and no zero points; otherwise unsigned codes and a "
            "zero point per group">,

@@ -113,7 +113,11 @@ struct QuantizeWeightsPass
                                  << bits;
       return signalPassFailure();
     }
-    int64_t group = groupSize > 0 ? groupSize : bits == 8 ? 128 : 32;
+    if (headBits != 0 && headBits != 8 && headBits != 4) {
+      getOperation().emitError()
+          << "xf-quantize-weights: head-bits must be 0, 8 or 4, not " << headBits;
+      return signalPassFailure();
+    }
     if (groupSize < 0) {
       getOperation().emitError() << "xf-quantize-weights: group-size must be positive";
       return signalPassFailure();
@@ -121,19 +125,26 @@ struct QuantizeWeightsPass
     SmallVector<XF::LinearOp> linears;
     getOperation().walk([&](XF::LinearOp op) { linears.push_back(op); });
     // One packed copy per weight value, however many layers read it.
-    llvm::DenseMap<Value, Quantized> done;
+    llvm::DenseMap<std::pair<Value, int64_t>, Quantized> done;
     SmallVector<Operation *> maybeDead;
     unsigned count = 0;
     for (XF::LinearOp op : linears) {
       if (!op.getInput().getType().getElementType().isF32())
         continue;
       Value weight = op.getWeight();
-      auto it = done.find(weight);
+      // The LM head: its result is returned (the logits).
+      bool isHead = llvm::any_of(op.getResult().getUsers(), [](Operation *user) {
+        return isa<func::ReturnOp>(user);
+      });
+      int64_t opBits = isHead && headBits ? headBits : bits;
+      int64_t group = groupSize > 0 ? groupSize : opBits == 8 ? 128 : 32;
+      auto it = done.find({weight, opBits});
       if (it == done.end()) {
         std::optional<WeightSource> source = matchWeight(weight);
         if (!source)
           continue;
-        it = done.try_emplace(weight, quantize(*source, group)).first;
+        it = done.try_emplace({weight, opBits}, quantize(*source, opBits, group))
+                 .first;
         if (source->transpose)
           maybeDead.push_back(source->transpose);
         maybeDead.push_back(source->constant);
@@ -143,7 +154,7 @@ struct QuantizeWeightsPass
       auto qlinear = XF::QLinearOp::create(
           builder, op.getLoc(), op.getResult().getType(), op.getInput(),
           q.codes, q.scales, q.zeroPoints, op.getBias(),
-          builder.getI64IntegerAttr(bits), builder.getI64IntegerAttr(group),
+          builder.getI64IntegerAttr(opBits), builder.getI64IntegerAttr(group),
           symmetric ? builder.getUnitAttr() : UnitAttr());
       op.getResult().replaceAllUsesWith(qlinear.getResult());
       op.erase();
@@ -156,7 +167,7 @@ struct QuantizeWeightsPass
     LDBG() << "quantized " << count << " linear layers";
   }
 
-  Quantized quantize(WeightSource &source, int64_t group) {
+  Quantized quantize(WeightSource &source, int64_t bits, int64_t group) {
     OpBuilder builder(source.constant);
     Location loc = source.constant.getLoc();
     int64_t rowBytes = xf::quantizedRowBytes(source.k, bits);

@@ -2,6 +2,7 @@
 // RUN: xf-opt %s -split-input-file -xf-quantize-weights='bits=4 group-size=2' | FileCheck %s --check-prefix=INT4
 // RUN: xf-opt %s -split-input-file -xf-quantize-weights='bits=4 group-size=4 symmetric=false' | FileCheck %s --check-prefix=ASYM
 // RUN: xf-opt %s -split-input-file -xf-quantize-weights -xf-outline-weights | FileCheck %s --check-prefix=OUTLINE
+// RUN: xf-opt %s -split-input-file -xf-quantize-weights='bits=4 head-bits=8' | FileCheck %s --check-prefix=HEAD
 
 // A [2, 4] weight: row 0 is 1, -2, 0.5, 127 (int8: scale 1, codes 1, -2, 0
 // (0.5 rounds to even), 127), row 1 zeros (scale 0). The f32 constant is
@@ -34,6 +35,10 @@
 // OUTLINE-SAME:    xf.weight = "w0.q8"
 // OUTLINE-SAME:    xf.weight = "w0.q8.scales"
 // OUTLINE-NOT:     xf.weight = "w0"
+// A linear whose result is returned is the LM head: head-bits applies, with
+// that width's default group size.
+// HEAD-LABEL: func.func @main
+// HEAD:         xf.qlinear {{.+}} bits = 8 group_size = 128 symmetric
 func.func @main(%x: tensor<?x4xf32>, %b: tensor<2xf32>) -> tensor<?x2xf32> {
   %w = onnx.Constant {value = dense_resource<w0> : tensor<2x4xf32>} : tensor<2x4xf32>
   %y = xf.linear %x, %w, %b : (tensor<?x4xf32>, tensor<2x4xf32>, tensor<2xf32>) -> tensor<?x2xf32>
@@ -73,12 +78,21 @@ func.func @main(%x: tensor<1x?x4xf32>) -> tensor<1x?x2xf32> {
 // INT8:         onnx.Constant {value = dense_resource<table> : tensor<3x4xf32>}
 // INT8:         onnx.Gather
 // INT8:         xf.qlinear {{.+}} tensor<3x4xi8>
+// INT8:         xf.qlinear {{.+}} tensor<4x4xi8>
 // INT8:         xf.linear %{{.+}}, %arg1
+// The hidden layer (not returned) keeps `bits`.
+// HEAD-LABEL: func.func @main
+// HEAD-LABEL: func.func @main
+// HEAD:         xf.qlinear {{.+}} bits = 8 group_size = 128 symmetric
+// HEAD:         %[[H:.+]] = xf.qlinear {{.+}} bits = 4 group_size = 32 symmetric
+// HEAD:         xf.linear %[[H]]
 func.func @main(%ids: tensor<1x?xi64>, %w: tensor<3x4xf32>) -> (tensor<1x?x3xf32>, tensor<1x?x3xf32>) {
   %table = onnx.Constant {value = dense_resource<table> : tensor<3x4xf32>} : tensor<3x4xf32>
+  %sq = onnx.Constant {value = dense<0.5> : tensor<4x4xf32>} : tensor<4x4xf32>
   %h = onnx.Gather %table, %ids : (tensor<3x4xf32>, tensor<1x?xi64>) -> tensor<1x?x4xf32>
   %logits = xf.linear %h, %table : (tensor<1x?x4xf32>, tensor<3x4xf32>) -> tensor<1x?x3xf32>
-  %other = xf.linear %h, %w : (tensor<1x?x4xf32>, tensor<3x4xf32>) -> tensor<1x?x3xf32>
+  %hidden = xf.linear %h, %sq : (tensor<1x?x4xf32>, tensor<4x4xf32>) -> tensor<1x?x4xf32>
+  %other = xf.linear %hidden, %w : (tensor<1x?x4xf32>, tensor<3x4xf32>) -> tensor<1x?x3xf32>
   return %logits, %other : tensor<1x?x3xf32>, tensor<1x?x3xf32>
 }
 

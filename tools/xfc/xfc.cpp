@@ -88,6 +88,12 @@ static cl::opt<int64_t> quantGroupSize(
     cl::desc("With --quantize: weights per scale along K (default 128 for "
              "int8, 32 for int4; the last group of a row may be partial)"),
     cl::init(0), cl::cat(category));
+static cl::opt<int64_t> quantHeadBits(
+    "head-bits",
+    cl::desc("With --quantize: bits of the LM head (the linear layer that "
+             "makes the logits): 8 or 4 (default 8: with int4, as llama.cpp's "
+             "Q4 files keep the output matrix in 8 bits)"),
+    cl::init(8), cl::cat(category));
 static cl::opt<bool> quantAsymmetric(
     "asymmetric",
     cl::desc("With --quantize: unsigned codes and a zero point per group "
@@ -148,6 +154,7 @@ void addQuantization(OpPassManager &pm) {
   options.bits = quantize == "int4" ? 4 : 8;
   options.groupSize = quantGroupSize;
   options.symmetric = !quantAsymmetric;
+  options.headBits = quantHeadBits;
   pm.addPass(xf::createQuantizeWeightsPass(options));
 }
 
@@ -292,6 +299,8 @@ int main(int argc, char **argv) {
   if (quantize != "none" && quantize != "int8" && quantize != "int4")
     return usageError("--quantize: expected none, int8 or int4, not '" +
                       quantize + "'");
+  if (quantHeadBits != 8 && quantHeadBits != 4)
+    return usageError("--head-bits: expected 8 or 4");
   if (quantGroupSize < 0)
     return usageError("--group-size must be positive");
 

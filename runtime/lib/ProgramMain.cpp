@@ -665,7 +665,7 @@ int main(int argc, char **argv) {
   }
   if (stream)
     std::cout << stream->finish();
-  std::cout << "\n";
+  std::cout << "\n" << std::flush;
   if (logitsOut.is_open() && !logitsOut.flush())
     return fail("cannot write " + logitsPath);
   if (tokenizer) {

@@ -130,7 +130,7 @@ def LowerQLinearToMicrokernelsPass
 def LowerAttentionPass : Pass<"xf-lower-attention"> {
   let summary = "Lowers xf.attention to tiled online-softmax (flash) loops";
   let description = [{
-    Rewrites each f32 `xf.attention` into an `scf.forall` over (batch,
+    Rewrites each `xf.attention` into an `scf.forall` over (batch,
     query head, query tile) whose body runs an `scf.for` over key/value
     tiles, carrying the running row maximum, the running row sum and the
     unnormalized output tile (online softmax): per step
@@ -143,7 +143,9 @@ def LowerAttentionPass : Pass<"xf-lower-attention"> {
     is masked per element. Grouped-query heads read their key/value head
     directly (no repeated K/V). The two contractions per step are plain
     multiply-add `linalg.generic`s, which the CPU pipeline turns into calls
-    of the runtime's matmul kernel.
+    of the runtime's matmul kernel. f16 and bf16 attention is computed in
+    f32 tiles (scores, softmax, sums) and stored back in its own type; f64
+    in f64.
   }];
   let options = [
     Option<"queryTile", "query-tile", "int64_t", /*default=*/"64",

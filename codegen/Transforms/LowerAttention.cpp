@@ -70,6 +70,12 @@ struct TileBuilder {
     return AffineMap::get(dims, 0, results, b.getContext());
   }
   AffineExpr d(unsigned i) { return b.getAffineDimExpr(i); }
+  /// `v` in the compute type (f16/bf16 tiles are read into f32).
+  Value extend(OpBuilder &nb, Location l, Value v) {
+    if (v.getType() == elementType)
+      return v;
+    return arith::ExtFOp::create(nb, l, elementType, v);
+  }
 
   /// C[i, j] (+)= sum_k A[i, k] * B(k, j) with B given by `bMap` over
   /// (i, j, k); a plain multiply-add body.
@@ -79,8 +85,10 @@ struct TileBuilder {
     return linalg::GenericOp::create(
                b, loc, init.getType(), ValueRange{a, bOperand}, init, maps,
                ArrayRef<IteratorType>{kParallel, kParallel, kReduction},
-               [](OpBuilder &nb, Location l, ValueRange args) {
-                 Value p = arith::MulFOp::create(nb, l, args[0], args[1]);
+               [&](OpBuilder &nb, Location l, ValueRange args) {
+                 Value lhs = extend(nb, l, args[0]);
+                 Value rhs = extend(nb, l, args[1]);
+                 Value p = arith::MulFOp::create(nb, l, lhs, rhs);
                  linalg::YieldOp::create(nb, l,
                                          arith::AddFOp::create(nb, l, args[2], p)
                                              .getResult());
@@ -98,9 +106,15 @@ struct AttentionLowering : OpRewritePattern<xf::XF::AttentionOp> {
     auto queryType = cast<RankedTensorType>(op.getQuery().getType());
     // f32 and f64 are computed in their own type; narrower floats are not
     // lowered yet.
-    auto elementType = dyn_cast<FloatType>(queryType.getElementType());
-    if (!elementType || (!elementType.isF32() && !elementType.isF64()))
-      return rewriter.notifyMatchFailure(op, "only f32 and f64 are lowered");
+    auto storageType = dyn_cast<FloatType>(queryType.getElementType());
+    if (!storageType || storageType.getWidth() > 64)
+      return rewriter.notifyMatchFailure(op, "not a float attention");
+    // Scores, softmax and sums are computed in f32 for narrower floats (as
+    // the op promises), in f64 for f64; the output is stored back in the
+    // operands' type.
+    FloatType elementType = storageType.getWidth() < 32
+                                ? FloatType(rewriter.getF32Type())
+                                : storageType;
     Location loc = op.getLoc();
     TileBuilder t{rewriter, loc, elementType};
     Value query = op.getQuery(), key = op.getKey(), value = op.getValue();
@@ -146,10 +160,13 @@ struct AttentionLowering : OpRewritePattern<xf::XF::AttentionOp> {
       mask = tensor::ExpandShapeOp::create(rewriter, loc, maskType, mask,
                                            groups);
     }
-    if (mask && maskType.getElementType() != elementType)
+    if (mask && maskType.getElementType() != storageType)
       return rewriter.notifyMatchFailure(op, "the mask's type differs");
 
-    Value init = t.empty({batch, heads, dim(query, 2), valueDim});
+    Value init = tensor::EmptyOp::create(
+        rewriter, loc,
+        ArrayRef<OpFoldResult>{batch, heads, dim(query, 2), valueDim},
+        storageType);
     SmallVector<OpFoldResult> upper = {
         batch, heads, OpFoldResult(numQTiles)};
     auto forall = scf::ForallOp::create(
@@ -247,7 +264,8 @@ struct AttentionLowering : OpRewritePattern<xf::XF::AttentionOp> {
                               arith::ConstantOp::create(
                                   nb, nl, nb.getFloatAttr(elementType, scale)));
                           if (hasMask)
-                            s = arith::AddFOp::create(nb, nl, s, args[1]);
+                            s = arith::AddFOp::create(
+                                nb, nl, s, ft.extend(nb, nl, args[1]));
                           if (causal) {
                             Value i = linalg::IndexOp::create(nb, nl, 0);
                             Value j = linalg::IndexOp::create(nb, nl, 1);
@@ -387,22 +405,27 @@ struct AttentionLowering : OpRewritePattern<xf::XF::AttentionOp> {
           Value lFinal = kvLoop.getResult(1), accFinal = kvLoop.getResult(2);
           AffineMap rowsOf2 = tb.map(2, {tb.d(0)});
           AffineMap all2 = tb.map(2, {tb.d(0), tb.d(1)});
+          Value outTile = tensor::EmptyOp::create(
+              b, l, ArrayRef<OpFoldResult>{tq, valueDim}, storageType);
           Value normalized =
               linalg::GenericOp::create(
-                  b, l, accFinal.getType(), ValueRange{accFinal, lFinal},
-                  ValueRange{tb.empty({tq, valueDim})},
+                  b, l, outTile.getType(), ValueRange{accFinal, lFinal},
+                  ValueRange{outTile},
                   ArrayRef<AffineMap>{all2, rowsOf2, all2},
                   ArrayRef<IteratorType>{kParallel, kParallel},
-                  [elementType](OpBuilder &nb, Location nl, ValueRange args) {
+                  [elementType, storageType](OpBuilder &nb, Location nl,
+                                             ValueRange args) {
                     Value zeroF = arith::ConstantOp::create(
                         nb, nl, nb.getFloatAttr(elementType, 0.0));
                     Value empty = arith::CmpFOp::create(
                         nb, nl, arith::CmpFPredicate::OEQ, args[1], zeroF);
                     Value q = arith::DivFOp::create(nb, nl, args[0], args[1]);
-                    linalg::YieldOp::create(
-                        nb, nl,
-                        arith::SelectOp::create(nb, nl, empty, zeroF, q)
-                            .getResult());
+                    Value result =
+                        arith::SelectOp::create(nb, nl, empty, zeroF, q);
+                    if (storageType != elementType)
+                      result = arith::TruncFOp::create(nb, nl, storageType,
+                                                       result);
+                    linalg::YieldOp::create(nb, nl, result);
                   })
                   .getResult(0);
           auto inParallel = scf::InParallelOp::create(b, l);
@@ -436,8 +459,8 @@ struct LowerAttentionPass
       return signalPassFailure();
     bool left = false;
     getOperation()->walk([&](xf::XF::AttentionOp op) {
-      op.emitError("xf-lower-attention: cannot lower this attention (only "
-                   "f32 and f64 are supported)");
+      op.emitError("xf-lower-attention: cannot lower this attention (float "
+                   "query, key and value with a mask of the same type)");
       left = true;
     });
     if (left)

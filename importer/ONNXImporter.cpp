@@ -10,6 +10,7 @@
 
 #include "importer/ONNXImporter.h"
 #include "importer/AttentionExpansion.h"
+#include "importer/ContribAttentionExpansion.h"
 #include "importer/TensorImport.h"
 
 #include "dialects/ONNX/IR/ONNXOps.h"
@@ -165,6 +166,7 @@ private:
   LogicalResult importConstantNode(const onnx::NodeProto &node, Location loc);
   LogicalResult importExpandedNode(const onnx::NodeProto &node, Location loc,
                                    int64_t version);
+  LogicalResult importContribNode(const onnx::NodeProto &node, Location loc);
   FailureOr<Operation *> createOp(StringRef opType, ValueRange operands,
                                   ArrayRef<NamedAttribute> attributes,
                                   unsigned numResults, Location loc);
@@ -229,6 +231,10 @@ ModelImporter::checkOperatorsSupported(const onnx::GraphProto &graph) {
     if (version &&
         (isExpandedOperator(node.op_type()) ||
          RegisteredOperationName::lookup("onnx." + node.op_type(), &context)))
+      continue;
+    // ONNX Runtime's contrib attention operators, expanded on import.
+    if (isContribAttention(node.domain(), node.op_type()) &&
+        domainOpsets.count(node.domain()))
       continue;
     std::string line = "  " + node.op_type() + " (domain '" +
                        (defaultDomain ? "ai.onnx" : node.domain()) + "'";
@@ -474,6 +480,8 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
   Location loc = nodeLoc(node);
   StringRef opType = node.op_type();
   int64_t version = sinceVersion(opType, opset);
+  if (isContribAttention(node.domain(), opType))
+    return importContribNode(node, loc);
   if (opType == "Constant")
     return importConstantNode(node, loc);
   if (isExpandedOperator(opType))
@@ -700,6 +708,25 @@ LogicalResult ModelImporter::importExpandedNode(const onnx::NodeProto &node,
                         << " was not produced";
     values[output] = outputs[index];
   }
+  return success();
+}
+
+LogicalResult ModelImporter::importContribNode(const onnx::NodeProto &node,
+                                               Location loc) {
+  SmallVector<Value> inputs;
+  for (const std::string &name : node.input())
+    inputs.push_back(name.empty() ? Value() : values.lookup(name));
+  SmallVector<Value> outputs;
+  auto create = [&](StringRef type, ValueRange operands,
+                    ArrayRef<NamedAttribute> attributes, unsigned numResults) {
+    return createOp(type, operands, attributes, numResults, loc);
+  };
+  if (failed(expandContribAttention(node, inputs, builder, loc, create,
+                                    outputs)))
+    return failure();
+  for (auto [index, output] : llvm::enumerate(node.output()))
+    if (!output.empty())
+      values[output] = outputs[index];
   return success();
 }
 

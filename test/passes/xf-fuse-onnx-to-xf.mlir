@@ -532,6 +532,248 @@ func.func @rope_tables_not_repeated(%x: tensor<1x4x8x16xf32>, %cos: tensor<1x1x8
 
 // -----
 
+// Interleaved (GPT-J) RoPE as torch.onnx writes rotate_every_two: x[..., ::2]
+// and x[..., 1::2] as Slices with step 2, stack(-x2, x1) as Unsqueeze +
+// Concat, flattened by a Reshape; cos/sin repeat_interleave'd (Unsqueeze(-1),
+// Concat with itself, Reshape): xf.rope gets every other element.
+// CHECK-LABEL: func.func @rope_interleaved_slice_step
+// CHECK: %[[CS:.+]] = onnx.Slice %{{.+}}, %{{.+}}, %{{.+}} axes %{{.+}} steps %{{.+}} : (tensor<1x1x8x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x1x8x8xf32>
+// CHECK: %[[C:.+]] = onnx.Squeeze %[[CS]], %{{.+}} -> tensor<8x8xf32>
+// CHECK: %[[S:.+]] = onnx.Squeeze {{.+}} -> tensor<8x8xf32>
+// CHECK: %[[Y:.+]] = xf.rope %arg0, %[[C]], %[[S]] style = interleaved : (tensor<1x4x8x16xf32>, tensor<8x8xf32>, tensor<8x8xf32>) -> tensor<1x4x8x16xf32>
+// CHECK: return %[[Y]]
+func.func @rope_interleaved_slice_step(%x: tensor<1x4x8x16xf32>, %f: tensor<8x8xf32>) -> tensor<1x4x8x16xf32> {
+  %last = onnx.Constant {value = dense<-1> : tensor<1xi64>} : tensor<1xi64>
+  %fu = onnx.Unsqueeze %f, %last : (tensor<8x8xf32>, tensor<1xi64>) -> tensor<8x8x1xf32>
+  %fp = onnx.Concat %fu, %fu {axis = -1 : i64} : (tensor<8x8x1xf32>, tensor<8x8x1xf32>) -> tensor<8x8x2xf32>
+  %tshape = onnx.Constant {value = dense<[8, 16]> : tensor<2xi64>} : tensor<2xi64>
+  %emb = onnx.Reshape %fp, %tshape : (tensor<8x8x2xf32>, tensor<2xi64>) -> tensor<8x16xf32>
+  %ax01 = onnx.Constant {value = dense<[0, 1]> : tensor<2xi64>} : tensor<2xi64>
+  %c2 = onnx.Cos %emb : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %s2 = onnx.Sin %emb : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %cos = onnx.Unsqueeze %c2, %ax01 : (tensor<8x16xf32>, tensor<2xi64>) -> tensor<1x1x8x16xf32>
+  %sin = onnx.Unsqueeze %s2, %ax01 : (tensor<8x16xf32>, tensor<2xi64>) -> tensor<1x1x8x16xf32>
+  %zero = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %one = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %big = onnx.Constant {value = dense<4611686018427387904> : tensor<1xi64>} : tensor<1xi64>
+  %two = onnx.Constant {value = dense<2> : tensor<1xi64>} : tensor<1xi64>
+  %x1 = onnx.Slice %x, %zero, %big axes %last steps %two : (tensor<1x4x8x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x4x8x8xf32>
+  %x2 = onnx.Slice %x, %one, %big axes %last steps %two : (tensor<1x4x8x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x4x8x8xf32>
+  %nx2 = onnx.Neg %x2 : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  %u2 = onnx.Unsqueeze %nx2, %last : (tensor<1x4x8x8xf32>, tensor<1xi64>) -> tensor<1x4x8x8x1xf32>
+  %u1 = onnx.Unsqueeze %x1, %last : (tensor<1x4x8x8xf32>, tensor<1xi64>) -> tensor<1x4x8x8x1xf32>
+  %st = onnx.Concat %u2, %u1 {axis = -1 : i64} : (tensor<1x4x8x8x1xf32>, tensor<1x4x8x8x1xf32>) -> tensor<1x4x8x8x2xf32>
+  %flat = onnx.Constant {value = dense<[1, 4, 8, 16]> : tensor<4xi64>} : tensor<4xi64>
+  %rot = onnx.Reshape %st, %flat : (tensor<1x4x8x8x2xf32>, tensor<4xi64>) -> tensor<1x4x8x16xf32>
+  %a = onnx.Mul %x, %cos : (tensor<1x4x8x16xf32>, tensor<1x1x8x16xf32>) -> tensor<1x4x8x16xf32>
+  %b = onnx.Mul %rot, %sin : (tensor<1x4x8x16xf32>, tensor<1x1x8x16xf32>) -> tensor<1x4x8x16xf32>
+  %y = onnx.Add %a, %b : (tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>) -> tensor<1x4x8x16xf32>
+  return %y : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+// The pairs form: x reshaped to [..., D/2, 2], its two columns taken with
+// Gather (flattened back with a -1 in the target); [S, D] tables from
+// Expand of Unsqueeze(f, -1).
+// CHECK-LABEL: func.func @rope_interleaved_reshape_gather
+// CHECK: xf.rope %arg0, %{{.+}}, %{{.+}} style = interleaved : (tensor<1x4x8x16xf32>, tensor<8x8xf32>, tensor<8x8xf32>) -> tensor<1x4x8x16xf32>
+func.func @rope_interleaved_reshape_gather(%x: tensor<1x4x8x16xf32>, %f: tensor<8x8xf32>) -> tensor<1x4x8x16xf32> {
+  %last = onnx.Constant {value = dense<-1> : tensor<1xi64>} : tensor<1xi64>
+  %fu = onnx.Unsqueeze %f, %last : (tensor<8x8xf32>, tensor<1xi64>) -> tensor<8x8x1xf32>
+  %eshape = onnx.Constant {value = dense<[8, 8, 2]> : tensor<3xi64>} : tensor<3xi64>
+  %fe = onnx.Expand %fu, %eshape : (tensor<8x8x1xf32>, tensor<3xi64>) -> tensor<8x8x2xf32>
+  %tshape = onnx.Constant {value = dense<[0, -1]> : tensor<2xi64>} : tensor<2xi64>
+  %emb = onnx.Reshape %fe, %tshape : (tensor<8x8x2xf32>, tensor<2xi64>) -> tensor<8x16xf32>
+  %cos = onnx.Cos %emb : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %sin = onnx.Sin %emb : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %pshape = onnx.Constant {value = dense<[0, 0, 0, 8, 2]> : tensor<5xi64>} : tensor<5xi64>
+  %pairs = onnx.Reshape %x, %pshape : (tensor<1x4x8x16xf32>, tensor<5xi64>) -> tensor<1x4x8x8x2xf32>
+  %i0 = onnx.Constant {value = dense<0> : tensor<i64>} : tensor<i64>
+  %i1 = onnx.Constant {value = dense<1> : tensor<i64>} : tensor<i64>
+  %x1 = onnx.Gather %pairs, %i0 {axis = -1 : i64} : (tensor<1x4x8x8x2xf32>, tensor<i64>) -> tensor<1x4x8x8xf32>
+  %x2 = onnx.Gather %pairs, %i1 {axis = -1 : i64} : (tensor<1x4x8x8x2xf32>, tensor<i64>) -> tensor<1x4x8x8xf32>
+  %nx2 = onnx.Neg %x2 : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  %u2 = onnx.Unsqueeze %nx2, %last : (tensor<1x4x8x8xf32>, tensor<1xi64>) -> tensor<1x4x8x8x1xf32>
+  %u1 = onnx.Unsqueeze %x1, %last : (tensor<1x4x8x8xf32>, tensor<1xi64>) -> tensor<1x4x8x8x1xf32>
+  %st = onnx.Concat %u2, %u1 {axis = -1 : i64} : (tensor<1x4x8x8x1xf32>, tensor<1x4x8x8x1xf32>) -> tensor<1x4x8x8x2xf32>
+  %flat = onnx.Constant {value = dense<[1, 4, 8, -1]> : tensor<4xi64>} : tensor<4xi64>
+  %rot = onnx.Reshape %st, %flat : (tensor<1x4x8x8x2xf32>, tensor<4xi64>) -> tensor<1x4x8x16xf32>
+  %a = onnx.Mul %x, %cos : (tensor<1x4x8x16xf32>, tensor<8x16xf32>) -> tensor<1x4x8x16xf32>
+  %b = onnx.Mul %sin, %rot : (tensor<8x16xf32>, tensor<1x4x8x16xf32>) -> tensor<1x4x8x16xf32>
+  %y = onnx.Add %b, %a : (tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>) -> tensor<1x4x8x16xf32>
+  return %y : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+// The pairs' columns from Split, negated before the Concat; tables from Tile
+// of Unsqueeze(f, -1).
+// CHECK-LABEL: func.func @rope_interleaved_split
+// CHECK: xf.rope %arg0, %{{.+}}, %{{.+}} style = interleaved : (tensor<1x4x8x16xf32>, tensor<8x8xf32>, tensor<8x8xf32>) -> tensor<1x4x8x16xf32>
+func.func @rope_interleaved_split(%x: tensor<1x4x8x16xf32>, %f: tensor<8x8xf32>) -> tensor<1x4x8x16xf32> {
+  %last = onnx.Constant {value = dense<-1> : tensor<1xi64>} : tensor<1xi64>
+  %fu = onnx.Unsqueeze %f, %last : (tensor<8x8xf32>, tensor<1xi64>) -> tensor<8x8x1xf32>
+  %reps = onnx.Constant {value = dense<[1, 1, 2]> : tensor<3xi64>} : tensor<3xi64>
+  %ft = onnx.Tile %fu, %reps : (tensor<8x8x1xf32>, tensor<3xi64>) -> tensor<8x8x2xf32>
+  %tshape = onnx.Constant {value = dense<[8, 16]> : tensor<2xi64>} : tensor<2xi64>
+  %emb = onnx.Reshape %ft, %tshape : (tensor<8x8x2xf32>, tensor<2xi64>) -> tensor<8x16xf32>
+  %ax01 = onnx.Constant {value = dense<[0, 1]> : tensor<2xi64>} : tensor<2xi64>
+  %c2 = onnx.Cos %emb : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %s2 = onnx.Sin %emb : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %cos = onnx.Unsqueeze %c2, %ax01 : (tensor<8x16xf32>, tensor<2xi64>) -> tensor<1x1x8x16xf32>
+  %sin = onnx.Unsqueeze %s2, %ax01 : (tensor<8x16xf32>, tensor<2xi64>) -> tensor<1x1x8x16xf32>
+  %pshape = onnx.Constant {value = dense<[1, 4, 8, 8, 2]> : tensor<5xi64>} : tensor<5xi64>
+  %pairs = onnx.Reshape %x, %pshape : (tensor<1x4x8x16xf32>, tensor<5xi64>) -> tensor<1x4x8x8x2xf32>
+  %p1, %p2 = onnx.Split %pairs {axis = -1 : i64, num_outputs = 2 : i64} : (tensor<1x4x8x8x2xf32>) -> (tensor<1x4x8x8x1xf32>, tensor<1x4x8x8x1xf32>)
+  %np2 = onnx.Neg %p2 : (tensor<1x4x8x8x1xf32>) -> tensor<1x4x8x8x1xf32>
+  %st = onnx.Concat %np2, %p1 {axis = -1 : i64} : (tensor<1x4x8x8x1xf32>, tensor<1x4x8x8x1xf32>) -> tensor<1x4x8x8x2xf32>
+  %flat = onnx.Constant {value = dense<[1, 4, 8, 16]> : tensor<4xi64>} : tensor<4xi64>
+  %rot = onnx.Reshape %st, %flat : (tensor<1x4x8x8x2xf32>, tensor<4xi64>) -> tensor<1x4x8x16xf32>
+  %a = onnx.Mul %x, %cos : (tensor<1x4x8x16xf32>, tensor<1x1x8x16xf32>) -> tensor<1x4x8x16xf32>
+  %b = onnx.Mul %rot, %sin : (tensor<1x4x8x16xf32>, tensor<1x1x8x16xf32>) -> tensor<1x4x8x16xf32>
+  %y = onnx.Add %a, %b : (tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>) -> tensor<1x4x8x16xf32>
+  return %y : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+// Near miss: stack(-x1, x2) pairs the wrong elements (not a rotation).
+// CHECK-LABEL: func.func @rope_interleaved_wrong_pairing_not_fused
+// CHECK-NOT: xf.rope
+func.func @rope_interleaved_wrong_pairing_not_fused(%x: tensor<1x4x8x16xf32>, %f: tensor<8x8xf32>) -> tensor<1x4x8x16xf32> {
+  %last = onnx.Constant {value = dense<-1> : tensor<1xi64>} : tensor<1xi64>
+  %fu = onnx.Unsqueeze %f, %last : (tensor<8x8xf32>, tensor<1xi64>) -> tensor<8x8x1xf32>
+  %fp = onnx.Concat %fu, %fu {axis = -1 : i64} : (tensor<8x8x1xf32>, tensor<8x8x1xf32>) -> tensor<8x8x2xf32>
+  %tshape = onnx.Constant {value = dense<[8, 16]> : tensor<2xi64>} : tensor<2xi64>
+  %emb = onnx.Reshape %fp, %tshape : (tensor<8x8x2xf32>, tensor<2xi64>) -> tensor<8x16xf32>
+  %ax01 = onnx.Constant {value = dense<[0, 1]> : tensor<2xi64>} : tensor<2xi64>
+  %c2 = onnx.Cos %emb : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %s2 = onnx.Sin %emb : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %cos = onnx.Unsqueeze %c2, %ax01 : (tensor<8x16xf32>, tensor<2xi64>) -> tensor<1x1x8x16xf32>
+  %sin = onnx.Unsqueeze %s2, %ax01 : (tensor<8x16xf32>, tensor<2xi64>) -> tensor<1x1x8x16xf32>
+  %zero = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %one = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %big = onnx.Constant {value = dense<4611686018427387904> : tensor<1xi64>} : tensor<1xi64>
+  %two = onnx.Constant {value = dense<2> : tensor<1xi64>} : tensor<1xi64>
+  %x1 = onnx.Slice %x, %zero, %big axes %last steps %two : (tensor<1x4x8x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x4x8x8xf32>
+  %x2 = onnx.Slice %x, %one, %big axes %last steps %two : (tensor<1x4x8x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x4x8x8xf32>
+  %nx2 = onnx.Neg %x1 : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  %u2 = onnx.Unsqueeze %nx2, %last : (tensor<1x4x8x8xf32>, tensor<1xi64>) -> tensor<1x4x8x8x1xf32>
+  %u1 = onnx.Unsqueeze %x2, %last : (tensor<1x4x8x8xf32>, tensor<1xi64>) -> tensor<1x4x8x8x1xf32>
+  %st = onnx.Concat %u2, %u1 {axis = -1 : i64} : (tensor<1x4x8x8x1xf32>, tensor<1x4x8x8x1xf32>) -> tensor<1x4x8x8x2xf32>
+  %flat = onnx.Constant {value = dense<[1, 4, 8, 16]> : tensor<4xi64>} : tensor<4xi64>
+  %rot = onnx.Reshape %st, %flat : (tensor<1x4x8x8x2xf32>, tensor<4xi64>) -> tensor<1x4x8x16xf32>
+  %a = onnx.Mul %x, %cos : (tensor<1x4x8x16xf32>, tensor<1x1x8x16xf32>) -> tensor<1x4x8x16xf32>
+  %b = onnx.Mul %rot, %sin : (tensor<1x4x8x16xf32>, tensor<1x1x8x16xf32>) -> tensor<1x4x8x16xf32>
+  %y = onnx.Add %a, %b : (tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>) -> tensor<1x4x8x16xf32>
+  return %y : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+// Near miss: both Slices start at 0 (x[..., ::2] twice).
+// CHECK-LABEL: func.func @rope_interleaved_same_parity_not_fused
+// CHECK-NOT: xf.rope
+func.func @rope_interleaved_same_parity_not_fused(%x: tensor<1x4x8x16xf32>, %f: tensor<8x8xf32>) -> tensor<1x4x8x16xf32> {
+  %last = onnx.Constant {value = dense<-1> : tensor<1xi64>} : tensor<1xi64>
+  %fu = onnx.Unsqueeze %f, %last : (tensor<8x8xf32>, tensor<1xi64>) -> tensor<8x8x1xf32>
+  %fp = onnx.Concat %fu, %fu {axis = -1 : i64} : (tensor<8x8x1xf32>, tensor<8x8x1xf32>) -> tensor<8x8x2xf32>
+  %tshape = onnx.Constant {value = dense<[8, 16]> : tensor<2xi64>} : tensor<2xi64>
+  %emb = onnx.Reshape %fp, %tshape : (tensor<8x8x2xf32>, tensor<2xi64>) -> tensor<8x16xf32>
+  %ax01 = onnx.Constant {value = dense<[0, 1]> : tensor<2xi64>} : tensor<2xi64>
+  %c2 = onnx.Cos %emb : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %s2 = onnx.Sin %emb : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %cos = onnx.Unsqueeze %c2, %ax01 : (tensor<8x16xf32>, tensor<2xi64>) -> tensor<1x1x8x16xf32>
+  %sin = onnx.Unsqueeze %s2, %ax01 : (tensor<8x16xf32>, tensor<2xi64>) -> tensor<1x1x8x16xf32>
+  %zero = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %one = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %big = onnx.Constant {value = dense<4611686018427387904> : tensor<1xi64>} : tensor<1xi64>
+  %two = onnx.Constant {value = dense<2> : tensor<1xi64>} : tensor<1xi64>
+  %x1 = onnx.Slice %x, %zero, %big axes %last steps %two : (tensor<1x4x8x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x4x8x8xf32>
+  %x2 = onnx.Slice %x, %zero, %big axes %last steps %two : (tensor<1x4x8x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x4x8x8xf32>
+  %nx2 = onnx.Neg %x2 : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  %u2 = onnx.Unsqueeze %nx2, %last : (tensor<1x4x8x8xf32>, tensor<1xi64>) -> tensor<1x4x8x8x1xf32>
+  %u1 = onnx.Unsqueeze %x1, %last : (tensor<1x4x8x8xf32>, tensor<1xi64>) -> tensor<1x4x8x8x1xf32>
+  %st = onnx.Concat %u2, %u1 {axis = -1 : i64} : (tensor<1x4x8x8x1xf32>, tensor<1x4x8x8x1xf32>) -> tensor<1x4x8x8x2xf32>
+  %flat = onnx.Constant {value = dense<[1, 4, 8, 16]> : tensor<4xi64>} : tensor<4xi64>
+  %rot = onnx.Reshape %st, %flat : (tensor<1x4x8x8x2xf32>, tensor<4xi64>) -> tensor<1x4x8x16xf32>
+  %a = onnx.Mul %x, %cos : (tensor<1x4x8x16xf32>, tensor<1x1x8x16xf32>) -> tensor<1x4x8x16xf32>
+  %b = onnx.Mul %rot, %sin : (tensor<1x4x8x16xf32>, tensor<1x1x8x16xf32>) -> tensor<1x4x8x16xf32>
+  %y = onnx.Add %a, %b : (tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>) -> tensor<1x4x8x16xf32>
+  return %y : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+// Near miss: stacked on axis -2 ([..., 2, D/2]), so the flattened rows
+// are [-x2, x1] of the every-other parts, not interleaved pairs.
+// CHECK-LABEL: func.func @rope_interleaved_stacked_wrong_axis_not_fused
+// CHECK-NOT: xf.rope
+func.func @rope_interleaved_stacked_wrong_axis_not_fused(%x: tensor<1x4x8x16xf32>, %f: tensor<8x8xf32>) -> tensor<1x4x8x16xf32> {
+  %last = onnx.Constant {value = dense<-1> : tensor<1xi64>} : tensor<1xi64>
+  %fu = onnx.Unsqueeze %f, %last : (tensor<8x8xf32>, tensor<1xi64>) -> tensor<8x8x1xf32>
+  %fp = onnx.Concat %fu, %fu {axis = -1 : i64} : (tensor<8x8x1xf32>, tensor<8x8x1xf32>) -> tensor<8x8x2xf32>
+  %tshape = onnx.Constant {value = dense<[8, 16]> : tensor<2xi64>} : tensor<2xi64>
+  %emb = onnx.Reshape %fp, %tshape : (tensor<8x8x2xf32>, tensor<2xi64>) -> tensor<8x16xf32>
+  %ax01 = onnx.Constant {value = dense<[0, 1]> : tensor<2xi64>} : tensor<2xi64>
+  %c2 = onnx.Cos %emb : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %s2 = onnx.Sin %emb : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %cos = onnx.Unsqueeze %c2, %ax01 : (tensor<8x16xf32>, tensor<2xi64>) -> tensor<1x1x8x16xf32>
+  %sin = onnx.Unsqueeze %s2, %ax01 : (tensor<8x16xf32>, tensor<2xi64>) -> tensor<1x1x8x16xf32>
+  %zero = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %one = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %big = onnx.Constant {value = dense<4611686018427387904> : tensor<1xi64>} : tensor<1xi64>
+  %two = onnx.Constant {value = dense<2> : tensor<1xi64>} : tensor<1xi64>
+  %x1 = onnx.Slice %x, %zero, %big axes %last steps %two : (tensor<1x4x8x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x4x8x8xf32>
+  %x2 = onnx.Slice %x, %one, %big axes %last steps %two : (tensor<1x4x8x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x4x8x8xf32>
+  %nx2 = onnx.Neg %x2 : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  %m2 = onnx.Constant {value = dense<-2> : tensor<1xi64>} : tensor<1xi64>
+  %u2 = onnx.Unsqueeze %nx2, %m2 : (tensor<1x4x8x8xf32>, tensor<1xi64>) -> tensor<1x4x8x1x8xf32>
+  %u1 = onnx.Unsqueeze %x1, %m2 : (tensor<1x4x8x8xf32>, tensor<1xi64>) -> tensor<1x4x8x1x8xf32>
+  %st = onnx.Concat %u2, %u1 {axis = -2 : i64} : (tensor<1x4x8x1x8xf32>, tensor<1x4x8x1x8xf32>) -> tensor<1x4x8x2x8xf32>
+  %flat = onnx.Constant {value = dense<[1, 4, 8, 16]> : tensor<4xi64>} : tensor<4xi64>
+  %rot = onnx.Reshape %st, %flat : (tensor<1x4x8x2x8xf32>, tensor<4xi64>) -> tensor<1x4x8x16xf32>
+  %a = onnx.Mul %x, %cos : (tensor<1x4x8x16xf32>, tensor<1x1x8x16xf32>) -> tensor<1x4x8x16xf32>
+  %b = onnx.Mul %rot, %sin : (tensor<1x4x8x16xf32>, tensor<1x1x8x16xf32>) -> tensor<1x4x8x16xf32>
+  %y = onnx.Add %a, %b : (tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>) -> tensor<1x4x8x16xf32>
+  return %y : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+// Near miss: an interleaved rotation with tables that repeat halves
+// (rotate_half's Concat(f, f)), not each element twice.
+// CHECK-LABEL: func.func @rope_interleaved_halves_tables_not_fused
+// CHECK-NOT: xf.rope
+func.func @rope_interleaved_halves_tables_not_fused(%x: tensor<1x4x8x16xf32>, %f: tensor<8x8xf32>) -> tensor<1x4x8x16xf32> {
+  %last = onnx.Constant {value = dense<-1> : tensor<1xi64>} : tensor<1xi64>
+  %emb = onnx.Concat %f, %f {axis = -1 : i64} : (tensor<8x8xf32>, tensor<8x8xf32>) -> tensor<8x16xf32>
+  %ax01 = onnx.Constant {value = dense<[0, 1]> : tensor<2xi64>} : tensor<2xi64>
+  %c2 = onnx.Cos %emb : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %s2 = onnx.Sin %emb : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %cos = onnx.Unsqueeze %c2, %ax01 : (tensor<8x16xf32>, tensor<2xi64>) -> tensor<1x1x8x16xf32>
+  %sin = onnx.Unsqueeze %s2, %ax01 : (tensor<8x16xf32>, tensor<2xi64>) -> tensor<1x1x8x16xf32>
+  %zero = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %one = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %big = onnx.Constant {value = dense<4611686018427387904> : tensor<1xi64>} : tensor<1xi64>
+  %two = onnx.Constant {value = dense<2> : tensor<1xi64>} : tensor<1xi64>
+  %x1 = onnx.Slice %x, %zero, %big axes %last steps %two : (tensor<1x4x8x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x4x8x8xf32>
+  %x2 = onnx.Slice %x, %one, %big axes %last steps %two : (tensor<1x4x8x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x4x8x8xf32>
+  %nx2 = onnx.Neg %x2 : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  %u2 = onnx.Unsqueeze %nx2, %last : (tensor<1x4x8x8xf32>, tensor<1xi64>) -> tensor<1x4x8x8x1xf32>
+  %u1 = onnx.Unsqueeze %x1, %last : (tensor<1x4x8x8xf32>, tensor<1xi64>) -> tensor<1x4x8x8x1xf32>
+  %st = onnx.Concat %u2, %u1 {axis = -1 : i64} : (tensor<1x4x8x8x1xf32>, tensor<1x4x8x8x1xf32>) -> tensor<1x4x8x8x2xf32>
+  %flat = onnx.Constant {value = dense<[1, 4, 8, 16]> : tensor<4xi64>} : tensor<4xi64>
+  %rot = onnx.Reshape %st, %flat : (tensor<1x4x8x8x2xf32>, tensor<4xi64>) -> tensor<1x4x8x16xf32>
+  %a = onnx.Mul %x, %cos : (tensor<1x4x8x16xf32>, tensor<1x1x8x16xf32>) -> tensor<1x4x8x16xf32>
+  %b = onnx.Mul %rot, %sin : (tensor<1x4x8x16xf32>, tensor<1x1x8x16xf32>) -> tensor<1x4x8x16xf32>
+  %y = onnx.Add %a, %b : (tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>) -> tensor<1x4x8x16xf32>
+  return %y : tensor<1x4x8x16xf32>
+}
+
+// -----
+
 // GELU, erf form as torch.onnx writes it, and the tanh form.
 // CHECK-LABEL: func.func @gelu_erf
 // CHECK: %[[Y:.+]] = xf.gelu %arg0 approximation = none : tensor<2x8x64xf32>

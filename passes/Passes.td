@@ -107,6 +107,47 @@ def OutlineWeightsPass : Pass<"xf-outline-weights", "::mlir::ModuleOp"> {
   let dependentDialects = ["::xf::ONNX::ONNXDialect"];
 }
 
+def InsertKVCachePass : Pass<"xf-insert-kv-cache", "::mlir::ModuleOp"> {
+  let summary = "Makes every xf.attention read and write a paged KV pool";
+  let description = [{
+    Turns @main into one step of generation over a paged KV cache: each
+    `xf.attention` becomes an `xf.kv_cache_write` of its new keys and
+    values into that layer's pools followed by an `xf.paged_attention`
+    that reads the whole context through block tables. A model exported
+    with `past_key_values.*` inputs and `present.*` outputs (optimum) loses
+    both: the Concat that grew its cache is replaced, not kept.
+
+    The step takes B sequences with S new tokens each, flattened (the
+    runtime pads shorter ones on the left):
+
+    - `input_ids` [1, B*S], sequence by sequence;
+    - `position_ids` [1, B*S] (i64; added if the model had none): each
+      token's position in its sequence, 0 for padding. Integer `onnx.Range`
+      ops computed from the sequence or past length (exporters' positions)
+      read it instead;
+    - `slot_mapping` [1, B*S] (i32): each token's pool slot, -1 for padding;
+    - `block_tables` [B, max_blocks] (i32), `context_lens` [B] (i32): as
+      `xf.paged_attention` reads them, context_lens counting the new tokens;
+    - `kv_cache.L.key`, `kv_cache.L.value` per layer L (in attention order):
+      [num_blocks, kv_heads, block-size, head_dim] pools, written in place.
+
+    prefill (a prompt, or several of one length) and decode (one token for
+    each of B sequences) are the same function with S > 1 and S == 1;
+    `xf.paged_attention` picks its loop form from S at run time. The
+    attention mask input is dropped: it may only have fed a padding mask,
+    which a paged sequence never needs. Fails, naming the op, on what it
+    cannot prove: an attention mask made from anything else, keys that
+    read the past other than through Concat(past, new) on axis 2, a past
+    or mask input still read by something else, a non-unit Range over the
+    sequence.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"16",
+           "token slots per KV block">,
+  ];
+  let dependentDialects = ["::xf::ONNX::ONNXDialect", "::xf::XF::XFDialect"];
+}
+
 def QuantizeWeightsPass : Pass<"xf-quantize-weights", "::mlir::ModuleOp"> {
   let summary = "Rewrites xf.linear with a constant f32 weight into xf.qlinear";
   let description = [{

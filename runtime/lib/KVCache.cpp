@@ -327,11 +327,13 @@ Result<void> KVCache::appendReserved(Sequence &seq, const int32_t *tokens,
 }
 
 Result<KVCache::NewSequence> KVCache::createSequence(const int32_t *prompt,
-                                                     int64_t count) {
+                                                     int64_t count,
+                                                     bool reusePrefix) {
   assert(count >= 0);
   Sequence seq;
   // Whole cached blocks, leaving at least the last prompt token to compute.
-  int64_t maxShared = count > 0 ? (count - 1) / cfg.blockTokens : 0;
+  int64_t maxShared =
+      count > 0 && reusePrefix ? (count - 1) / cfg.blockTokens : 0;
   uint64_t parentHash = 0;
   BlockId parent = -1;
   uint32_t parentGen = 0;

@@ -147,10 +147,14 @@ public:
   /// A sequence holding `prompt`: shares the longest cached prefix of whole
   /// blocks, then reserves slots for the rest. All or nothing: if the pool
   /// cannot supply the blocks (free + evictable), fails and changes nothing
-  /// but the LRU order.
-  Result<NewSequence> createSequence(const int32_t *prompt, int64_t count);
-  Result<NewSequence> createSequence(const std::vector<int32_t> &prompt) {
-    return createSequence(prompt.data(), static_cast<int64_t>(prompt.size()));
+  /// but the LRU order. With `reusePrefix` false nothing is shared: every
+  /// token is to be computed (when the caller needs all of their logits).
+  Result<NewSequence> createSequence(const int32_t *prompt, int64_t count,
+                                     bool reusePrefix = true);
+  Result<NewSequence> createSequence(const std::vector<int32_t> &prompt,
+                                     bool reusePrefix = true) {
+    return createSequence(prompt.data(), static_cast<int64_t>(prompt.size()),
+                          reusePrefix);
   }
 
   /// A new sequence sharing all of `parent`'s blocks (refcount + 1 each),

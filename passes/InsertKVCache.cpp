@@ -1,0 +1,424 @@
+//===- InsertKVCache.cpp - attention over a paged KV pool -----------------===//
+//
+// Rewrites @main so that every xf.attention writes its new keys and values
+// into a paged KV pool and attends through block tables (xf.kv_cache_write,
+// xf.paged_attention). The call then takes a flattened token stream: B
+// sequences of S new tokens each (left-padded), laid end to end as
+// input_ids [1, B*S], with per-token positions and pool slots; the runtime
+// owns the pools and the block tables between calls. A model exported with
+// past_key_values / present (optimum) loses both: its Concat-based cache is
+// replaced, not kept. The signature contract is in Passes.td.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Fusion/FusionUtils.h"
+#include "passes/Passes.h"
+
+#include "mlir/Analysis/SliceAnalysis.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/Support/DebugLog.h"
+
+#define DEBUG_TYPE "xf-insert-kv-cache"
+
+namespace xf {
+#define GEN_PASS_DEF_INSERTKVCACHEPASS
+#include "passes/Passes.h.inc"
+} // namespace xf
+
+using namespace mlir;
+using namespace xf;
+
+namespace {
+
+StringRef argName(func::FuncOp func, unsigned index) {
+  auto name = func.getArgAttrOfType<StringAttr>(index, "onnx.name");
+  return name ? name.getValue() : StringRef();
+}
+
+StringRef resultName(func::FuncOp func, unsigned index) {
+  auto name = func.getResultAttrOfType<StringAttr>(index, "onnx.name");
+  return name ? name.getValue() : StringRef();
+}
+
+/// The function arguments `value` is computed from. With `dataOnly`, an
+/// argument read only through onnx.Shape (its length, not its contents) or
+/// through an xf.attention (an earlier layer's) does not count.
+llvm::SmallDenseSet<BlockArgument> argumentLeaves(Value value,
+                                                  bool dataOnly = false) {
+  llvm::SmallDenseSet<BlockArgument> leaves;
+  SmallVector<Value> worklist = {value};
+  llvm::DenseSet<Value> seen;
+  while (!worklist.empty()) {
+    Value v = worklist.pop_back_val();
+    if (!seen.insert(v).second)
+      continue;
+    if (auto arg = dyn_cast<BlockArgument>(v)) {
+      if (isa<func::FuncOp>(arg.getOwner()->getParentOp()))
+        leaves.insert(arg);
+      continue;
+    }
+    Operation *op = v.getDefiningOp();
+    // An earlier layer's attention reads its own cache, which this pass
+    // pages too.
+    if (dataOnly && isa<ONNX::ShapeOp, XF::AttentionOp>(op))
+      continue;
+    for (Value operand : op->getOperands())
+      worklist.push_back(operand);
+    // Values captured by regions (none in onnx/xf today) count too.
+    op->walk([&](Operation *nested) {
+      for (Value operand : nested->getOperands())
+        worklist.push_back(operand);
+    });
+  }
+  return leaves;
+}
+
+/// One attention and where its new keys and values come from.
+struct LayerPlan {
+  XF::AttentionOp attention;
+  Value newKey, newValue;
+  /// The optimum cache's Concat(past, new) on the sequence axis, if any.
+  Operation *keyConcat = nullptr, *valueConcat = nullptr;
+};
+
+struct InsertKVCachePass
+    : xf::impl::InsertKVCachePassBase<InsertKVCachePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    auto func = getOperation().lookupSymbol<func::FuncOp>("main");
+    if (!func || func.isExternal()) {
+      getOperation().emitError() << "xf-insert-kv-cache needs a func.func @main";
+      return signalPassFailure();
+    }
+    if (failed(run(func)))
+      signalPassFailure();
+  }
+
+  LogicalResult run(func::FuncOp func) {
+    // Arguments by role.
+    std::optional<unsigned> idsArg, positionsArg, maskArg;
+    llvm::SmallDenseSet<BlockArgument> pastArgs;
+    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+      StringRef name = argName(func, i);
+      if (name == "input_ids")
+        idsArg = i;
+      else if (name == "position_ids")
+        positionsArg = i;
+      else if (name == "attention_mask")
+        maskArg = i;
+      else if (name.starts_with("past_key_values.") ||
+               name.starts_with("past_key.") ||
+               name.starts_with("past_value."))
+        pastArgs.insert(func.getArgument(i));
+    }
+    if (!idsArg)
+      return func.emitError() << "xf-insert-kv-cache: @main has no argument "
+                                 "named input_ids";
+
+    SmallVector<XF::AttentionOp> attentions;
+    func.walk([&](XF::AttentionOp op) { attentions.push_back(op); });
+    if (attentions.empty())
+      return func.emitError()
+             << "xf-insert-kv-cache: no xf.attention in @main (run "
+                "xf-fuse-onnx-to-xf first; attention that did not fuse "
+                "cannot use the paged cache)";
+
+    // Plan every layer before changing anything.
+    SmallVector<LayerPlan> plans;
+    for (XF::AttentionOp attention : attentions) {
+      LayerPlan plan;
+      plan.attention = attention;
+      if (failed(splitCache(attention, attention.getKey(), pastArgs,
+                            plan.newKey, plan.keyConcat)) ||
+          failed(splitCache(attention, attention.getValue(), pastArgs,
+                            plan.newValue, plan.valueConcat)))
+        return failure();
+      if (Value mask = attention.getMask()) {
+        auto leaves = argumentLeaves(mask);
+        bool fromPadding = maskArg && leaves.contains(func.getArgument(*maskArg));
+        for (BlockArgument leaf : leaves) {
+          unsigned n = leaf.getArgNumber();
+          if (n != idsArg && n != maskArg && n != positionsArg &&
+              !pastArgs.contains(leaf))
+            fromPadding = false;
+        }
+        if (!fromPadding)
+          return attention.emitError()
+                 << "xf-insert-kv-cache: this attention's additive mask is "
+                    "not a padding mask made from attention_mask; the paged "
+                    "cache has no padding inside a sequence and cannot "
+                    "apply another mask";
+      }
+      auto keyType = cast<RankedTensorType>(plan.newKey.getType());
+      auto valueType = cast<RankedTensorType>(plan.newValue.getType());
+      auto queryType = cast<RankedTensorType>(attention.getQuery().getType());
+      if (keyType.isDynamicDim(1) || keyType.isDynamicDim(3) ||
+          valueType.isDynamicDim(3) || queryType.isDynamicDim(1) ||
+          queryType.isDynamicDim(3))
+        return attention.emitError()
+               << "xf-insert-kv-cache: heads and head sizes must be static, "
+                  "got query "
+               << queryType << ", new keys " << keyType;
+      plans.push_back(plan);
+    }
+
+    OpBuilder builder(func.getContext());
+    MLIRContext *ctx = func.getContext();
+    Block &entry = func.getBody().front();
+    auto i32 = builder.getI32Type();
+    auto addArgument = [&](Type type, StringRef name) -> BlockArgument {
+      unsigned index = func.getNumArguments();
+      NamedAttrList attrs;
+      attrs.append("onnx.name", StringAttr::get(ctx, name));
+      (void)func.insertArgument(index, type, attrs.getDictionary(ctx),
+                                func.getLoc());
+      return entry.getArgument(index);
+    };
+    int64_t dyn = ShapedType::kDynamic;
+    if (!positionsArg) {
+      addArgument(RankedTensorType::get({dyn, dyn}, builder.getI64Type()),
+                  "position_ids");
+      positionsArg = func.getNumArguments() - 1;
+    }
+    Value positions = func.getArgument(*positionsArg);
+    Value slots = addArgument(RankedTensorType::get({dyn, dyn}, i32),
+                              "slot_mapping");
+    Value blockTables = addArgument(RankedTensorType::get({dyn, dyn}, i32),
+                                    "block_tables");
+    Value contextLens = addArgument(RankedTensorType::get({dyn}, i32),
+                                    "context_lens");
+
+    for (auto [layer, plan] : llvm::enumerate(plans)) {
+      auto keyType = cast<RankedTensorType>(plan.newKey.getType());
+      auto valueType = cast<RankedTensorType>(plan.newValue.getType());
+      auto poolType = [&](RankedTensorType t) {
+        return RankedTensorType::get({dyn, t.getDimSize(1), blockSize,
+                                      t.getDimSize(3)},
+                                     t.getElementType());
+      };
+      std::string prefix = "kv_cache." + std::to_string(layer);
+      Value keyPool = addArgument(poolType(keyType), prefix + ".key");
+      Value valuePool = addArgument(poolType(valueType), prefix + ".value");
+      rewriteAttention(builder, plan, keyPool, valuePool, slots, blockTables,
+                       contextLens);
+    }
+
+    // The cache outputs (present.*) go: the pool holds what they held.
+    auto ret = cast<func::ReturnOp>(entry.getTerminator());
+    llvm::BitVector dropResults(func.getNumResults());
+    for (unsigned i = 0; i < func.getNumResults(); ++i) {
+      StringRef name = resultName(func, i);
+      Operation *def = ret.getOperand(i).getDefiningOp();
+      bool isCache = name.starts_with("present");
+      for (const LayerPlan &plan : plans)
+        isCache |= def && (def == plan.keyConcat || def == plan.valueConcat);
+      if (isCache)
+        dropResults.set(i);
+    }
+    SmallVector<Value> kept;
+    for (unsigned i = 0; i < ret.getNumOperands(); ++i)
+      if (!dropResults.test(i))
+        kept.push_back(ret.getOperand(i));
+    builder.setInsertionPoint(ret);
+    func::ReturnOp::create(builder, ret.getLoc(), kept);
+    ret.erase();
+    if (failed(func.eraseResults(dropResults)))
+      return failure();
+    eraseDeadOps(func);
+
+    // Positions computed in the graph (Range(past, past + seq) or
+    // Range(0, seq)) become the runtime's per-token positions.
+    if (failed(replacePositionRanges(builder, func, positions, *idsArg,
+                                     pastArgs, maskArg)))
+      return failure();
+    eraseDeadOps(func);
+
+    // What nothing reads any more leaves the signature; a past or mask input
+    // still read is a form this pass does not handle.
+    llvm::BitVector dropArgs(func.getNumArguments());
+    for (BlockArgument past : pastArgs) {
+      if (!past.use_empty())
+        return describeLeftoverUse(past, argName(func, past.getArgNumber()));
+      dropArgs.set(past.getArgNumber());
+    }
+    if (maskArg) {
+      BlockArgument mask = func.getArgument(*maskArg);
+      if (!mask.use_empty())
+        return describeLeftoverUse(mask, "attention_mask");
+      dropArgs.set(*maskArg);
+    }
+    if (failed(func.eraseArguments(dropArgs)))
+      return failure();
+    func->setAttr("xf.kv_block_size", builder.getI64IntegerAttr(blockSize));
+    LDBG() << "paged " << plans.size() << " attention layers";
+    return success();
+  }
+
+  /// Finds the new keys (or values) of `cache`: the second operand of an
+  /// optimum Concat(past, new) on the sequence axis, or `cache` itself when
+  /// it is computed from this call's tokens only.
+  LogicalResult splitCache(XF::AttentionOp attention, Value cache,
+                           const llvm::SmallDenseSet<BlockArgument> &pastArgs,
+                           Value &fresh, Operation *&concat) {
+    if (auto cat = cache.getDefiningOp<ONNX::ConcatOp>()) {
+      int64_t axis = cat.getAxis();
+      if (axis < 0)
+        axis += 4;
+      auto past = dyn_cast<BlockArgument>(cat.getInputs().front());
+      if (cat.getInputs().size() == 2 && axis == 2 && past &&
+          pastArgs.contains(past)) {
+        fresh = cat.getInputs()[1];
+        concat = cat;
+        for (Operation *user : cat->getUsers())
+          if (user != attention && !isa<func::ReturnOp>(user))
+            return user->emitError()
+                   << "xf-insert-kv-cache: reads the concatenated KV cache "
+                      "of a layer for something other than its attention";
+        if (llvm::any_of(argumentLeaves(fresh, /*dataOnly=*/true),
+                         [&](BlockArgument a) {
+              return pastArgs.contains(a);
+            }))
+          return attention.emitError()
+                 << "xf-insert-kv-cache: the new keys/values depend on the "
+                    "past cache";
+        return success();
+      }
+    }
+    for (BlockArgument leaf : argumentLeaves(cache, /*dataOnly=*/true))
+      if (pastArgs.contains(leaf))
+        return attention.emitError()
+               << "xf-insert-kv-cache: keys/values read the past cache in a "
+                  "form other than Concat(past, new) on axis 2";
+    fresh = cache;
+    return success();
+  }
+
+  /// attention(q, k, v) -> kv_cache_write + paged_attention, with the
+  /// flattened [1, H, B*S, D] tokens viewed as B sequences of S.
+  void rewriteAttention(OpBuilder &builder, const LayerPlan &plan,
+                        Value keyPool, Value valuePool, Value slots,
+                        Value blockTables, Value contextLens) {
+    XF::AttentionOp attention = plan.attention;
+    Location loc = attention.getLoc();
+    builder.setInsertionPoint(attention);
+    auto write = XF::KVCacheWriteOp::create(
+        builder, loc, keyPool.getType(), valuePool.getType(), plan.newKey,
+        plan.newValue, keyPool, valuePool, slots);
+
+    auto queryType = cast<RankedTensorType>(attention.getQuery().getType());
+    auto resultType = cast<RankedTensorType>(attention.getType());
+    int64_t dyn = ShapedType::kDynamic;
+    int64_t heads = queryType.getDimSize(1);
+    Type element = queryType.getElementType();
+    // [1, H, B*S, D] -> [H, B, S, D] -> [B, H, S, D]
+    Value batch = ONNX::ShapeOp::create(
+        builder, loc, RankedTensorType::get({1}, builder.getI64Type()),
+        contextLens, builder.getI64IntegerAttr(0), IntegerAttr());
+    auto i64Shape = RankedTensorType::get({4}, builder.getI64Type());
+    Value splitShape = ONNX::ConcatOp::create(
+        builder, loc, i64Shape,
+        ValueRange{fusion::createI64Constant(builder, loc, {heads}), batch,
+                   fusion::createI64Constant(builder, loc,
+                                             {-1, queryType.getDimSize(3)})},
+        builder.getI64IntegerAttr(0));
+    Value split = ONNX::ReshapeOp::create(
+        builder, loc,
+        RankedTensorType::get({heads, dyn, dyn, queryType.getDimSize(3)},
+                              element),
+        attention.getQuery(), splitShape, builder.getI64IntegerAttr(0));
+    Value query = ONNX::TransposeOp::create(
+        builder, loc,
+        RankedTensorType::get({dyn, heads, dyn, queryType.getDimSize(3)},
+                              element),
+        split, builder.getI64ArrayAttr({1, 0, 2, 3}));
+    int64_t valueDim = resultType.getDimSize(3);
+    Value paged = XF::PagedAttentionOp::create(
+        builder, loc,
+        RankedTensorType::get({dyn, heads, dyn, valueDim}, element), query,
+        write.getUpdatedKeyPool(), write.getUpdatedValuePool(), blockTables,
+        contextLens, attention.getScaleAttr(), attention.getCausalAttr());
+    // [B, H, S, Dv] -> [H, B, S, Dv] -> [1, H, B*S, Dv]
+    Value back = ONNX::TransposeOp::create(
+        builder, loc,
+        RankedTensorType::get({heads, dyn, dyn, valueDim}, element), paged,
+        builder.getI64ArrayAttr({1, 0, 2, 3}));
+    Value joined = ONNX::ReshapeOp::create(
+        builder, loc, resultType, back,
+        fusion::createI64Constant(builder, loc, {1, heads, -1, valueDim}),
+        builder.getI64IntegerAttr(0));
+    attention.replaceAllUsesWith(joined);
+    attention.erase();
+  }
+
+  /// Replaces each live integer onnx.Range computed from the sequence length
+  /// or the past length (the tokens' positions, as exporters compute them
+  /// when the model takes no position_ids) by the flattened position_ids.
+  LogicalResult
+  replacePositionRanges(OpBuilder &builder, func::FuncOp func, Value positions,
+                        unsigned idsArg,
+                        const llvm::SmallDenseSet<BlockArgument> &pastArgs,
+                        std::optional<unsigned> maskArg) {
+    SmallVector<ONNX::RangeOp> ranges;
+    func.walk([&](ONNX::RangeOp range) { ranges.push_back(range); });
+    for (ONNX::RangeOp range : ranges) {
+      auto type = cast<RankedTensorType>(range.getType());
+      bool fromSequence = false;
+      for (BlockArgument leaf : argumentLeaves(range)) {
+        unsigned n = leaf.getArgNumber();
+        fromSequence |= n == idsArg || pastArgs.contains(leaf) || n == maskArg;
+      }
+      if (!fromSequence)
+        continue;
+      if (!isa<IntegerType>(type.getElementType()) ||
+          !fusion::isSplatNear(range.getDelta(), 1.0))
+        return range.emitError()
+               << "xf-insert-kv-cache: a Range over the sequence that is not "
+                  "an integer range of step 1 (positions expected)";
+      Location loc = range.getLoc();
+      builder.setInsertionPoint(range);
+      Value flat = ONNX::ReshapeOp::create(
+          builder, loc,
+          RankedTensorType::get({ShapedType::kDynamic}, builder.getI64Type()),
+          positions, fusion::createI64Constant(builder, loc, {-1}),
+          builder.getI64IntegerAttr(0));
+      if (!type.getElementType().isInteger(64))
+        flat = ONNX::CastOp::create(builder, loc, type, flat,
+                                    TypeAttr::get(type.getElementType()),
+                                    builder.getI64IntegerAttr(1),
+                                    builder.getStringAttr("up"));
+      range.replaceAllUsesWith(flat);
+      range.erase();
+    }
+    return success();
+  }
+
+  static void eraseDeadOps(func::FuncOp func) {
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      SmallVector<Operation *> dead;
+      func.walk<WalkOrder::PostOrder>([&](Operation *op) {
+        if (op != func && !op->hasTrait<OpTrait::IsTerminator>() &&
+            op->use_empty() && isMemoryEffectFree(op))
+          dead.push_back(op);
+      });
+      for (Operation *op : llvm::reverse(dead)) {
+        op->erase();
+        changed = true;
+      }
+    }
+  }
+
+  LogicalResult describeLeftoverUse(BlockArgument arg, StringRef name) {
+    Operation *user = *arg.getUsers().begin();
+    return user->emitError()
+           << "xf-insert-kv-cache: input " << name << " is still read (by "
+           << user->getName()
+           << ") after the cache was paged; only the attention mask, the "
+              "positions and the Concat-based cache may read it";
+  }
+};
+
+} // namespace

@@ -1,0 +1,145 @@
+// RUN: xf-opt %s -split-input-file -xf-insert-kv-cache -verify-diagnostics | FileCheck %s
+
+// A stateless model: new arguments for positions, slots, block tables,
+// context lengths and one key and one value pool per layer; the attention
+// writes its keys and values into the pools and reads them back paged. The
+// flattened [1, H, B*S, D] query is viewed as [B, H, S, D] and back.
+// CHECK-LABEL: func.func @main
+// CHECK-SAME: %[[IDS:[^:]+]]: tensor<?x?xi64> {onnx.name = "input_ids"}
+// CHECK-SAME: %[[POS:[^:]+]]: tensor<?x?xi64> {onnx.name = "position_ids"}
+// CHECK-SAME: %[[SLOTS:[^:]+]]: tensor<?x?xi32> {onnx.name = "slot_mapping"}
+// CHECK-SAME: %[[TABLES:[^:]+]]: tensor<?x?xi32> {onnx.name = "block_tables"}
+// CHECK-SAME: %[[LENS:[^:]+]]: tensor<?xi32> {onnx.name = "context_lens"}
+// CHECK-SAME: %[[KP:[^:]+]]: tensor<?x2x16x4xf32> {onnx.name = "kv_cache.0.key"}
+// CHECK-SAME: %[[VP:[^:]+]]: tensor<?x2x16x4xf32> {onnx.name = "kv_cache.0.value"})
+// CHECK-SAME: -> (tensor<?x?x8xf32> {onnx.name = "logits"})
+// CHECK-SAME: xf.kv_block_size = 16
+// CHECK: %[[Q:.+]] = onnx.Transpose
+// CHECK: %[[K:[^ ,]+]], %[[V:[^ ]+]] = xf.kv_cache_write %[[Q]], %[[Q]] into %[[KP]], %[[VP]] at %[[SLOTS]]
+// CHECK: %[[B:.+]] = onnx.Shape %[[LENS]]
+// CHECK: %[[SPLIT:.+]] = onnx.Reshape %[[Q]]
+// CHECK: %[[BHSD:.+]] = onnx.Transpose %[[SPLIT]] {perm = [1, 0, 2, 3]}
+// CHECK: %[[O:.+]] = xf.paged_attention %[[BHSD]], %[[K]], %[[V]], %[[TABLES]], %[[LENS]] scale = 5.000000e-01 causal
+// CHECK: onnx.Transpose %[[O]] {perm = [1, 0, 2, 3]}
+// CHECK-NOT: xf.attention
+func.func @main(%ids: tensor<?x?xi64> {onnx.name = "input_ids"}) -> (tensor<?x?x8xf32> {onnx.name = "logits"}) {
+  %table = onnx.Constant {value = dense<0.5> : tensor<16x8xf32>} : tensor<16x8xf32>
+  %split = onnx.Constant {value = dense<[0, 0, 2, 4]> : tensor<4xi64>} : tensor<4xi64>
+  %join = onnx.Constant {value = dense<[0, 0, 8]> : tensor<3xi64>} : tensor<3xi64>
+  %e = onnx.Gather %table, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+  %r = onnx.Reshape %e, %split : (tensor<?x?x8xf32>, tensor<4xi64>) -> tensor<?x?x2x4xf32>
+  %q = onnx.Transpose %r {perm = [0, 2, 1, 3]} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  %a = xf.attention %q, %q, %q scale = 5.000000e-01 causal : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  %t = onnx.Transpose %a {perm = [0, 2, 1, 3]} : (tensor<?x2x?x4xf32>) -> tensor<?x?x2x4xf32>
+  %o = onnx.Reshape %t, %join : (tensor<?x?x2x4xf32>, tensor<3xi64>) -> tensor<?x?x8xf32>
+  return %o : tensor<?x?x8xf32>
+}
+
+// -----
+
+// An optimum-style cache: Concat(past, new) on axis 2 is replaced, the
+// present output and the past input go, positions computed by Range from
+// the past length read position_ids, and the padding mask made from
+// attention_mask is dropped with its input.
+// CHECK-LABEL: func.func @main
+// CHECK-SAME: %{{[^:]+}}: tensor<?x?xi64> {onnx.name = "input_ids"}
+// CHECK-SAME: %[[POS:[^:]+]]: tensor<?x?xi64> {onnx.name = "position_ids"}
+// CHECK-SAME: {onnx.name = "slot_mapping"}
+// CHECK-SAME: {onnx.name = "kv_cache.0.key"}
+// CHECK-SAME: {onnx.name = "kv_cache.0.value"})
+// CHECK-SAME: -> (tensor<?x?x8xf32> {onnx.name = "logits"})
+// CHECK-NOT: attention_mask
+// CHECK-NOT: past_key_values
+// CHECK-NOT: onnx.Range
+// CHECK: %[[FLAT:.+]] = onnx.Reshape %[[POS]]
+// CHECK: onnx.Cast %[[FLAT]] {{.*}}to = f32
+// CHECK-NOT: onnx.Concat %{{.*}}axis = 2
+// CHECK: xf.kv_cache_write
+// CHECK: xf.paged_attention
+// CHECK-NOT: onnx.Where
+// CHECK: return %{{[^,]+}} : tensor<?x?x8xf32>
+func.func @main(%ids: tensor<?x?xi64> {onnx.name = "input_ids"},
+                %mask: tensor<?x?xi64> {onnx.name = "attention_mask"},
+                %pk: tensor<?x2x?x4xf32> {onnx.name = "past_key_values.0.key"},
+                %pv: tensor<?x2x?x4xf32> {onnx.name = "past_key_values.0.value"})
+    -> (tensor<?x?x8xf32> {onnx.name = "logits"},
+        tensor<?x2x?x4xf32> {onnx.name = "present.0.key"},
+        tensor<?x2x?x4xf32> {onnx.name = "present.0.value"}) {
+  %table = onnx.Constant {value = dense<0.5> : tensor<16x8xf32>} : tensor<16x8xf32>
+  %split = onnx.Constant {value = dense<[0, 0, 2, 4]> : tensor<4xi64>} : tensor<4xi64>
+  %join = onnx.Constant {value = dense<[0, 0, 8]> : tensor<3xi64>} : tensor<3xi64>
+  %c1 = onnx.Constant {value = dense<1> : tensor<i64>} : tensor<i64>
+  %c2 = onnx.Constant {value = dense<2> : tensor<i64>} : tensor<i64>
+  %axes = onnx.Constant {value = dense<[1, 2]> : tensor<2xi64>} : tensor<2xi64>
+  %zero = onnx.Constant {value = dense<0.0> : tensor<f32>} : tensor<f32>
+  %min = onnx.Constant {value = dense<-3.0e+38> : tensor<f32>} : tensor<f32>
+  %e = onnx.Gather %table, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+  // positions past .. past + seq - 1, scaled into the embedding
+  %ps = onnx.Shape %pk : (tensor<?x2x?x4xf32>) -> tensor<4xi64>
+  %past = onnx.Gather %ps, %c2 : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %is = onnx.Shape %ids : (tensor<?x?xi64>) -> tensor<2xi64>
+  %seq = onnx.Gather %is, %c1 : (tensor<2xi64>, tensor<i64>) -> tensor<i64>
+  %end = onnx.Add %past, %seq : (tensor<i64>, tensor<i64>) -> tensor<i64>
+  %range = onnx.Range %past, %end, %c1 : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %pf = onnx.Cast %range {to = f32} : (tensor<?xi64>) -> tensor<?xf32>
+  %pu = onnx.Unsqueeze %pf, %c1 : (tensor<?xf32>, tensor<i64>) -> tensor<?x1xf32>
+  %ep = onnx.Add %e, %pu : (tensor<?x?x8xf32>, tensor<?x1xf32>) -> tensor<?x?x8xf32>
+  %r = onnx.Reshape %ep, %split : (tensor<?x?x8xf32>, tensor<4xi64>) -> tensor<?x?x2x4xf32>
+  %q = onnx.Transpose %r {perm = [0, 2, 1, 3]} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  %k = onnx.Concat %pk, %q {axis = 2 : i64} : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  %v = onnx.Concat %pv, %q {axis = 2 : i64} : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  %mu = onnx.Unsqueeze %mask, %axes : (tensor<?x?xi64>, tensor<2xi64>) -> tensor<?x1x1x?xi64>
+  %mb = onnx.Cast %mu {to = i1} : (tensor<?x1x1x?xi64>) -> tensor<?x1x1x?xi1>
+  %m = onnx.Where %mb, %zero, %min : (tensor<?x1x1x?xi1>, tensor<f32>, tensor<f32>) -> tensor<?x1x1x?xf32>
+  %a = xf.attention %q, %k, %v mask %m scale = 5.000000e-01 causal : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x1x1x?xf32>) -> tensor<?x2x?x4xf32>
+  %t = onnx.Transpose %a {perm = [0, 2, 1, 3]} : (tensor<?x2x?x4xf32>) -> tensor<?x?x2x4xf32>
+  %o = onnx.Reshape %t, %join : (tensor<?x?x2x4xf32>, tensor<3xi64>) -> tensor<?x?x8xf32>
+  return %o, %k, %v : tensor<?x?x8xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>
+}
+
+// -----
+
+// Near miss: an additive mask that does not come from attention_mask (an
+// ALiBi-style bias) cannot be dropped.
+func.func @main(%ids: tensor<?x?xi64> {onnx.name = "input_ids"}) -> (tensor<?x?x8xf32> {onnx.name = "logits"}) {
+  %table = onnx.Constant {value = dense<0.5> : tensor<16x8xf32>} : tensor<16x8xf32>
+  %split = onnx.Constant {value = dense<[0, 0, 2, 4]> : tensor<4xi64>} : tensor<4xi64>
+  %join = onnx.Constant {value = dense<[0, 0, 8]> : tensor<3xi64>} : tensor<3xi64>
+  %bias = onnx.Constant {value = dense<-1.0> : tensor<1x2x1x1xf32>} : tensor<1x2x1x1xf32>
+  %e = onnx.Gather %table, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+  %r = onnx.Reshape %e, %split : (tensor<?x?x8xf32>, tensor<4xi64>) -> tensor<?x?x2x4xf32>
+  %q = onnx.Transpose %r {perm = [0, 2, 1, 3]} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  // expected-error @+1 {{not a padding mask made from attention_mask}}
+  %a = xf.attention %q, %q, %q mask %bias scale = 5.000000e-01 causal : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<1x2x1x1xf32>) -> tensor<?x2x?x4xf32>
+  %t = onnx.Transpose %a {perm = [0, 2, 1, 3]} : (tensor<?x2x?x4xf32>) -> tensor<?x?x2x4xf32>
+  %o = onnx.Reshape %t, %join : (tensor<?x?x2x4xf32>, tensor<3xi64>) -> tensor<?x?x8xf32>
+  return %o : tensor<?x?x8xf32>
+}
+
+// -----
+
+// Near miss: keys that read the past other than through Concat on axis 2.
+func.func @main(%ids: tensor<?x?xi64> {onnx.name = "input_ids"},
+                %pk: tensor<?x2x?x4xf32> {onnx.name = "past_key_values.0.key"})
+    -> (tensor<?x?x8xf32> {onnx.name = "logits"}) {
+  %table = onnx.Constant {value = dense<0.5> : tensor<16x8xf32>} : tensor<16x8xf32>
+  %split = onnx.Constant {value = dense<[0, 0, 2, 4]> : tensor<4xi64>} : tensor<4xi64>
+  %join = onnx.Constant {value = dense<[0, 0, 8]> : tensor<3xi64>} : tensor<3xi64>
+  %e = onnx.Gather %table, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+  %r = onnx.Reshape %e, %split : (tensor<?x?x8xf32>, tensor<4xi64>) -> tensor<?x?x2x4xf32>
+  %q = onnx.Transpose %r {perm = [0, 2, 1, 3]} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  %k = onnx.Concat %q, %pk {axis = 2 : i64} : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  // expected-error @+1 {{keys/values read the past cache in a form other than Concat(past, new) on axis 2}}
+  %a = xf.attention %q, %k, %k scale = 5.000000e-01 causal : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  %t = onnx.Transpose %a {perm = [0, 2, 1, 3]} : (tensor<?x2x?x4xf32>) -> tensor<?x?x2x4xf32>
+  %o = onnx.Reshape %t, %join : (tensor<?x?x2x4xf32>, tensor<3xi64>) -> tensor<?x?x8xf32>
+  return %o : tensor<?x?x8xf32>
+}
+
+// -----
+
+// A model without fused attention has nothing to page.
+// expected-error @+1 {{no xf.attention in @main}}
+func.func @main(%ids: tensor<?x?xi64> {onnx.name = "input_ids"}) -> (tensor<?x?xi64> {onnx.name = "logits"}) {
+  return %ids : tensor<?x?xi64>
+}

@@ -72,6 +72,17 @@ static cl::opt<std::string> tokenizerPath(
              "tokenizer_config.json next to it supplies the chat template)"),
     cl::value_desc("tokenizer.json"), cl::cat(category));
 
+static cl::opt<int64_t> kvBlockSize(
+    "kv-block-size",
+    cl::desc("Tokens per block of the paged KV cache (default 16)"),
+    cl::init(16), cl::cat(category));
+static cl::opt<std::string> kvMemory(
+    "kv-memory",
+    cl::desc("Default size of the program's paged KV pool, in bytes with an "
+             "optional K, M or G suffix (default 512M; the program's "
+             "--kv-memory overrides it)"),
+    cl::value_desc("BYTES"), cl::cat(category));
+
 static cl::list<std::string> noFuse(
     "no-fuse",
     cl::desc("Leave these onnx -> xf fusion families unfused, for "
@@ -119,7 +130,7 @@ public:
     double seconds = std::chrono::duration<double>(
                          std::chrono::steady_clock::now() - start)
                          .count();
-    llvm::errs() << llvm::format("[%d/6 %6.2fs] ", ++current, seconds) << what
+    llvm::errs() << llvm::format("[%d/7 %6.2fs] ", ++current, seconds) << what
                  << "\n";
   }
 
@@ -163,10 +174,73 @@ void buildXfcPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(xf::createONNXInferShapesPass());
   // Fusion reads weights as constants, so it runs before they are outlined.
   pm.addPass(xf::createFuseONNXToXFPass(fusionOptions()));
+  {
+    xf::InsertKVCachePassOptions options;
+    options.blockSize = kvBlockSize;
+    pm.addPass(xf::createInsertKVCachePass(options));
+  }
   // So does quantization, which replaces them with packed ones.
   addQuantization(pm);
   pm.addPass(xf::createOutlineWeightsPass());
   xf::buildXFCpuPipeline(pm, fusionOptions());
+}
+
+int64_t kvMemoryBytes = 0;
+
+/// "256M", "2G", "65536": bytes.
+bool parseBytes(llvm::StringRef text, int64_t &value) {
+  int64_t scale = 1;
+  if (text.ends_with_insensitive("k"))
+    scale = int64_t(1) << 10;
+  else if (text.ends_with_insensitive("m"))
+    scale = int64_t(1) << 20;
+  else if (text.ends_with_insensitive("g"))
+    scale = int64_t(1) << 30;
+  if (scale != 1)
+    text = text.drop_back();
+  if (text.getAsInteger(10, value) || value <= 0)
+    return false;
+  value *= scale;
+  return true;
+}
+
+/// Runs xf-insert-kv-cache on a copy of the module and keeps the result if
+/// it succeeds. If it does not (attention left unfused, a mask or cache
+/// form the pass cannot prove), the program runs the model as exported and
+/// a warning says why.
+LogicalResult insertKVCache(OwningOpRef<ModuleOp> &module, Progress &progress) {
+  bool hasAttention = false;
+  module->walk([&](xf::XF::AttentionOp) { hasAttention = true; });
+  if (!hasAttention) {
+    progress.step("no fused attention: the program runs the model without "
+                  "the paged KV cache");
+    return success();
+  }
+  OwningOpRef<ModuleOp> paged = module->clone();
+  std::string reasons;
+  {
+    ScopedDiagnosticHandler capture(
+        module->getContext(), [&](Diagnostic &diagnostic) {
+          llvm::raw_string_ostream os(reasons);
+          os << "\n  " << diagnostic.getLocation() << ": " << diagnostic;
+          return success();
+        });
+    PassManager pm(module->getContext());
+    xf::InsertKVCachePassOptions options;
+    options.blockSize = kvBlockSize;
+    pm.addPass(xf::createInsertKVCachePass(options));
+    if (succeeded(pm.run(*paged))) {
+      module = std::move(paged);
+      progress.step(llvm::formatv("paged KV cache: blocks of {0} tokens",
+                                  static_cast<int64_t>(kvBlockSize))
+                        .str());
+      return success();
+    }
+  }
+  progress.step("no paged KV cache: the program runs the model as exported");
+  llvm::WithColor::warning(llvm::errs(), "xfc")
+      << "the KV cache is not paged, because:" << reasons << "\n";
+  return success();
 }
 
 std::string describe(Type type) {
@@ -303,6 +377,49 @@ int main(int argc, char **argv) {
     return usageError("--head-bits: expected 8 or 4");
   if (quantGroupSize < 0)
     return usageError("--group-size must be positive");
+  if (quantSymmetric && quantAsymmetric)
+    return usageError("--symmetric and --asymmetric exclude each other");
+  for (const std::string &kept : keepFp32)
+    if (kept != "embeddings" && kept != "lm_head")
+      return usageError("--keep-fp32: expected embeddings or lm_head, not '" +
+                        kept + "'");
+  if (kvBlockSize <= 0)
+    return usageError("--kv-block-size must be positive");
+  if (!kvMemory.empty() && !parseBytes(kvMemory, kvMemoryBytes))
+    return usageError("--kv-memory: expected bytes (e.g. 268435456, 256M, "
+                      "2G), not '" + kvMemory + "'");
+
+  if (!evalText.empty() || !minQuality.empty()) {
+    if (quantize == "none" || evalText.empty())
+      return usageError("--eval-text needs --quantize, and --min-quality "
+                        "needs --eval-text");
+    if (emit != Emit::Executable)
+      return usageError("--eval-text runs the programs: --emit=exe only");
+    if (evalContext < 2 || evalChunks < 0)
+      return usageError("--eval-ctx must be at least 2, --eval-chunks not "
+                        "negative");
+    xf::QualityReportOptions report;
+    report.xfcPath = llvm::sys::fs::getMainExecutable(
+        argv[0], reinterpret_cast<void *>(&usageError));
+    report.arguments.assign(argv + 1, argv + argc);
+    report.modelPath = modelPath;
+    report.outputPath = outputPath;
+    report.textPath = evalText;
+    report.quantize = quantize;
+    report.int8Weights.assign(int8Weights.begin(), int8Weights.end());
+    report.context = evalContext;
+    report.chunks = evalChunks;
+    report.fallback = qualityFallback;
+    if (!minQuality.empty()) {
+      xf::QualityBounds bounds;
+      if (auto error = xf::parseQualityBounds(minQuality, bounds))
+        return usageError("--min-quality: " + *error);
+      report.bounds = bounds;
+    } else if (qualityFallback) {
+      return usageError("--quality-fallback needs --min-quality");
+    }
+    return xf::runQualityReport(report);
+  }
 
   Progress progress;
   xf::ImportDiagnosticHandler diagnostics(&context, llvm::errs());
@@ -322,6 +439,15 @@ int main(int argc, char **argv) {
   std::string message;
   if (failed(checkSignature(func, vocabSize, message)))
     return fail(modelPath + ": " + message);
+  PassManager fuse(&context);
+  fuse.addPass(xf::createFuseONNXToXFPass(fusionOptions()));
+  if (failed(fuse.run(*module)))
+    return 1;
+  // The paged KV cache, where every attention fused and the pass proves its
+  // rewrite; else the model keeps the signature it was exported with.
+  if (failed(insertKVCache(module, progress)))
+    return 1;
+  func = module->lookupSymbol<func::FuncOp>("main");
   SmallVector<std::string> inputNames, inputShapes, outputNames, outputRanks;
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
     inputNames.push_back(
@@ -354,6 +480,8 @@ int main(int argc, char **argv) {
   writer.addMetadata("xf.outputs", llvm::join(outputNames, ","));
   writer.addMetadata("xf.output_ranks", llvm::join(outputRanks, ","));
   writer.addMetadata("xf.max_context", std::to_string(maxContext));
+  if (!kvMemory.empty())
+    writer.addMetadata("xf.kv_memory", std::to_string(kvMemoryBytes));
   std::string tokenizerNote;
   {
     std::optional<xf::TokenizerData> tokenizer;

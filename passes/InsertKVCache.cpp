@@ -344,10 +344,22 @@ struct InsertKVCachePass
         builder, loc,
         RankedTensorType::get({heads, dyn, dyn, valueDim}, element), paged,
         builder.getI64ArrayAttr({1, 0, 2, 3}));
-    Value joined = ONNX::ReshapeOp::create(
-        builder, loc, resultType, back,
-        fusion::createI64Constant(builder, loc, {1, heads, -1, valueDim}),
+    // The leading 1 is read from the query, not written as a constant, so
+    // that shape inference gives the result the attention's type back
+    // (consumers keep their declared types).
+    Value one = ONNX::ShapeOp::create(
+        builder, loc, RankedTensorType::get({1}, builder.getI64Type()),
+        attention.getQuery(), builder.getI64IntegerAttr(0),
+        builder.getI64IntegerAttr(1));
+    Value joinShape = ONNX::ConcatOp::create(
+        builder, loc, i64Shape,
+        ValueRange{one,
+                   fusion::createI64Constant(builder, loc,
+                                             {heads, -1, valueDim})},
         builder.getI64IntegerAttr(0));
+    Value joined = ONNX::ReshapeOp::create(builder, loc, resultType, back,
+                                           joinShape,
+                                           builder.getI64IntegerAttr(0));
     attention.replaceAllUsesWith(joined);
     attention.erase();
   }

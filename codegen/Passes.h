@@ -25,6 +25,11 @@ namespace xf {
 /// xf.attention (f32) -> flash-attention loops (LowerAttention.cpp).
 void populateAttentionLoweringPatterns(mlir::RewritePatternSet &patterns,
                                        int64_t queryTile, int64_t kvTile);
+
+/// xf.paged_attention -> the same loops, the key loop visiting the
+/// sequence's pool blocks through its block table (LowerAttention.cpp).
+void populatePagedAttentionLoweringPatterns(mlir::RewritePatternSet &patterns,
+                                            int64_t queryTile);
 } // namespace xf
 
 #endif // XF_CODEGEN_PASSES_H

@@ -128,7 +128,7 @@ def LowerQLinearToMicrokernelsPass
 }
 
 def LowerAttentionPass : Pass<"xf-lower-attention"> {
-  let summary = "Lowers xf.attention to tiled online-softmax (flash) loops";
+  let summary = "Lowers xf.attention and xf.paged_attention to online-softmax (flash) loops";
   let description = [{
     Rewrites each `xf.attention` into an `scf.forall` over (batch,
     query head, query tile) whose body runs an `scf.for` over key/value
@@ -146,13 +146,31 @@ def LowerAttentionPass : Pass<"xf-lower-attention"> {
     of the runtime's matmul kernel. f16 and bf16 attention is computed in
     f32 tiles (scores, softmax, sums) and stored back in its own type; f64
     in f64.
+
+    `xf.paged_attention` gets the same forall and online softmax; its key
+    loop visits the sequence's pool blocks, one per step: it reads the block
+    id from `block_table[b, n]` (i32 or i64, cast to index) and takes the K
+    and V tiles as [tk, D] views of the pools at that block, contiguous along
+    head_dim, so nothing is gathered or copied. Query row `i` of a tile sits
+    at position `context_lens[b] - Sq + i0 + i`; with `causal` the block
+    loop ends at the tile's last visible key and only a block that crosses
+    the diagonal is masked per element (an `scf.if`), so a decode step's
+    blocks take no mask. The query tile is scaled once before the loop. Rows
+    at a negative position (left padding) give zero rows, with or without
+    `causal`. A query tile of 16 rows or more (prefill) multiplies through
+    plain contractions (matmul kernel calls for f32); a smaller one (decode)
+    through loops: Q K^T as dot products over head_dim whose adds may be
+    reassociated (LLVM vectorizes them), P V as an fma contraction whose
+    innermost loop runs along head_dim. A kernel call per 16-key block costs
+    more than its arithmetic at decode sizes.
   }];
   let options = [
     Option<"queryTile", "query-tile", "int64_t", /*default=*/"64",
            "Queries per tile (rows of the score block)">,
     Option<"kvTile", "kv-tile", "int64_t", /*default=*/"128",
            "Keys per tile (columns of the score block); 64 x 128 f32 scores "
-           "plus the K and V tiles of head_dim 64 stay within L2">,
+           "plus the K and V tiles of head_dim 64 stay within L2. Paged "
+           "attention steps one pool block at a time instead">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
@@ -195,10 +213,13 @@ def ConvertXFToLinalgPass : Pass<"xf-convert-xf-to-linalg", "::mlir::ModuleOp"> 
     - `xf.kv_cache_write`: `scf.for` loops over (batch, token) inserting each
       token's [Hkv, 1, D] slice into its slot with `tensor.insert_slice`;
       slots that are negative or past the pool write nothing. One-shot
-      bufferization makes the writes in place when the old pools are dead.
+      bufferization makes the writes in place when the old pools are dead;
+      pools that are function arguments (writable by default) are written
+      in the caller's buffers, with no copy, whether or not the function
+      returns them.
 
-    `xf.attention` is left alone (`xf-lower-attention` lowers it), and so is
-    `xf.paged_attention`, which has no lowering yet. Run this pass before
+    `xf.attention` and `xf.paged_attention` are left alone
+    (`xf-lower-attention` lowers them). Run this pass before
     elementwise fusion and bufferization.
   }];
   let dependentDialects = [

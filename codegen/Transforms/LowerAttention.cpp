@@ -18,6 +18,10 @@
 // element. The two contractions per step keep plain multiply-add bodies, so
 // the CPU pipeline turns them into calls of the runtime's matmul kernel.
 //
+// xf.paged_attention runs the same step over the blocks of a paged KV pool:
+// the key loop takes one block per step, its id read from the block table,
+// and the K/V tiles are views of the pool at that block (nothing gathered).
+//
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
@@ -78,8 +82,13 @@ struct TileBuilder {
   }
 
   /// C[i, j] (+)= sum_k A[i, k] * B(k, j) with B given by `bMap` over
-  /// (i, j, k); a plain multiply-add body.
-  Value contract(Value a, Value bOperand, AffineMap bMap, Value init) {
+  /// (i, j, k); a plain multiply-add body, which the CPU pipeline turns into
+  /// a matmul kernel call, or with `fused` a math.fma body, which stays a
+  /// loop nest (xf-contiguous-inner-loop puts j innermost, contiguous in B
+  /// and C): cheaper than a kernel call for the tiny products of a decode
+  /// step.
+  Value contract(Value a, Value bOperand, AffineMap bMap, Value init,
+                 bool fused = false) {
     SmallVector<AffineMap> maps = {map(3, {d(0), d(2)}), bMap,
                                    map(3, {d(0), d(1)})};
     return linalg::GenericOp::create(
@@ -88,6 +97,13 @@ struct TileBuilder {
                [&](OpBuilder &nb, Location l, ValueRange args) {
                  Value lhs = extend(nb, l, args[0]);
                  Value rhs = extend(nb, l, args[1]);
+                 if (fused) {
+                   linalg::YieldOp::create(
+                       nb, l,
+                       math::FmaOp::create(nb, l, lhs, rhs, args[2])
+                           .getResult());
+                   return;
+                 }
                  Value p = arith::MulFOp::create(nb, l, lhs, rhs);
                  linalg::YieldOp::create(nb, l,
                                          arith::AddFOp::create(nb, l, args[2], p)
@@ -96,6 +112,267 @@ struct TileBuilder {
         .getResult(0);
   }
 };
+
+/// A 2-D tile of a 4-D operand: the two leading unit dimensions dropped.
+Value tile2D(OpBuilder &b, Location loc, Value source,
+             ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes) {
+  OpFoldResult unit = b.getIndexAttr(1);
+  auto type = tensor::ExtractSliceOp::inferCanonicalRankReducedResultType(
+      2, cast<RankedTensorType>(source.getType()), sizes);
+  return tensor::ExtractSliceOp::create(
+      b, loc, type, source, offsets, sizes,
+      ArrayRef<OpFoldResult>{unit, unit, unit, unit});
+}
+
+/// -inf in `type`.
+Value minusInfinity(OpBuilder &b, Location loc, Type type) {
+  return arith::ConstantOp::create(
+      b, loc, b.getFloatAttr(type, -std::numeric_limits<double>::infinity()));
+}
+
+/// exp(x - max) that is 0 where the max is -inf (a row that has seen no
+/// visible key yet).
+Value shiftedExp(OpBuilder &b, Location loc, Value x, Value max) {
+  Type type = x.getType();
+  Value none = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, max,
+                                     minusInfinity(b, loc, type));
+  Value e = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, x, max));
+  Value zero = arith::ConstantOp::create(b, loc, b.getFloatAttr(type, 0.0));
+  return arith::SelectOp::create(b, loc, none, zero, e);
+}
+
+/// S[i, j] += sum_d Q[i, d] * K[j, d] for a [tq, D] query tile (compute
+/// type) and a [tk, D] key tile, into `init` [tq, tk]: scf loops over
+/// (i, j) around a 1-D reduction generic over d whose adds may be
+/// reassociated, so LLVM vectorizes it along head_dim (contiguous in both
+/// tiles) and the index arithmetic stays outside it. A matmul kernel call per block costs more
+/// than the product itself at decode sizes, and a 3-D contraction generic
+/// would be interchanged (xf-contiguous-inner-loop) to run along the keys,
+/// strided by D.
+Value buildDotProducts(OpBuilder &b, Location loc, Type elementType,
+                       Value query, Value key, Value init, Value tq, Value tk,
+                       OpFoldResult headDim) {
+  TileBuilder t{b, loc, elementType};
+  Value zero = t.index(0), one = t.index(1);
+  auto flags = arith::FastMathFlagsAttr::get(
+      b.getContext(),
+      arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+  OpFoldResult unit = b.getIndexAttr(1), origin = b.getIndexAttr(0);
+  auto row = [&](OpBuilder &rb, Location rl, Value tile, Value r) -> Value {
+    auto type = tensor::ExtractSliceOp::inferCanonicalRankReducedResultType(
+        1, cast<RankedTensorType>(tile.getType()), {unit, headDim});
+    return tensor::ExtractSliceOp::create(
+        rb, rl, type, tile, ArrayRef<OpFoldResult>{r, origin},
+        ArrayRef<OpFoldResult>{unit, headDim},
+        ArrayRef<OpFoldResult>{unit, unit});
+  };
+  auto rows = scf::ForOp::create(
+      b, loc, zero, tq, one, ValueRange{init},
+      [&](OpBuilder &rb, Location rl, Value i, ValueRange rowArgs) {
+        Value queryRow = row(rb, rl, query, i);
+        auto cols = scf::ForOp::create(
+            rb, rl, zero, tk, one, rowArgs,
+            [&](OpBuilder &cb, Location cl, Value j, ValueRange colArgs) {
+              TileBuilder ct{cb, cl, elementType};
+              auto cellType = RankedTensorType::get({}, elementType);
+              SmallVector<OpFoldResult> cellOffsets = {i, j};
+              SmallVector<OpFoldResult> cellSizes = {unit, unit};
+              Value cell = tensor::ExtractSliceOp::create(
+                  cb, cl, cellType, colArgs[0], cellOffsets, cellSizes,
+                  cellSizes);
+              Value dot =
+                  linalg::GenericOp::create(
+                      cb, cl, cellType,
+                      ValueRange{queryRow, row(cb, cl, key, j)},
+                      ValueRange{cell},
+                      ArrayRef<AffineMap>{ct.map(1, {ct.d(0)}),
+                                          ct.map(1, {ct.d(0)}),
+                                          ct.map(1, {})},
+                      ArrayRef<IteratorType>{kReduction},
+                      [&](OpBuilder &nb, Location nl, ValueRange args) {
+                        Value p = arith::MulFOp::create(
+                            nb, nl, args[0], ct.extend(nb, nl, args[1]),
+                            flags);
+                        linalg::YieldOp::create(
+                            nb, nl,
+                            arith::AddFOp::create(nb, nl, args[2], p, flags)
+                                .getResult());
+                      })
+                      .getResult(0);
+              scf::YieldOp::create(
+                  cb, cl,
+                  tensor::InsertSliceOp::create(cb, cl, dot, colArgs[0],
+                                                cellOffsets, cellSizes,
+                                                cellSizes)
+                      .getResult());
+            });
+        scf::YieldOp::create(rb, rl, cols.getResults());
+      });
+  return rows.getResult(0);
+}
+
+/// One online-softmax step over a key tile: from the tile's final scores
+/// [tq, tk] (scaled and masked, -inf where hidden) and its values [tk, Dv],
+/// the carried (m [tq], l [tq], acc [tq, Dv]) become
+///   m' = max(m, rowmax S), P = exp(S - m'), alpha = exp(m - m'),
+///   l' = alpha l + rowsum P, acc' = alpha acc + P V.
+/// Each carried value is updated in place (its new value is written over it
+/// once nothing else reads the old one), so bufferization keeps one buffer
+/// per value for the loop. P V is a plain contraction (a matmul kernel call
+/// in the CPU pipeline), or, where `useKernel` is given and false at run
+/// time, an fma loop nest (see TileBuilder::contract).
+SmallVector<Value> buildOnlineSoftmaxStep(OpBuilder &b, Location loc,
+                                          Type elementType, Value scores,
+                                          Value valueTile, ValueRange carried,
+                                          Value useKernel) {
+  TileBuilder t{b, loc, elementType};
+  Value m = carried[0], lSum = carried[1], acc = carried[2];
+  OpFoldResult tq = tensor::getMixedSize(b, loc, scores, 0);
+  OpFoldResult tk = tensor::getMixedSize(b, loc, scores, 1);
+  AffineMap rowsOf2 = t.map(2, {t.d(0)});
+  AffineMap all2 = t.map(2, {t.d(0), t.d(1)});
+  AffineMap rows1 = t.map(1, {t.d(0)});
+  auto scaleInPlace = [&](Value factor, Value target, AffineMap factorMap,
+                          AffineMap targetMap,
+                          ArrayRef<IteratorType> iterators) {
+    return linalg::GenericOp::create(
+               b, loc, target.getType(), ValueRange{factor},
+               ValueRange{target}, ArrayRef<AffineMap>{factorMap, targetMap},
+               iterators,
+               [](OpBuilder &nb, Location nl, ValueRange args) {
+                 linalg::YieldOp::create(
+                     nb, nl,
+                     arith::MulFOp::create(nb, nl, args[1], args[0])
+                         .getResult());
+               })
+        .getResult(0);
+  };
+  // The tile's row maximum, then alpha = exp(m - max(m, rowmax)). The
+  // reduction starts from the lowest finite value rather than -inf: a fill
+  // of -inf would be the same op as the loop's initial m, CSE would merge
+  // them, and bufferization would then copy m's buffer on every step. A row
+  // with no visible key so far gets a finite maximum, which changes nothing:
+  // its exponentials and alpha are still exp(-inf) = 0.
+  Value rowMax =
+      linalg::GenericOp::create(
+          b, loc, m.getType(), ValueRange{scores},
+          ValueRange{t.filled({tq}, std::numeric_limits<float>::lowest())},
+          ArrayRef<AffineMap>{all2, rowsOf2},
+          ArrayRef<IteratorType>{kParallel, kReduction},
+          [](OpBuilder &nb, Location nl, ValueRange args) {
+            linalg::YieldOp::create(
+                nb, nl,
+                arith::MaximumFOp::create(nb, nl, args[0], args[1])
+                    .getResult());
+          })
+          .getResult(0);
+  Value alpha =
+      linalg::GenericOp::create(
+          b, loc, m.getType(), ValueRange{m, rowMax}, ValueRange{t.empty({tq})},
+          ArrayRef<AffineMap>{rows1, rows1, rows1},
+          ArrayRef<IteratorType>{kParallel},
+          [](OpBuilder &nb, Location nl, ValueRange args) {
+            Value newMax = arith::MaximumFOp::create(nb, nl, args[0], args[1]);
+            linalg::YieldOp::create(nb, nl,
+                                    shiftedExp(nb, nl, args[0], newMax));
+          })
+          .getResult(0);
+  // m' = max(m, rowmax), over m.
+  Value mNew =
+      linalg::GenericOp::create(
+          b, loc, m.getType(), ValueRange{rowMax}, ValueRange{m},
+          ArrayRef<AffineMap>{rows1, rows1}, ArrayRef<IteratorType>{kParallel},
+          [](OpBuilder &nb, Location nl, ValueRange args) {
+            linalg::YieldOp::create(
+                nb, nl,
+                arith::MaximumFOp::create(nb, nl, args[1], args[0])
+                    .getResult());
+          })
+          .getResult(0);
+  Value probabilities =
+      linalg::GenericOp::create(
+          b, loc, scores.getType(), ValueRange{scores, mNew},
+          ValueRange{t.empty({tq, tk})},
+          ArrayRef<AffineMap>{all2, rowsOf2, all2},
+          ArrayRef<IteratorType>{kParallel, kParallel},
+          [](OpBuilder &nb, Location nl, ValueRange args) {
+            linalg::YieldOp::create(nb, nl,
+                                    shiftedExp(nb, nl, args[0], args[1]));
+          })
+          .getResult(0);
+  // l' = alpha * l + rowsum(P), over l.
+  Value lScaled = scaleInPlace(alpha, lSum, rows1, rows1, {kParallel});
+  Value lNew =
+      linalg::GenericOp::create(
+          b, loc, lSum.getType(), ValueRange{probabilities},
+          ValueRange{lScaled}, ArrayRef<AffineMap>{all2, rowsOf2},
+          ArrayRef<IteratorType>{kParallel, kReduction},
+          [](OpBuilder &nb, Location nl, ValueRange args) {
+            linalg::YieldOp::create(
+                nb, nl,
+                arith::AddFOp::create(nb, nl, args[1], args[0]).getResult());
+          })
+          .getResult(0);
+  // acc' = alpha * acc + P V, over acc.
+  Value accScaled =
+      scaleInPlace(alpha, acc, rowsOf2, all2, {kParallel, kParallel});
+  AffineMap valueMap = t.map(3, {t.d(2), t.d(1)});
+  Value accNew;
+  if (!useKernel) {
+    accNew = t.contract(probabilities, valueTile, valueMap, accScaled);
+  } else {
+    auto product = scf::IfOp::create(b, loc, TypeRange{accScaled.getType()},
+                                     useKernel, /*addThenBlock=*/true,
+                                     /*addElseBlock=*/true);
+    for (bool fused : {false, true}) {
+      OpBuilder branch = fused ? product.getElseBodyBuilder()
+                               : product.getThenBodyBuilder();
+      TileBuilder bt{branch, loc, elementType};
+      scf::YieldOp::create(branch, loc,
+                           bt.contract(probabilities, valueTile, valueMap,
+                                       accScaled, fused));
+    }
+    accNew = product.getResult(0);
+  }
+  return {mNew, lNew, accNew};
+}
+
+/// The output tile acc / l in the storage type; a row that saw no key is
+/// zero, and so is every row at a negative position `firstRow + i` when
+/// `firstRow` is given (a left-padding query of paged attention).
+Value buildNormalizedTile(OpBuilder &b, Location loc, Type elementType,
+                          Type storageType, Value acc, Value lSum, Value tq,
+                          OpFoldResult valueDim, Value firstRow) {
+  TileBuilder t{b, loc, elementType};
+  AffineMap rowsOf2 = t.map(2, {t.d(0)});
+  AffineMap all2 = t.map(2, {t.d(0), t.d(1)});
+  Value outTile = tensor::EmptyOp::create(
+      b, loc, ArrayRef<OpFoldResult>{tq, valueDim}, storageType);
+  return linalg::GenericOp::create(
+             b, loc, outTile.getType(), ValueRange{acc, lSum},
+             ValueRange{outTile}, ArrayRef<AffineMap>{all2, rowsOf2, all2},
+             ArrayRef<IteratorType>{kParallel, kParallel},
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value zeroF = arith::ConstantOp::create(
+                   nb, nl, nb.getFloatAttr(elementType, 0.0));
+               Value empty = arith::CmpFOp::create(
+                   nb, nl, arith::CmpFPredicate::OEQ, args[1], zeroF);
+               if (firstRow) {
+                 Value row = arith::AddIOp::create(
+                     nb, nl, firstRow, linalg::IndexOp::create(nb, nl, 0));
+                 Value padding = arith::CmpIOp::create(
+                     nb, nl, arith::CmpIPredicate::slt, row,
+                     arith::ConstantIndexOp::create(nb, nl, 0));
+                 empty = arith::OrIOp::create(nb, nl, empty, padding);
+               }
+               Value q = arith::DivFOp::create(nb, nl, args[0], args[1]);
+               Value result = arith::SelectOp::create(nb, nl, empty, zeroF, q);
+               if (storageType != elementType)
+                 result = arith::TruncFOp::create(nb, nl, storageType, result);
+               linalg::YieldOp::create(nb, nl, result);
+             })
+      .getResult(0);
+}
 
 struct AttentionLowering : OpRewritePattern<xf::XF::AttentionOp> {
   AttentionLowering(MLIRContext *context, int64_t queryTile, int64_t kvTile)
@@ -182,19 +459,7 @@ struct AttentionLowering : OpRewritePattern<xf::XF::AttentionOp> {
           Value g = arith::DivUIOp::create(b, l, hIdx, group);
           OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
 
-          // A 2-D tile of a 4-D operand: the two leading unit dimensions
-          // dropped.
-          auto slice = [](OpBuilder &sb, Location sl, Value source,
-                          ArrayRef<OpFoldResult> offsets,
-                          ArrayRef<OpFoldResult> sizes) -> Value {
-            OpFoldResult unit = sb.getIndexAttr(1);
-            auto type = tensor::ExtractSliceOp::inferCanonicalRankReducedResultType(
-                2, cast<RankedTensorType>(source.getType()), sizes);
-            return tensor::ExtractSliceOp::create(
-                sb, sl, type, source, offsets, sizes,
-                ArrayRef<OpFoldResult>{unit, unit, unit, unit});
-          };
-          Value qTileValue = slice(
+          Value qTileValue = tile2D(
               b, l, query,
               {bIdx, hIdx, i0, zero}, {one, one, tq, headDim});
 
@@ -217,12 +482,11 @@ struct AttentionLowering : OpRewritePattern<xf::XF::AttentionOp> {
               ValueRange{mInit, lInit, accInit},
               [&](OpBuilder &fb, Location fl, Value j0, ValueRange carried) {
                 TileBuilder ft{fb, fl, elementType};
-                Value m = carried[0], lSum = carried[1], acc = carried[2];
                 Value tk = arith::MinUIOp::create(
                     fb, fl, kTile, arith::SubIOp::create(fb, fl, kvEnd, j0));
-                Value kTileValue = slice(fb, fl, key, {bIdx, g, j0, zero},
+                Value kTileValue = tile2D(fb, fl, key, {bIdx, g, j0, zero},
                                          {one, one, tk, headDim});
-                Value vTileValue = slice(fb, fl, value, {bIdx, g, j0, zero},
+                Value vTileValue = tile2D(fb, fl, value, {bIdx, g, j0, zero},
                                          {one, one, tk, valueDim});
 
                 // S = Q K^T, then scale, mask and the causal diagonal.
@@ -244,7 +508,7 @@ struct AttentionLowering : OpRewritePattern<xf::XF::AttentionOp> {
                   SmallVector<OpFoldResult> sizes = {
                       one, one, bcast(2) ? one : OpFoldResult(tq),
                       bcast(3) ? one : OpFoldResult(tk)};
-                  Value maskTile = slice(fb, fl, mask, offsets, sizes);
+                  Value maskTile = tile2D(fb, fl, mask, offsets, sizes);
                   inputs.push_back(maskTile);
                   maps.push_back(ft.map(
                       2, {bcast(2) ? fb.getAffineConstantExpr(0) : ft.d(0),
@@ -273,161 +537,24 @@ struct AttentionLowering : OpRewritePattern<xf::XF::AttentionOp> {
                             Value col = arith::AddIOp::create(nb, nl, j0, j);
                             Value hidden = arith::CmpIOp::create(
                                 nb, nl, arith::CmpIPredicate::sgt, col, row);
-                            Value minusInf = arith::ConstantOp::create(
-                                nb, nl,
-                                nb.getFloatAttr(
-                                    elementType,
-                                    -std::numeric_limits<double>::infinity()));
-                            s = arith::SelectOp::create(nb, nl, hidden,
-                                                        minusInf, s);
+                            s = arith::SelectOp::create(
+                                nb, nl, hidden,
+                                minusInfinity(nb, nl, elementType), s);
                           }
                           linalg::YieldOp::create(nb, nl, s);
                         })
                         .getResult(0);
 
-                // Each carried value is updated in place (its new value is
-                // written over it once nothing else reads the old one), so
-                // bufferization keeps one buffer per value for the loop.
-                AffineMap rowsOf2 = ft.map(2, {ft.d(0)});
-                AffineMap all2 = ft.map(2, {ft.d(0), ft.d(1)});
-                AffineMap rows1 = ft.map(1, {ft.d(0)});
-                auto scaleInPlace = [&](Value factor, Value target,
-                                        AffineMap factorMap,
-                                        AffineMap targetMap,
-                                        ArrayRef<IteratorType> iterators) {
-                  return linalg::GenericOp::create(
-                             fb, fl, target.getType(), ValueRange{factor},
-                             ValueRange{target},
-                             ArrayRef<AffineMap>{factorMap, targetMap},
-                             iterators,
-                             [](OpBuilder &nb, Location nl, ValueRange args) {
-                               linalg::YieldOp::create(
-                                   nb, nl,
-                                   arith::MulFOp::create(nb, nl, args[1],
-                                                         args[0])
-                                       .getResult());
-                             })
-                      .getResult(0);
-                };
-                // exp(x - max) that is 0 where the max is -inf (a row that
-                // has seen no visible key yet).
-                auto shiftedExp = [elementType](OpBuilder &nb, Location nl,
-                                                Value x, Value max) -> Value {
-                  Value minusInf = arith::ConstantOp::create(
-                      nb, nl,
-                      nb.getFloatAttr(elementType,
-                                      -std::numeric_limits<double>::infinity()));
-                  Value none = arith::CmpFOp::create(
-                      nb, nl, arith::CmpFPredicate::OEQ, max, minusInf);
-                  Value e = math::ExpOp::create(
-                      nb, nl, arith::SubFOp::create(nb, nl, x, max));
-                  Value zeroF = arith::ConstantOp::create(
-                      nb, nl, nb.getFloatAttr(elementType, 0.0));
-                  return arith::SelectOp::create(nb, nl, none, zeroF, e);
-                };
-                // The tile's row maximum, then alpha = exp(m - max(m, rowmax)).
-                Value rowMax =
-                    linalg::GenericOp::create(
-                        fb, fl, m.getType(), ValueRange{masked},
-                        ValueRange{ft.filled(
-                            {tq}, -std::numeric_limits<double>::infinity())},
-                        ArrayRef<AffineMap>{all2, rowsOf2},
-                        ArrayRef<IteratorType>{kParallel, kReduction},
-                        [](OpBuilder &nb, Location nl, ValueRange args) {
-                          linalg::YieldOp::create(
-                              nb, nl,
-                              arith::MaximumFOp::create(nb, nl, args[0], args[1])
-                                  .getResult());
-                        })
-                        .getResult(0);
-                Value alpha =
-                    linalg::GenericOp::create(
-                        fb, fl, m.getType(), ValueRange{m, rowMax},
-                        ValueRange{ft.empty({tq})},
-                        ArrayRef<AffineMap>{rows1, rows1, rows1},
-                        ArrayRef<IteratorType>{kParallel},
-                        [&](OpBuilder &nb, Location nl, ValueRange args) {
-                          Value newMax =
-                              arith::MaximumFOp::create(nb, nl, args[0], args[1]);
-                          linalg::YieldOp::create(
-                              nb, nl, shiftedExp(nb, nl, args[0], newMax));
-                        })
-                        .getResult(0);
-                // m' = max(m, rowmax), over m.
-                Value mNew =
-                    linalg::GenericOp::create(
-                        fb, fl, m.getType(), ValueRange{rowMax}, ValueRange{m},
-                        ArrayRef<AffineMap>{rows1, rows1},
-                        ArrayRef<IteratorType>{kParallel},
-                        [](OpBuilder &nb, Location nl, ValueRange args) {
-                          linalg::YieldOp::create(
-                              nb, nl,
-                              arith::MaximumFOp::create(nb, nl, args[1], args[0])
-                                  .getResult());
-                        })
-                        .getResult(0);
-                Value probabilities =
-                    linalg::GenericOp::create(
-                        fb, fl, scores.getType(), ValueRange{masked, mNew},
-                        ValueRange{ft.empty({tq, tk})},
-                        ArrayRef<AffineMap>{all2, rowsOf2, all2},
-                        ArrayRef<IteratorType>{kParallel, kParallel},
-                        [&](OpBuilder &nb, Location nl, ValueRange args) {
-                          linalg::YieldOp::create(
-                              nb, nl, shiftedExp(nb, nl, args[0], args[1]));
-                        })
-                        .getResult(0);
-                // l' = alpha * l + rowsum(P), over l.
-                Value lScaled = scaleInPlace(alpha, lSum, rows1, rows1,
-                                             {kParallel});
-                Value lNew =
-                    linalg::GenericOp::create(
-                        fb, fl, lSum.getType(), ValueRange{probabilities},
-                        ValueRange{lScaled}, ArrayRef<AffineMap>{all2, rowsOf2},
-                        ArrayRef<IteratorType>{kParallel, kReduction},
-                        [](OpBuilder &nb, Location nl, ValueRange args) {
-                          linalg::YieldOp::create(
-                              nb, nl,
-                              arith::AddFOp::create(nb, nl, args[1], args[0])
-                                  .getResult());
-                        })
-                        .getResult(0);
-                // acc' = alpha * acc + P V, over acc.
-                Value accScaled = scaleInPlace(alpha, acc, rowsOf2, all2,
-                                               {kParallel, kParallel});
-                Value accNew = ft.contract(probabilities, vTileValue,
-                                           ft.map(3, {ft.d(2), ft.d(1)}),
-                                           accScaled);
-                scf::YieldOp::create(fb, fl, ValueRange{mNew, lNew, accNew});
+                scf::YieldOp::create(
+                    fb, fl,
+                    buildOnlineSoftmaxStep(fb, fl, elementType, masked,
+                                           vTileValue, carried,
+                                           /*useKernel=*/Value()));
               });
 
-          // out = acc / l; a row that saw no key is zero.
-          Value lFinal = kvLoop.getResult(1), accFinal = kvLoop.getResult(2);
-          AffineMap rowsOf2 = tb.map(2, {tb.d(0)});
-          AffineMap all2 = tb.map(2, {tb.d(0), tb.d(1)});
-          Value outTile = tensor::EmptyOp::create(
-              b, l, ArrayRef<OpFoldResult>{tq, valueDim}, storageType);
-          Value normalized =
-              linalg::GenericOp::create(
-                  b, l, outTile.getType(), ValueRange{accFinal, lFinal},
-                  ValueRange{outTile},
-                  ArrayRef<AffineMap>{all2, rowsOf2, all2},
-                  ArrayRef<IteratorType>{kParallel, kParallel},
-                  [elementType, storageType](OpBuilder &nb, Location nl,
-                                             ValueRange args) {
-                    Value zeroF = arith::ConstantOp::create(
-                        nb, nl, nb.getFloatAttr(elementType, 0.0));
-                    Value empty = arith::CmpFOp::create(
-                        nb, nl, arith::CmpFPredicate::OEQ, args[1], zeroF);
-                    Value q = arith::DivFOp::create(nb, nl, args[0], args[1]);
-                    Value result =
-                        arith::SelectOp::create(nb, nl, empty, zeroF, q);
-                    if (storageType != elementType)
-                      result = arith::TruncFOp::create(nb, nl, storageType,
-                                                       result);
-                    linalg::YieldOp::create(nb, nl, result);
-                  })
-                  .getResult(0);
+          Value normalized = buildNormalizedTile(
+              b, l, elementType, storageType, kvLoop.getResult(2),
+              kvLoop.getResult(1), tq, valueDim, /*firstRow=*/Value());
           auto inParallel = scf::InParallelOp::create(b, l);
           b.setInsertionPointToStart(inParallel.getBody());
           tensor::ParallelInsertSliceOp::create(
@@ -443,6 +570,233 @@ struct AttentionLowering : OpRewritePattern<xf::XF::AttentionOp> {
   int64_t queryTile, kvTile;
 };
 
+/// Flash attention against a paged KV pool. The forall over (batch, query
+/// head, query tile) is the same; its key loop visits the sequence's blocks,
+/// one per step, reading the K and V tiles of block `block_table[b, n]` in
+/// place (a [tk, D] view of the pool, contiguous along head_dim). Query row
+/// `i` of the tile sits at position `firstRow + i` with
+/// `firstRow = context_len - Sq + i0`. The scale is applied to the query tile
+/// once, so a block whose keys every row of the tile sees (all blocks of a
+/// decode step) takes no elementwise pass over its scores before the
+/// softmax; only the blocks that cross the causal diagonal are masked. A
+/// tile of at least kMinKernelRows queries (prefill) multiplies through
+/// plain contractions, matmul kernel calls in the CPU pipeline; a smaller
+/// one (decode) through loops vectorized along head_dim, since a kernel
+/// call per [1, 16] block costs more than its arithmetic (on a 1024-token
+/// decode step they made this lowering 3x slower).
+struct PagedAttentionLowering : OpRewritePattern<xf::XF::PagedAttentionOp> {
+  /// Query tiles with at least this many rows multiply through the kernel.
+  static constexpr int64_t kMinKernelRows = 16;
+
+  PagedAttentionLowering(MLIRContext *context, int64_t queryTile)
+      : OpRewritePattern(context), queryTile(queryTile) {}
+
+  LogicalResult matchAndRewrite(xf::XF::PagedAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    auto queryType = cast<RankedTensorType>(op.getQuery().getType());
+    auto storageType = dyn_cast<FloatType>(queryType.getElementType());
+    if (!storageType || storageType.getWidth() > 64)
+      return rewriter.notifyMatchFailure(op, "not a float attention");
+    FloatType elementType = storageType.getWidth() < 32
+                                ? FloatType(rewriter.getF32Type())
+                                : storageType;
+    Location loc = op.getLoc();
+    TileBuilder t{rewriter, loc, elementType};
+    Value query = op.getQuery(), keyPool = op.getKeyPool(),
+          valuePool = op.getValuePool();
+    Value blockTable = op.getBlockTable(), contextLens = op.getContextLens();
+    bool causal = op.getCausal();
+    double scale = op.getScale().convertToDouble();
+
+    auto dim = [&](Value v, int64_t i) {
+      return tensor::getMixedSize(rewriter, loc, v, i);
+    };
+    auto dimValue = [&](Value v, int64_t i) {
+      return getValueOrCreateConstantIndexOp(rewriter, loc, dim(v, i));
+    };
+    OpFoldResult batch = dim(query, 0), heads = dim(query, 1);
+    Value sq = dimValue(query, 2), blockSize = dimValue(keyPool, 2);
+    OpFoldResult headDim = dim(query, 3), valueDim = dim(valuePool, 3);
+    Value group = arith::DivUIOp::create(rewriter, loc, dimValue(query, 1),
+                                         dimValue(keyPool, 1));
+    Value qTile = t.index(queryTile);
+    Value numQTiles = arith::CeilDivUIOp::create(rewriter, loc, sq, qTile);
+
+    Value init = tensor::EmptyOp::create(
+        rewriter, loc,
+        ArrayRef<OpFoldResult>{batch, heads, dim(query, 2), valueDim},
+        storageType);
+    SmallVector<OpFoldResult> upper = {batch, heads, OpFoldResult(numQTiles)};
+    auto forall = scf::ForallOp::create(
+        rewriter, loc, upper, ValueRange{init}, std::nullopt,
+        [&](OpBuilder &b, Location l, ValueRange ivs) {
+          OpBuilder::InsertionGuard guard(b);
+          TileBuilder tb{b, l, elementType};
+          Value bIdx = ivs[0], hIdx = ivs[1], qt = ivs[2];
+          Value out = ivs[3];
+          Value i0 = arith::MulIOp::create(b, l, qt, qTile);
+          Value tq = arith::MinUIOp::create(
+              b, l, qTile, arith::SubIOp::create(b, l, sq, i0));
+          Value g = arith::DivUIOp::create(b, l, hIdx, group);
+          OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
+          auto toIndex = [&](OpBuilder &ib, Location il, Value v) -> Value {
+            return arith::IndexCastOp::create(ib, il, ib.getIndexType(), v);
+          };
+          Value contextLen = toIndex(
+              b, l, tensor::ExtractOp::create(b, l, contextLens, bIdx));
+          Value firstRow = arith::AddIOp::create(
+              b, l, arith::SubIOp::create(b, l, contextLen, sq), i0);
+
+          // The query tile, scaled, in the compute type.
+          Value qTileValue = tile2D(b, l, query, {bIdx, hIdx, i0, zero},
+                                    {one, one, tq, headDim});
+          AffineMap all2 = tb.map(2, {tb.d(0), tb.d(1)});
+          Value qScaled =
+              linalg::GenericOp::create(
+                  b, l, RankedTensorType::get(
+                            cast<RankedTensorType>(qTileValue.getType())
+                                .getShape(),
+                            elementType),
+                  ValueRange{qTileValue}, ValueRange{tb.empty({tq, headDim})},
+                  ArrayRef<AffineMap>{all2, all2},
+                  ArrayRef<IteratorType>{kParallel, kParallel},
+                  [&](OpBuilder &nb, Location nl, ValueRange args) {
+                    Value scaleValue = arith::ConstantOp::create(
+                        nb, nl, nb.getFloatAttr(elementType, scale));
+                    linalg::YieldOp::create(
+                        nb, nl,
+                        arith::MulFOp::create(nb, nl,
+                                              tb.extend(nb, nl, args[0]),
+                                              scaleValue)
+                            .getResult());
+                  })
+                  .getResult(0);
+
+          // Keys visible to the tile: the whole context, or up to the last
+          // row's position with `causal` (none for a tile of padding rows).
+          Value kvEnd = arith::MaxSIOp::create(b, l, contextLen, tb.index(0));
+          if (causal) {
+            Value lastVisible = arith::AddIOp::create(b, l, firstRow, tq);
+            kvEnd = arith::MinSIOp::create(
+                b, l, kvEnd,
+                arith::MaxSIOp::create(b, l, lastVisible, tb.index(0)));
+          }
+          Value numBlocks =
+              arith::CeilDivUIOp::create(b, l, kvEnd, blockSize);
+          // Tiles of many queries (prefill) multiply through the matmul
+          // kernel; a few (decode) through loops, cheaper than a kernel
+          // call at that size.
+          Value useKernel = arith::CmpIOp::create(
+              b, l, arith::CmpIPredicate::uge, tq,
+              tb.index(kMinKernelRows));
+
+          Value mInit =
+              tb.filled({tq}, -std::numeric_limits<double>::infinity());
+          Value lInit = tb.filled({tq}, 0.0);
+          Value accInit = tb.filled({tq, valueDim}, 0.0);
+          auto blockLoop = scf::ForOp::create(
+              b, l, tb.index(0), numBlocks, tb.index(1),
+              ValueRange{mInit, lInit, accInit},
+              [&](OpBuilder &fb, Location fl, Value n, ValueRange carried) {
+                TileBuilder ft{fb, fl, elementType};
+                Value j0 = arith::MulIOp::create(fb, fl, n, blockSize);
+                Value tk = arith::MinUIOp::create(
+                    fb, fl, blockSize,
+                    arith::SubIOp::create(fb, fl, kvEnd, j0));
+                Value block = toIndex(
+                    fb, fl,
+                    tensor::ExtractOp::create(fb, fl, blockTable,
+                                              ValueRange{bIdx, n}));
+                Value kTileValue = tile2D(fb, fl, keyPool,
+                                          {block, g, zero, zero},
+                                          {one, one, tk, headDim});
+                Value vTileValue = tile2D(fb, fl, valuePool,
+                                          {block, g, zero, zero},
+                                          {one, one, tk, valueDim});
+                Value scoresInit = ft.filled({tq, tk}, 0.0);
+                auto product = scf::IfOp::create(
+                    fb, fl, TypeRange{scoresInit.getType()}, useKernel,
+                    /*addThenBlock=*/true, /*addElseBlock=*/true);
+                OpBuilder kernelBuilder = product.getThenBodyBuilder();
+                TileBuilder kt{kernelBuilder, fl, elementType};
+                scf::YieldOp::create(
+                    kernelBuilder, fl,
+                    kt.contract(qScaled, kTileValue,
+                                kt.map(3, {kt.d(1), kt.d(2)}), scoresInit));
+                OpBuilder loopBuilder = product.getElseBodyBuilder();
+                scf::YieldOp::create(
+                    loopBuilder, fl,
+                    buildDotProducts(loopBuilder, fl, elementType, qScaled,
+                                     kTileValue, scoresInit, tq, tk,
+                                     headDim));
+                Value scores = product.getResult(0);
+                if (causal) {
+                  // Key j0 + j is hidden from row firstRow + i iff
+                  // j0 + j > firstRow + i; only a block whose last key lies
+                  // past the first row's position has such keys.
+                  Value lastKey = arith::SubIOp::create(
+                      fb, fl, arith::AddIOp::create(fb, fl, j0, tk),
+                      ft.index(1));
+                  Value crossesDiagonal = arith::CmpIOp::create(
+                      fb, fl, arith::CmpIPredicate::sgt, lastKey, firstRow);
+                  auto masking = scf::IfOp::create(
+                      fb, fl, TypeRange{scores.getType()}, crossesDiagonal,
+                      /*addThenBlock=*/true, /*addElseBlock=*/true);
+                  OpBuilder thenBuilder = masking.getThenBodyBuilder();
+                  Value masked =
+                      linalg::GenericOp::create(
+                          thenBuilder, fl, scores.getType(), ValueRange{},
+                          ValueRange{scores}, ArrayRef<AffineMap>{all2},
+                          ArrayRef<IteratorType>{kParallel, kParallel},
+                          [&](OpBuilder &nb, Location nl, ValueRange args) {
+                            Value row = arith::AddIOp::create(
+                                nb, nl, firstRow,
+                                linalg::IndexOp::create(nb, nl, 0));
+                            Value col = arith::AddIOp::create(
+                                nb, nl, j0, linalg::IndexOp::create(nb, nl, 1));
+                            Value hidden = arith::CmpIOp::create(
+                                nb, nl, arith::CmpIPredicate::sgt, col, row);
+                            linalg::YieldOp::create(
+                                nb, nl,
+                                arith::SelectOp::create(
+                                    nb, nl, hidden,
+                                    minusInfinity(nb, nl, elementType),
+                                    args[0])
+                                    .getResult());
+                          })
+                          .getResult(0);
+                  scf::YieldOp::create(thenBuilder, fl, masked);
+                  OpBuilder elseBuilder = masking.getElseBodyBuilder();
+                  scf::YieldOp::create(elseBuilder, fl, scores);
+                  scores = masking.getResult(0);
+                }
+                scf::YieldOp::create(
+                    fb, fl,
+                    buildOnlineSoftmaxStep(fb, fl, elementType, scores,
+                                           vTileValue, carried, useKernel));
+              });
+
+          // With `causal`, rows at a negative position saw no key and are
+          // zero already; without it they are zeroed here.
+          Value normalized = buildNormalizedTile(
+              b, l, elementType, storageType, blockLoop.getResult(2),
+              blockLoop.getResult(1), tq, valueDim,
+              causal ? Value() : firstRow);
+          auto inParallel = scf::InParallelOp::create(b, l);
+          b.setInsertionPointToStart(inParallel.getBody());
+          tensor::ParallelInsertSliceOp::create(
+              b, l, normalized, out,
+              ArrayRef<OpFoldResult>{bIdx, hIdx, i0, zero},
+              ArrayRef<OpFoldResult>{one, one, tq, valueDim},
+              ArrayRef<OpFoldResult>{one, one, one, one});
+        });
+    rewriter.replaceOp(op, forall.getResult(0));
+    return success();
+  }
+
+  int64_t queryTile;
+};
+
 struct LowerAttentionPass
     : xf::impl::LowerAttentionPassBase<LowerAttentionPass> {
   using LowerAttentionPassBase::LowerAttentionPassBase;
@@ -455,13 +809,17 @@ struct LowerAttentionPass
     }
     RewritePatternSet patterns(&getContext());
     xf::populateAttentionLoweringPatterns(patterns, queryTile, kvTile);
+    xf::populatePagedAttentionLoweringPatterns(patterns, queryTile);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     bool left = false;
-    getOperation()->walk([&](xf::XF::AttentionOp op) {
-      op.emitError("xf-lower-attention: cannot lower this attention (float "
-                   "query, key and value with a mask of the same type)");
-      left = true;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<xf::XF::AttentionOp, xf::XF::PagedAttentionOp>(op)) {
+        op->emitError("xf-lower-attention: cannot lower this attention "
+                      "(float query, key and value with a mask of the same "
+                      "type)");
+        left = true;
+      }
     });
     if (left)
       signalPassFailure();
@@ -473,4 +831,9 @@ struct LowerAttentionPass
 void xf::populateAttentionLoweringPatterns(RewritePatternSet &patterns,
                                            int64_t queryTile, int64_t kvTile) {
   patterns.add<AttentionLowering>(patterns.getContext(), queryTile, kvTile);
+}
+
+void xf::populatePagedAttentionLoweringPatterns(RewritePatternSet &patterns,
+                                                int64_t queryTile) {
+  patterns.add<PagedAttentionLowering>(patterns.getContext(), queryTile);
 }

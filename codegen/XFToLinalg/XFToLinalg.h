@@ -3,7 +3,7 @@
 // Reference lowerings of the xf dialect's ops to upstream tensor-level
 // dialects. Every pattern follows the semantics and layouts that the op's
 // ODS description fixes. xf.attention and xf.paged_attention have no pattern
-// here (xf-lower-attention lowers the former).
+// here (xf-lower-attention lowers both).
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,7 +27,8 @@ void populateXFLinearToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populateXFActivationsToLinalgPatterns(mlir::RewritePatternSet &patterns);
 
 /// embedding (row gather with the id clamped into the table) and
-/// kv_cache_write (scf loops of tensor.insert_slice into the pools).
+/// kv_cache_write (scf loops of tensor.insert_slice into the pools, which
+/// bufferize to in-place writes of pool buffers passed as arguments).
 void populateXFDataMovementToLinalgPatterns(mlir::RewritePatternSet &patterns);
 
 /// All of the above.

@@ -646,13 +646,15 @@ def chart(engines, path, threads):
     plt.close(fig)
 
 
-def write_docs(path, section):
+def write_docs(path, section, header=SECTION):
+    """Replaces the section of docs `path` that starts with `header` (up to
+    the next "## "), or appends it."""
     with open(path, encoding="utf-8") as fh:
         text = fh.read()
-    start = text.find(SECTION + "\n")
+    start = text.find(header + "\n")
     if start >= 0:
-        nxt = re.search(r"^## ", text[start + len(SECTION):], re.M)
-        end = start + len(SECTION) + nxt.start() if nxt else len(text)
+        nxt = re.search(r"^## ", text[start + len(header):], re.M)
+        end = start + len(header) + nxt.start() if nxt else len(text)
         text = text[:start] + section + ("\n" if nxt else "") + text[end:]
     else:
         text = text.rstrip("\n") + "\n\n" + section

@@ -135,7 +135,8 @@ def InsertKVCachePass : Pass<"xf-insert-kv-cache", "::mlir::ModuleOp"> {
     each of B sequences) are the same function with S > 1 and S == 1;
     `xf.paged_attention` picks its loop form from S at run time. The
     attention mask input is dropped: it may only have fed a padding mask,
-    which a paged sequence never needs. Fails, naming the op, on what it
+    which a paged sequence never needs. A function without `xf.attention`
+    is left as it is. Fails, naming the op, on what it
     cannot prove: an attention mask made from anything else, keys that
     read the past other than through Concat(past, new) on axis 2, a past
     or mask input still read by something else, a non-unit Range over the

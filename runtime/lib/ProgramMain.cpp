@@ -504,7 +504,7 @@ private:
     config.budgetBytes = kvMemory;
     auto created = xf::KVCache::create(config);
     if (!created)
-      return xf::ErrorMessage{"the KV cache: " + created.error()};
+      return xf::ErrorMessage{created.error()};
     kv.emplace(std::move(*created));
     // The generated code reads each [layer][k|v] plane as a contiguous
     // [blocks, kv_heads, block_tokens, head_dim] array.
@@ -697,8 +697,10 @@ struct Request {
 /// the pool cannot hold the next token of every running sequence, the newest
 /// is preempted (its blocks freed; it is recomputed from its tokens when it
 /// rejoins). Identical prompt prefixes (whole blocks) are computed once.
+/// `report` receives a line about speed and KV-cache use.
 int runBatch(Model &model, std::vector<Request> &requests, int64_t maxTokens,
-             int64_t maxBatch, const std::vector<int32_t> &stopIds) {
+             int64_t maxBatch, const std::vector<int32_t> &stopIds,
+             std::string &report) {
   if (!model.isPaged())
     return fail("several prompts need a model compiled with the paged KV "
                 "cache (xfc pages it when every attention fuses); this one "
@@ -822,8 +824,9 @@ int runBatch(Model &model, std::vector<Request> &requests, int64_t maxTokens,
   }
   double seconds = secondsSince(start);
   const xf::KVCacheConfig &config = kv.config();
-  std::fprintf(
-      stderr,
+  char line[512];
+  std::snprintf(
+      line, sizeof line,
       "[%zu prompts: %lld tokens generated in %.2f s (%.1f tokens/s), %lld "
       "decode steps, batch up to %lld; %lld prompt tokens computed, %lld "
       "reused from the prefix cache; KV cache: peak %lld of %lld blocks "
@@ -839,6 +842,7 @@ int runBatch(Model &model, std::vector<Request> &requests, int64_t maxTokens,
       kv.totalBlocks() * kv.bytesPerBlock() / 1048576.0,
       static_cast<long long>(config.blockTokens),
       static_cast<long long>(peakShared), static_cast<long long>(preemptions));
+  report = line;
   return 0;
 }
 
@@ -984,7 +988,9 @@ int runSeveral(Model &model, const std::string &promptsPath,
   std::vector<int32_t> stopIds;
   if (tokenizer)
     stopIds = tokenizer->stopIds();
-  if (int status = runBatch(model, requests, maxTokens, maxBatch, stopIds))
+  std::string report;
+  if (int status =
+          runBatch(model, requests, maxTokens, maxBatch, stopIds, report))
     return status;
   for (size_t i = 0; i < requests.size(); ++i) {
     const Request &r = requests[i];
@@ -1001,6 +1007,8 @@ int runSeveral(Model &model, const std::string &promptsPath,
       std::printf("%s\n", out.c_str());
     }
   }
+  std::fflush(stdout);
+  std::fprintf(stderr, "%s\n", report.c_str());
   return 0;
 }
 

@@ -138,8 +138,19 @@ func.func @main(%ids: tensor<?x?xi64> {onnx.name = "input_ids"},
 
 // -----
 
-// A model without fused attention has nothing to page.
-// expected-error @+1 {{no xf.attention in @main}}
+// A model without fused attention has nothing to page: it stays as it is.
+// CHECK-LABEL: func.func @main
+// CHECK-SAME: (%[[IDS:.+]]: tensor<?x?xi64> {onnx.name = "input_ids"}) -> (tensor<?x?xi64> {onnx.name = "logits"}) {
+// CHECK-NEXT: return %[[IDS]]
 func.func @main(%ids: tensor<?x?xi64> {onnx.name = "input_ids"}) -> (tensor<?x?xi64> {onnx.name = "logits"}) {
   return %ids : tensor<?x?xi64>
+}
+
+// -----
+
+// Attention in a function that is not a language model's.
+func.func @main(%x: tensor<1x2x4x4xf32> {onnx.name = "x"}) -> (tensor<1x2x4x4xf32> {onnx.name = "y"}) {
+  // expected-error @-1 {{@main has attention but no argument named input_ids}}
+  %a = xf.attention %x, %x, %x scale = 5.000000e-01 causal : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  return %a : tensor<1x2x4x4xf32>
 }

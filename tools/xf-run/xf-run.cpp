@@ -113,7 +113,7 @@ std::optional<unsigned> argumentIndex(func::FuncOp func, llvm::StringRef name) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions({&category, &cl::getGeneralCategory()});
+  cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(
       argc, argv,
       "xf-run: compiles an ONNX model for the CPU and runs it\n\n"

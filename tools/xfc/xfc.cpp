@@ -341,7 +341,7 @@ std::optional<xf::DType> weightDType(Type type) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions({&category, &cl::getGeneralCategory()});
+  cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(
       argc, argv,
       "xfc: compiles an ONNX transformer language model ahead of time\n\n"

@@ -23,6 +23,19 @@
 //   xf.outputs       comma-separated output names
 //   xf.output_ranks  comma-separated output ranks (to size the results block)
 //   xf.max_context   the longest sequence the program accepts
+//   xf.kv_memory     (optional) the default size of the paged KV pool
+//
+// A model compiled with the paged KV cache (xf-insert-kv-cache; its inputs
+// include slot_mapping) takes, for B sequences of S new tokens each,
+// flattened sequence by sequence and left-padded to S:
+//   input_ids [1, B*S] i64, position_ids [1, B*S] i64 (0 for padding),
+//   slot_mapping [1, B*S] i32 (block * block_tokens + slot, -1 for padding),
+//   block_tables [B, W] i32 (xf::KVCache::writeBlockTables),
+//   context_lens [B] i32 (tokens in the cache after this call),
+//   kv_cache.L.key, kv_cache.L.value: plane [L][k|v] of the KVCache pool as
+//   a contiguous [blocks, kv_heads, block_tokens, head_dim] array,
+// and returns logits [1, B*S, vocab]; it writes the new keys and values into
+// the pool in place.
 //
 // This header is the only place the contract is written down; the compiler
 // side (codegen/Target/LLVMEmission.h, tools/xfc) produces exactly this.

@@ -174,6 +174,14 @@ def QuantizeWeightsPass : Pass<"xf-quantize-weights", "::mlir::ModuleOp"> {
     the tied output matrix of its Q4 files in 8 bits; its group size is
     the default of its width unless `group-size` is given.
 
+    `int8-weights` names weights (their dense resource keys, e.g.
+    `model.layers.3.mlp.down_proj.weight`) that stay at 8 bits, with the
+    8-bit default group size unless `group-size` is given. Each new
+    `xf.qlinear` carries `xf.quantization = {weight = "<name>",
+    rel_rms_error = <f64>}`: the relative RMS error of its dequantized
+    weight, ||W - dequant(quant(W))||_F / ||W||_F, which xfc's quality
+    report ranks layers by.
+
     Defaults: int8 in groups of 128 (scales cost 3% of the codes; 8 bits
     leave little to gain from smaller groups), int4 in groups of 32 (as
     llama.cpp's Q4_0/Q4_1: 4 bits need small groups), symmetric.
@@ -189,6 +197,9 @@ def QuantizeWeightsPass : Pass<"xf-quantize-weights", "::mlir::ModuleOp"> {
     Option<"symmetric", "symmetric", "bool", /*default=*/"true",
            "signed codes and no zero points; otherwise unsigned codes and a "
            "zero point per group">,
+    ListOption<"int8Weights", "int8-weights", "std::string",
+               "weights (dense resource names) quantized to 8 bits whatever "
+               "`bits` and `head-bits` say (xfc --min-quality's fallback)">,
   ];
   let dependentDialects = ["::xf::ONNX::ONNXDialect", "::xf::XF::XFDialect"];
 }

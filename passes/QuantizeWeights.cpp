@@ -17,6 +17,8 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/DebugLog.h"
 
+#include <cmath>
+
 #define DEBUG_TYPE "xf-quantize-weights"
 
 namespace xf {
@@ -101,7 +103,39 @@ Value createResourceConstant(OpBuilder &builder, Location loc,
 
 struct Quantized {
   Value codes, scales, zeroPoints;
+  std::string name;
+  double relRmsError = 0; // ||W - dequant(quant(W))||_F / ||W||_F
 };
+
+/// The dense resource key of a linear layer's weight (through the transpose
+/// fusion puts on a MatMul weight); empty for anything else.
+StringRef resourceName(Value weight) {
+  if (auto transpose = weight.getDefiningOp<ONNX::TransposeOp>())
+    weight = transpose.getData();
+  auto constant = weight.getDefiningOp<ONNX::ConstantOp>();
+  auto resource =
+      constant ? dyn_cast<DenseResourceElementsAttr>(constant.getValue())
+               : nullptr;
+  return resource ? resource.getRawHandle().getKey() : StringRef();
+}
+
+/// ||W - dequant(quant(W))||_F / ||W||_F: how far the packed weight is
+/// from the f32 one (0 for a zero weight).
+double relativeRmsError(const WeightSource &source, const uint8_t *codes,
+                        const float *scales, const uint8_t *zeroPoints,
+                        int64_t bits, int64_t group) {
+  double error = 0, norm = 0;
+  for (int64_t j = 0; j < source.n; ++j)
+    for (int64_t p = 0; p < source.k; ++p) {
+      double w = source.data[j * source.strideN + p * source.strideK];
+      double d = xf::dequantizeWeight(codes, scales, zeroPoints, source.k,
+                                      bits, group, j, p) -
+                 w;
+      error += d * d;
+      norm += w * w;
+    }
+  return norm > 0 ? std::sqrt(error / norm) : 0;
+}
 
 struct QuantizeWeightsPass
     : xf::impl::QuantizeWeightsPassBase<QuantizeWeightsPass> {
@@ -137,6 +171,9 @@ struct QuantizeWeightsPass
         return isa<func::ReturnOp>(user);
       });
       int64_t opBits = isHead && headBits ? headBits : bits;
+      StringRef name = resourceName(weight);
+      if (!name.empty() && llvm::is_contained(int8Weights, name))
+        opBits = 8;
       int64_t group = groupSize > 0 ? groupSize : opBits == 8 ? 128 : 32;
       auto it = done.find({weight, opBits});
       if (it == done.end()) {
@@ -156,6 +193,12 @@ struct QuantizeWeightsPass
           q.codes, q.scales, q.zeroPoints, op.getBias(),
           builder.getI64IntegerAttr(opBits), builder.getI64IntegerAttr(group),
           symmetric ? builder.getUnitAttr() : UnitAttr());
+      qlinear->setAttr(
+          "xf.quantization",
+          builder.getDictionaryAttr(
+              {builder.getNamedAttr("weight", builder.getStringAttr(q.name)),
+               builder.getNamedAttr("rel_rms_error",
+                                    builder.getF64FloatAttr(q.relRmsError))}));
       op.getResult().replaceAllUsesWith(qlinear.getResult());
       op.erase();
       ++count;
@@ -178,12 +221,16 @@ struct QuantizeWeightsPass
     xf::quantizeWeights(source.data, source.strideN, source.strideK, source.n,
                         source.k, bits, group, symmetric, codes.data(),
                         scales.data(), symmetric ? nullptr : zeroPoints.data());
+    Quantized q;
+    q.name = source.name;
+    q.relRmsError = relativeRmsError(source, codes.data(), scales.data(),
+                                     symmetric ? nullptr : zeroPoints.data(),
+                                     bits, group);
     Type i8 = builder.getI8Type();
     auto asI8 = [](const std::vector<uint8_t> &v) {
       return ArrayRef<int8_t>(reinterpret_cast<const int8_t *>(v.data()),
                               v.size());
     };
-    Quantized q;
     std::string base = source.name + (bits == 8 ? ".q8" : ".q4");
     q.codes = createResourceConstant<int8_t>(
         builder, loc, RankedTensorType::get({source.n, rowBytes}, i8), base,

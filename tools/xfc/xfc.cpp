@@ -3,7 +3,8 @@
 //   xfc model.onnx -o OUT        writes the program OUT and its weights OUT.xfw
 //
 // Exit codes: 0 success; 1 the model could not be compiled (a message says
-// why; nothing is left half-written); 2 bad command line.
+// why; nothing is left half-written); 2 bad command line; 3 --min-quality
+// missed (OUT.quality.json says by how much; OUT and OUT.xfw are absent).
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +14,7 @@
 #include "importer/ImportDiagnostics.h"
 #include "importer/ONNXImporter.h"
 #include "passes/Passes.h"
+#include "tools/xfc/QualityReport.h"
 
 #include "importer/TokenizerImport.h"
 #include "xf/WeightsFile.h"
@@ -111,6 +113,52 @@ static cl::opt<bool> quantAsymmetric(
              "(default: symmetric, signed codes)"),
     cl::cat(category));
 
+static cl::opt<std::string> evalText(
+    "eval-text",
+    cl::desc("With --quantize: also compile the fp32 model (in a scratch "
+             "folder next to OUT, removed afterwards), run both programs on "
+             "TEXT, write OUT.quality.json and print a summary: perplexity "
+             "of each, mean KL(fp32 || quantized) of the next-token "
+             "distributions, top-1 agreement, and the quantized layers "
+             "ranked by their weight quantization error (a proxy, named as "
+             "such in the report)"),
+    cl::value_desc("TEXT"), cl::cat(category));
+static cl::opt<int64_t> evalContext(
+    "eval-ctx", cl::desc("With --eval-text: tokens per chunk (default 512)"),
+    cl::init(512), cl::cat(category));
+static cl::opt<int64_t> evalChunks(
+    "eval-chunks",
+    cl::desc("With --eval-text: chunks evaluated (default 8; 0: the whole "
+             "text)"),
+    cl::init(8), cl::cat(category));
+static cl::opt<std::string> minQuality(
+    "min-quality",
+    cl::desc("With --eval-text: bounds the quantized model must meet, "
+             "comma-separated: ppl:P% (perplexity at most P% above fp32's), "
+             "kl:K (mean KL divergence from fp32 at most K nats), top1:A "
+             "(top-1 agreement with fp32 at least A, as 0.9 or 90%). A "
+             "missed bound exits with 3 and writes only OUT.quality.json "
+             "(OUT and OUT.xfw are removed), unless --quality-fallback "
+             "meets it"),
+    cl::value_desc("ppl:P%,kl:K,top1:A"), cl::cat(category));
+static cl::opt<bool> qualityFallback(
+    "quality-fallback",
+    cl::desc("With --min-quality and --quantize=int4: when a bound is "
+             "missed, recompile with the int4 layers of largest weight error "
+             "kept at int8 (1/8 of them, then 1/4, 1/2, all) and measure "
+             "again until the bounds hold"),
+    cl::cat(category));
+static cl::list<std::string> int8Weights(
+    "int8-weights",
+    cl::desc("With --quantize: linear layers, by weight (ONNX initializer "
+             "name), quantized to 8 bits whatever --quantize says"),
+    cl::CommaSeparated, cl::value_desc("weight,..."), cl::cat(category));
+static cl::opt<std::string> writeQuantizationErrors(
+    "write-quantization-errors",
+    cl::desc("Write each quantized layer's weight error as JSON lines (for "
+             "--eval-text)"),
+    cl::Hidden, cl::cat(category));
+
 namespace {
 
 int usageError(const llvm::Twine &message) {
@@ -166,6 +214,7 @@ void addQuantization(OpPassManager &pm) {
   options.groupSize = quantGroupSize;
   options.symmetric = !quantAsymmetric;
   options.headBits = quantHeadBits;
+  options.int8Weights.assign(int8Weights.begin(), int8Weights.end());
   pm.addPass(xf::createQuantizeWeightsPass(options));
 }
 
@@ -421,6 +470,38 @@ int main(int argc, char **argv) {
     return xf::runQualityReport(report);
   }
 
+  if (!evalText.empty() || !minQuality.empty()) {
+    if (quantize == "none" || evalText.empty())
+      return usageError("--eval-text needs --quantize, and --min-quality "
+                        "needs --eval-text");
+    if (emit != Emit::Executable)
+      return usageError("--eval-text runs the programs: --emit=exe only");
+    if (evalContext < 2 || evalChunks < 0)
+      return usageError("--eval-ctx must be at least 2, --eval-chunks not "
+                        "negative");
+    xf::QualityReportOptions report;
+    report.xfcPath = llvm::sys::fs::getMainExecutable(
+        argv[0], reinterpret_cast<void *>(&usageError));
+    report.arguments.assign(argv + 1, argv + argc);
+    report.modelPath = modelPath;
+    report.outputPath = outputPath;
+    report.textPath = evalText;
+    report.quantize = quantize;
+    report.int8Weights.assign(int8Weights.begin(), int8Weights.end());
+    report.context = evalContext;
+    report.chunks = evalChunks;
+    report.fallback = qualityFallback;
+    if (!minQuality.empty()) {
+      xf::QualityBounds bounds;
+      if (auto error = xf::parseQualityBounds(minQuality, bounds))
+        return usageError("--min-quality: " + *error);
+      report.bounds = bounds;
+    } else if (qualityFallback) {
+      return usageError("--quality-fallback needs --min-quality");
+    }
+    return xf::runQualityReport(report);
+  }
+
   Progress progress;
   xf::ImportDiagnosticHandler diagnostics(&context, llvm::errs());
   progress.step("importing " + modelPath);
@@ -467,6 +548,9 @@ int main(int argc, char **argv) {
   outline.addPass(xf::createOutlineWeightsPass());
   if (failed(outline.run(*module)))
     return 1;
+  if (!writeQuantizationErrors.empty())
+    if (auto error = xf::writeQuantizationErrors(*module, writeQuantizationErrors))
+      return fail(*error);
 
   // The weights file, written before the arguments lose their attributes.
   xf::WeightsFileWriter writer;

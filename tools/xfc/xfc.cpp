@@ -470,38 +470,6 @@ int main(int argc, char **argv) {
     return xf::runQualityReport(report);
   }
 
-  if (!evalText.empty() || !minQuality.empty()) {
-    if (quantize == "none" || evalText.empty())
-      return usageError("--eval-text needs --quantize, and --min-quality "
-                        "needs --eval-text");
-    if (emit != Emit::Executable)
-      return usageError("--eval-text runs the programs: --emit=exe only");
-    if (evalContext < 2 || evalChunks < 0)
-      return usageError("--eval-ctx must be at least 2, --eval-chunks not "
-                        "negative");
-    xf::QualityReportOptions report;
-    report.xfcPath = llvm::sys::fs::getMainExecutable(
-        argv[0], reinterpret_cast<void *>(&usageError));
-    report.arguments.assign(argv + 1, argv + argc);
-    report.modelPath = modelPath;
-    report.outputPath = outputPath;
-    report.textPath = evalText;
-    report.quantize = quantize;
-    report.int8Weights.assign(int8Weights.begin(), int8Weights.end());
-    report.context = evalContext;
-    report.chunks = evalChunks;
-    report.fallback = qualityFallback;
-    if (!minQuality.empty()) {
-      xf::QualityBounds bounds;
-      if (auto error = xf::parseQualityBounds(minQuality, bounds))
-        return usageError("--min-quality: " + *error);
-      report.bounds = bounds;
-    } else if (qualityFallback) {
-      return usageError("--quality-fallback needs --min-quality");
-    }
-    return xf::runQualityReport(report);
-  }
-
   Progress progress;
   xf::ImportDiagnosticHandler diagnostics(&context, llvm::errs());
   progress.step("importing " + modelPath);

@@ -183,8 +183,18 @@ def QuantizeWeightsPass : Pass<"xf-quantize-weights", "::mlir::ModuleOp"> {
     report ranks layers by.
 
     Defaults: int8 in groups of 128 (scales cost 3% of the codes; 8 bits
-    leave little to gain from smaller groups), int4 in groups of 32 (as
-    llama.cpp's Q4_0/Q4_1: 4 bits need small groups), symmetric.
+    leave little to gain from smaller groups), symmetric; int4 in groups of
+    32 (as llama.cpp's Q4_0/Q4_1: 4 bits need small groups), asymmetric with
+    f32 zero points (`scheme=auto`): each group's scale and minimum are its
+    min/max, refitted by least squares (xf::QuantScheme::FloatZeroPoint),
+    which holds weights that came from a Q4_1 file exactly.
+
+    Token embedding tables (an `onnx.Gather` on axis 0, or `xf.embedding`,
+    of a constant f32 [V, D] table by ids that are a function argument)
+    become `xf.qembedding` on the table packed as the LM head would pack it
+    (the head's width, group size and scheme, groups along D), so a table
+    tied to the head is stored once; `keep-fp32=embeddings` leaves them
+    f32, `keep-fp32=lm_head` the head.
   }];
   let options = [
     Option<"bits", "bits", "int64_t", /*default=*/"8",
@@ -194,9 +204,13 @@ def QuantizeWeightsPass : Pass<"xf-quantize-weights", "::mlir::ModuleOp"> {
     Option<"headBits", "head-bits", "int64_t", /*default=*/"0",
            "bits for the language-model head (an xf.linear whose result the "
            "function returns): 8 or 4; 0: as `bits`">,
-    Option<"symmetric", "symmetric", "bool", /*default=*/"true",
-           "signed codes and no zero points; otherwise unsigned codes and a "
-           "zero point per group">,
+    Option<"scheme", "scheme", "std::string", /*default=*/"\"auto\"",
+           "symmetric (signed codes, no zero points), asymmetric (unsigned "
+           "codes and an f32 zero point per group: Q4_1's scale and min) or "
+           "auto (symmetric for 8 bits, asymmetric for 4)">,
+    ListOption<"keepFp32", "keep-fp32", "std::string",
+               "what stays f32: embeddings (the token embedding tables), "
+               "lm_head">,
     ListOption<"int8Weights", "int8-weights", "std::string",
                "weights (dense resource names) quantized to 8 bits whatever "
                "`bits` and `head-bits` say (xfc --min-quality's fallback)">,

@@ -103,6 +103,12 @@ Value createResourceConstant(OpBuilder &builder, Location loc,
 
 struct Quantized {
   Value codes, scales, zeroPoints;
+  QuantScheme scheme = QuantScheme::Symmetric;
+  int64_t group = 0;
+  /// The f32 weight read [N, K] (resources only; valid until the pass erases
+  /// dead constants), so that a table equal to it can share the packing.
+  const float *data = nullptr;
+  int64_t n = 0, k = 0, strideN = 0, strideK = 0;
   std::string name;
   double relRmsError = 0; // ||W - dequant(quant(W))||_F / ||W||_F
 };
@@ -122,14 +128,14 @@ StringRef resourceName(Value weight) {
 /// ||W - dequant(quant(W))||_F / ||W||_F: how far the packed weight is
 /// from the f32 one (0 for a zero weight).
 double relativeRmsError(const WeightSource &source, const uint8_t *codes,
-                        const float *scales, const uint8_t *zeroPoints,
-                        int64_t bits, int64_t group) {
+                        const float *scales, const void *zeroPoints,
+                        QuantScheme scheme, int64_t bits, int64_t group) {
   double error = 0, norm = 0;
   for (int64_t j = 0; j < source.n; ++j)
     for (int64_t p = 0; p < source.k; ++p) {
       double w = source.data[j * source.strideN + p * source.strideK];
-      double d = xf::dequantizeWeight(codes, scales, zeroPoints, source.k,
-                                      bits, group, j, p) -
+      double d = xf::dequantizeWeight(codes, scales, zeroPoints, scheme,
+                                      source.k, bits, group, j, p) -
                  w;
       error += d * d;
       norm += w * w;
@@ -156,6 +162,19 @@ struct QuantizeWeightsPass
       getOperation().emitError() << "xf-quantize-weights: group-size must be positive";
       return signalPassFailure();
     }
+    if (scheme != "auto" && scheme != "symmetric" && scheme != "asymmetric") {
+      getOperation().emitError() << "xf-quantize-weights: scheme must be auto, "
+                                    "symmetric or asymmetric, not '"
+                                 << scheme << "'";
+      return signalPassFailure();
+    }
+    for (const std::string &kept : keepFp32)
+      if (kept != "embeddings" && kept != "lm_head") {
+        getOperation().emitError() << "xf-quantize-weights: keep-fp32 takes "
+                                      "embeddings and lm_head, not '"
+                                   << kept << "'";
+        return signalPassFailure();
+      }
     SmallVector<XF::LinearOp> linears;
     getOperation().walk([&](XF::LinearOp op) { linears.push_back(op); });
     // One packed copy per weight value, however many layers read it.
@@ -170,6 +189,8 @@ struct QuantizeWeightsPass
       bool isHead = llvm::any_of(op.getResult().getUsers(), [](Operation *user) {
         return isa<func::ReturnOp>(user);
       });
+      if (isHead && llvm::is_contained(keepFp32, "lm_head"))
+        continue;
       int64_t opBits = isHead && headBits ? headBits : bits;
       StringRef name = resourceName(weight);
       if (!name.empty() && llvm::is_contained(int8Weights, name))
@@ -180,7 +201,8 @@ struct QuantizeWeightsPass
         std::optional<WeightSource> source = matchWeight(weight);
         if (!source)
           continue;
-        it = done.try_emplace({weight, opBits}, quantize(*source, opBits, group))
+        it = done.try_emplace({weight, opBits},
+                              quantize(*source, opBits, group))
                  .first;
         if (source->transpose)
           maybeDead.push_back(source->transpose);
@@ -192,7 +214,8 @@ struct QuantizeWeightsPass
           builder, op.getLoc(), op.getResult().getType(), op.getInput(),
           q.codes, q.scales, q.zeroPoints, op.getBias(),
           builder.getI64IntegerAttr(opBits), builder.getI64IntegerAttr(group),
-          symmetric ? builder.getUnitAttr() : UnitAttr());
+          q.scheme == QuantScheme::Symmetric ? builder.getUnitAttr()
+                                             : UnitAttr());
       qlinear->setAttr(
           "xf.quantization",
           builder.getDictionaryAttr(
@@ -203,29 +226,123 @@ struct QuantizeWeightsPass
       op.erase();
       ++count;
     }
-    // The f32 weights nothing reads any more (a tied embedding table stays).
+    unsigned tables = 0;
+    if (!llvm::is_contained(keepFp32, "embeddings"))
+      tables = quantizeEmbeddings(done, maybeDead);
+    // The f32 weights nothing reads any more (a table kept f32 for a gather
+    // stays).
     for (Operation *op : maybeDead)
       if (op->use_empty())
         op->erase();
-    LDBG() << "quantized " << count << " linear layers";
+    LDBG() << "quantized " << count << " linear layers and " << tables
+           << " embedding lookups";
+  }
+
+  static bool sameWeight(const Quantized &q, const WeightSource &source) {
+    if (!q.data || !source.data || q.n != source.n || q.k != source.k)
+      return false;
+    for (int64_t j = 0; j < q.n; ++j)
+      for (int64_t p = 0; p < q.k; ++p)
+        if (q.data[j * q.strideN + p * q.strideK] !=
+            source.data[j * source.strideN + p * source.strideK])
+          return false;
+    return true;
+  }
+
+  QuantScheme schemeFor(int64_t width) const {
+    if (scheme == "symmetric" || (scheme == "auto" && width == 8))
+      return QuantScheme::Symmetric;
+    return QuantScheme::FloatZeroPoint;
+  }
+
+  /// Token embedding lookups, row gathers from a constant f32 [V, D] table
+  /// (onnx.Gather on axis 0, xf.embedding) by ids that are a function
+  /// argument (so not, say, a rope table read at computed positions) ->
+  /// xf.qembedding on the table packed as the LM head is (its width and
+  /// group size), reusing the head's packing when the table is tied to it.
+  /// Returns how many were rewritten.
+  unsigned quantizeEmbeddings(
+      llvm::DenseMap<std::pair<Value, int64_t>, Quantized> &done,
+      SmallVector<Operation *> &maybeDead) {
+    int64_t width = headBits ? headBits : bits;
+    int64_t group = groupSize > 0 ? groupSize : width == 8 ? 128 : 32;
+    SmallVector<std::tuple<Operation *, Value, Value>> lookups;
+    getOperation().walk([&](Operation *op) {
+      if (auto gather = dyn_cast<ONNX::GatherOp>(op)) {
+        auto ids = dyn_cast<RankedTensorType>(gather.getIndices().getType());
+        if (gather.getAxis() == 0 && ids &&
+            isa<IntegerType>(ids.getElementType()))
+          lookups.push_back({op, gather.getData(), gather.getIndices()});
+      } else if (auto embedding = dyn_cast<XF::EmbeddingOp>(op)) {
+        lookups.push_back({op, embedding.getTable(), embedding.getIds()});
+      }
+    });
+    unsigned count = 0;
+    for (auto [op, table, ids] : lookups) {
+      if (!isa<BlockArgument>(ids))
+        continue;
+      auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+      if (!resultType || !resultType.getElementType().isF32())
+        continue;
+      auto it = done.find({table, width});
+      if (it == done.end()) {
+        std::optional<WeightSource> source = matchWeight(table);
+        if (!source || source->transpose)
+          continue;
+        // An LM head stored as its own copy of the table (exporters untie
+        // tied weights into a transposed initializer) shares its packing.
+        it = llvm::find_if(done, [&](const auto &entry) {
+          return entry.first.second == width &&
+                 entry.second.group == group && sameWeight(entry.second, *source);
+        });
+        if (it == done.end())
+          it = done.try_emplace({table, width},
+                                quantize(*source, width, group))
+                   .first;
+        maybeDead.push_back(source->constant);
+      }
+      const Quantized &q = it->second;
+      OpBuilder builder(op);
+      auto lookup = XF::QEmbeddingOp::create(
+          builder, op->getLoc(), resultType, ids, q.codes, q.scales,
+          q.zeroPoints, builder.getI64IntegerAttr(width),
+          builder.getI64IntegerAttr(group),
+          q.scheme == QuantScheme::Symmetric ? builder.getUnitAttr()
+                                             : UnitAttr());
+      op->getResult(0).replaceAllUsesWith(lookup.getResult());
+      op->erase();
+      ++count;
+    }
+    return count;
   }
 
   Quantized quantize(WeightSource &source, int64_t bits, int64_t group) {
+    QuantScheme opScheme = schemeFor(bits);
+    bool symmetric = opScheme == QuantScheme::Symmetric;
     OpBuilder builder(source.constant);
     Location loc = source.constant.getLoc();
     int64_t rowBytes = xf::quantizedRowBytes(source.k, bits);
     int64_t groups = (source.k + group - 1) / group;
     std::vector<uint8_t> codes(source.n * rowBytes);
     std::vector<float> scales(source.n * groups);
-    std::vector<uint8_t> zeroPoints(symmetric ? 0 : source.n * groups);
+    std::vector<float> zeroPoints(symmetric ? 0 : source.n * groups);
     xf::quantizeWeights(source.data, source.strideN, source.strideK, source.n,
-                        source.k, bits, group, symmetric, codes.data(),
+                        source.k, bits, group, opScheme, codes.data(),
                         scales.data(), symmetric ? nullptr : zeroPoints.data());
     Quantized q;
     q.name = source.name;
+    q.scheme = opScheme;
+    q.group = group;
+    if (source.inlineData.empty()) {
+      q.data = source.data;
+      q.n = source.n;
+      q.k = source.k;
+      q.strideN = source.strideN;
+      q.strideK = source.strideK;
+    }
     q.relRmsError = relativeRmsError(source, codes.data(), scales.data(),
                                      symmetric ? nullptr : zeroPoints.data(),
-                                     bits, group);
+                                     opScheme, bits, group);
     Type i8 = builder.getI8Type();
     auto asI8 = [](const std::vector<uint8_t> &v) {
       return ArrayRef<int8_t>(reinterpret_cast<const int8_t *>(v.data()),
@@ -240,9 +357,10 @@ struct QuantizeWeightsPass
         RankedTensorType::get({source.n, groups}, builder.getF32Type()),
         base + ".scales", scales);
     if (!symmetric)
-      q.zeroPoints = createResourceConstant<int8_t>(
-          builder, loc, RankedTensorType::get({source.n, groups}, i8),
-          base + ".zero_points", asI8(zeroPoints));
+      q.zeroPoints = createResourceConstant<float>(
+          builder, loc,
+          RankedTensorType::get({source.n, groups}, builder.getF32Type()),
+          base + ".zero_points", zeroPoints);
     return q;
   }
 };

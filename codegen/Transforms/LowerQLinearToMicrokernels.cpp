@@ -39,7 +39,7 @@ using namespace mlir;
 
 namespace {
 constexpr llvm::StringLiteral kQMatmulKernel = "xfrt_qmatmul_f32";
-constexpr int kKernelArguments = 15;
+constexpr int kKernelArguments = 16;
 
 func::FuncOp getOrDeclareKernel(ModuleOp module) {
   if (auto existing = module.lookupSymbol<func::FuncOp>(kQMatmulKernel))
@@ -55,6 +55,7 @@ func::FuncOp getOrDeclareKernel(ModuleOp module) {
 
 bool isSupported(xf::XF::QLinearOp op) {
   auto input = op.getInput().getType();
+  // Float zero points have the scales' type (the verifier checks), so f32.
   return input.getRank() >= 2 && input.getElementType().isF32() &&
          op.getScales().getType().getElementType().isF32();
 }
@@ -122,12 +123,16 @@ void lower(xf::XF::QLinearOp op, func::FuncOp kernel) {
   addressAndStride(a, 4);
   addressAndStride(toBuffer(b, loc, op.getWeight()), 1);
   addressAndStride(toBuffer(b, loc, op.getScales()), 4);
-  if (Value zeroPoints = op.getZeroPoints()) {
-    addressAndStride(toBuffer(b, loc, zeroPoints), 1);
+  bool floatZeroPoints = false;
+  if (TypedValue<RankedTensorType> zeroPoints = op.getZeroPoints()) {
+    floatZeroPoints = isa<FloatType>(zeroPoints.getType().getElementType());
+    addressAndStride(toBuffer(b, loc, zeroPoints), floatZeroPoints ? 4 : 1);
   } else {
     Value none = arith::ConstantIntOp::create(b, loc, i64, 0);
     arguments.append({none, none});
   }
+  arguments.push_back(
+      arith::ConstantIntOp::create(b, loc, i64, floatZeroPoints ? 1 : 0));
   arguments.push_back(arith::ConstantIntOp::create(
       b, loc, i64, static_cast<int64_t>(op.getBits())));
   arguments.push_back(arith::ConstantIntOp::create(

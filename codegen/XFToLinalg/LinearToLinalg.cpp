@@ -1,4 +1,4 @@
-//===- LinearToLinalg.cpp - linear, qlinear -> linalg ---------------------===//
+//===- LinearToLinalg.cpp - linear, qlinear, qembedding -> linalg --------===//
 //
 // Both are contractions over loops (leading dims of the input..., n, k) with
 // the weight read at [n, k]: the transposed-B layout of nn.Linear, which
@@ -7,8 +7,10 @@
 // that it matches; the bias (and, for narrower floats, the cast back from
 // the f32 accumulator) is a separate elementwise linalg.generic after it,
 // never fused into the contraction. qlinear is a reference lowering: its
-// body decodes the int8/int4 code and dequantizes it in registers, so no
-// float weight is materialized.
+// body decodes the int8/int4 code and dequantizes it in registers (minus an
+// integer or fractional zero point), so no float weight is materialized.
+// qembedding, the quantized table's row gather, decodes only the rows it
+// looks up, with the same helpers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -164,6 +166,27 @@ Value decodeCode(OpBuilder &b, Location loc, Value byte, Value k, int64_t bits,
   return arith::ExtUIOp::create(b, loc, i32, code);
 }
 
+/// scale * (code - zeroPoint) in `computeType`: an integer zero point
+/// (a byte read unsigned) is subtracted from the i32 code, a fractional one
+/// in floats; no zero point for symmetric codes.
+Value dequantize(OpBuilder &b, Location loc, Value code, Value scale,
+                 Value zeroPoint, FloatType computeType) {
+  Value factor = resizeFloat(b, loc, scale, computeType);
+  Value level;
+  if (zeroPoint && isa<FloatType>(zeroPoint.getType())) {
+    level = arith::SubFOp::create(
+        b, loc, arith::SIToFPOp::create(b, loc, computeType, code),
+        resizeFloat(b, loc, zeroPoint, computeType));
+  } else {
+    if (zeroPoint)
+      code = arith::SubIOp::create(
+          b, loc, code,
+          arith::ExtUIOp::create(b, loc, b.getI32Type(), zeroPoint));
+    level = arith::SIToFPOp::create(b, loc, computeType, code);
+  }
+  return arith::MulFOp::create(b, loc, factor, level);
+}
+
 struct QLinearLowering : OpRewritePattern<XF::QLinearOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -209,13 +232,9 @@ struct QLinearLowering : OpRewritePattern<XF::QLinearOp> {
         [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
           Value column = linalg::IndexOp::create(b, loc, shape.k);
           Value code = decodeCode(b, loc, args[1], column, bits, isSigned);
-          if (zeroPoints)
-            code = arith::SubIOp::create(
-                b, loc, code,
-                arith::ExtUIOp::create(b, loc, b.getI32Type(), args[3]));
-          Value weight = arith::MulFOp::create(
-              b, loc, resizeFloat(b, loc, args[2], computeType),
-              arith::SIToFPOp::create(b, loc, computeType, code));
+          Value weight =
+              dequantize(b, loc, code, args[2],
+                         zeroPoints ? args[3] : Value(), computeType);
           Value product = arith::MulFOp::create(
               b, loc, resizeFloat(b, loc, args[0], computeType), weight);
           return arith::AddFOp::create(b, loc, args.back(), product);
@@ -227,8 +246,70 @@ struct QLinearLowering : OpRewritePattern<XF::QLinearOp> {
   }
 };
 
+/// A row gather over the result [..., D] whose body reads the code, scale
+/// and zero point of (clamped id, d) with tensor.extract and dequantizes
+/// them: only the rows looked up are ever decoded.
+struct QEmbeddingLowering : OpRewritePattern<XF::QEmbeddingOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(XF::QEmbeddingOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value ids = op.getIds(), table = op.getTable();
+    Value scales = op.getScales(), zeroPoints = op.getZeroPoints();
+    int64_t bits = static_cast<int64_t>(op.getBits());
+    int64_t groupSize = static_cast<int64_t>(op.getGroupSize());
+    bool isSigned = op.getSymmetric();
+    auto resultType = op.getResult().getType();
+    auto elementType = cast<FloatType>(resultType.getElementType());
+    FloatType computeType = getComputeType(elementType);
+    unsigned idsRank = cast<RankedTensorType>(ids.getType()).getRank();
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, ids);
+    sizes.push_back(
+        tensor::getMixedSize(rewriter, loc, op.getResult(), idsRank));
+    Value lastRow = arith::SubIOp::create(
+        rewriter, loc, tensor::DimOp::create(rewriter, loc, table, 0),
+        arith::ConstantIndexOp::create(rewriter, loc, 1));
+    Value result = buildMap(
+        rewriter, loc, sizes, elementType, ids,
+        getLeadingMap(rewriter, idsRank + 1, idsRank),
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          Value id =
+              arith::IndexCastOp::create(b, loc, b.getIndexType(), args[0]);
+          id = arith::MaxSIOp::create(
+              b, loc, id, arith::ConstantIndexOp::create(b, loc, 0));
+          id = arith::MinSIOp::create(b, loc, id, lastRow);
+          Value column = linalg::IndexOp::create(b, loc, idsRank);
+          Value byteColumn =
+              bits == 4 ? arith::DivUIOp::create(
+                              b, loc, column,
+                              arith::ConstantIndexOp::create(b, loc, 2))
+                        : column;
+          Value group = arith::DivUIOp::create(
+              b, loc, column,
+              arith::ConstantIndexOp::create(b, loc, groupSize));
+          Value byte = tensor::ExtractOp::create(b, loc, table,
+                                                 ValueRange{id, byteColumn});
+          Value code = decodeCode(b, loc, byte, column, bits, isSigned);
+          Value scale =
+              tensor::ExtractOp::create(b, loc, scales, ValueRange{id, group});
+          Value zeroPoint =
+              zeroPoints ? tensor::ExtractOp::create(b, loc, zeroPoints,
+                                                     ValueRange{id, group})
+                               .getResult()
+                         : Value();
+          return resizeFloat(
+              b, loc, dequantize(b, loc, code, scale, zeroPoint, computeType),
+              elementType);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 } // namespace
 
 void xf::populateXFLinearToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<LinearLowering, QLinearLowering>(patterns.getContext());
+  patterns.add<LinearLowering, QLinearLowering, QEmbeddingLowering>(
+      patterns.getContext());
 }

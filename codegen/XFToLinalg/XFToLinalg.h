@@ -20,7 +20,8 @@ void populateXFNormsToLinalgPatterns(mlir::RewritePatternSet &patterns);
 
 /// linear as a plain multiply-add contraction (f32) or one accumulating in
 /// f32 (narrower floats), the bias a separate elementwise op after it;
-/// qlinear as a contraction that dequantizes its int8/int4 codes in the body.
+/// qlinear as a contraction that dequantizes its int8/int4 codes in the body;
+/// qembedding as a row gather that dequantizes the rows it reads.
 void populateXFLinearToLinalgPatterns(mlir::RewritePatternSet &patterns);
 
 /// gelu (erf and tanh forms), silu and swiglu, computed in at least f32.

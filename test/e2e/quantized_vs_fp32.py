@@ -2,12 +2,17 @@
 """Quantized against fp32: an example model compiled by xfc as it is and with
 `--quantize=int8` and `--quantize=int4` (xf-quantize-weights: every linear
 layer, the LM head included, becomes xf.qlinear calling the runtime's
-xfrt_qmatmul_f32), run on the same prompt with --logits. Reports, per
-variant, the .xfw size, the top-1 agreement with the fp32 program over every
-position, and the largest |logit difference| relative to the row's largest
-magnitude; fails when the agreement is below the floor (int8 --min-int8,
-default 0.95; int4 --min-int4, default 0.50: the examples' random weights give
-flat logits, where 4 bits flip near ties) or a logit is not finite.
+xfrt_qmatmul_f32, and the token embedding table an xf.qembedding), with the
+default schemes (int8 symmetric, int4 with f32 zero points) and the other
+ones, and with --keep-fp32=embeddings,lm_head, run on the same prompt with
+--logits. Reports, per variant, the .xfw size, the top-1 agreement with the
+fp32 program over every position, and the largest |logit difference|
+relative to the row's largest magnitude; fails when the agreement is below
+the floor (int8 --min-int8, default 0.95; int4 --min-int4, default 0.50: the
+examples' random weights give flat logits, where 4 bits flip near ties), a
+logit is not finite, or a file with the table quantized is not smaller than
+fp32 by what packing gives (int8 under 0.4 of the fp32 file, int4 under 0.3:
+no f32 copy of the table or the weights is left).
 
     python3 test/e2e/quantized_vs_fp32.py --xfc build/bin/xfc \\
         --model-script examples/make_llama_block.py --workdir /tmp/qvf
@@ -38,7 +43,8 @@ def main():
                    check=True, stdout=subprocess.DEVNULL)
     variants = (("fp32", []), ("int8", ["--quantize=int8"]), ("int4", ["--quantize=int4"]),
                 ("int8-asym", ["--quantize=int8", "--asymmetric"]),
-                ("int4-asym", ["--quantize=int4", "--asymmetric"]))
+                ("int4-sym", ["--quantize=int4", "--symmetric"]),
+                ("int4-keep-fp32", ["--quantize=int4", "--keep-fp32=embeddings,lm_head"]))
     logits, sizes = {}, {}
     for name, extra in variants:
         program = os.path.join(args.workdir, name)
@@ -60,6 +66,8 @@ def main():
         worst = float((np.abs(q - ref).max(axis=1) / scale).max())
         floor = args.min_int8 if name.startswith("int8") else args.min_int4
         ok = np.all(np.isfinite(q)) and agree >= floor
+        if "keep" not in name:
+            ok = ok and sizes[name] < (0.4 if name.startswith("int8") else 0.3) * sizes["fp32"]
         print(f"{name_of} {name}: .xfw {sizes[name]} bytes (fp32 {sizes['fp32']}), "
               f"top-1 agreement {agree:.3f} over {args.prompt_len} positions (floor {floor}), "
               f"max |dlogit| / row max {worst:.3e}" + ("" if ok else "  FAIL"))

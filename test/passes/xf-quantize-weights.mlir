@@ -1,6 +1,8 @@
 // RUN: xf-opt %s -split-input-file -xf-quantize-weights | FileCheck %s --check-prefix=INT8
-// RUN: xf-opt %s -split-input-file -xf-quantize-weights='bits=4 group-size=2' | FileCheck %s --check-prefix=INT4
-// RUN: xf-opt %s -split-input-file -xf-quantize-weights='bits=4 group-size=4 symmetric=false' | FileCheck %s --check-prefix=ASYM
+// RUN: xf-opt %s -split-input-file -xf-quantize-weights='bits=4 group-size=2 scheme=symmetric' | FileCheck %s --check-prefix=INT4
+// RUN: xf-opt %s -split-input-file -xf-quantize-weights='bits=4 group-size=4' | FileCheck %s --check-prefix=ASYM
+// RUN: xf-opt %s -split-input-file -xf-quantize-weights='bits=8 scheme=asymmetric' | FileCheck %s --check-prefix=ASYM8
+// RUN: xf-opt %s -split-input-file -xf-quantize-weights='keep-fp32=embeddings,lm_head' | FileCheck %s --check-prefix=KEEP
 // RUN: xf-opt %s -split-input-file -xf-quantize-weights -xf-outline-weights | FileCheck %s --check-prefix=OUTLINE
 // RUN: xf-opt %s -split-input-file -xf-quantize-weights='bits=4 head-bits=8' | FileCheck %s --check-prefix=HEAD
 
@@ -24,11 +26,17 @@
 // INT4-SAME:    tensor<2x2xi8>, tensor<2x2xf32>
 // INT4:         w0.q4: "0x0100000084800000"
 
-// Asymmetric int4 in one group of 4: [min(w, 0), max] = [-2, 127],
-// scale 129 / 15 = 8.6, zero point round(2 / 8.6) = 0.
+// int4 by default is asymmetric with f32 zero points, in one group of 4:
+// [min, max] = [-2, 127], scale 129 / 15 = 8.6 gives codes 0, 0, 0, 15;
+// the least-squares refit to those codes (min the mean of 1, -2, 0.5, scale
+// (127 - min) / 15) has less error and is kept: codes 0x00, 0xF0.
 // ASYM-LABEL: func.func @main
-// ASYM:         xf.qlinear %arg0, %{{.+}}, %{{.+}} zero_points %{{.+}} bias %arg1 bits = 4 group_size = 4 :
-// ASYM-SAME:    tensor<2x2xi8>, tensor<2x1xf32>, tensor<2x1xi8>
+// ASYM:         xf.qlinear %arg0, %{{.+}}, %{{.+}} zero_points %{{.+}} bias %arg1 bits = 4 group_size = 4 {
+// ASYM-SAME:    tensor<2x2xi8>, tensor<2x1xf32>, tensor<2x1xf32>
+// ASYM:         w0.q4: "0x0100000000F00000"
+// ASYM8-LABEL: func.func @main
+// ASYM8:        xf.qlinear %arg0, %{{.+}}, %{{.+}} zero_points %{{.+}} bias %arg1 bits = 8 group_size = 128 {
+// ASYM8-SAME:   tensor<2x4xi8>, tensor<2x1xf32>, tensor<2x1xf32>
 
 // The outliner then writes only packed weights.
 // OUTLINE-LABEL: func.func @main
@@ -71,21 +79,30 @@ func.func @main(%x: tensor<1x?x4xf32>) -> tensor<1x?x2xf32> {
 
 // -----
 
-// A tied LM head: the embedding table stays (the Gather reads it) and the
-// head reads its own packed copy. A weight that is not a constant stays an
-// xf.linear.
+// A tied LM head: the embedding Gather becomes an xf.qembedding on the
+// head's packed table (one copy, the f32 table gone). A weight that is not
+// a constant stays an xf.linear.
 // INT8-LABEL: func.func @main
-// INT8:         onnx.Constant {value = dense_resource<table> : tensor<3x4xf32>}
-// INT8:         onnx.Gather
-// INT8:         xf.qlinear {{.+}} tensor<3x4xi8>
+// INT8-NOT:     dense_resource<table> :
+// INT8:         %[[T:.+]] = onnx.Constant {value = dense_resource<table.q8> : tensor<3x4xi8>}
+// INT8:         %[[S:.+]] = onnx.Constant {value = dense_resource<table.q8.scales> : tensor<3x1xf32>}
+// INT8:         xf.qembedding %arg0, %[[T]], %[[S]] bits = 8 group_size = 128 symmetric : (tensor<1x?xi64>, tensor<3x4xi8>, tensor<3x1xf32>) -> tensor<1x?x4xf32>
+// INT8:         xf.qlinear %{{.+}}, %[[T]], %[[S]]
 // INT8:         xf.qlinear {{.+}} tensor<4x4xi8>
 // INT8:         xf.linear %{{.+}}, %arg1
-// The hidden layer (not returned) keeps `bits`.
+// The hidden layer (not returned) keeps `bits`; the table follows the head.
 // HEAD-LABEL: func.func @main
 // HEAD-LABEL: func.func @main
+// HEAD:         xf.qembedding {{.+}} bits = 8 group_size = 128 symmetric
 // HEAD:         xf.qlinear {{.+}} bits = 8 group_size = 128 symmetric
-// HEAD:         %[[H:.+]] = xf.qlinear {{.+}} bits = 4 group_size = 32 symmetric
+// HEAD:         %[[H:.+]] = xf.qlinear {{.+}} bits = 4 group_size = 32 {
 // HEAD:         xf.linear %[[H]]
+// keep-fp32: the Gather and the head stay f32, the hidden layer does not.
+// KEEP-LABEL: func.func @main
+// KEEP-LABEL: func.func @main
+// KEEP:         onnx.Gather
+// KEEP:         xf.linear %{{.+}}, %{{.+}} :
+// KEEP:         xf.qlinear
 func.func @main(%ids: tensor<1x?xi64>, %w: tensor<3x4xf32>) -> (tensor<1x?x3xf32>, tensor<1x?x3xf32>) {
   %table = onnx.Constant {value = dense_resource<table> : tensor<3x4xf32>} : tensor<3x4xf32>
   %sq = onnx.Constant {value = dense<0.5> : tensor<4x4xf32>} : tensor<4x4xf32>
@@ -100,6 +117,36 @@ func.func @main(%ids: tensor<1x?xi64>, %w: tensor<3x4xf32>) -> (tensor<1x?x3xf32
   dialect_resources: {
     builtin: {
       table: "0x040000000000803F000000400000404000008040000080BF000000C0000040C0000080C00000003F0000003F0000003F0000003F"
+    }
+  }
+#-}
+
+// -----
+
+// An untied copy: the head reads a [K, N] initializer equal to the table
+// transposed (how exporters write a tied head); the table's lookup shares
+// the head's packing, so neither f32 copy stays. A different table would
+// get its own.
+// INT8-LABEL: func.func @main
+// INT8-NOT:     dense_resource<table> :
+// INT8-NOT:     dense_resource<head> :
+// INT8:         %[[T:.+]] = onnx.Constant {value = dense_resource<head.q8> : tensor<2x3xi8>}
+// INT8:         xf.qembedding %arg0, %[[T]], %{{.+}} bits = 8
+// INT8:         xf.qlinear %{{.+}}, %[[T]],
+func.func @main(%ids: tensor<1x?xi64>) -> tensor<1x?x2xf32> {
+  %table = onnx.Constant {value = dense_resource<table> : tensor<2x3xf32>} : tensor<2x3xf32>
+  %head = onnx.Constant {value = dense_resource<head> : tensor<3x2xf32>} : tensor<3x2xf32>
+  %h = onnx.Gather %table, %ids : (tensor<2x3xf32>, tensor<1x?xi64>) -> tensor<1x?x3xf32>
+  %t = onnx.Transpose %head {perm = [1, 0]} : (tensor<3x2xf32>) -> tensor<2x3xf32>
+  %logits = xf.linear %h, %t : (tensor<1x?x3xf32>, tensor<2x3xf32>) -> tensor<1x?x2xf32>
+  return %logits : tensor<1x?x2xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      table: "0x040000000000803F00000040000040400000803F000080BF000000C0",
+      head: "0x040000000000803F0000803F00000040000080BF00004040000000C0"
     }
   }
 #-}

@@ -93,8 +93,9 @@ static cl::list<std::string> noFuse(
 
 static cl::opt<std::string> quantize(
     "quantize",
-    cl::desc("Quantize the weights of linear layers (the LM head included; "
-             "embedding tables stay f32): none (default), int8, int4"),
+    cl::desc("Quantize the weights of linear layers, the LM head and the "
+             "token embedding table (see --keep-fp32): none (default), int8, "
+             "int4"),
     cl::init("none"), cl::value_desc("none|int8|int4"), cl::cat(category));
 static cl::opt<int64_t> quantGroupSize(
     "group-size",
@@ -109,8 +110,19 @@ static cl::opt<int64_t> quantHeadBits(
     cl::init(8), cl::cat(category));
 static cl::opt<bool> quantAsymmetric(
     "asymmetric",
-    cl::desc("With --quantize: unsigned codes and a zero point per group "
-             "(default: symmetric, signed codes)"),
+    cl::desc("With --quantize: unsigned codes and an f32 zero point per "
+             "group, Q4_1's scale and min (the default for int4)"),
+    cl::cat(category));
+static cl::opt<bool> quantSymmetric(
+    "symmetric",
+    cl::desc("With --quantize: signed codes, no zero points (the default for "
+             "int8)"),
+    cl::cat(category));
+static cl::list<std::string> keepFp32(
+    "keep-fp32",
+    cl::desc("With --quantize: leave these f32: embeddings (the token "
+             "embedding table), lm_head"),
+    cl::CommaSeparated, cl::value_desc("embeddings,lm_head"),
     cl::cat(category));
 
 static cl::opt<std::string> evalText(
@@ -212,7 +224,10 @@ void addQuantization(OpPassManager &pm) {
   xf::QuantizeWeightsPassOptions options;
   options.bits = quantize == "int4" ? 4 : 8;
   options.groupSize = quantGroupSize;
-  options.symmetric = !quantAsymmetric;
+  options.scheme = std::string(quantSymmetric    ? "symmetric"
+                               : quantAsymmetric ? "asymmetric"
+                                                 : "auto");
+  options.keepFp32.assign(keepFp32.begin(), keepFp32.end());
   options.headBits = quantHeadBits;
   options.int8Weights.assign(int8Weights.begin(), int8Weights.end());
   pm.addPass(xf::createQuantizeWeightsPass(options));
@@ -511,7 +526,6 @@ int main(int argc, char **argv) {
   }
   unsigned numInputs = func.getNumArguments();
   PassManager outline(&context);
-  outline.addPass(xf::createFuseONNXToXFPass(fusionOptions()));
   addQuantization(outline);
   outline.addPass(xf::createOutlineWeightsPass());
   if (failed(outline.run(*module)))
@@ -571,8 +585,8 @@ int main(int argc, char **argv) {
   // xf.qlinear's packing (two codes per byte, low nibble first, rows padded
   // to whole bytes), told by the quantization record's bits = 4.
   llvm::DenseMap<unsigned, xf::Quantization> quantizedArgs;
-  func.walk([&](xf::XF::QLinearOp op) {
-    auto codes = dyn_cast<BlockArgument>(op.getWeight());
+  auto recordQuantization = [&](auto op, Value weight) {
+    auto codes = dyn_cast<BlockArgument>(weight);
     auto scales = dyn_cast<BlockArgument>(op.getScales());
     if (!codes || !scales)
       return;
@@ -589,6 +603,12 @@ int main(int argc, char **argv) {
     if (auto zeroPoints = dyn_cast_or_null<BlockArgument>(op.getZeroPoints()))
       q.zeroPointTensor = nameOf(zeroPoints);
     quantizedArgs[codes.getArgNumber()] = q;
+  };
+  func.walk([&](Operation *op) {
+    if (auto qlinear = dyn_cast<xf::XF::QLinearOp>(op))
+      recordQuantization(qlinear, qlinear.getWeight());
+    else if (auto qembedding = dyn_cast<xf::XF::QEmbeddingOp>(op))
+      recordQuantization(qembedding, qembedding.getTable());
   });
   uint64_t weightBytes = 0;
   for (unsigned i = numInputs; i < func.getNumArguments(); ++i) {

@@ -56,6 +56,9 @@ def XF_IndexTensor1D : TensorRankOf<[I32, I64], [1]>;
 def XF_IndexTensor2D : TensorRankOf<[I32, I64], [2]>;
 def XF_PackedWeight : TensorRankOf<[I8], [2]>;
 def XF_QuantScales : TensorRankOf<[F16, F32], [2]>;
+// Integer zero points are codes (i8 bytes read unsigned); float ones are
+// fractional (Q4_1's min over -scale).
+def XF_ZeroPoints : TensorRankOf<[I8, F16, F32], [2]>;
 
 //===----------------------------------------------------------------------===//
 // Enum attributes

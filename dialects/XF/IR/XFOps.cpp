@@ -237,42 +237,62 @@ LogicalResult LinearOp::verify() {
   return verifyBias(*this, getBias(), w[0], input.getElementType());
 }
 
-LogicalResult QLinearOp::verify() {
-  RankedTensorType input = getInput().getType();
-  ArrayRef<int64_t> w = getWeight().getType().getShape();
-  ArrayRef<int64_t> s = getScales().getType().getShape();
-  RankedTensorType result = getResult().getType();
-  int64_t bits = static_cast<int64_t>(getBits());
-  int64_t groupSize = static_cast<int64_t>(getGroupSize());
-  int64_t k = input.getShape().back();
-
-  if (getSymmetric() && getZeroPoints())
-    return emitOpError() << "is symmetric but has zero points";
-  if (!getSymmetric() && !getZeroPoints())
-    return emitOpError() << "is asymmetric but has no zero points";
+/// What xf.qlinear and xf.qembedding share: codes [rows, ceil(k * bits / 8)],
+/// scales [rows, ceil(k / groupSize)], zero points (integer, or float of
+/// the scales' type) exactly when not symmetric, of the scales' shape.
+static LogicalResult
+verifyQuantizedStorage(Operation *op, ArrayRef<int64_t> w,
+                       TypedValue<RankedTensorType> scales,
+                       TypedValue<RankedTensorType> zeroPoints, int64_t k,
+                       int64_t bits, int64_t groupSize, bool symmetric) {
+  ArrayRef<int64_t> s = scales.getType().getShape();
+  if (symmetric && zeroPoints)
+    return op->emitOpError() << "is symmetric but has zero points";
+  if (!symmetric && !zeroPoints)
+    return op->emitOpError() << "is asymmetric but has no zero points";
 
   if (!ShapedType::isDynamic(k)) {
     int64_t rowBytes = llvm::divideCeil(k * bits, 8);
     if (!ShapedType::isDynamic(w[1]) && w[1] != rowBytes)
-      return emitOpError() << "weight rows have " << w[1] << " bytes but " << k
-                           << " codes of " << bits << " bits need " << rowBytes;
+      return op->emitOpError()
+             << "weight rows have " << w[1] << " bytes but " << k
+             << " codes of " << bits << " bits need " << rowBytes;
     int64_t groups = llvm::divideCeil(k, groupSize);
     if (!ShapedType::isDynamic(s[1]) && s[1] != groups)
-      return emitOpError() << "scales have " << s[1] << " groups per row but "
-                           << k << " inputs in groups of " << groupSize
-                           << " make " << groups;
+      return op->emitOpError() << "scales have " << s[1]
+                               << " groups per row but " << k
+                               << " inputs in groups of " << groupSize
+                               << " make " << groups;
   }
 
   if (failed(
-          verifyEqualDims(*this, {{"scales rows", s[0], "weight rows", w[0]}})))
+          verifyEqualDims(op, {{"scales rows", s[0], "weight rows", w[0]}})))
     return failure();
-  if (TypedValue<RankedTensorType> zeroPoints = getZeroPoints()) {
+  if (zeroPoints) {
+    Type zeroType = zeroPoints.getType().getElementType();
+    Type scaleType = scales.getType().getElementType();
+    if (isa<FloatType>(zeroType) && zeroType != scaleType)
+      return op->emitOpError()
+             << "has " << zeroType << " zero points but " << scaleType
+             << " scales (float zero points take the scales' type)";
     ArrayRef<int64_t> z = zeroPoints.getType().getShape();
     if (failed(verifyEqualDims(
-            *this, {{"zero_points rows", z[0], "scales rows", s[0]},
-                    {"zero_points groups", z[1], "scales groups", s[1]}})))
+            op, {{"zero_points rows", z[0], "scales rows", s[0]},
+                 {"zero_points groups", z[1], "scales groups", s[1]}})))
       return failure();
   }
+  return success();
+}
+
+LogicalResult QLinearOp::verify() {
+  RankedTensorType input = getInput().getType();
+  ArrayRef<int64_t> w = getWeight().getType().getShape();
+  RankedTensorType result = getResult().getType();
+  if (failed(verifyQuantizedStorage(
+          *this, w, getScales(), getZeroPoints(), input.getShape().back(),
+          static_cast<int64_t>(getBits()),
+          static_cast<int64_t>(getGroupSize()), getSymmetric())))
+    return failure();
   if (failed(verifyLeadingDims(*this, input.getShape().drop_back(), "input",
                                result)) ||
       failed(verifyEqualDims(
@@ -294,6 +314,18 @@ LogicalResult EmbeddingOp::verify() {
   return verifyEqualDims(
       *this, {{"result last dimension", result.getShape().back(),
                "table columns", getTable().getType().getDimSize(1)}});
+}
+
+LogicalResult QEmbeddingOp::verify() {
+  RankedTensorType result = getResult().getType();
+  if (failed(verifyQuantizedStorage(
+          *this, getTable().getType().getShape(), getScales(),
+          getZeroPoints(), result.getShape().back(),
+          static_cast<int64_t>(getBits()),
+          static_cast<int64_t>(getGroupSize()), getSymmetric())))
+    return failure();
+  return verifyLeadingDims(*this, getIds().getType().getShape(), "ids",
+                           result);
 }
 
 #define GET_OP_CLASSES

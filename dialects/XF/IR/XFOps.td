@@ -364,14 +364,16 @@ def XF_QLinearOp : XF_Op<"qlinear",
       nibble of each row's last byte is padding.
     - `scales`: [N, G], f16 or f32
     - `zero_points` (optional): [N, G] of i8, one code per byte (not packed
-      even for `bits = 4`)
+      even for `bits = 4`), or of f16/f32: a fractional zero point, so the
+      group's grid `scales * (q - z)` is Q4_1's `d * q + min` with
+      `min = -scales * z` and need not hold 0
     - `bias` (optional): [N], `input`'s element type
     - result: [..., N], `input`'s element type
 
     With `symmetric` the codes are signed (two's complement; -8..7 for
     int4, -128..127 for int8) and there are no zero points; otherwise the
-    codes and zero points are unsigned (0..15, 0..255) and `zero_points` is
-    required. The weight the codes stand for is, with `g = k / group_size`:
+    codes (and integer zero points) are unsigned (0..15, 0..255) and
+    `zero_points` is required. The weight the codes stand for is, with `g = k / group_size`:
 
     ```
     symmetric:  w[n, k] = scales[n, g] * q[n, k]
@@ -386,11 +388,14 @@ def XF_QLinearOp : XF_Op<"qlinear",
     %y = xf.qlinear %x, %w, %s bits = 4 group_size = 128 symmetric
         : (tensor<1x?x4096xf16>, tensor<11008x2048xi8>, tensor<11008x32xf16>)
         -> tensor<1x?x11008xf16>
+    %z = xf.qlinear %x, %w, %s zero_points %zp bits = 4 group_size = 32
+        : (tensor<1x?x4096xf32>, tensor<11008x2048xi8>, tensor<11008x128xf32>,
+           tensor<11008x128xf32>) -> tensor<1x?x11008xf32>
     ```
   }];
   let arguments = (ins XF_NonScalarFloatTensor:$input,
                        XF_PackedWeight:$weight, XF_QuantScales:$scales,
-                       Optional<XF_PackedWeight>:$zero_points,
+                       Optional<XF_ZeroPoints>:$zero_points,
                        Optional<XF_FloatTensor1D>:$bias,
                        ConfinedAttr<I64Attr, [IntIsOneOf<[4, 8]>]>:$bits,
                        ConfinedAttr<I64Attr, [IntPositive]>:$group_size,
@@ -480,6 +485,46 @@ def XF_EmbeddingOp : XF_Op<"embedding",
   let results = (outs XF_NonScalarFloatTensor:$result);
   let assemblyFormat = [{
     $table `,` $ids attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def XF_QEmbeddingOp : XF_Op<"qembedding"> {
+  let summary = "looks up rows of a group-quantized embedding table";
+  let description = [{
+    `xf.embedding` whose [V, D] table is stored as `xf.qlinear` stores its
+    [N, K] weight (rows = table rows, groups of `group_size` along D): the
+    same packing of `table` ([V, ceil(D * bits / 8)] of i8), `scales`
+    ([V, ceil(D / group_size)]), optional `zero_points` (integer or
+    fractional) and `symmetric`, so one packed tensor can serve a tied
+    LM head's `xf.qlinear` and this gather. With `q`, `s`, `z` the code,
+    scale and zero point of element (ids[...], d):
+
+    ```
+    result[..., d] = s * q          (symmetric)
+    result[..., d] = s * (q - z)    (otherwise)
+    ```
+
+    D is the result's last dimension. Ids must lie in [0, V); generated
+    code clamps them into the table, as for `xf.embedding`.
+
+    ```mlir
+    %e = xf.qembedding %ids, %codes, %scales bits = 8 group_size = 128
+        symmetric : (tensor<1x?xi64>, tensor<49152x576xi8>,
+                     tensor<49152x5xf32>) -> tensor<1x?x576xf32>
+    ```
+  }];
+  let arguments = (ins XF_IndexTensor:$ids, XF_PackedWeight:$table,
+                       XF_QuantScales:$scales,
+                       Optional<XF_ZeroPoints>:$zero_points,
+                       ConfinedAttr<I64Attr, [IntIsOneOf<[4, 8]>]>:$bits,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$group_size,
+                       UnitAttr:$symmetric);
+  let results = (outs XF_NonScalarFloatTensor:$result);
+  let assemblyFormat = [{
+    $ids `,` $table `,` $scales (`zero_points` $zero_points^)? `bits` `=`
+    $bits `group_size` `=` $group_size (`symmetric` $symmetric^)? attr-dict
+    `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }

@@ -53,7 +53,8 @@ extern "C" void xfrt_matmul_f32(int64_t outer0, int64_t outer1, int64_t m,
 //       float *a, int64_t a_m,                 // A[i, p] = a[i * a_m + p]
 //       uint8_t *w, int64_t w_n,               // codes of W row j at w + j * w_n
 //       float *scales, int64_t s_n,            // scale of (j, g): scales[j * s_n + g]
-//       uint8_t *zero_points, int64_t z_n,     // null when symmetric
+//       void *zero_points, int64_t z_n,        // null when symmetric
+//       int64_t zero_points_f32,               // 1: f32 zero points, 0: u8
 //       int64_t bits, int64_t group_size,
 //       float *c, int64_t c_m);                // C[i, j] = c[i * c_m + j]
 //
@@ -70,8 +71,10 @@ extern "C" void xfrt_matmul_f32(int64_t outer0, int64_t outer1, int64_t m,
 // element 2t + 1 in the high nibble (odd k: the last byte's high nibble is
 // padding). Codes are signed (two's complement: -128..127, -8..7) when
 // zero_points is null, unsigned (0..255, 0..15) otherwise; zero points are
-// one unsigned byte each, also for bits = 4. Scales are f32. Strides are in
-// elements (bytes for w and zero_points); A, W, scales and C rows are
+// one unsigned byte each, also for bits = 4, or with zero_points_f32 one
+// f32 each (fractional: `scale * (q - z)` is then Q4_1's `d * q + min`
+// with min = -scale * z, a grid that need not hold 0). Scales are f32.
+// Strides are in elements (bytes for w and u8 zero_points); A, W, scales and C rows are
 // contiguous along their last dimension. C must not alias the others.
 //
 // Weights are decoded and scaled in vector registers (16 codes at a time)
@@ -82,7 +85,8 @@ extern "C" void xfrt_matmul_f32(int64_t outer0, int64_t outer1, int64_t m,
 extern "C" void xfrt_qmatmul_f32(int64_t m, int64_t n, int64_t k, int64_t a,
                                  int64_t aM, int64_t w, int64_t wN,
                                  int64_t scales, int64_t sN,
-                                 int64_t zeroPoints, int64_t zN, int64_t bits,
+                                 int64_t zeroPoints, int64_t zN,
+                                 int64_t zeroPointsF32, int64_t bits,
                                  int64_t groupSize, int64_t c, int64_t cM);
 
 namespace xf {
@@ -114,8 +118,9 @@ struct QMatmulProblem {
   int64_t wN;
   const float *scales;
   int64_t sN;
-  const uint8_t *zeroPoints; // null: symmetric, signed codes
+  const void *zeroPoints; // null: symmetric, signed codes
   int64_t zN;
+  bool zeroPointsF32 = false; // f32 zero points; otherwise u8 ones
   int64_t bits, groupSize;
   float *c;
   int64_t cM;
@@ -133,30 +138,46 @@ inline int64_t quantizedRowBytes(int64_t k, int64_t bits) {
   return (k * bits + 7) / 8;
 }
 
+/// How quantizeWeights places a group's grid.
+enum class QuantScheme {
+  /// Signed codes, no zero point: int8 scale = max|w| / 127,
+  /// q = round(w / scale); int4 scale = -(the element of largest magnitude)
+  /// / 8, so that element is exactly -8 and the rest round into -8..7 (as
+  /// llama.cpp's Q4_0).
+  Symmetric,
+  /// Unsigned codes over [min(w, 0), max(w, 0)]: scale = (max - min) / qmax
+  /// (255, 15), u8 zero point z = round(-min / scale), q = round(w / scale)
+  /// + z, both clamped to 0..qmax (zero is exact). What ONNX's
+  /// DequantizeLinear can express.
+  IntegerZeroPoint,
+  /// Unsigned codes over [min(w), max(w)] with an f32 zero point (Q4_1's
+  /// scale and min): scale = (max - min) / qmax, z = -min / scale,
+  /// q = round((w - min) / scale); then scale and min are refitted to those
+  /// codes by least squares when that lowers the group's squared error.
+  /// Weights already on such a grid come back exactly (up to rounding).
+  FloatZeroPoint,
+};
+
 /// Quantizes W [n, k], element (j, p) at w[j * wN + p * wK] (so a [k, n]
 /// matrix is read transposed with wN = 1, wK = n), in groups of
-/// `groupSize` along k (the last one may be partial), rounding to nearest:
-///
-/// - symmetric, int8: scale = max|w| / 127, q = round(w / scale);
-///   int4: scale = -(the element of largest magnitude) / 8, so that element
-///   is exactly -8 and the rest round into -8..7 (as llama.cpp's Q4_0);
-/// - asymmetric: over [min(w, 0), max(w, 0)], scale = (max - min) / qmax
-///   (255, 15), zero point z = round(-min / scale), q = round(w / scale) + z,
-///   both clamped to 0..qmax (zero is exact).
+/// `groupSize` along k (the last one may be partial), rounding to nearest
+/// with `scheme`.
 ///
 /// Writes `codes` [n, quantizedRowBytes(k, bits)] (xf.qlinear's packing),
-/// `scales` [n, ceil(k / groupSize)] and, when asymmetric, `zeroPoints` of
-/// the same shape. A group of zeros gets scale 0 (codes 0, zero point 0).
+/// `scales` [n, ceil(k / groupSize)] and, unless symmetric, `zeroPoints` of
+/// the same shape (uint8_t for IntegerZeroPoint, float for FloatZeroPoint).
+/// A group of zeros gets scale 0 (codes 0, zero point 0).
 void quantizeWeights(const float *w, int64_t wN, int64_t wK, int64_t n,
                      int64_t k, int64_t bits, int64_t groupSize,
-                     bool symmetric, uint8_t *codes, float *scales,
-                     uint8_t *zeroPoints);
+                     QuantScheme scheme, uint8_t *codes, float *scales,
+                     void *zeroPoints);
 
 /// The weight that code (j, p) of a quantized W stands for (the reference
-/// the kernel is tested against).
+/// the kernel is tested against); `zeroPoints` as quantizeWeights writes
+/// them for `scheme`.
 float dequantizeWeight(const uint8_t *codes, const float *scales,
-                       const uint8_t *zeroPoints, int64_t k, int64_t bits,
-                       int64_t groupSize, int64_t j, int64_t p);
+                       const void *zeroPoints, QuantScheme scheme, int64_t k,
+                       int64_t bits, int64_t groupSize, int64_t j, int64_t p);
 } // namespace xf
 
 #endif // XF_RUNTIME_INCLUDE_XF_KERNELS_H

@@ -118,7 +118,8 @@ void xf::qmatmulF32(const QMatmulProblem &p, const char *isa) {
 extern "C" void xfrt_qmatmul_f32(int64_t m, int64_t n, int64_t k, int64_t a,
                                  int64_t aM, int64_t w, int64_t wN,
                                  int64_t scales, int64_t sN,
-                                 int64_t zeroPoints, int64_t zN, int64_t bits,
+                                 int64_t zeroPoints, int64_t zN,
+                                 int64_t zeroPointsF32, int64_t bits,
                                  int64_t groupSize, int64_t c, int64_t cM) {
   QMatmulProblem p;
   p.m = m;
@@ -130,8 +131,9 @@ extern "C" void xfrt_qmatmul_f32(int64_t m, int64_t n, int64_t k, int64_t a,
   p.wN = wN;
   p.scales = reinterpret_cast<const float *>(scales);
   p.sN = sN;
-  p.zeroPoints = reinterpret_cast<const uint8_t *>(zeroPoints);
+  p.zeroPoints = reinterpret_cast<const void *>(zeroPoints);
   p.zN = zN;
+  p.zeroPointsF32 = zeroPointsF32 != 0;
   p.bits = bits;
   p.groupSize = groupSize;
   p.c = reinterpret_cast<float *>(c);
@@ -139,12 +141,79 @@ extern "C" void xfrt_qmatmul_f32(int64_t m, int64_t n, int64_t k, int64_t a,
   qmatmulF32(p);
 }
 
+namespace {
+
+void storeCode(uint8_t *row, int64_t p, int64_t bits, int32_t q) {
+  if (bits == 8)
+    row[p] = uint8_t(q);
+  else
+    row[p / 2] |= uint8_t((q & 0xF) << (p & 1 ? 4 : 0));
+}
+
+/// FloatZeroPoint for one group of `count` weights `at(0..count)`: the
+/// min/max grid, then up to two least-squares refits of (scale, min) to
+/// the codes the last grid gave, keeping the grid of least squared error.
+template <typename At>
+void fitScaleAndMin(At at, int64_t count, int32_t qmax, float &scale,
+                    float &min) {
+  float mn = at(0), mx = at(0);
+  for (int64_t p = 1; p < count; ++p) {
+    mn = std::min(mn, at(p));
+    mx = std::max(mx, at(p));
+  }
+  min = mn;
+  scale = (mx - mn) / float(qmax);
+  if (scale == 0.0f)
+    return;
+  auto codeOf = [&](float s, float m, int64_t p) {
+    return std::clamp<int32_t>(int32_t(std::nearbyint((at(p) - m) / s)), 0,
+                               qmax);
+  };
+  auto squaredError = [&](float s, float m) {
+    double e = 0.0;
+    for (int64_t p = 0; p < count; ++p) {
+      double d = double(s) * codeOf(s, m, p) + m - at(p);
+      e += d * d;
+    }
+    return e;
+  };
+  double best = squaredError(scale, min);
+  float s = scale, m = min;
+  for (int round = 0; round < 2 && best > 0.0; ++round) {
+    double sq = 0, sw = 0, sqq = 0, sqw = 0;
+    for (int64_t p = 0; p < count; ++p) {
+      double q = codeOf(s, m, p), w = at(p);
+      sq += q;
+      sw += w;
+      sqq += q * q;
+      sqw += q * w;
+    }
+    double det = double(count) * sqq - sq * sq;
+    if (det <= 0.0)
+      break;
+    double fitScale = (double(count) * sqw - sq * sw) / det;
+    if (!(fitScale > 0.0))
+      break;
+    s = float(fitScale);
+    m = float((sw - fitScale * sq) / double(count));
+    double error = squaredError(s, m);
+    if (!(error < best))
+      break;
+    best = error;
+    scale = s;
+    min = m;
+  }
+}
+
+} // namespace
+
 void xf::quantizeWeights(const float *w, int64_t wN, int64_t wK, int64_t n,
                          int64_t k, int64_t bits, int64_t groupSize,
-                         bool symmetric, uint8_t *codes, float *scales,
-                         uint8_t *zeroPoints) {
+                         QuantScheme scheme, uint8_t *codes, float *scales,
+                         void *zeroPoints) {
   int64_t rowBytes = quantizedRowBytes(k, bits);
   int64_t groups = ceilDiv(k, groupSize);
+  int32_t qmax = bits == 8 ? 255 : 15;
   std::memset(codes, 0, n * rowBytes);
   for (int64_t j = 0; j < n; ++j) {
     uint8_t *row = codes + j * rowBytes;
@@ -152,8 +221,33 @@ void xf::quantizeWeights(const float *w, int64_t wN, int64_t wK, int64_t n,
       int64_t k0 = g * groupSize, k1 = std::min(k, k0 + groupSize);
       auto at = [&](int64_t p) { return w[j * wN + p * wK]; };
       float scale = 0.0f;
+      if (scheme == QuantScheme::FloatZeroPoint) {
+        float min;
+        fitScaleAndMin([&](int64_t p) { return at(k0 + p); }, k1 - k0, qmax,
+                       scale, min);
+        float zero = 0.0f;
+        if (scale == 0.0f && min != 0.0f) {
+          // A constant group: code 0 and scale |min| give min exactly.
+          scale = std::fabs(min);
+          zero = min > 0.0f ? -1.0f : 1.0f;
+          min = -scale * zero;
+        } else if (scale != 0.0f) {
+          zero = -min / scale;
+        }
+        scales[j * groups + g] = scale;
+        static_cast<float *>(zeroPoints)[j * groups + g] = zero;
+        for (int64_t p = k0; p < k1; ++p) {
+          int32_t q = scale == 0.0f ? 0
+                                    : std::clamp<int32_t>(
+                                          int32_t(std::nearbyint(
+                                              (at(p) - min) / scale)),
+                                          0, qmax);
+          storeCode(row, p, bits, q);
+        }
+        continue;
+      }
       int32_t zero = 0, lo, hi;
-      if (symmetric) {
+      if (scheme == QuantScheme::Symmetric) {
         lo = bits == 8 ? -128 : -8;
         hi = bits == 8 ? 127 : 7;
         float extreme = 0.0f;
@@ -163,7 +257,7 @@ void xf::quantizeWeights(const float *w, int64_t wN, int64_t wK, int64_t n,
         scale = bits == 8 ? std::fabs(extreme) / 127.0f : -extreme / 8.0f;
       } else {
         lo = 0;
-        hi = bits == 8 ? 255 : 15;
+        hi = qmax;
         float mn = 0.0f, mx = 0.0f;
         for (int64_t p = k0; p < k1; ++p) {
           mn = std::min(mn, at(p));
@@ -173,35 +267,38 @@ void xf::quantizeWeights(const float *w, int64_t wN, int64_t wK, int64_t n,
         if (scale != 0.0f)
           zero = std::clamp<int32_t>(
               int32_t(std::nearbyint(-mn / scale)), lo, hi);
-        zeroPoints[j * groups + g] = uint8_t(zero);
+        static_cast<uint8_t *>(zeroPoints)[j * groups + g] = uint8_t(zero);
       }
       scales[j * groups + g] = scale;
       float inverse = scale != 0.0f ? 1.0f / scale : 0.0f;
-      for (int64_t p = k0; p < k1; ++p) {
-        int32_t q = std::clamp<int32_t>(
-            int32_t(std::nearbyint(at(p) * inverse)) + zero, lo, hi);
-        if (bits == 8)
-          row[p] = uint8_t(int8_t(q));
-        else
-          row[p / 2] |= uint8_t((q & 0xF) << (p & 1 ? 4 : 0));
-      }
+      for (int64_t p = k0; p < k1; ++p)
+        storeCode(row, p, bits,
+                  std::clamp<int32_t>(
+                      int32_t(std::nearbyint(at(p) * inverse)) + zero, lo,
+                      hi));
     }
   }
 }
 
 float xf::dequantizeWeight(const uint8_t *codes, const float *scales,
-                           const uint8_t *zeroPoints, int64_t k, int64_t bits,
-                           int64_t groupSize, int64_t j, int64_t p) {
+                           const void *zeroPoints, QuantScheme scheme,
+                           int64_t k, int64_t bits, int64_t groupSize,
+                           int64_t j, int64_t p) {
   const uint8_t *row = codes + j * quantizedRowBytes(k, bits);
   int64_t g = p / groupSize, groups = ceilDiv(k, groupSize);
+  bool isSigned = scheme == QuantScheme::Symmetric;
   int32_t q;
   if (bits == 8) {
-    q = zeroPoints ? int32_t(row[p]) : int32_t(int8_t(row[p]));
+    q = isSigned ? int32_t(int8_t(row[p])) : int32_t(row[p]);
   } else {
     uint8_t nibble = p & 1 ? row[p / 2] >> 4 : row[p / 2] & 0xF;
-    q = zeroPoints ? int32_t(nibble) : int32_t(nibble ^ 8) - 8;
+    q = isSigned ? int32_t(nibble ^ 8) - 8 : int32_t(nibble);
   }
-  if (zeroPoints)
-    q -= int32_t(zeroPoints[j * groups + g]);
-  return scales[j * groups + g] * float(q);
+  float scale = scales[j * groups + g];
+  if (scheme == QuantScheme::FloatZeroPoint)
+    return scale *
+           (float(q) - static_cast<const float *>(zeroPoints)[j * groups + g]);
+  if (scheme == QuantScheme::IntegerZeroPoint)
+    q -= int32_t(static_cast<const uint8_t *>(zeroPoints)[j * groups + g]);
+  return scale * float(q);
 }

@@ -5,7 +5,7 @@
 // lowering; the others call the kernel (CALLS). Biases become onnx.Add.
 
 // RUN: xf-opt %s -pass-pipeline='builtin.module(builtin.module(xf-lower-qlinear-to-microkernels))' | FileCheck %s --check-prefix=CALLS
-// CALLS: func.func private @xfrt_qmatmul_f32(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+// CALLS: func.func private @xfrt_qmatmul_f32(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
 // CALLS-LABEL: func.func @qlinear_int8_sym(
 // CALLS: memref.alloc
 // CALLS: linalg.fill
@@ -20,6 +20,9 @@
 // CALLS-LABEL: func.func @qlinear_int8_asym(
 // CALLS: call @xfrt_qmatmul_f32(
 // CALLS: onnx.Add
+// CALLS-LABEL: func.func @qlinear_int4_float_zero_points(
+// CALLS-DAG: %[[F32ZP:.+]] = arith.constant 1 : i64
+// CALLS: call @xfrt_qmatmul_f32({{.+}}, %[[F32ZP]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}})
 
 // RUN: xf-opt %s -pass-pipeline='builtin.module(builtin.module(xf-lower-qlinear-to-microkernels,xf-convert-xf-to-linalg,xf-convert-onnx-to-linalg,one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}),one-shot-bufferize{bufferize-function-boundaries},convert-linalg-to-loops,expand-strided-metadata,lower-affine,convert-scf-to-cf,convert-math-to-libm,convert-math-to-llvm,convert-arith-to-llvm,finalize-memref-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,reconcile-unrealized-casts)' \
 // RUN: | mlir-runner -e main -entry-point-result=void -link-nested-modules \
@@ -44,6 +47,10 @@ module {
       %y = xf.qlinear %a0, %a1, %a2 zero_points %a3 bias %a4 bits = 8 group_size = 4 : (tensor<1x4xf32>, tensor<2x4xi8>, tensor<2x1xf32>, tensor<2x1xi8>, tensor<2xf32>) -> tensor<1x2xf32>
       return %y : tensor<1x2xf32>
     }
+    func.func @qlinear_int4_float_zero_points(%a0: tensor<?x7xf32>, %a1: tensor<3x4xi8>, %a2: tensor<3x2xf32>, %a3: tensor<3x2xf32>) -> (tensor<?x3xf32>) {
+      %y = xf.qlinear %a0, %a1, %a2 zero_points %a3 bits = 4 group_size = 4 : (tensor<?x7xf32>, tensor<3x4xi8>, tensor<3x2xf32>, tensor<3x2xf32>) -> tensor<?x3xf32>
+      return %y : tensor<?x3xf32>
+    }
   }
 
   func.func private @printMemrefF32(tensor<*xf32>)
@@ -51,6 +58,7 @@ module {
   func.func private @qlinear_int4_sym(tensor<?x?x5xf32>, tensor<2x3xi8>, tensor<2x3xf16>, tensor<2xf32>) -> (tensor<?x?x2xf32>)
   func.func private @qlinear_int4_asym(tensor<?x6xf32>, tensor<3x3xi8>, tensor<3x2xf32>, tensor<3x2xi8>) -> (tensor<?x3xf32>)
   func.func private @qlinear_int8_asym(tensor<1x4xf32>, tensor<2x4xi8>, tensor<2x1xf32>, tensor<2x1xi8>, tensor<2xf32>) -> (tensor<1x2xf32>)
+  func.func private @qlinear_int4_float_zero_points(tensor<?x7xf32>, tensor<3x4xi8>, tensor<3x2xf32>, tensor<3x2xf32>) -> (tensor<?x3xf32>)
 
   func.func @main() {
     %qlinear_int8_sym_in0 = arith.constant dense<[[1.0, -1.0, 2.0, -0.25, 0.0], [0.0, 0.25, 0.25, 0.0, 2.0]]> : tensor<2x5xf32>
@@ -96,6 +104,17 @@ module {
     // zero points, bias
     // CHECK: {{\[}}-34.875, -7.0625]
     call @printMemrefF32(%qlinear_int8_asym_out0_u) : (tensor<*xf32>) -> ()
+    %qlinear_int4_float_zero_points_in0 = arith.constant dense<[[0.75, 0.25, -1.5, 1.5, 1.5, 0.0, 2.0], [0.5, 1.75, 2.0, 0.25, -1.0, -1.5, 0.25]]> : tensor<2x7xf32>
+    %qlinear_int4_float_zero_points_in0_d = tensor.cast %qlinear_int4_float_zero_points_in0 : tensor<2x7xf32> to tensor<?x7xf32>
+    %qlinear_int4_float_zero_points_in1 = arith.constant dense<[[102, -7, -106, -89], [121, -118, -6, -94], [120, 53, 96, -83]]> : tensor<3x4xi8>
+    %qlinear_int4_float_zero_points_in2 = arith.constant dense<[[0.125, 0.5], [0.5, 0.25], [0.125, 0.5]]> : tensor<3x2xf32>
+    %qlinear_int4_float_zero_points_in3 = arith.constant dense<[[-2.5, 3.25], [-0.125, -0.125], [0.75, -2.5]]> : tensor<3x2xf32>
+    %qlinear_int4_float_zero_points_out0 = call @qlinear_int4_float_zero_points(%qlinear_int4_float_zero_points_in0_d, %qlinear_int4_float_zero_points_in1, %qlinear_int4_float_zero_points_in2, %qlinear_int4_float_zero_points_in3) : (tensor<?x7xf32>, tensor<3x4xi8>, tensor<3x2xf32>, tensor<3x2xf32>) -> (tensor<?x3xf32>)
+    %qlinear_int4_float_zero_points_out0_u = tensor.cast %qlinear_int4_float_zero_points_out0 : tensor<?x3xf32> to tensor<*xf32>
+    // qlinear int4 with f32 zero points (fractional), K = 7 in groups of 4
+    // CHECK: {{\[}}8, 7.67188, 17.875]
+    // CHECK-NEXT: [0.59375, 11.5859, -2.73438]
+    call @printMemrefF32(%qlinear_int4_float_zero_points_out0_u) : (tensor<*xf32>) -> ()
     return
   }
 }

@@ -1,4 +1,4 @@
-// Numerics of xf-convert-xf-to-linalg: linear, qlinear. The xf kernels sit in
+// Numerics of xf-convert-xf-to-linalg: linear, qlinear, qembedding. The xf kernels sit in
 // a nested module that alone goes through the pass; mlir-runner links it
 // with the printing main. Expected values are numpy's (float64 on the same
 // inputs), printed to printMemrefF32's 6 significant digits: the tolerance
@@ -36,6 +36,18 @@ module {
       %y = xf.qlinear %a0, %a1, %a2 zero_points %a3 bias %a4 bits = 8 group_size = 4 : (tensor<1x4xf32>, tensor<2x4xi8>, tensor<2x1xf32>, tensor<2x1xi8>, tensor<2xf32>) -> tensor<1x2xf32>
       return %y : tensor<1x2xf32>
     }
+    func.func @qlinear_int4_float_zero_points(%a0: tensor<?x7xf32>, %a1: tensor<3x4xi8>, %a2: tensor<3x2xf32>, %a3: tensor<3x2xf32>) -> (tensor<?x3xf32>) {
+      %y = xf.qlinear %a0, %a1, %a2 zero_points %a3 bits = 4 group_size = 4 : (tensor<?x7xf32>, tensor<3x4xi8>, tensor<3x2xf32>, tensor<3x2xf32>) -> tensor<?x3xf32>
+      return %y : tensor<?x3xf32>
+    }
+    func.func @qembedding_int8_sym(%a0: tensor<?x?xi64>, %a1: tensor<4x5xi8>, %a2: tensor<4x3xf32>) -> (tensor<?x?x5xf32>) {
+      %y = xf.qembedding %a0, %a1, %a2 bits = 8 group_size = 2 symmetric : (tensor<?x?xi64>, tensor<4x5xi8>, tensor<4x3xf32>) -> tensor<?x?x5xf32>
+      return %y : tensor<?x?x5xf32>
+    }
+    func.func @qembedding_int4_float_zero_points(%a0: tensor<?xi32>, %a1: tensor<3x4xi8>, %a2: tensor<3x2xf32>, %a3: tensor<3x2xf32>) -> (tensor<?x7xf32>) {
+      %y = xf.qembedding %a0, %a1, %a2 zero_points %a3 bits = 4 group_size = 4 : (tensor<?xi32>, tensor<3x4xi8>, tensor<3x2xf32>, tensor<3x2xf32>) -> tensor<?x7xf32>
+      return %y : tensor<?x7xf32>
+    }
   }
 
   func.func private @printMemrefF32(tensor<*xf32>)
@@ -45,6 +57,9 @@ module {
   func.func private @qlinear_int4_sym(tensor<?x?x5xf32>, tensor<2x3xi8>, tensor<2x3xf16>, tensor<2xf32>) -> (tensor<?x?x2xf32>)
   func.func private @qlinear_int4_asym(tensor<?x6xf32>, tensor<3x3xi8>, tensor<3x2xf32>, tensor<3x2xi8>) -> (tensor<?x3xf32>)
   func.func private @qlinear_int8_asym(tensor<1x4xf32>, tensor<2x4xi8>, tensor<2x1xf32>, tensor<2x1xi8>, tensor<2xf32>) -> (tensor<1x2xf32>)
+  func.func private @qlinear_int4_float_zero_points(tensor<?x7xf32>, tensor<3x4xi8>, tensor<3x2xf32>, tensor<3x2xf32>) -> (tensor<?x3xf32>)
+  func.func private @qembedding_int8_sym(tensor<?x?xi64>, tensor<4x5xi8>, tensor<4x3xf32>) -> (tensor<?x?x5xf32>)
+  func.func private @qembedding_int4_float_zero_points(tensor<?xi32>, tensor<3x4xi8>, tensor<3x2xf32>, tensor<3x2xf32>) -> (tensor<?x7xf32>)
 
   func.func @main() {
     %linear_bias_in0 = arith.constant dense<[[[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0]]]> : tensor<1x2x3xf32>
@@ -108,6 +123,44 @@ module {
     // zero points, bias
     // CHECK: {{\[}}-34.875, -7.0625]
     call @printMemrefF32(%qlinear_int8_asym_out0_u) : (tensor<*xf32>) -> ()
+    %qlinear_int4_float_zero_points_in0 = arith.constant dense<[[0.75, 0.25, -1.5, 1.5, 1.5, 0.0, 2.0], [0.5, 1.75, 2.0, 0.25, -1.0, -1.5, 0.25]]> : tensor<2x7xf32>
+    %qlinear_int4_float_zero_points_in0_d = tensor.cast %qlinear_int4_float_zero_points_in0 : tensor<2x7xf32> to tensor<?x7xf32>
+    %qlinear_int4_float_zero_points_in1 = arith.constant dense<[[102, -7, -106, -89], [121, -118, -6, -94], [120, 53, 96, -83]]> : tensor<3x4xi8>
+    %qlinear_int4_float_zero_points_in2 = arith.constant dense<[[0.125, 0.5], [0.5, 0.25], [0.125, 0.5]]> : tensor<3x2xf32>
+    %qlinear_int4_float_zero_points_in3 = arith.constant dense<[[-2.5, 3.25], [-0.125, -0.125], [0.75, -2.5]]> : tensor<3x2xf32>
+    %qlinear_int4_float_zero_points_out0 = call @qlinear_int4_float_zero_points(%qlinear_int4_float_zero_points_in0_d, %qlinear_int4_float_zero_points_in1, %qlinear_int4_float_zero_points_in2, %qlinear_int4_float_zero_points_in3) : (tensor<?x7xf32>, tensor<3x4xi8>, tensor<3x2xf32>, tensor<3x2xf32>) -> (tensor<?x3xf32>)
+    %qlinear_int4_float_zero_points_out0_u = tensor.cast %qlinear_int4_float_zero_points_out0 : tensor<?x3xf32> to tensor<*xf32>
+    // qlinear int4 with f32 zero points (fractional), K = 7 in groups of 4
+    // CHECK: {{\[}}8, 7.67188, 17.875]
+    // CHECK-NEXT: [0.59375, 11.5859, -2.73438]
+    call @printMemrefF32(%qlinear_int4_float_zero_points_out0_u) : (tensor<*xf32>) -> ()
+    %qembedding_int8_sym_in0 = arith.constant dense<[[3, 0, 7], [1, -2, 2]]> : tensor<2x3xi64>
+    %qembedding_int8_sym_in0_d = tensor.cast %qembedding_int8_sym_in0 : tensor<2x3xi64> to tensor<?x?xi64>
+    %qembedding_int8_sym_in1 = arith.constant dense<[[-79, 64, 109, -66, 13], [-116, -82, -32, 98, 120], [36, 21, 17, -113, -32], [123, -23, -74, -67, 54]]> : tensor<4x5xi8>
+    %qembedding_int8_sym_in2 = arith.constant dense<[[0.5, 0.125, 0.125], [0.25, 0.25, 0.125], [0.25, 0.25, 0.5], [0.25, 0.125, 0.5]]> : tensor<4x3xf32>
+    %qembedding_int8_sym_out0 = call @qembedding_int8_sym(%qembedding_int8_sym_in0_d, %qembedding_int8_sym_in1, %qembedding_int8_sym_in2) : (tensor<?x?xi64>, tensor<4x5xi8>, tensor<4x3xf32>) -> (tensor<?x?x5xf32>)
+    %qembedding_int8_sym_out0_u = tensor.cast %qembedding_int8_sym_out0 : tensor<?x?x5xf32> to tensor<*xf32>
+    // qembedding int8 symmetric, D = 5 in groups of 2, ids clamped into the table
+    // CHECK: {{\[}}30.75, -5.75, -9.25, -8.375, 27]
+    // CHECK-NEXT: [-39.5, 32, 13.625, -8.25, 1.625]
+    // CHECK-NEXT: [30.75, -5.75, -9.25, -8.375, 27]
+    // CHECK-NEXT: [-29, -20.5, -8, 24.5, 15]
+    // CHECK-NEXT: [-39.5, 32, 13.625, -8.25, 1.625]
+    // CHECK-NEXT: [9, 5.25, 4.25, -28.25, -16]
+    call @printMemrefF32(%qembedding_int8_sym_out0_u) : (tensor<*xf32>) -> ()
+    %qembedding_int4_float_zero_points_in0 = arith.constant dense<[2, 0, 1, 2]> : tensor<4xi32>
+    %qembedding_int4_float_zero_points_in0_d = tensor.cast %qembedding_int4_float_zero_points_in0 : tensor<4xi32> to tensor<?xi32>
+    %qembedding_int4_float_zero_points_in1 = arith.constant dense<[[-80, -59, -32, -95], [-10, -95, 107, -95], [104, -83, 5, -87]]> : tensor<3x4xi8>
+    %qembedding_int4_float_zero_points_in2 = arith.constant dense<[[0.25, 0.125], [0.125, 0.125], [0.125, 0.5]]> : tensor<3x2xf32>
+    %qembedding_int4_float_zero_points_in3 = arith.constant dense<[[0.75, 3.25], [7.5, 0.75], [7.5, 3.25]]> : tensor<3x2xf32>
+    %qembedding_int4_float_zero_points_out0 = call @qembedding_int4_float_zero_points(%qembedding_int4_float_zero_points_in0_d, %qembedding_int4_float_zero_points_in1, %qembedding_int4_float_zero_points_in2, %qembedding_int4_float_zero_points_in3) : (tensor<?xi32>, tensor<3x4xi8>, tensor<3x2xf32>, tensor<3x2xf32>) -> (tensor<?x7xf32>)
+    %qembedding_int4_float_zero_points_out0_u = tensor.cast %qembedding_int4_float_zero_points_out0 : tensor<?x7xf32> to tensor<*xf32>
+    // qembedding int4 with f32 zero points, D = 7 (padding nibble) in groups of 4, i32 ids
+    // CHECK: {{\[}}0.0625, -0.1875, 0.6875, 0.3125, 0.875, -1.625, 2.875]
+    // CHECK-NEXT: [-0.1875, 2.5625, 1.0625, 2.8125, -0.40625, 1.34375, -0.28125]
+    // CHECK-NEXT: [-0.1875, 0.9375, -0.8125, 0.3125, 1.28125, 0.65625, 0.03125]
+    // CHECK-NEXT: [0.0625, -0.1875, 0.6875, 0.3125, 0.875, -1.625, 2.875]
+    call @printMemrefF32(%qembedding_int4_float_zero_points_out0_u) : (tensor<*xf32>) -> ()
     return
   }
 }

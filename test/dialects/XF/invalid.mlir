@@ -452,6 +452,15 @@ func.func @qlinear_zero_point_shape(%x: tensor<2x64xf32>, %w: tensor<16x32xi8>, 
 
 // -----
 
+func.func @qlinear_float_zero_point_type(%x: tensor<2x64xf32>, %w: tensor<16x32xi8>, %s: tensor<16x2xf32>, %z: tensor<16x2xf16>) -> tensor<2x16xf32> {
+  // expected-error @+1 {{has 'f16' zero points but 'f32' scales}}
+  %y = xf.qlinear %x, %w, %s zero_points %z bits = 4 group_size = 32
+      : (tensor<2x64xf32>, tensor<16x32xi8>, tensor<16x2xf32>, tensor<16x2xf16>) -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}
+
+// -----
+
 func.func @qlinear_result(%x: tensor<2x64xf32>, %w: tensor<16x32xi8>, %s: tensor<16x2xf32>) -> tensor<2x32xf32> {
   // expected-error @+1 {{result last dimension (32) does not match weight rows (16)}}
   %y = xf.qlinear %x, %w, %s bits = 4 group_size = 32 symmetric
@@ -568,4 +577,22 @@ func.func @embedding_ids_type(%t: tensor<100x16xf32>, %ids: tensor<2x3xf32>) -> 
   // expected-error @+1 {{operand #1 must be ranked tensor of 32-bit signless integer or 64-bit signless integer values}}
   %e = xf.embedding %t, %ids : (tensor<100x16xf32>, tensor<2x3xf32>) -> tensor<2x3x16xf32>
   return %e : tensor<2x3x16xf32>
+}
+
+// -----
+
+func.func @qembedding_row_bytes(%ids: tensor<4xi64>, %t: tensor<10x16xi8>, %s: tensor<10x1xf32>) -> tensor<4x33xf32> {
+  // expected-error @+1 {{weight rows have 16 bytes but 33 codes of 4 bits need 17}}
+  %e = xf.qembedding %ids, %t, %s bits = 4 group_size = 64 symmetric
+      : (tensor<4xi64>, tensor<10x16xi8>, tensor<10x1xf32>) -> tensor<4x33xf32>
+  return %e : tensor<4x33xf32>
+}
+
+// -----
+
+func.func @qembedding_ids(%ids: tensor<4xi64>, %t: tensor<10x32xi8>, %s: tensor<10x1xf32>) -> tensor<5x32xf32> {
+  // expected-error @+1 {{}}
+  %e = xf.qembedding %ids, %t, %s bits = 8 group_size = 32 symmetric
+      : (tensor<4xi64>, tensor<10x32xi8>, tensor<10x1xf32>) -> tensor<5x32xf32>
+  return %e : tensor<5x32xf32>
 }

@@ -181,6 +181,32 @@ func.func @qlinear_int4_asymmetric_partial_group(%x: tensor<2x65xf32>, %w: tenso
 
 // -----
 
+// Float zero points (Q4_1's scale and min): f32 like the scales.
+// CHECK-LABEL: func.func @qlinear_int4_float_zero_points
+// CHECK: xf.qlinear %{{.+}}, %{{.+}}, %{{.+}} zero_points %{{.+}} bits = 4 group_size = 32 : (tensor<1x?x64xf32>, tensor<16x32xi8>, tensor<16x2xf32>, tensor<16x2xf32>) -> tensor<1x?x16xf32>
+func.func @qlinear_int4_float_zero_points(%x: tensor<1x?x64xf32>, %w: tensor<16x32xi8>, %s: tensor<16x2xf32>, %z: tensor<16x2xf32>) -> tensor<1x?x16xf32> {
+  %y = xf.qlinear %x, %w, %s zero_points %z bits = 4 group_size = 32
+      : (tensor<1x?x64xf32>, tensor<16x32xi8>, tensor<16x2xf32>, tensor<16x2xf32>) -> tensor<1x?x16xf32>
+  return %y : tensor<1x?x16xf32>
+}
+
+// -----
+
+// A quantized table's lookup: int8 rows in groups of 128 along D; int4 with
+// f32 zero points and an odd D (a padding nibble per row).
+// CHECK-LABEL: func.func @qembedding
+// CHECK: xf.qembedding %{{.+}}, %{{.+}}, %{{.+}} bits = 8 group_size = 128 symmetric : (tensor<1x?xi64>, tensor<100x576xi8>, tensor<100x5xf32>) -> tensor<1x?x576xf32>
+// CHECK: xf.qembedding %{{.+}}, %{{.+}}, %{{.+}} zero_points %{{.+}} bits = 4 group_size = 32 : (tensor<?xi32>, tensor<100x17xi8>, tensor<100x2xf32>, tensor<100x2xf32>) -> tensor<?x33xf32>
+func.func @qembedding(%ids: tensor<1x?xi64>, %t: tensor<100x576xi8>, %s: tensor<100x5xf32>, %ids4: tensor<?xi32>, %t4: tensor<100x17xi8>, %s4: tensor<100x2xf32>, %z4: tensor<100x2xf32>) -> (tensor<1x?x576xf32>, tensor<?x33xf32>) {
+  %e = xf.qembedding %ids, %t, %s bits = 8 group_size = 128 symmetric
+      : (tensor<1x?xi64>, tensor<100x576xi8>, tensor<100x5xf32>) -> tensor<1x?x576xf32>
+  %f = xf.qembedding %ids4, %t4, %s4 zero_points %z4 bits = 4 group_size = 32
+      : (tensor<?xi32>, tensor<100x17xi8>, tensor<100x2xf32>, tensor<100x2xf32>) -> tensor<?x33xf32>
+  return %e, %f : tensor<1x?x576xf32>, tensor<?x33xf32>
+}
+
+// -----
+
 // Per-channel int8 with a bias but no zero points.
 // CHECK-LABEL: func.func @qlinear_int8_per_channel
 // CHECK: xf.qlinear %{{.+}}, %{{.+}}, %{{.+}} bias %{{.+}} bits = 8 group_size = 4096 symmetric : (tensor<?x?x4096xbf16>, tensor<1024x4096xi8>, tensor<1024x1xf32>, tensor<1024xbf16>) -> tensor<?x?x1024xbf16>

@@ -3,8 +3,9 @@
 // Quantize / dequantize round trips (error within half a step, exact
 // packing of nibbles), and the kernel on every instruction set the CPU has,
 // and through the threaded entry point with 1 and 2 threads, against
-// dequantize-then-multiply in double: int8 and int4, symmetric and
-// asymmetric, whole and partial last groups, odd k, one row and many.
+// dequantize-then-multiply in double: int8 and int4, symmetric, integer
+// and f32 zero points, whole and partial last groups, odd k, one row and
+// many. f32 zero points recover weights that lie on a Q4_1 grid exactly.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,29 +22,47 @@ using namespace xf;
 
 namespace {
 
+constexpr QuantScheme kSymmetric = QuantScheme::Symmetric;
+constexpr QuantScheme kIntegerZero = QuantScheme::IntegerZeroPoint;
+constexpr QuantScheme kFloatZero = QuantScheme::FloatZeroPoint;
+constexpr QuantScheme kSchemes[] = {kSymmetric, kIntegerZero, kFloatZero};
+
+const char *describe(QuantScheme scheme) {
+  return scheme == kSymmetric     ? "symmetric"
+         : scheme == kIntegerZero ? "u8 zero points"
+                                  : "f32 zero points";
+}
+
 struct Quantized {
   int64_t n, k, bits, groupSize, groups;
   std::vector<uint8_t> codes, zeroPoints;
-  std::vector<float> scales;
-  bool symmetric;
+  std::vector<float> scales, floatZeroPoints;
+  QuantScheme scheme;
+  const void *zeros() const {
+    if (scheme == kSymmetric)
+      return nullptr;
+    if (scheme == kFloatZero)
+      return floatZeroPoints.data();
+    return zeroPoints.data();
+  }
   float at(int64_t j, int64_t p) const {
-    return dequantizeWeight(codes.data(), scales.data(),
-                            symmetric ? nullptr : zeroPoints.data(), k, bits,
-                            groupSize, j, p);
+    return dequantizeWeight(codes.data(), scales.data(), zeros(), scheme, k,
+                            bits, groupSize, j, p);
   }
 };
 
 Quantized quantize(const std::vector<float> &w, int64_t n, int64_t k,
-                   int64_t bits, int64_t groupSize, bool symmetric,
+                   int64_t bits, int64_t groupSize, QuantScheme scheme,
                    bool transposed = false) {
   Quantized q{n, k, bits, groupSize, (k + groupSize - 1) / groupSize};
-  q.symmetric = symmetric;
+  q.scheme = scheme;
   q.codes.resize(n * quantizedRowBytes(k, bits));
   q.scales.resize(n * q.groups);
   q.zeroPoints.resize(n * q.groups);
+  q.floatZeroPoints.resize(n * q.groups);
   quantizeWeights(w.data(), transposed ? 1 : k, transposed ? n : 1, n, k, bits,
-                  groupSize, symmetric, q.codes.data(), q.scales.data(),
-                  symmetric ? nullptr : q.zeroPoints.data());
+                  groupSize, scheme, q.codes.data(), q.scales.data(),
+                  const_cast<void *>(q.zeros()));
   return q;
 }
 
@@ -59,11 +78,12 @@ std::vector<float> randomVector(int64_t size, std::mt19937 &rng,
 TEST(QuantizeTest, RoundTripWithinHalfAStep) {
   std::mt19937 rng(1);
   for (int64_t bits : {8, 4})
-    for (bool symmetric : {true, false})
+    for (QuantScheme scheme : kSchemes)
       for (int64_t k : {1, 7, 32, 33, 100}) {
         int64_t n = 5, groupSize = 16;
+        bool symmetric = scheme == kSymmetric;
         std::vector<float> w = randomVector(n * k, rng);
-        Quantized q = quantize(w, n, k, bits, groupSize, symmetric);
+        Quantized q = quantize(w, n, k, bits, groupSize, scheme);
         for (int64_t j = 0; j < n; ++j)
           for (int64_t p = 0; p < k; ++p) {
             float step = std::fabs(q.scales[j * q.groups + p / groupSize]);
@@ -72,7 +92,7 @@ TEST(QuantizeTest, RoundTripWithinHalfAStep) {
             float steps = bits == 4 && symmetric ? 1.0f : 0.5f;
             EXPECT_LE(std::fabs(q.at(j, p) - w[j * k + p]),
                       steps * step * 1.0001f + 1e-7f)
-                << "bits " << bits << " symmetric " << symmetric << " k " << k
+                << "bits " << bits << " " << describe(scheme) << " k " << k
                 << " at " << j << "," << p;
           }
       }
@@ -81,7 +101,7 @@ TEST(QuantizeTest, RoundTripWithinHalfAStep) {
 TEST(QuantizeTest, ExactValuesAndPacking) {
   // Symmetric int4: the largest magnitude becomes -8, codes low nibble first.
   std::vector<float> w = {-8, 4, 2, -1, 7};
-  Quantized q = quantize(w, 1, 5, 4, 5, true);
+  Quantized q = quantize(w, 1, 5, 4, 5, kSymmetric);
   EXPECT_FLOAT_EQ(q.scales[0], 1.0f);
   ASSERT_EQ(q.codes.size(), 3u);
   EXPECT_EQ(q.codes[0], 0x48); // -8 low, 4 high
@@ -90,27 +110,92 @@ TEST(QuantizeTest, ExactValuesAndPacking) {
   for (int p = 0; p < 5; ++p)
     EXPECT_FLOAT_EQ(q.at(0, p), w[p]);
   // A positive extreme: the scale is negative and the extreme still exact.
-  Quantized r = quantize({8, -4, 0}, 1, 3, 4, 3, true);
+  Quantized r = quantize({8, -4, 0}, 1, 3, 4, 3, kSymmetric);
   EXPECT_FLOAT_EQ(r.scales[0], -1.0f);
   EXPECT_FLOAT_EQ(r.at(0, 0), 8.0f);
   EXPECT_FLOAT_EQ(r.at(0, 1), -4.0f);
   // Symmetric int8: absmax / 127.
-  Quantized s = quantize({127, -63.5f, 0}, 1, 3, 8, 3, true);
+  Quantized s = quantize({127, -63.5f, 0}, 1, 3, 8, 3, kSymmetric);
   EXPECT_FLOAT_EQ(s.scales[0], 1.0f);
   EXPECT_EQ(int8_t(s.codes[1]), -64); // -63.5 rounds to even
   // Asymmetric int8 on [0, 255]: zero point 0, codes the values.
-  Quantized t = quantize({0, 255, 17}, 1, 3, 8, 3, false);
+  Quantized t = quantize({0, 255, 17}, 1, 3, 8, 3, kIntegerZero);
   EXPECT_FLOAT_EQ(t.scales[0], 1.0f);
   EXPECT_EQ(t.zeroPoints[0], 0);
   EXPECT_EQ(t.codes[2], 17);
   // Asymmetric int4 with negatives: zero is exact.
-  Quantized u = quantize({-5, 10, 0}, 1, 3, 4, 3, false);
+  Quantized u = quantize({-5, 10, 0}, 1, 3, 4, 3, kIntegerZero);
   EXPECT_FLOAT_EQ(u.scales[0], 1.0f);
   EXPECT_EQ(u.zeroPoints[0], 5);
   EXPECT_FLOAT_EQ(u.at(0, 2), 0.0f);
   // A group of zeros.
-  Quantized z = quantize({0, 0, 0, 0}, 1, 4, 4, 2, true);
+  Quantized z = quantize({0, 0, 0, 0}, 1, 4, 4, 2, kSymmetric);
   EXPECT_FLOAT_EQ(z.at(0, 3), 0.0f);
+  // f32 zero points: the grid spans [min, max], zero need not be on it.
+  Quantized f = quantize({1, 3, 16}, 1, 3, 4, 3, kFloatZero);
+  EXPECT_FLOAT_EQ(f.scales[0], 1.0f);
+  EXPECT_FLOAT_EQ(f.floatZeroPoints[0], -1.0f);
+  EXPECT_EQ(f.codes[0], 0x20); // 1 -> 0, 3 -> 2
+  EXPECT_EQ(f.codes[1], 0x0F); // 16 -> 15
+  EXPECT_FLOAT_EQ(f.at(0, 2), 16.0f);
+  // A constant group (scale 0 cannot hold it): still exact, zeros too.
+  Quantized c = quantize({-0.75f, -0.75f, 0, 0}, 1, 4, 4, 2, kFloatZero);
+  EXPECT_FLOAT_EQ(c.at(0, 0), -0.75f);
+  EXPECT_FLOAT_EQ(c.at(0, 1), -0.75f);
+  EXPECT_FLOAT_EQ(c.at(0, 3), 0.0f);
+}
+
+TEST(QuantizeTest, FloatZeroPointsRecoverQ4_1Grid) {
+  // Weights written as Q4_1 dequantizes them (d * q + m in f32) come back
+  // to within float rounding, where integer zero points cannot follow.
+  std::mt19937 rng(6);
+  std::uniform_int_distribution<int> code(0, 15);
+  std::uniform_real_distribution<float> dist(-0.05f, 0.05f);
+  int64_t n = 8, k = 96, group = 32;
+  std::vector<float> w(n * k);
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t g = 0; g < k / group; ++g) {
+      float d = std::fabs(dist(rng)) / 8 + 1e-4f, m = dist(rng);
+      for (int64_t p = g * group; p < (g + 1) * group; ++p) {
+        // Every group holds both ends of its grid, as Q4_1's min/max do.
+        int q = p == g * group ? 0 : p == g * group + 1 ? 15 : code(rng);
+        w[j * k + p] = d * float(q) + m;
+      }
+    }
+  Quantized f = quantize(w, n, k, 4, group, kFloatZero);
+  Quantized u = quantize(w, n, k, 4, group, kIntegerZero);
+  double floatError = 0, integerError = 0, norm = 0;
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t p = 0; p < k; ++p) {
+      float x = w[j * k + p];
+      EXPECT_NEAR(f.at(j, p), x, 1e-6f * (std::fabs(x) + 0.05f));
+      floatError += std::pow(f.at(j, p) - x, 2);
+      integerError += std::pow(u.at(j, p) - x, 2);
+      norm += double(x) * x;
+    }
+  EXPECT_LT(std::sqrt(floatError / norm), 1e-5);
+  EXPECT_GT(std::sqrt(integerError / norm), 1e-2);
+}
+
+TEST(QuantizeTest, FloatZeroPointsNoWorseThanMinMax) {
+  // The least-squares refit never raises the error of the min/max grid,
+  // and on random data it beats the integer zero point grid.
+  std::mt19937 rng(7);
+  int64_t n = 16, k = 256;
+  std::vector<float> w = randomVector(n * k, rng);
+  for (float &x : w)
+    x = x * x * x; // heavier tails than uniform
+  for (int64_t bits : {4, 8}) {
+    Quantized f = quantize(w, n, k, bits, 32, kFloatZero);
+    Quantized u = quantize(w, n, k, bits, 32, kIntegerZero);
+    double floatError = 0, integerError = 0;
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t p = 0; p < k; ++p) {
+        floatError += std::pow(f.at(j, p) - w[j * k + p], 2);
+        integerError += std::pow(u.at(j, p) - w[j * k + p], 2);
+      }
+    EXPECT_LT(floatError, integerError) << "bits " << bits;
+  }
 }
 
 TEST(QuantizeTest, TransposedSourceMatches) {
@@ -120,20 +205,20 @@ TEST(QuantizeTest, TransposedSourceMatches) {
   for (int64_t j = 0; j < n; ++j)
     for (int64_t p = 0; p < k; ++p)
       wt[p * n + j] = w[j * k + p];
-  Quantized a = quantize(w, n, k, 4, 32, true);
-  Quantized b = quantize(wt, n, k, 4, 32, true, /*transposed=*/true);
+  Quantized a = quantize(w, n, k, 4, 32, kSymmetric);
+  Quantized b = quantize(wt, n, k, 4, 32, kSymmetric, /*transposed=*/true);
   EXPECT_EQ(a.codes, b.codes);
   EXPECT_EQ(a.scales, b.scales);
 }
 
 struct KernelCase {
   int64_t m, n, k, bits, groupSize;
-  bool symmetric;
+  QuantScheme scheme;
 };
 
 void checkKernel(const KernelCase &c, const char *isa, std::mt19937 &rng) {
   std::vector<float> w = randomVector(c.n * c.k, rng, 0.1f);
-  Quantized q = quantize(w, c.n, c.k, c.bits, c.groupSize, c.symmetric);
+  Quantized q = quantize(w, c.n, c.k, c.bits, c.groupSize, c.scheme);
   // Padded strides: A and C rows longer than k and n.
   int64_t aM = c.k + 3, cM = c.n + 5;
   std::vector<float> a = randomVector(c.m * aM, rng);
@@ -161,8 +246,9 @@ void checkKernel(const KernelCase &c, const char *isa, std::mt19937 &rng) {
   p.wN = quantizedRowBytes(c.k, c.bits);
   p.scales = q.scales.data();
   p.sN = q.groups;
-  p.zeroPoints = c.symmetric ? nullptr : q.zeroPoints.data();
+  p.zeroPoints = q.zeros();
   p.zN = q.groups;
+  p.zeroPointsF32 = c.scheme == kFloatZero;
   p.bits = c.bits;
   p.groupSize = c.groupSize;
   p.c = out.data();
@@ -174,7 +260,7 @@ void checkKernel(const KernelCase &c, const char *isa, std::mt19937 &rng) {
       ASSERT_NEAR(out[i * cM + j], expected[i * cM + j], tolerance)
           << (isa ? isa : "best") << " m " << c.m << " n " << c.n << " k "
           << c.k << " bits " << c.bits << " group " << c.groupSize
-          << (c.symmetric ? " symmetric" : " asymmetric") << " at " << i
+          << " " << describe(c.scheme) << " at " << i
           << "," << j;
     // Padding between rows of C is untouched (checked via expected too).
     for (int64_t j = c.n; j < cM; ++j)
@@ -185,19 +271,19 @@ void checkKernel(const KernelCase &c, const char *isa, std::mt19937 &rng) {
 std::vector<KernelCase> kernelCases() {
   std::vector<KernelCase> cases;
   for (int64_t bits : {8, 4})
-    for (bool symmetric : {true, false}) {
+    for (QuantScheme scheme : kSchemes) {
       // Whole groups; partial last group; group not a multiple of 16; odd k;
       // one row (decode) and several, ragged against every tile size.
-      cases.push_back({1, 37, 64, bits, 32, symmetric});
-      cases.push_back({1, 70, 80, bits, 32, symmetric});   // last group 16
-      cases.push_back({1, 9, 77, bits, 32, symmetric});    // odd k
-      cases.push_back({5, 13, 576, bits, 128, symmetric}); // 4.5 groups
-      cases.push_back({7, 21, 45, bits, 20, symmetric});   // group % 16 != 0
-      cases.push_back({13, 11, 33, bits, 33, symmetric});  // per channel
-      cases.push_back({2, 3, 1, bits, 32, symmetric});
-      cases.push_back({50, 67, 96, bits, 32, symmetric});
+      cases.push_back({1, 37, 64, bits, 32, scheme});
+      cases.push_back({1, 70, 80, bits, 32, scheme});   // last group 16
+      cases.push_back({1, 9, 77, bits, 32, scheme});    // odd k
+      cases.push_back({5, 13, 576, bits, 128, scheme}); // 4.5 groups
+      cases.push_back({7, 21, 45, bits, 20, scheme});   // group % 16 != 0
+      cases.push_back({13, 11, 33, bits, 33, scheme});  // per channel
+      cases.push_back({2, 3, 1, bits, 32, scheme});
+      cases.push_back({50, 67, 96, bits, 32, scheme});
       if (bits == 4)
-        cases.push_back({3, 5, 50, bits, 7, symmetric}); // odd group: nibbles straddle
+        cases.push_back({3, 5, 50, bits, 7, scheme}); // odd group: nibbles straddle
     }
   return cases;
 }
@@ -219,10 +305,10 @@ TEST(QMatmulTest, ThreadedOneAndTwo) {
     setNumThreads(threads);
     // Large enough to be split across the pool.
     for (int64_t bits : {8, 4})
-      for (bool symmetric : {true, false}) {
-        checkKernel({1, 1000, 576, bits, 32, symmetric}, nullptr, rng);
-        checkKernel({1, 333, 1537, bits, 128, symmetric}, nullptr, rng);
-        checkKernel({70, 200, 300, bits, 32, symmetric}, nullptr, rng);
+      for (QuantScheme scheme : kSchemes) {
+        checkKernel({1, 1000, 576, bits, 32, scheme}, nullptr, rng);
+        checkKernel({1, 333, 1537, bits, 128, scheme}, nullptr, rng);
+        checkKernel({70, 200, 300, bits, 32, scheme}, nullptr, rng);
       }
     for (const KernelCase &c : kernelCases())
       checkKernel(c, nullptr, rng);
@@ -233,19 +319,22 @@ TEST(QMatmulTest, CEntryPoint) {
   std::mt19937 rng(5);
   int64_t n = 4, k = 40;
   std::vector<float> w = randomVector(n * k, rng);
-  Quantized q = quantize(w, n, k, 4, 32, false);
-  std::vector<float> a = randomVector(k, rng), c(n, 1.0f);
-  xfrt_qmatmul_f32(1, n, k, reinterpret_cast<int64_t>(a.data()), k,
-                   reinterpret_cast<int64_t>(q.codes.data()),
-                   quantizedRowBytes(k, 4),
-                   reinterpret_cast<int64_t>(q.scales.data()), 2,
-                   reinterpret_cast<int64_t>(q.zeroPoints.data()), 2, 4, 32,
-                   reinterpret_cast<int64_t>(c.data()), n);
-  for (int64_t j = 0; j < n; ++j) {
-    double sum = 1.0;
-    for (int64_t p = 0; p < k; ++p)
-      sum += double(a[p]) * q.at(j, p);
-    EXPECT_NEAR(c[j], sum, 1e-4);
+  for (QuantScheme scheme : {kIntegerZero, kFloatZero}) {
+    Quantized q = quantize(w, n, k, 4, 32, scheme);
+    std::vector<float> a = randomVector(k, rng), c(n, 1.0f);
+    xfrt_qmatmul_f32(1, n, k, reinterpret_cast<int64_t>(a.data()), k,
+                     reinterpret_cast<int64_t>(q.codes.data()),
+                     quantizedRowBytes(k, 4),
+                     reinterpret_cast<int64_t>(q.scales.data()), 2,
+                     reinterpret_cast<int64_t>(q.zeros()), 2,
+                     scheme == kFloatZero, 4, 32,
+                     reinterpret_cast<int64_t>(c.data()), n);
+    for (int64_t j = 0; j < n; ++j) {
+      double sum = 1.0;
+      for (int64_t p = 0; p < k; ++p)
+        sum += double(a[p]) * q.at(j, p);
+      EXPECT_NEAR(c[j], sum, 1e-4) << describe(scheme);
+    }
   }
 }
 

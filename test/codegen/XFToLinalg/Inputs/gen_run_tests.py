@@ -326,7 +326,7 @@ def dequant(q, scales, zp, gs):
 
 
 def linear():
-    T = Test("linear, qlinear")
+    T = Test("linear, qlinear, qembedding")
     x = f32([[[1, 2, 3], [-1, 0.5, 2]]])
     w = f32([[1, 0, 1], [0.5, -1, 2], [0, 0, 1], [3, 1, -2]])
     b = f32([10, 20, 30, 40])
@@ -421,6 +421,57 @@ return %y : tensor<?x3xf32>""",
 return %y : tensor<1x2xf32>""",
            [(x, "f32"), (to_i8(q), "i8"), (scales, "f32"), (to_i8(zp), "i8"), (bias, "f32")],
            [x.astype(np.float64) @ dequant(q, scales, zp, gs).T + bias])
+
+    # int4 with fractional (f32) zero points, Q4_1's scale and min: K = 7
+    # (padding nibble) in groups of 4, two rows of A.
+    k, n, gs = 7, 3, 4
+    q = rng.integers(0, 16, (n, k))
+    zp = f32(rng.choice([-2.5, 0.75, 3.25, 7.5, -0.125], (n, 2)))
+    scales = f32(rng.choice([0.5, 0.25, 0.125], (n, 2)))
+    x = f32(rng.integers(-8, 9, (2, k)) * 0.25)
+    T.case("qlinear_int4_float_zero_points",
+           ["qlinear int4 with f32 zero points (fractional), K = 7 in groups of 4"],
+           [(t("?7"), t("27")), (t("34", "i8"), t("34", "i8")), (t("32"), t("32")),
+            (t("32"), t("32"))],
+           [(t("?3"), t("23"))],
+           """
+%y = xf.qlinear %a0, %a1, %a2 zero_points %a3 bits = 4 group_size = 4 : (tensor<?x7xf32>, tensor<3x4xi8>, tensor<3x2xf32>, tensor<3x2xf32>) -> tensor<?x3xf32>
+return %y : tensor<?x3xf32>""",
+           [(x, "f32"), (pack4(q, k), "i8"), (scales, "f32"), (zp, "f32")],
+           [x.astype(np.float64) @ dequant(q, scales, zp.astype(np.float64), gs).T])
+
+    # qembedding: the rows a lookup reads, dequantized; ids out of the
+    # table clamp to its first and last rows.
+    v, d, gs = 4, 5, 2
+    q = rng.integers(-128, 128, (v, d))
+    scales = f32(rng.choice([0.5, 0.25, 0.125], (v, 3)))
+    ids = np.array([[3, 0, 7], [1, -2, 2]])
+    clamped = np.clip(ids, 0, v - 1)
+    T.case("qembedding_int8_sym",
+           ["qembedding int8 symmetric, D = 5 in groups of 2, ids clamped into the table"],
+           [(t("??", "i64"), t("23", "i64")), (t("45", "i8"), t("45", "i8")), (t("43"), t("43"))],
+           [(t("??5"), t("235"))],
+           """
+%y = xf.qembedding %a0, %a1, %a2 bits = 8 group_size = 2 symmetric : (tensor<?x?xi64>, tensor<4x5xi8>, tensor<4x3xf32>) -> tensor<?x?x5xf32>
+return %y : tensor<?x?x5xf32>""",
+           [(ids, "i64"), (q, "i8"), (scales, "f32")],
+           [dequant(q, scales, None, gs)[clamped]])
+
+    v, d, gs = 3, 7, 4
+    q = rng.integers(0, 16, (v, d))
+    zp = f32(rng.choice([-2.5, 0.75, 3.25, 7.5], (v, 2)))
+    scales = f32(rng.choice([0.5, 0.25, 0.125], (v, 2)))
+    ids32 = np.array([2, 0, 1, 2])
+    T.case("qembedding_int4_float_zero_points",
+           ["qembedding int4 with f32 zero points, D = 7 (padding nibble) in groups of 4, i32 ids"],
+           [(t("?", "i32"), t("4", "i32")), (t("34", "i8"), t("34", "i8")), (t("32"), t("32")),
+            (t("32"), t("32"))],
+           [(t("?7"), t("47"))],
+           """
+%y = xf.qembedding %a0, %a1, %a2 zero_points %a3 bits = 4 group_size = 4 : (tensor<?xi32>, tensor<3x4xi8>, tensor<3x2xf32>, tensor<3x2xf32>) -> tensor<?x7xf32>
+return %y : tensor<?x7xf32>""",
+           [(ids32, "i32"), (pack4(q, d), "i8"), (scales, "f32"), (zp, "f32")],
+           [dequant(q, scales, zp.astype(np.float64), gs)[ids32]])
     T.write(os.path.join(HERE, "..", "run-linear.mlir"))
 
 

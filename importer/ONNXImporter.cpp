@@ -11,6 +11,7 @@
 #include "importer/ONNXImporter.h"
 #include "importer/AttentionExpansion.h"
 #include "importer/ContribAttentionExpansion.h"
+#include "importer/MatMulNBitsImport.h"
 #include "importer/TensorImport.h"
 
 #include "dialects/ONNX/IR/ONNXOps.h"
@@ -234,6 +235,10 @@ ModelImporter::checkOperatorsSupported(const onnx::GraphProto &graph) {
       continue;
     // ONNX Runtime's contrib attention operators, expanded on import.
     if (isContribAttention(node.domain(), node.op_type()) &&
+        domainOpsets.count(node.domain()))
+      continue;
+    // ONNX Runtime's blockwise-quantized matmul, imported as xf.qlinear.
+    if (isMatMulNBits(node.domain(), node.op_type()) &&
         domainOpsets.count(node.domain()))
       continue;
     std::string line = "  " + node.op_type() + " (domain '" +
@@ -482,6 +487,16 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
   int64_t version = sinceVersion(opType, opset);
   if (isContribAttention(node.domain(), opType))
     return importContribNode(node, loc);
+  if (isMatMulNBits(node.domain(), opType)) {
+    SmallVector<Value> inputs;
+    for (const std::string &name : node.input())
+      inputs.push_back(name.empty() ? Value() : values.lookup(name));
+    FailureOr<Value> result = importMatMulNBits(node, inputs, builder, loc);
+    if (failed(result))
+      return failure();
+    values[node.output(0)] = *result;
+    return success();
+  }
   if (opType == "Constant")
     return importConstantNode(node, loc);
   if (isExpandedOperator(opType))

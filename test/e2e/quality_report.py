@@ -177,7 +177,7 @@ def main():
             or sorted(set(bits.values())) != [4, 8] or not all(0 < e < 0.5 for e in errors):
         raise SystemExit(f"FAIL ranked layers: {ranked}")
     print(f"1. report = numpy: ppl fp32 {int4['fp32']:.4f} int4 {int4['perplexity']:.4f}, "
-          f"mean KL {int4['mean_kl']:.5f}, top-1 {int4['top1_agreement']:.4f}; "
+          f"mean KL {int4['mean_kl']:.3e}, top-1 {int4['top1_agreement']:.4f}; "
           f"top layer {ranked[0]['weight']} {ranked[0]['rel_rms_error']:.4f}")
 
     # 2. An impossible bound: refused, nothing left but the report.
@@ -204,9 +204,9 @@ def main():
     all8 = os.path.join(args.workdir, "int8")
     xfc(args, [model, "-o", all8, "--quantize=int8"], check=True, stderr=subprocess.DEVNULL)
     int8 = metrics(fp32_rows, program_logits(all8, chunks), chunks)
-    if not int8["mean_kl"] < int4["mean_kl"]:
+    if not int8['mean_kl'] < int4['mean_kl']:
         raise SystemExit(f"FAIL int8 KL {int8['mean_kl']} not below int4's {int4['mean_kl']}")
-    bound = (int8["mean_kl"] + int4["mean_kl"]) / 2
+    bound = (int8['mean_kl'] + int4['mean_kl']) / 2
     fallback = os.path.join(args.workdir, "fallback")
     xfc(args, [model, "-o", fallback, "--quantize=int4", f"--min-quality=kl:{bound:.6g}",
                "--quality-fallback"] + common, check=True)
@@ -218,10 +218,10 @@ def main():
             or not report["min_quality"]["passed"]:
         raise SystemExit(f"FAIL fallback: {json.dumps(report, indent=1)}")
     check_report(report, metrics(fp32_rows, program_logits(fallback, chunks), chunks))
-    print(f"3. fallback: bound kl:{bound:.6g} (int4 {int4['mean_kl']:.5f}, int8 "
-          f"{int8['mean_kl']:.5f}) met after {len(report['attempts'])} builds with "
+    print(f"3. fallback: bound kl:{bound:.6g} (int4 {int4['mean_kl']:.3e}, int8 "
+          f"{int8['mean_kl']:.3e}) met after {len(report['attempts'])} builds with "
           f"{len(kept)} of {len(int4_ranked)} int4 layers kept at int8 "
-          f"(mean KL {report['quantized']['mean_kl']:.5f})")
+          f"(mean KL {report['quantized']['mean_kl']:.3e})")
     print("ok")
 
 

@@ -226,14 +226,19 @@ std::string number(double value) {
   return formatv("{0}", format("%.4g", value)).str();
 }
 
+/// A signed percentage: "+0.18%", "-0.01%".
+std::string signedPercent(double value) {
+  return formatv("{0}", format("%+.2f%%", value)).str();
+}
+
 /// Which bounds `metrics` misses, described; empty when all hold.
 std::vector<std::string> missedBounds(const xf::QualityBounds &bounds,
                                       const Metrics &metrics) {
   std::vector<std::string> missed;
   if (bounds.maxPplIncreasePercent &&
       !(metrics.pplIncreasePercent() <= *bounds.maxPplIncreasePercent))
-    missed.push_back(formatv("perplexity {0:+f2}% > +{1}%",
-                             metrics.pplIncreasePercent(),
+    missed.push_back(formatv("perplexity {0} > +{1}%",
+                             signedPercent(metrics.pplIncreasePercent()),
                              number(*bounds.maxPplIncreasePercent)));
   if (bounds.maxMeanKL && !(metrics.meanKL <= *bounds.maxMeanKL))
     missed.push_back(formatv("mean KL {0} > {1}", number(metrics.meanKL),
@@ -495,9 +500,17 @@ int xf::runQualityReport(const QualityReportOptions &options) {
     if (layers.empty()) {
       if (auto error = readLayerErrors(errorsPath, layers))
         return fail(*error);
+      // Only int4 layers whose error exceeds every int8 layer's: at 8 bits
+      // a layer's error drops about 16-fold, so below that line (weights
+      // already on the int4 grid, as a Q4_1-converted model's) the int4
+      // layers are not what costs quality.
+      double int8Error = 0;
       for (const LayerError &layer : layers)
-        if (layer.bits == 4 && !llvm::is_contained(options.int8Weights,
-                                                   layer.weight))
+        if (layer.bits == 8)
+          int8Error = std::max(int8Error, layer.relRmsError);
+      for (const LayerError &layer : layers)
+        if (layer.bits == 4 && layer.relRmsError > int8Error &&
+            !llvm::is_contained(options.int8Weights, layer.weight))
           candidates.push_back(layer.weight);
     }
     progress.step("running the quantized program on " + evalNote);
@@ -520,10 +533,11 @@ int xf::runQualityReport(const QualityReportOptions &options) {
     if (options.bounds)
       attempt.missed = missedBounds(*options.bounds, attempt.metrics);
     const Metrics &m = attempt.metrics;
-    progress.step(formatv("{0}: perplexity {1:f4} (fp32 {2:f4}, {3:+f2}%), "
+    progress.step(formatv("{0}: perplexity {1:f4} (fp32 {2:f4}, {3}), "
                           "mean KL {4}, top-1 agreement {5:f4}{6}",
                           options.quantize, m.perplexity, m.fp32Perplexity,
-                          m.pplIncreasePercent(), number(m.meanKL), m.top1,
+                          signedPercent(m.pplIncreasePercent()),
+                          number(m.meanKL), m.top1,
                           attempt.missed.empty()
                               ? std::string()
                               : "; missed: " + llvm::join(attempt.missed, ", "))
@@ -587,7 +601,10 @@ int xf::runQualityReport(const QualityReportOptions &options) {
             "proxy, not measured on the text: rel_rms_error = ||W - "
             "dequant(quant(W))||_F / ||W||_F of each quantized linear "
             "layer's weight as xf-quantize-weights packed it in the first "
-            "build; layers in decreasing order"},
+            "build; layers in decreasing order. --quality-fallback's "
+            "candidates: the int4 layers whose rel_rms_error exceeds every "
+            "int8 layer's, in this order. Embedding lookups are not "
+            "listed"},
            {"ranked", std::move(layerArray)}}},
       {"attempts", std::move(attemptArray)},
   };
@@ -608,8 +625,9 @@ int xf::runQualityReport(const QualityReportOptions &options) {
   outs() << formatv("quality of --quantize={0} on {1} ({2} tokens scored):\n",
                     options.quantize, evalNote, m.scored);
   outs() << formatv("  perplexity        fp32 {0:f4}, quantized {1:f4} "
-                    "({2:+f2}%)\n",
-                    m.fp32Perplexity, m.perplexity, m.pplIncreasePercent());
+                    "({2})\n",
+                    m.fp32Perplexity, m.perplexity,
+                    signedPercent(m.pplIncreasePercent()));
   outs() << formatv("  KL(fp32 || quant) mean {0} nats, max {1}\n",
                     number(m.meanKL), number(m.maxKL));
   outs() << formatv("  top-1 agreement   {0:f2}%\n", 100 * m.top1);
@@ -620,7 +638,8 @@ int xf::runQualityReport(const QualityReportOptions &options) {
                       i + 1 < std::min<size_t>(3, layers.size()) ? "," : "");
   outs() << "\n";
   if (!final.int8Weights.empty())
-    outs() << formatv("  fallback: {0} of {1} int4 layers kept at int8\n",
+    outs() << formatv("  fallback: {0} of {1} candidate int4 layers kept at "
+                      "int8\n",
                       final.int8Weights.size(), candidates.size());
   outs() << "  report: " << reportPath << "\n";
   outs().flush();
@@ -633,7 +652,8 @@ int xf::runQualityReport(const QualityReportOptions &options) {
         << "--min-quality=" << options.bounds->text << " missed ("
         << llvm::join(final.missed, ", ")
         << (options.fallback
-                ? formatv(", with {0} of {1} int4 layers kept at int8",
+                ? formatv(", with {0} of {1} candidate int4 layers kept at "
+                          "int8",
                           final.int8Weights.size(), candidates.size())
                       .str()
                 : std::string(", no --quality-fallback"))

@@ -11,6 +11,7 @@
 #include "importer/ONNXImporter.h"
 #include "importer/AttentionExpansion.h"
 #include "importer/ContribAttentionExpansion.h"
+#include "importer/DequantizeLinearImport.h"
 #include "importer/MatMulNBitsImport.h"
 #include "importer/TensorImport.h"
 
@@ -237,9 +238,11 @@ ModelImporter::checkOperatorsSupported(const onnx::GraphProto &graph) {
     if (isContribAttention(node.domain(), node.op_type()) &&
         domainOpsets.count(node.domain()))
       continue;
-    // ONNX Runtime's blockwise-quantized matmul, imported as xf.qlinear.
-    if (isMatMulNBits(node.domain(), node.op_type()) &&
-        domainOpsets.count(node.domain()))
+    // ONNX Runtime's blockwise-quantized matmul, imported as xf.qlinear;
+    // DequantizeLinear, expanded (and folded into a MatMul that reads it).
+    if ((isMatMulNBits(node.domain(), node.op_type()) &&
+         domainOpsets.count(node.domain())) ||
+        (version && node.op_type() == "DequantizeLinear"))
       continue;
     std::string line = "  " + node.op_type() + " (domain '" +
                        (defaultDomain ? "ai.onnx" : node.domain()) + "'";
@@ -496,6 +499,31 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
       return failure();
     values[node.output(0)] = *result;
     return success();
+  }
+  if (isDefaultDomain(node.domain()) &&
+      (opType == "DequantizeLinear" || opType == "MatMul")) {
+    SmallVector<Value> inputs;
+    for (const std::string &name : node.input())
+      inputs.push_back(name.empty() ? Value() : values.lookup(name));
+    if (opType == "DequantizeLinear") {
+      auto create = [&](StringRef type, ValueRange operands,
+                        ArrayRef<NamedAttribute> attributes,
+                        unsigned numResults) {
+        return createOp(type, operands, attributes, numResults, loc);
+      };
+      FailureOr<Value> result =
+          expandDequantizeLinear(node, inputs, builder, loc, create);
+      if (failed(result))
+        return failure();
+      values[node.output(0)] = *result;
+      return success();
+    }
+    if (inputs.size() == 2 && inputs[0] && inputs[1])
+      if (Value qlinear =
+              importDequantizedMatMul(inputs[0], inputs[1], builder, loc)) {
+        values[node.output(0)] = qlinear;
+        return success();
+      }
   }
   if (opType == "Constant")
     return importConstantNode(node, loc);

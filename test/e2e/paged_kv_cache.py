@@ -18,6 +18,10 @@ cache with xf-insert-kv-cache) is run three ways and must agree with itself.
    program must report that 7 of them took every whole block of that prefix
    from the prefix cache (7 * (PREFIX // block) * block tokens reused), and
    still produce each prompt's own ids.
+4. A pool too small for every sequence at once (`--kv-memory` of 7 blocks
+   for 4 prompts of 2 blocks that grow into a third): sequences wait, the newest is
+   preempted with a message and recomputed, and every prompt still gets its
+   own ids. A pool that cannot hold one prompt is refused with a message.
 
     python3 test/e2e/paged_kv_cache.py --xfc build/bin/xfc \\
         --model-script examples/make_llama_block.py --workdir /tmp/paged
@@ -103,14 +107,14 @@ def main():
         print(f"FAIL ids: cached {ids['cached']}, recompute {ids['recompute']}")
         failed = True
 
-    def batch_against_singles(prompts, max_batch, label):
+    def batch_against_singles(prompts, max_batch, label, extra=()):
         nonlocal failed
-        path = os.path.join(args.workdir, label + ".prompts")
+        path = os.path.join(args.workdir, label.replace(" ", "-") + ".prompts")
         with open(path, "w") as f:
             for p in prompts:
                 f.write(",".join(map(str, p)) + "\n")
         out = run([program, "--tokens-file", path, "--max-tokens", str(args.tokens),
-                   "--max-batch", str(max_batch)])
+                   "--max-batch", str(max_batch)] + list(extra))
         batched = [ids_of(line) for line in out.stdout.strip().split("\n")]
         singles = [ids_of(run([program, "--tokens", ",".join(map(str, p)), "--max-tokens",
                                str(args.tokens)]).stdout) for p in prompts]
@@ -137,6 +141,34 @@ def main():
     if reused != expected:
         print(f"FAIL prefix sharing; the program said:\n{report}")
         failed = True
+
+    # 4. preemption: the size of a block, from the program's own refusal
+    tiny = subprocess.run([program, "--tokens", "1", "--kv-memory", "1K"],
+                          capture_output=True, text=True)
+    match = re.search(r"one block of \d+ tokens takes (\d+) bytes", tiny.stderr)
+    if tiny.returncode != 1 or not match:
+        print(f"FAIL refusal of a pool without a block: {tiny.stderr.strip()}")
+        failed = True
+    else:
+        block_bytes = int(match.group(1))
+        # 2 blocks of prompt each, a third once generating: 3 start (6 of
+        # 7 blocks), the 4th waits, and the third block of the second
+        # sequence to cross the boundary has to come from the newest.
+        prompts = [[(i * 19 + k * 7 + 5) % args.vocab for i in range(2 * BLOCK - 2)]
+                   for k in range(4)]
+        report = batch_against_singles(prompts, 4, "small pool",
+                                       ["--kv-memory", str(7 * block_bytes)])
+        preempted = report.count("[preempting prompt")
+        print(f"small pool: {preempted} preemptions")
+        if preempted == 0:
+            print(f"FAIL: no preemption with a pool of 7 blocks; the program said:\n{report}")
+            failed = True
+        too_small = subprocess.run([program, "--tokens", ",".join(["1"] * (3 * BLOCK)),
+                                    "--kv-memory", str(2 * block_bytes)],
+                                   capture_output=True, text=True)
+        if too_small.returncode != 1 or "KV cache" not in too_small.stderr:
+            print(f"FAIL: a prompt larger than the pool was not refused: {too_small.stderr.strip()}")
+            failed = True
 
     if failed:
         sys.exit(1)

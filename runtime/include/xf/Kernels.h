@@ -80,7 +80,11 @@ extern "C" void xfrt_matmul_f32(int64_t outer0, int64_t outer1, int64_t m,
 // Weights are decoded and scaled in vector registers (16 codes at a time)
 // inside the multiply loop; no float copy of W is made. A single row of A
 // (decode) splits W by rows across the pool, so each thread streams a
-// contiguous stretch of W once; more rows split C into blocks. ISA and
+// contiguous stretch of W once; more rows split C into blocks. With a
+// single row and group_size a multiple of 32, A is first rounded to int8
+// in blocks of 32 (scale max|A| / 127 per block, llama.cpp's Q8_1) and the
+// codes are multiplied as integers: C then differs from the f32 sum by the
+// rounding of A (at most half a step, max|A| / 254, per element). ISA and
 // threads as for xfrt_matmul_f32.
 extern "C" void xfrt_qmatmul_f32(int64_t m, int64_t n, int64_t k, int64_t a,
                                  int64_t aM, int64_t w, int64_t wN,

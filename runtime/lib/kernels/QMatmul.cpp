@@ -2,7 +2,9 @@
 //
 // xfrt_qmatmul_f32 (include/xf/Kernels.h): splits C into blocks, runs them
 // on the thread pool, and sends each to the vector kernel of the widest
-// instruction set the CPU has (QMatmulKernels.inc). Also the quantizer that
+// instruction set the CPU has (QMatmulKernels.inc). A single row of A
+// (decode) with groups a multiple of 32 is first quantized to int8 blocks
+// (llama.cpp's Q8_1 activations) for the integer dot-product kernels. Also the quantizer that
 // xf-quantize-weights packs weights with, and the scalar dequantization the
 // tests check the kernel against.
 //
@@ -16,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 using namespace xf;
 using namespace xf::kernels;
@@ -31,6 +34,22 @@ BlockFn kernelFor(const char *isa) {
   if (!std::strcmp(isa, "avx2"))
     return avx2::qmatmulBlock;
   return sse2::qmatmulBlock;
+}
+
+using RowFn = void (*)(const QMatmulProblem &, const QuantizedRow &, int64_t,
+                       int64_t);
+
+RowFn rowKernelFor(const char *isa) {
+#if defined(__x86_64__)
+  // Without VNNI the avx2 kernel's vpmaddwd is what AVX-512 would do too.
+  if (!std::strcmp(isa, "avx512")) {
+    static const bool vnni = __builtin_cpu_supports("avx512vnni");
+    return vnni ? avx512::qmatvecBlock : avx2::qmatvecBlock;
+  }
+#endif
+  if (!std::strcmp(isa, "avx2"))
+    return avx2::qmatvecBlock;
+  return sse2::qmatvecBlock;
 }
 
 const char *bestISA() {
@@ -53,16 +72,55 @@ struct Split {
   const QMatmulProblem *p;
   BlockFn block;
   int64_t rowsPerBlock, rowBlocks, colsPerBlock;
+  RowFn rowBlock; // with `row`: the quantized single-row path
+  QuantizedRow row;
 };
 
 void runBlock(void *context, int64_t item) {
   const Split &s = *static_cast<const Split *>(context);
+  if (s.rowBlock) {
+    int64_t j0 = item * s.colsPerBlock;
+    s.rowBlock(*s.p, s.row, j0, std::min(s.p->n, j0 + s.colsPerBlock));
+    return;
+  }
   int64_t rowBlock = item % s.rowBlocks, colBlock = item / s.rowBlocks;
   int64_t i0 = rowBlock * s.rowsPerBlock;
   int64_t i1 = std::min(s.p->m, i0 + s.rowsPerBlock);
   int64_t j0 = colBlock * s.colsPerBlock;
   int64_t j1 = std::min(s.p->n, j0 + s.colsPerBlock);
   s.block(*s.p, i0, i1, j0, j1);
+}
+
+/// Quantizes a[0:k] into the QuantizedRow layout (QMatmulTile.h), stored
+/// in `codes` and `scalesAndSums`; `nibbleOrder` for int4 weights.
+QuantizedRow quantizeRow(const float *a, int64_t k, bool nibbleOrder,
+                         std::vector<int8_t> &codes,
+                         std::vector<float> &scalesAndSums) {
+  int64_t blocks = ceilDiv(k, kActivationBlock);
+  codes.assign(blocks * kActivationBlock, 0);
+  scalesAndSums.resize(2 * blocks);
+  float *scales = scalesAndSums.data(), *sums = scales + blocks;
+  for (int64_t b = 0; b < blocks; ++b) {
+    int64_t k0 = b * kActivationBlock;
+    int64_t count = std::min(kActivationBlock, k - k0);
+    float amax = 0.0f;
+    for (int64_t t = 0; t < count; ++t)
+      amax = std::max(amax, std::fabs(a[k0 + t]));
+    float scale = amax / 127.0f;
+    float inverse = scale != 0.0f ? 1.0f / scale : 0.0f;
+    int32_t sum = 0;
+    for (int64_t t = 0; t < count; ++t) {
+      int32_t q = int32_t(std::nearbyint(a[k0 + t] * inverse));
+      sum += q;
+      int64_t at = nibbleOrder && count == kActivationBlock
+                       ? (t & 1 ? kActivationBlock / 2 : 0) + t / 2
+                       : t;
+      codes[k0 + at] = int8_t(q);
+    }
+    scales[b] = scale;
+    sums[b] = scale * float(sum);
+  }
+  return {codes.data(), scales, sums};
 }
 
 } // namespace
@@ -90,6 +148,13 @@ void xf::qmatmulF32(const QMatmulProblem &p, const char *isa) {
   s.block = kernelFor(isa ? isa : bestISA());
   int threads = numThreads();
   bool parallel = p.m * p.n * p.k >= kParallelMinMACs && threads > 1;
+  s.rowBlock = nullptr;
+  thread_local std::vector<int8_t> rowCodes;
+  thread_local std::vector<float> rowScales;
+  if (p.m == 1 && p.groupSize % kActivationBlock == 0) {
+    s.rowBlock = rowKernelFor(isa ? isa : bestISA());
+    s.row = quantizeRow(p.a, p.k, p.bits == 4, rowCodes, rowScales);
+  }
   if (p.m == 1) {
     // Decode: contiguous stretches of W rows, a few per thread.
     s.rowsPerBlock = 1;

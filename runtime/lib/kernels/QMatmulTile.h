@@ -15,12 +15,32 @@
 
 namespace xf::kernels {
 
+/// Activation blocks of the integer matvec path: a row of A is quantized
+/// to int8 in blocks of this many elements (llama.cpp's Q8_1).
+constexpr int64_t kActivationBlock = 32;
+
+/// One row of A quantized for qmatvecBlock: codes[p] = round(A[p] /
+/// scales[p / 32]) with the scale max|A| / 127 of each block, and
+/// sums[b] = scales[b] * (the sum of block b's codes). For int4 weights a
+/// whole block is stored in the weights' nibble order, its 16 even elements
+/// then its 16 odd ones; a partial last block is in natural order.
+struct QuantizedRow {
+  const int8_t *codes;
+  const float *scales;
+  const float *sums;
+};
+
 /// C[i0:i1, j0:j1] += A[i0:i1, :] x dequant(W[j0:j1, :])^T for the problem
 /// `p` (xf::QMatmulProblem). Weights are decoded and scaled in registers,
-/// 16 codes at a time.
+/// 16 codes at a time. qmatvecBlock: C[0, j0:j1] += the same for one row
+/// of A given quantized (p.groupSize a multiple of kActivationBlock), by
+/// integer dot products of 32 codes, scaled once per activation block; the
+/// avx512 one uses AVX-512 VNNI and may run only where the CPU has it.
 #define XF_DECLARE_QMATMUL_KERNELS(NS)                                         \
   namespace NS {                                                               \
   void qmatmulBlock(const QMatmulProblem &p, int64_t i0, int64_t i1,           \
+                    int64_t j0, int64_t j1);                                   \
+  void qmatvecBlock(const QMatmulProblem &p, const QuantizedRow &a,            \
                     int64_t j0, int64_t j1);                                   \
   }
 XF_DECLARE_QMATMUL_KERNELS(sse2)

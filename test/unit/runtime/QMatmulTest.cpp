@@ -6,6 +6,10 @@
 // dequantize-then-multiply in double: int8 and int4, symmetric, integer
 // and f32 zero points, whole and partial last groups, odd k, one row and
 // many. f32 zero points recover weights that lie on a Q4_1 grid exactly.
+// A single row with groups a multiple of 32 takes the integer path, which
+// quantizes A to int8 in blocks of 32: it is checked against the reference
+// on that rounded A as tightly as the f32 path, and against the reference
+// on A itself within the rounding's bound.
 //
 //===----------------------------------------------------------------------===//
 
@@ -216,6 +220,28 @@ struct KernelCase {
   QuantScheme scheme;
 };
 
+/// Whether qmatmulF32 quantizes A (one row, groups a multiple of 32).
+bool quantizesActivations(const KernelCase &c) {
+  return c.m == 1 && c.groupSize % 32 == 0;
+}
+
+/// A row rounded as the integer path does: blocks of 32, scale max|x| / 127,
+/// codes round(x * (1 / scale)).
+std::vector<float> roundActivations(const float *a, int64_t k) {
+  std::vector<float> rounded(k);
+  for (int64_t k0 = 0; k0 < k; k0 += 32) {
+    int64_t k1 = std::min<int64_t>(k, k0 + 32);
+    float amax = 0.0f;
+    for (int64_t p = k0; p < k1; ++p)
+      amax = std::max(amax, std::fabs(a[p]));
+    float scale = amax / 127.0f;
+    float inverse = scale != 0.0f ? 1.0f / scale : 0.0f;
+    for (int64_t p = k0; p < k1; ++p)
+      rounded[p] = scale * std::nearbyint(a[p] * inverse);
+  }
+  return rounded;
+}
+
 void checkKernel(const KernelCase &c, const char *isa, std::mt19937 &rng) {
   std::vector<float> w = randomVector(c.n * c.k, rng, 0.1f);
   Quantized q = quantize(w, c.n, c.k, c.bits, c.groupSize, c.scheme);
@@ -224,18 +250,29 @@ void checkKernel(const KernelCase &c, const char *isa, std::mt19937 &rng) {
   std::vector<float> a = randomVector(c.m * aM, rng);
   std::vector<float> out = randomVector(c.m * cM, rng);
   std::vector<double> expected(out.begin(), out.end());
-  double bound = 0.0;
-  for (int64_t i = 0; i < c.m; ++i)
+  std::vector<double> exact(out.begin(), out.end());
+  bool rounded = quantizesActivations(c);
+  double bound = 0.0, roundingBound = 0.0;
+  for (int64_t i = 0; i < c.m; ++i) {
+    const float *row = a.data() + i * aM;
+    std::vector<float> used = rounded ? roundActivations(row, c.k)
+                                      : std::vector<float>(row, row + c.k);
     for (int64_t j = 0; j < c.n; ++j) {
-      double sum = 0.0, magnitude = 0.0;
+      double sum = 0.0, magnitude = 0.0, exactSum = 0.0, rounding = 0.0;
       for (int64_t p = 0; p < c.k; ++p) {
-        double term = double(a[i * aM + p]) * double(q.at(j, p));
+        double term = double(used[p]) * double(q.at(j, p));
         sum += term;
         magnitude += std::fabs(term);
+        exactSum += double(row[p]) * double(q.at(j, p));
+        // |x - rounded x| <= half a step, max|x| / 254, and |x| <= 1.
+        rounding += std::fabs(q.at(j, p)) / 254.0;
       }
       expected[i * cM + j] += sum;
+      exact[i * cM + j] += exactSum;
       bound = std::max(bound, magnitude);
+      roundingBound = std::max(roundingBound, rounding);
     }
+  }
   QMatmulProblem p;
   p.m = c.m;
   p.n = c.n;
@@ -262,6 +299,11 @@ void checkKernel(const KernelCase &c, const char *isa, std::mt19937 &rng) {
           << c.k << " bits " << c.bits << " group " << c.groupSize
           << " " << describe(c.scheme) << " at " << i
           << "," << j;
+    for (int64_t j = 0; j < c.n && rounded; ++j)
+      ASSERT_NEAR(out[i * cM + j], exact[i * cM + j],
+                  tolerance + roundingBound)
+          << (isa ? isa : "best") << " n " << c.n << " k " << c.k << " bits "
+          << c.bits << " group " << c.groupSize << " at " << j;
     // Padding between rows of C is untouched (checked via expected too).
     for (int64_t j = c.n; j < cM; ++j)
       ASSERT_EQ(out[i * cM + j], float(expected[i * cM + j]));
@@ -277,6 +319,9 @@ std::vector<KernelCase> kernelCases() {
       cases.push_back({1, 37, 64, bits, 32, scheme});
       cases.push_back({1, 70, 80, bits, 32, scheme});   // last group 16
       cases.push_back({1, 9, 77, bits, 32, scheme});    // odd k
+      cases.push_back({1, 19, 600, bits, 128, scheme}); // last group 88
+      cases.push_back({1, 5, 20, bits, 32, scheme});    // one partial block
+      cases.push_back({1, 11, 45, bits, 20, scheme});   // f32 path
       cases.push_back({5, 13, 576, bits, 128, scheme}); // 4.5 groups
       cases.push_back({7, 21, 45, bits, 20, scheme});   // group % 16 != 0
       cases.push_back({13, 11, 33, bits, 33, scheme});  // per channel
@@ -329,10 +374,11 @@ TEST(QMatmulTest, CEntryPoint) {
                      reinterpret_cast<int64_t>(q.zeros()), 2,
                      scheme == kFloatZero, 4, 32,
                      reinterpret_cast<int64_t>(c.data()), n);
+    std::vector<float> rounded = roundActivations(a.data(), k);
     for (int64_t j = 0; j < n; ++j) {
       double sum = 1.0;
       for (int64_t p = 0; p < k; ++p)
-        sum += double(a[p]) * q.at(j, p);
+        sum += double(rounded[p]) * q.at(j, p);
       EXPECT_NEAR(c[j], sum, 1e-4) << describe(scheme);
     }
   }

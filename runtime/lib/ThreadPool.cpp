@@ -25,6 +25,10 @@ namespace {
 /// much from other processes when the program is idle.
 constexpr auto kSpinTime = std::chrono::microseconds(100);
 
+/// Pause instructions the caller spends waiting for claimed items before it
+/// starts yielding its core (a few microseconds: an item is a kernel tile).
+constexpr int kWaitSpins = 1 << 11;
+
 /// Items are claimed one at a time through `state`, which holds the job's
 /// generation in its high 32 bits and the next unclaimed item in its low 32.
 /// A worker claims with a compare-and-swap that also checks the generation,
@@ -70,8 +74,17 @@ public:
     }
     wake.notify_all();
     work(job);
-    while (doneItems.load(std::memory_order_acquire) != count)
-      XF_CPU_RELAX();
+    // Wait for the items other threads claimed. After a short spin, yield:
+    // on a machine with more runnable threads than cores, the worker that
+    // holds the last item may be waiting for this very core, and spinning
+    // through its time slice turned each job into a scheduler period.
+    for (int spins = 0; doneItems.load(std::memory_order_acquire) != count;
+         ++spins) {
+      if (spins < kWaitSpins)
+        XF_CPU_RELAX();
+      else
+        std::this_thread::yield();
+    }
   }
 
 private:

@@ -121,7 +121,7 @@ def main():
     lines = [SECTION, "",
              f"Measured {datetime.date.today()} on this machine ({args.threads} threads, "
              f"best of {args.repeats}, {args.gen} greedy steps), with:", "",
-             "    python3 bench/paged_kv.py --program build/test/e2e/smollm2/smollm2"
+             "    python3 bench/paged_kv.py --program " + os.path.relpath(args.program)
              + (" --gguf " + os.path.relpath(args.gguf) if args.gguf else "")
              + f" --threads {args.threads} --gen {args.gen} --repeats {args.repeats}", "",
              "Decode tokens/s of one sequence after a prompt of 64 and of 1024 ids:", "",

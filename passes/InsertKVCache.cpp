@@ -15,6 +15,9 @@
 #include "passes/Passes.h"
 
 #include "mlir/Analysis/SliceAnalysis.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/Support/DebugLog.h"
@@ -305,6 +308,34 @@ struct InsertKVCachePass
         builder, loc, keyPool.getType(), valuePool.getType(), plan.newKey,
         plan.newValue, keyPool, valuePool, slots);
 
+    // A fresh prompt (one sequence, nothing cached before its tokens) has
+    // exactly its new keys and values as context: it attends to them where
+    // they are, contiguous, through the flash-attention lowering; the pool
+    // was written above for the steps that follow. Anything else (decode,
+    // a prompt behind a cached prefix) reads the pool.
+    Value zero = arith::ConstantIndexOp::create(builder, loc, 0);
+    Value oneIndex = arith::ConstantIndexOp::create(builder, loc, 1);
+    Value single = arith::CmpIOp::create(
+        builder, loc, arith::CmpIPredicate::eq,
+        tensor::DimOp::create(builder, loc, contextLens, 0), oneIndex);
+    Value length = arith::IndexCastOp::create(
+        builder, loc, builder.getIndexType(),
+        tensor::ExtractOp::create(builder, loc, contextLens, ValueRange{zero}));
+    Value fresh = arith::CmpIOp::create(
+        builder, loc, arith::CmpIPredicate::eq, length,
+        tensor::DimOp::create(builder, loc, attention.getQuery(), 2));
+    Value contiguous = arith::AndIOp::create(builder, loc, single, fresh);
+    auto branch = scf::IfOp::create(builder, loc,
+                                    TypeRange{attention.getType()}, contiguous,
+                                    /*withElseRegion=*/true);
+    builder.setInsertionPointToStart(branch.thenBlock());
+    Value flash = XF::AttentionOp::create(
+        builder, loc, attention.getType(), attention.getQuery(), plan.newKey,
+        plan.newValue, Value(), attention.getScaleAttr(),
+        attention.getCausalAttr());
+    scf::YieldOp::create(builder, loc, flash);
+    builder.setInsertionPointToStart(branch.elseBlock());
+
     auto queryType = cast<RankedTensorType>(attention.getQuery().getType());
     auto resultType = cast<RankedTensorType>(attention.getType());
     int64_t dyn = ShapedType::kDynamic;
@@ -358,7 +389,8 @@ struct InsertKVCachePass
     Value joined = ONNX::ReshapeOp::create(builder, loc, resultType, back,
                                            joinShape,
                                            builder.getI64IntegerAttr(0));
-    attention.replaceAllUsesWith(joined);
+    scf::YieldOp::create(builder, loc, joined);
+    attention.replaceAllUsesWith(branch.getResult(0));
     attention.erase();
   }
 

@@ -133,7 +133,11 @@ def InsertKVCachePass : Pass<"xf-insert-kv-cache", "::mlir::ModuleOp"> {
 
     prefill (a prompt, or several of one length) and decode (one token for
     each of B sequences) are the same function with S > 1 and S == 1;
-    `xf.paged_attention` picks its loop form from S at run time. The
+    `xf.paged_attention` picks its loop form from S at run time. A fresh
+    prompt (B == 1 and context_lens[0] == S: nothing cached before it)
+    takes an `scf.if` branch that runs the original `xf.attention` on the
+    new, contiguous keys and values (flash attention), after writing them
+    to the pool like every other step. The
     attention mask input is dropped: it may only have fed a padding mask,
     which a paged sequence never needs. A function without `xf.attention`
     is left as it is. Fails, naming the op, on what it

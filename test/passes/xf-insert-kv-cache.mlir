@@ -16,12 +16,25 @@
 // CHECK-SAME: xf.kv_block_size = 16
 // CHECK: %[[Q:.+]] = onnx.Transpose
 // CHECK: %[[K:[^ ,]+]], %[[V:[^ ]+]] = xf.kv_cache_write %[[Q]], %[[Q]] into %[[KP]], %[[VP]] at %[[SLOTS]]
+// A fresh prompt (one sequence, context == its tokens) attends to its
+// contiguous keys and values; everything else reads the pool.
+// CHECK: %[[NB:.+]] = tensor.dim %[[LENS]]
+// CHECK: %[[SINGLE:.+]] = arith.cmpi eq, %[[NB]]
+// CHECK: %[[LEN:.+]] = tensor.extract %[[LENS]]
+// CHECK: %[[LENI:.+]] = arith.index_cast %[[LEN]]
+// CHECK: %[[T:.+]] = tensor.dim %[[Q]]
+// CHECK: %[[FRESH:.+]] = arith.cmpi eq, %[[LENI]], %[[T]]
+// CHECK: %[[COND:.+]] = arith.andi %[[SINGLE]], %[[FRESH]]
+// CHECK: scf.if %[[COND]]
+// CHECK-NEXT: %[[FLASH:.+]] = xf.attention %[[Q]], %[[Q]], %[[Q]] scale = 5.000000e-01 causal
+// CHECK-NEXT: scf.yield %[[FLASH]]
+// CHECK-NEXT: } else {
 // CHECK: %[[B:.+]] = onnx.Shape %[[LENS]]
 // CHECK: %[[SPLIT:.+]] = onnx.Reshape %[[Q]]
 // CHECK: %[[BHSD:.+]] = onnx.Transpose %[[SPLIT]] {perm = [1, 0, 2, 3]}
 // CHECK: %[[O:.+]] = xf.paged_attention %[[BHSD]], %[[K]], %[[V]], %[[TABLES]], %[[LENS]] scale = 5.000000e-01 causal
 // CHECK: onnx.Transpose %[[O]] {perm = [1, 0, 2, 3]}
-// CHECK-NOT: xf.attention
+// CHECK: scf.yield
 func.func @main(%ids: tensor<?x?xi64> {onnx.name = "input_ids"}) -> (tensor<?x?x8xf32> {onnx.name = "logits"}) {
   %table = onnx.Constant {value = dense<0.5> : tensor<16x8xf32>} : tensor<16x8xf32>
   %split = onnx.Constant {value = dense<[0, 0, 2, 4]> : tensor<4xi64>} : tensor<4xi64>
@@ -55,6 +68,7 @@ func.func @main(%ids: tensor<?x?xi64> {onnx.name = "input_ids"}) -> (tensor<?x?x
 // CHECK: onnx.Cast %[[FLAT]] {{.*}}to = f32
 // CHECK-NOT: onnx.Concat %{{.*}}axis = 2
 // CHECK: xf.kv_cache_write
+// CHECK: xf.attention %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}} scale
 // CHECK: xf.paged_attention
 // CHECK-NOT: onnx.Where
 // CHECK: return %{{[^,]+}} : tensor<?x?x8xf32>

@@ -150,7 +150,10 @@ def InsertKVCachePass : Pass<"xf-insert-kv-cache", "::mlir::ModuleOp"> {
     Option<"blockSize", "block-size", "int64_t", /*default=*/"16",
            "token slots per KV block">,
   ];
-  let dependentDialects = ["::xf::ONNX::ONNXDialect", "::xf::XF::XFDialect"];
+  let dependentDialects = ["::xf::ONNX::ONNXDialect", "::xf::XF::XFDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def QuantizeWeightsPass : Pass<"xf-quantize-weights", "::mlir::ModuleOp"> {

@@ -1012,29 +1012,47 @@ int runSeveral(Model &model, const std::string &promptsPath,
   return 0;
 }
 
-int runPerplexity(Model &model, const std::string &path, int64_t context,
-                  int64_t maxChunks) {
+/// The text of `path`, tokenized and cut into consecutive chunks of
+/// `context` tokens (at most `maxChunks` of them, if positive): what ppl
+/// scores and `logits` writes.
+xf::Result<std::vector<std::vector<int64_t>>>
+readChunks(const Model &model, const std::string &path, int64_t context,
+           int64_t maxChunks) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
-    return fail("cannot read " + path + ": " + std::strerror(errno));
+    return xf::ErrorMessage{"cannot read " + path + ": " +
+                            std::strerror(errno)};
   std::string text((std::istreambuf_iterator<char>(in)),
                    std::istreambuf_iterator<char>());
   auto tokenizer = loadTokenizer(model);
   if (!tokenizer)
-    return fail(tokenizer.error());
+    return xf::ErrorMessage{tokenizer.error()};
   std::vector<int32_t> ids = tokenizer->encode(text, /*parseSpecial=*/false);
-  int64_t chunks = ids.size() / context;
+  int64_t count = ids.size() / context;
   if (maxChunks > 0)
-    chunks = std::min(chunks, maxChunks);
-  if (chunks == 0)
-    return fail(path + " has " + std::to_string(ids.size()) +
-                " tokens, fewer than one chunk of " + std::to_string(context));
+    count = std::min(count, maxChunks);
+  if (count == 0)
+    return xf::ErrorMessage{path + " has " + std::to_string(ids.size()) +
+                            " tokens, fewer than one chunk of " +
+                            std::to_string(context)};
+  std::vector<std::vector<int64_t>> chunks;
+  for (int64_t c = 0; c < count; ++c)
+    chunks.emplace_back(ids.begin() + c * context,
+                        ids.begin() + (c + 1) * context);
+  return chunks;
+}
+
+int runPerplexity(Model &model, const std::string &path, int64_t context,
+                  int64_t maxChunks) {
+  auto read = readChunks(model, path, context, maxChunks);
+  if (!read)
+    return fail(read.error());
+  int64_t chunks = read->size();
   double nll = 0;
   int64_t scored = 0;
   auto start = Clock::now();
   for (int64_t c = 0; c < chunks; ++c) {
-    std::vector<int64_t> chunk(ids.begin() + c * context,
-                               ids.begin() + (c + 1) * context);
+    const std::vector<int64_t> &chunk = (*read)[c];
     model.reset();
     auto logits = model.append(chunk);
     if (!logits)
@@ -1066,27 +1084,15 @@ int runPerplexity(Model &model, const std::string &path, int64_t context,
 /// their ids to stdout, for a comparison of two programs on the same text.
 int runLogits(Model &model, const std::string &path, int64_t context,
               int64_t maxChunks, const std::string &logitsPath) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return fail("cannot read " + path + ": " + std::strerror(errno));
-  std::string text((std::istreambuf_iterator<char>(in)),
-                   std::istreambuf_iterator<char>());
-  auto tokenizer = loadTokenizer(model);
-  if (!tokenizer)
-    return fail(tokenizer.error());
-  std::vector<int32_t> ids = tokenizer->encode(text, /*parseSpecial=*/false);
-  int64_t chunks = ids.size() / context;
-  if (maxChunks > 0)
-    chunks = std::min(chunks, maxChunks);
-  if (chunks == 0)
-    return fail(path + " has " + std::to_string(ids.size()) +
-                " tokens, fewer than one chunk of " + std::to_string(context));
+  auto read = readChunks(model, path, context, maxChunks);
+  if (!read)
+    return fail(read.error());
+  int64_t chunks = read->size();
   std::ofstream out(logitsPath, std::ios::binary | std::ios::trunc);
   if (!out)
     return fail("cannot write " + logitsPath);
   for (int64_t c = 0; c < chunks; ++c) {
-    std::vector<int64_t> chunk(ids.begin() + c * context,
-                               ids.begin() + (c + 1) * context);
+    const std::vector<int64_t> &chunk = (*read)[c];
     model.reset();
     auto logits = model.append(chunk);
     if (!logits)

@@ -31,25 +31,13 @@ struct EmbeddingLowering : OpRewritePattern<XF::EmbeddingOp> {
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value table = op.getTable(), ids = op.getIds();
-    unsigned idsRank = cast<RankedTensorType>(ids.getType()).getRank();
-    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, ids);
-    sizes.push_back(tensor::getMixedSize(rewriter, loc, table, 1));
-    Value lastRow = arith::SubIOp::create(
-        rewriter, loc, tensor::DimOp::create(rewriter, loc, table, 0),
-        arith::ConstantIndexOp::create(rewriter, loc, 1));
     Type elementType = cast<RankedTensorType>(table.getType()).getElementType();
-    Value result = buildMap(
-        rewriter, loc, sizes, elementType, ids,
-        getLeadingMap(rewriter, idsRank + 1, idsRank),
-        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
-          Value id =
-              arith::IndexCastOp::create(b, loc, b.getIndexType(), args[0]);
-          id = arith::MaxSIOp::create(
-              b, loc, id, arith::ConstantIndexOp::create(b, loc, 0));
-          id = arith::MinSIOp::create(b, loc, id, lastRow);
-          Value column = linalg::IndexOp::create(b, loc, idsRank);
+    Value result = buildRowGather(
+        rewriter, loc, ids, tensor::DimOp::create(rewriter, loc, table, 0),
+        tensor::getMixedSize(rewriter, loc, table, 1), elementType,
+        [&](OpBuilder &b, Location loc, Value row, Value column) -> Value {
           return tensor::ExtractOp::create(b, loc, table,
-                                           ValueRange{id, column});
+                                           ValueRange{row, column});
         });
     rewriter.replaceOp(op, result);
     return success();

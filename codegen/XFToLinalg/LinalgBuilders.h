@@ -108,6 +108,39 @@ inline mlir::Value buildMap(mlir::OpBuilder &b, mlir::Location loc,
                       body);
 }
 
+/// Builds the element of a row gather at (row, column) of the table.
+using RowElementBuilder = llvm::function_ref<mlir::Value(
+    mlir::OpBuilder &, mlir::Location, mlir::Value row, mlir::Value column)>;
+
+/// A gather of table rows by `ids` ([...] integer): the result is ids'
+/// shape plus one dimension of `columns`, and element (..., c) is
+/// `element(row, c)` with row = ids[...] clamped into [0, rows - 1] (an
+/// out-of-range id reads the nearest row rather than memory past the table).
+inline mlir::Value buildRowGather(mlir::OpBuilder &b, mlir::Location loc,
+                                  mlir::Value ids, mlir::Value rows,
+                                  mlir::OpFoldResult columns,
+                                  mlir::Type elementType,
+                                  RowElementBuilder element) {
+  unsigned idsRank = llvm::cast<mlir::RankedTensorType>(ids.getType()).getRank();
+  llvm::SmallVector<mlir::OpFoldResult> sizes =
+      mlir::tensor::getMixedSizes(b, loc, ids);
+  sizes.push_back(columns);
+  mlir::Value lastRow = mlir::arith::SubIOp::create(
+      b, loc, rows, mlir::arith::ConstantIndexOp::create(b, loc, 1));
+  return buildMap(
+      b, loc, sizes, elementType, ids, getLeadingMap(b, idsRank + 1, idsRank),
+      [&](mlir::OpBuilder &nb, mlir::Location nl,
+          mlir::ValueRange args) -> mlir::Value {
+        mlir::Value id = mlir::arith::IndexCastOp::create(
+            nb, nl, nb.getIndexType(), args[0]);
+        id = mlir::arith::MaxSIOp::create(
+            nb, nl, id, mlir::arith::ConstantIndexOp::create(nb, nl, 0));
+        id = mlir::arith::MinSIOp::create(nb, nl, id, lastRow);
+        return element(nb, nl, id,
+                       mlir::linalg::IndexOp::create(nb, nl, idsRank));
+      });
+}
+
 } // namespace xf
 
 #endif // XF_CODEGEN_XFTOLINALG_LINALGBUILDERS_H

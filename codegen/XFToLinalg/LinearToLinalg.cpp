@@ -264,22 +264,11 @@ struct QEmbeddingLowering : OpRewritePattern<XF::QEmbeddingOp> {
     auto elementType = cast<FloatType>(resultType.getElementType());
     FloatType computeType = getComputeType(elementType);
     unsigned idsRank = cast<RankedTensorType>(ids.getType()).getRank();
-    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, ids);
-    sizes.push_back(
-        tensor::getMixedSize(rewriter, loc, op.getResult(), idsRank));
-    Value lastRow = arith::SubIOp::create(
-        rewriter, loc, tensor::DimOp::create(rewriter, loc, table, 0),
-        arith::ConstantIndexOp::create(rewriter, loc, 1));
-    Value result = buildMap(
-        rewriter, loc, sizes, elementType, ids,
-        getLeadingMap(rewriter, idsRank + 1, idsRank),
-        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
-          Value id =
-              arith::IndexCastOp::create(b, loc, b.getIndexType(), args[0]);
-          id = arith::MaxSIOp::create(
-              b, loc, id, arith::ConstantIndexOp::create(b, loc, 0));
-          id = arith::MinSIOp::create(b, loc, id, lastRow);
-          Value column = linalg::IndexOp::create(b, loc, idsRank);
+    Value result = buildRowGather(
+        rewriter, loc, ids, tensor::DimOp::create(rewriter, loc, table, 0),
+        tensor::getMixedSize(rewriter, loc, op.getResult(), idsRank),
+        elementType,
+        [&](OpBuilder &b, Location loc, Value id, Value column) -> Value {
           Value byteColumn =
               bits == 4 ? arith::DivUIOp::create(
                               b, loc, column,

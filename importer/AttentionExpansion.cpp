@@ -27,6 +27,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "importer/AttentionExpansion.h"
+#include "importer/ONNXOpEmitter.h"
 #include "importer/TensorImport.h"
 
 #include "dialects/ONNX/IR/ONNXOps.h"
@@ -56,12 +57,11 @@ struct AttentionAttributes {
   int64_t qkMatmulOutputMode = 0;
 };
 
-class AttentionExpander {
+class AttentionExpander : ONNXOpEmitter {
 public:
   AttentionExpander(const onnx::NodeProto &node, int64_t version,
                     OpBuilder &builder, Location loc, ONNXOpCreator create)
-      : node(node), version(version), builder(builder), loc(loc),
-        create(create) {}
+      : ONNXOpEmitter(builder, loc, create), node(node), version(version) {}
 
   LogicalResult expand(ArrayRef<Value> inputs, SmallVectorImpl<Value> &outputs);
 
@@ -71,56 +71,6 @@ private:
   }
   LogicalResult readAttributes();
 
-  /// One onnx op's first result; null (error reported) on failure.
-  Value op(StringRef opType, ValueRange operands,
-           ArrayRef<NamedAttribute> attributes = {}) {
-    FailureOr<Operation *> created = create(opType, operands, attributes, 1);
-    return succeeded(created) ? (*created)->getResult(0) : Value();
-  }
-  NamedAttribute attr(StringRef name, Attribute value) {
-    return builder.getNamedAttr(name, value);
-  }
-  NamedAttribute intAttr(StringRef name, int64_t value) {
-    return attr(name, builder.getI64IntegerAttr(value));
-  }
-  Value constant(DenseElementsAttr value) {
-    return ONNX::ConstantOp::create(builder, loc, value);
-  }
-  Value i64Vector(ArrayRef<int64_t> values) {
-    auto type =
-        RankedTensorType::get({(int64_t)values.size()}, builder.getI64Type());
-    return constant(DenseIntElementsAttr::get(type, values));
-  }
-  Value i64Scalar(int64_t value) {
-    auto type = RankedTensorType::get({}, builder.getI64Type());
-    return constant(DenseIntElementsAttr::get(type, ArrayRef<int64_t>{value}));
-  }
-  Value floatScalar(Type elementType, double value) {
-    auto type = RankedTensorType::get({}, elementType);
-    return constant(DenseElementsAttr::get(
-        type, ArrayRef<Attribute>{FloatAttr::get(elementType, value)}));
-  }
-  /// Dimension `dim` of `value` as an i64 scalar: a constant if static.
-  Value dimScalar(Value value, int64_t dim) {
-    auto type = cast<RankedTensorType>(value.getType());
-    if (!type.isDynamicDim(dim))
-      return i64Scalar(type.getDimSize(dim));
-    Value shape = op("Shape", {value});
-    return shape ? op("Gather", {shape, i64Scalar(dim)}, {intAttr("axis", 0)})
-                 : Value();
-  }
-  /// Dimension `dim` of `value` as a 1-element i64 vector.
-  Value dimVector(Value value, int64_t dim) {
-    auto type = cast<RankedTensorType>(value.getType());
-    if (!type.isDynamicDim(dim))
-      return i64Vector({type.getDimSize(dim)});
-    return op("Shape", {value},
-              {intAttr("start", dim), intAttr("end", dim + 1)});
-  }
-  Value transpose(Value value, ArrayRef<int64_t> perm) {
-    return op("Transpose", {value},
-              {attr("perm", builder.getI64ArrayAttr(perm))});
-  }
   Value toHeads(Value value, int64_t heads);
   Value repeatHeads(Value value, int64_t heads, int64_t reps);
   Value padMask(Value mask, Value presentKey);
@@ -128,9 +78,6 @@ private:
 
   const onnx::NodeProto &node;
   int64_t version;
-  OpBuilder &builder;
-  Location loc;
-  ONNXOpCreator create;
   AttentionAttributes attrs;
 };
 
@@ -406,7 +353,7 @@ LogicalResult AttentionExpander::expand(ArrayRef<Value> inputs,
   }
 
   // Scores.
-  Value sqrtScale = floatScalar(elementType, std::sqrt(scale));
+  Value sqrtScale = scalarOf(elementType, std::sqrt(scale));
   Value keyTransposed = transpose(keyHeads, {0, 1, 3, 2});
   if (!keyTransposed)
     return failure();
@@ -417,7 +364,7 @@ LogicalResult AttentionExpander::expand(ArrayRef<Value> inputs,
   if (!qk)
     return failure();
   if (attrs.softcap > 0.0) {
-    Value cap = floatScalar(elementType, attrs.softcap);
+    Value cap = scalarOf(elementType, attrs.softcap);
     Value divided = op("Div", {qk, cap});
     Value tanh = divided ? op("Tanh", {divided}) : Value();
     qk = tanh ? op("Mul", {tanh, cap}) : Value();
@@ -431,7 +378,7 @@ LogicalResult AttentionExpander::expand(ArrayRef<Value> inputs,
   auto negativeInfinity = [&]() {
     if (!negativeInfinityValue)
       negativeInfinityValue =
-          floatScalar(elementType, -std::numeric_limits<double>::infinity());
+          scalarOf(elementType, -std::numeric_limits<double>::infinity());
     return negativeInfinityValue;
   };
   if (attnMask) {

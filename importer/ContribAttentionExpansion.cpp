@@ -33,6 +33,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "importer/ContribAttentionExpansion.h"
+#include "importer/ONNXOpEmitter.h"
 
 #include "dialects/ONNX/IR/ONNXOps.h"
 
@@ -67,11 +68,11 @@ struct AttentionParts {
   Value causalCondition; // bool [S, T] or null
 };
 
-class ContribExpander {
+class ContribExpander : ONNXOpEmitter {
 public:
   ContribExpander(const onnx::NodeProto &node, OpBuilder &builder,
                   Location loc, ONNXOpCreator create)
-      : node(node), builder(builder), loc(loc), create(create) {}
+      : ONNXOpEmitter(builder, loc, create), node(node) {}
 
   LogicalResult expandMultiHeadAttention(ArrayRef<Value> inputs,
                                          SmallVectorImpl<Value> &outputs);
@@ -91,57 +92,6 @@ private:
   FailureOr<std::string> stringAttribute(StringRef name,
                                          StringRef defaultValue);
 
-  /// One onnx op's first result; null if an operand is null or the op
-  /// failed (error reported), so chains are checked once at their end.
-  Value op(StringRef opType, ValueRange operands,
-           ArrayRef<NamedAttribute> attrs = {}) {
-    if (llvm::any_of(operands, [](Value v) { return !v; }))
-      return nullptr;
-    FailureOr<Operation *> created = create(opType, operands, attrs, 1);
-    return succeeded(created) ? (*created)->getResult(0) : Value();
-  }
-  NamedAttribute intAttr(StringRef name, int64_t value) {
-    return builder.getNamedAttr(name, builder.getI64IntegerAttr(value));
-  }
-  Value constant(DenseElementsAttr value) {
-    return ONNX::ConstantOp::create(builder, loc, value);
-  }
-  Value i64Vector(ArrayRef<int64_t> values) {
-    auto type =
-        RankedTensorType::get({(int64_t)values.size()}, builder.getI64Type());
-    return constant(DenseIntElementsAttr::get(type, values));
-  }
-  Value i64Scalar(int64_t value) {
-    auto type = RankedTensorType::get({}, builder.getI64Type());
-    return constant(DenseIntElementsAttr::get(type, ArrayRef<int64_t>{value}));
-  }
-  Value scalarOf(Type elementType, double value) {
-    auto type = RankedTensorType::get({}, elementType);
-    if (auto floatType = dyn_cast<FloatType>(elementType))
-      return constant(DenseElementsAttr::get(
-          type, ArrayRef<Attribute>{FloatAttr::get(floatType, value)}));
-    return constant(DenseElementsAttr::get(
-        type, ArrayRef<Attribute>{
-                  IntegerAttr::get(elementType, static_cast<int64_t>(value))}));
-  }
-  Value dimScalar(Value value, int64_t dim) {
-    auto type = cast<RankedTensorType>(value.getType());
-    if (!type.isDynamicDim(dim))
-      return i64Scalar(type.getDimSize(dim));
-    return op("Gather", {op("Shape", {value}), i64Scalar(dim)},
-              {intAttr("axis", 0)});
-  }
-  Value dimVector(Value value, int64_t dim) {
-    auto type = cast<RankedTensorType>(value.getType());
-    if (!type.isDynamicDim(dim))
-      return i64Vector({type.getDimSize(dim)});
-    return op("Shape", {value},
-              {intAttr("start", dim), intAttr("end", dim + 1)});
-  }
-  Value transpose(Value value, ArrayRef<int64_t> perm) {
-    return op("Transpose", {value},
-              {builder.getNamedAttr("perm", builder.getI64ArrayAttr(perm))});
-  }
   Value concat(ValueRange values, int64_t axis) {
     return op("Concat", values, {intAttr("axis", axis)});
   }
@@ -171,9 +121,6 @@ private:
   Value attend(const AttentionParts &parts);
 
   const onnx::NodeProto &node;
-  OpBuilder &builder;
-  Location loc;
-  ONNXOpCreator create;
   llvm::StringMap<const onnx::AttributeProto *> attributes;
 };
 

@@ -169,6 +169,12 @@ private:
   LogicalResult importExpandedNode(const onnx::NodeProto &node, Location loc,
                                    int64_t version);
   LogicalResult importContribNode(const onnx::NodeProto &node, Location loc);
+  /// The values of `node`'s inputs, null for an absent optional one.
+  SmallVector<Value> nodeInputs(const onnx::NodeProto &node);
+  /// Binds `node`'s named outputs to `outputs`; an output the expansion did
+  /// not produce is an error.
+  LogicalResult bindOutputs(const onnx::NodeProto &node,
+                            ArrayRef<Value> outputs, Location loc);
   FailureOr<Operation *> createOp(StringRef opType, ValueRange operands,
                                   ArrayRef<NamedAttribute> attributes,
                                   unsigned numResults, Location loc);
@@ -491,9 +497,7 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
   if (isContribAttention(node.domain(), opType))
     return importContribNode(node, loc);
   if (isMatMulNBits(node.domain(), opType)) {
-    SmallVector<Value> inputs;
-    for (const std::string &name : node.input())
-      inputs.push_back(name.empty() ? Value() : values.lookup(name));
+    SmallVector<Value> inputs = nodeInputs(node);
     FailureOr<Value> result = importMatMulNBits(node, inputs, builder, loc);
     if (failed(result))
       return failure();
@@ -502,9 +506,7 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
   }
   if (isDefaultDomain(node.domain()) &&
       (opType == "DequantizeLinear" || opType == "MatMul")) {
-    SmallVector<Value> inputs;
-    for (const std::string &name : node.input())
-      inputs.push_back(name.empty() ? Value() : values.lookup(name));
+    SmallVector<Value> inputs = nodeInputs(node);
     if (opType == "DequantizeLinear") {
       auto create = [&](StringRef type, ValueRange operands,
                         ArrayRef<NamedAttribute> attributes,
@@ -732,9 +734,7 @@ LogicalResult ModelImporter::importExpandedNode(const onnx::NodeProto &node,
     return error(loc) << node.op_type() << " has " << node.input_size()
                       << " input(s); " << opType << "-" << version << " takes "
                       << minInputs << " to " << maxInputs;
-  SmallVector<Value> inputs;
-  for (const std::string &name : node.input())
-    inputs.push_back(name.empty() ? Value() : values.lookup(name));
+  SmallVector<Value> inputs = nodeInputs(node);
   SmallVector<Value> outputs;
   auto create = [&](StringRef type, ValueRange operands,
                     ArrayRef<NamedAttribute> attributes, unsigned numResults) {
@@ -743,6 +743,12 @@ LogicalResult ModelImporter::importExpandedNode(const onnx::NodeProto &node,
   if (failed(expandAttention(node, version, inputs, builder, loc, create,
                              outputs)))
     return failure();
+  return bindOutputs(node, outputs, loc);
+}
+
+LogicalResult ModelImporter::bindOutputs(const onnx::NodeProto &node,
+                                         ArrayRef<Value> outputs,
+                                         Location loc) {
   for (auto [index, output] : llvm::enumerate(node.output())) {
     if (output.empty())
       continue;
@@ -754,11 +760,16 @@ LogicalResult ModelImporter::importExpandedNode(const onnx::NodeProto &node,
   return success();
 }
 
-LogicalResult ModelImporter::importContribNode(const onnx::NodeProto &node,
-                                               Location loc) {
+SmallVector<Value> ModelImporter::nodeInputs(const onnx::NodeProto &node) {
   SmallVector<Value> inputs;
   for (const std::string &name : node.input())
     inputs.push_back(name.empty() ? Value() : values.lookup(name));
+  return inputs;
+}
+
+LogicalResult ModelImporter::importContribNode(const onnx::NodeProto &node,
+                                               Location loc) {
+  SmallVector<Value> inputs = nodeInputs(node);
   SmallVector<Value> outputs;
   auto create = [&](StringRef type, ValueRange operands,
                     ArrayRef<NamedAttribute> attributes, unsigned numResults) {
@@ -767,10 +778,7 @@ LogicalResult ModelImporter::importContribNode(const onnx::NodeProto &node,
   if (failed(expandContribAttention(node, inputs, builder, loc, create,
                                     outputs)))
     return failure();
-  for (auto [index, output] : llvm::enumerate(node.output()))
-    if (!output.empty())
-      values[output] = outputs[index];
-  return success();
+  return bindOutputs(node, outputs, loc);
 }
 
 OwningOpRef<ModuleOp> ModelImporter::import(onnx::ModelProto &model) {

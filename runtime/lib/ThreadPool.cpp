@@ -36,7 +36,18 @@ constexpr int kWaitSpins = 1 << 11;
 /// the parameters of an older one, and the caller waits only for claimed
 /// items, never for a worker that has not been scheduled (on a loaded
 /// machine that wait is a whole time slice).
+///
+/// A job is published in two steps. First the state moves to a closed
+/// generation (item field kClosed) so that no claim on the previous job can
+/// succeed any more; only then are the job's parameters written, and the
+/// state opened at the next generation. Without the closed step, a worker
+/// still looking at the finished previous job could read the new job's
+/// count, claim "one more" item of the old generation before the new one
+/// was published, and run it with the new parameters: an item run twice and
+/// counted in the wrong job (seen as a hang: done > count).
 thread_local bool insideJob = false;
+
+constexpr uint64_t kClosed = 0xffffffffu;
 
 class ThreadPool {
 public:
@@ -58,16 +69,20 @@ public:
   void run(int64_t count, void (*body)(void *, int64_t), void *context) {
     // A job started from inside a job (a matmul inside a parallel attention
     // loop) runs on the thread that started it.
-    if (workers.empty() || count == 1 || count > UINT32_MAX || insideJob) {
+    if (workers.empty() || count == 1 || count >= int64_t(kClosed) ||
+        insideJob) {
       for (int64_t i = 0; i < count; ++i)
         body(context, i);
       return;
     }
+    uint64_t closed =
+        ((state.load(std::memory_order_relaxed) >> 32) + 1) & 0xffffffffu;
+    state.store(closed << 32 | kClosed, std::memory_order_seq_cst);
     jobBody = body;
     jobContext = context;
-    jobCount = count;
     doneItems.store(0, std::memory_order_relaxed);
-    uint64_t job = (state.load(std::memory_order_relaxed) >> 32) + 1;
+    jobCount.store(count, std::memory_order_release);
+    uint64_t job = (closed + 1) & 0xffffffffu;
     {
       std::lock_guard<std::mutex> lock(mutex);
       state.store(job << 32, std::memory_order_release);
@@ -78,12 +93,13 @@ public:
     // on a machine with more runnable threads than cores, the worker that
     // holds the last item may be waiting for this very core, and spinning
     // through its time slice turned each job into a scheduler period.
-    for (int spins = 0; doneItems.load(std::memory_order_acquire) != count;
-         ++spins) {
-      if (spins < kWaitSpins)
+    for (int spins = 0; doneItems.load(std::memory_order_acquire) != count;) {
+      if (spins < kWaitSpins) {
+        ++spins;
         XF_CPU_RELAX();
-      else
+      } else {
         std::this_thread::yield();
+      }
     }
   }
 
@@ -94,7 +110,10 @@ private:
     uint64_t current = state.load(std::memory_order_acquire);
     while ((current >> 32) == (job & 0xffffffffu)) {
       uint64_t item = current & 0xffffffffu;
-      if (static_cast<int64_t>(item) >= jobCount)
+      // Acquire: a count written for a later job makes the closing store
+      // visible, so the claim below fails instead of taking a stale item.
+      if (item == kClosed ||
+          static_cast<int64_t>(item) >= jobCount.load(std::memory_order_acquire))
         break;
       if (!state.compare_exchange_weak(current, current + 1,
                                        std::memory_order_acq_rel))
@@ -153,7 +172,7 @@ private:
   std::atomic<uint64_t> state{0};
   void (*jobBody)(void *, int64_t) = nullptr;
   void *jobContext = nullptr;
-  int64_t jobCount = 0;
+  std::atomic<int64_t> jobCount{0};
   std::atomic<int64_t> doneItems{0};
 };
 

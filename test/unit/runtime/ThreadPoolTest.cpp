@@ -33,6 +33,30 @@ TEST(ThreadPoolTest, EveryItemRunsExactlyOnce) {
   xf::setNumThreads(2);
 }
 
+// A worker that finished a small job late must not claim "one more" item of
+// it once the next, larger job's count is written (that ran an item of the
+// next job twice and counted it in the wrong job: a hang with done > count).
+// Thousands of alternating small and large jobs give the race its chances.
+TEST(ThreadPoolTest, ALargerJobAfterASmallOneRunsEachItemOnce) {
+  for (int threads : {2, 4}) {
+    xf::setNumThreads(threads);
+    for (int job = 0; job < 20000; ++job) {
+      int64_t count = job % 2 ? 9 : 2;
+      std::atomic<int> hits[9] = {};
+      xf::parallelFor(
+          count,
+          [](void *context, int64_t item) {
+            static_cast<std::atomic<int> *>(context)[item].fetch_add(1);
+          },
+          hits);
+      for (int64_t i = 0; i < count; ++i)
+        ASSERT_EQ(hits[i].load(), 1)
+            << "threads=" << threads << " job=" << job << " item=" << i;
+    }
+  }
+  xf::setNumThreads(2);
+}
+
 TEST(ThreadPoolTest, ZeroItemsIsANoOp) {
   xf::parallelFor(
       0, [](void *, int64_t) { FAIL() << "called with no items"; }, nullptr);

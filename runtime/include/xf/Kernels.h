@@ -162,6 +162,35 @@ enum class QuantScheme {
   FloatZeroPoint,
 };
 
+/// One group's grid as quantizeWeights places it: `code` rounds a weight to
+/// the nearest code the grid has, `value` is the weight a code stands for
+/// (dequantizeWeight's). GPTQ (passes/Quantization/GPTQ.cpp) fits a grid
+/// to a group and then rounds weights it has since corrected onto it.
+struct QuantGrid {
+  QuantScheme scheme = QuantScheme::Symmetric;
+  /// zero: the f32 zero point (FloatZeroPoint), the u8 one as a float
+  /// (IntegerZeroPoint), else 0. min: FloatZeroPoint's lowest grid value.
+  float scale = 0.0f, zero = 0.0f, min = 0.0f;
+  int32_t lo = 0, hi = 0;
+
+  int32_t code(float w) const;
+  float value(int32_t code) const;
+};
+
+/// The grid quantizeWeights gives the `count` weights w[0], w[stride], ...
+QuantGrid fitQuantGrid(const float *w, int64_t stride, int64_t count,
+                       int64_t bits, QuantScheme scheme);
+
+/// Stores `code` as element p of a row in xf.qlinear's packing (int4: low
+/// nibble first; the row's bytes must start zeroed).
+inline void storeQuantCode(uint8_t *row, int64_t p, int64_t bits,
+                           int32_t code) {
+  if (bits == 8)
+    row[p] = uint8_t(code);
+  else
+    row[p / 2] |= uint8_t((code & 0xF) << (p & 1 ? 4 : 0));
+}
+
 /// Quantizes W [n, k], element (j, p) at w[j * wN + p * wK] (so a [k, n]
 /// matrix is read transposed with wN = 1, wK = n), in groups of
 /// `groupSize` along k (the last one may be partial), rounding to nearest

@@ -1,0 +1,189 @@
+//===- Quantize.cpp - the weight quantizer xf-quantize-weights packs with --===//
+//
+// Group grids (xf::QuantGrid), xf::quantizeWeights and the scalar
+// dequantization the kernel tests check against. The compiler links this
+// very code, so the packing it writes is by construction the one the
+// kernels read.
+//
+//===----------------------------------------------------------------------===//
+
+#include "xf/Kernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+using namespace xf;
+
+namespace {
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/// FloatZeroPoint for one group of `count` weights `at(0..count)`: the
+/// min/max grid, then up to two least-squares refits of (scale, min) to
+/// the codes the last grid gave, keeping the grid of least squared error.
+template <typename At>
+void fitScaleAndMin(At at, int64_t count, int32_t qmax, float &scale,
+                    float &min) {
+  float mn = at(0), mx = at(0);
+  for (int64_t p = 1; p < count; ++p) {
+    mn = std::min(mn, at(p));
+    mx = std::max(mx, at(p));
+  }
+  min = mn;
+  scale = (mx - mn) / float(qmax);
+  if (scale == 0.0f)
+    return;
+  auto codeOf = [&](float s, float m, int64_t p) {
+    return std::clamp<int32_t>(int32_t(std::nearbyint((at(p) - m) / s)), 0,
+                               qmax);
+  };
+  auto squaredError = [&](float s, float m) {
+    double e = 0.0;
+    for (int64_t p = 0; p < count; ++p) {
+      double d = double(s) * codeOf(s, m, p) + m - at(p);
+      e += d * d;
+    }
+    return e;
+  };
+  double best = squaredError(scale, min);
+  float s = scale, m = min;
+  for (int round = 0; round < 2 && best > 0.0; ++round) {
+    double sq = 0, sw = 0, sqq = 0, sqw = 0;
+    for (int64_t p = 0; p < count; ++p) {
+      double q = codeOf(s, m, p), w = at(p);
+      sq += q;
+      sw += w;
+      sqq += q * q;
+      sqw += q * w;
+    }
+    double det = double(count) * sqq - sq * sq;
+    if (det <= 0.0)
+      break;
+    double fitScale = (double(count) * sqw - sq * sw) / det;
+    if (!(fitScale > 0.0))
+      break;
+    s = float(fitScale);
+    m = float((sw - fitScale * sq) / double(count));
+    double error = squaredError(s, m);
+    if (!(error < best))
+      break;
+    best = error;
+    scale = s;
+    min = m;
+  }
+}
+
+} // namespace
+
+int32_t QuantGrid::code(float w) const {
+  if (scale == 0.0f)
+    return scheme == QuantScheme::IntegerZeroPoint ? int32_t(zero) : 0;
+  if (scheme == QuantScheme::FloatZeroPoint)
+    return std::clamp<int32_t>(int32_t(std::nearbyint((w - min) / scale)), lo,
+                               hi);
+  float inverse = 1.0f / scale;
+  return std::clamp<int32_t>(int32_t(std::nearbyint(w * inverse)) +
+                                 int32_t(zero),
+                             lo, hi);
+}
+
+float QuantGrid::value(int32_t code) const {
+  if (scheme == QuantScheme::FloatZeroPoint)
+    return scale * (float(code) - zero);
+  if (scheme == QuantScheme::IntegerZeroPoint)
+    code -= int32_t(zero);
+  return scale * float(code);
+}
+
+QuantGrid xf::fitQuantGrid(const float *w, int64_t stride, int64_t count,
+                           int64_t bits, QuantScheme scheme) {
+  auto at = [&](int64_t p) { return w[p * stride]; };
+  int32_t qmax = bits == 8 ? 255 : 15;
+  QuantGrid grid;
+  grid.scheme = scheme;
+  if (scheme == QuantScheme::FloatZeroPoint) {
+    grid.lo = 0;
+    grid.hi = qmax;
+    fitScaleAndMin(at, count, qmax, grid.scale, grid.min);
+    if (grid.scale == 0.0f && grid.min != 0.0f) {
+      // A constant group: code 0 and scale |min| give min exactly.
+      grid.scale = std::fabs(grid.min);
+      grid.zero = grid.min > 0.0f ? -1.0f : 1.0f;
+      grid.min = -grid.scale * grid.zero;
+    } else if (grid.scale != 0.0f) {
+      grid.zero = -grid.min / grid.scale;
+    }
+    return grid;
+  }
+  if (scheme == QuantScheme::Symmetric) {
+    grid.lo = bits == 8 ? -128 : -8;
+    grid.hi = bits == 8 ? 127 : 7;
+    float extreme = 0.0f;
+    for (int64_t p = 0; p < count; ++p)
+      if (std::fabs(at(p)) > std::fabs(extreme))
+        extreme = at(p);
+    grid.scale = bits == 8 ? std::fabs(extreme) / 127.0f : -extreme / 8.0f;
+    return grid;
+  }
+  grid.lo = 0;
+  grid.hi = qmax;
+  float mn = 0.0f, mx = 0.0f;
+  for (int64_t p = 0; p < count; ++p) {
+    mn = std::min(mn, at(p));
+    mx = std::max(mx, at(p));
+  }
+  grid.scale = (mx - mn) / float(qmax);
+  if (grid.scale != 0.0f)
+    grid.zero = float(std::clamp<int32_t>(
+        int32_t(std::nearbyint(-mn / grid.scale)), grid.lo, grid.hi));
+  return grid;
+}
+
+void xf::quantizeWeights(const float *w, int64_t wN, int64_t wK, int64_t n,
+                         int64_t k, int64_t bits, int64_t groupSize,
+                         QuantScheme scheme, uint8_t *codes, float *scales,
+                         void *zeroPoints) {
+  int64_t rowBytes = quantizedRowBytes(k, bits);
+  int64_t groups = ceilDiv(k, groupSize);
+  std::memset(codes, 0, n * rowBytes);
+  for (int64_t j = 0; j < n; ++j) {
+    uint8_t *row = codes + j * rowBytes;
+    for (int64_t g = 0; g < groups; ++g) {
+      int64_t k0 = g * groupSize, k1 = std::min(k, k0 + groupSize);
+      const float *group = w + j * wN + k0 * wK;
+      QuantGrid grid = fitQuantGrid(group, wK, k1 - k0, bits, scheme);
+      scales[j * groups + g] = grid.scale;
+      if (scheme == QuantScheme::FloatZeroPoint)
+        static_cast<float *>(zeroPoints)[j * groups + g] = grid.zero;
+      else if (scheme == QuantScheme::IntegerZeroPoint)
+        static_cast<uint8_t *>(zeroPoints)[j * groups + g] =
+            uint8_t(grid.zero);
+      for (int64_t p = k0; p < k1; ++p)
+        storeQuantCode(row, p, bits, grid.code(group[(p - k0) * wK]));
+    }
+  }
+}
+
+float xf::dequantizeWeight(const uint8_t *codes, const float *scales,
+                           const void *zeroPoints, QuantScheme scheme,
+                           int64_t k, int64_t bits, int64_t groupSize,
+                           int64_t j, int64_t p) {
+  const uint8_t *row = codes + j * quantizedRowBytes(k, bits);
+  int64_t g = p / groupSize, groups = ceilDiv(k, groupSize);
+  bool isSigned = scheme == QuantScheme::Symmetric;
+  int32_t q;
+  if (bits == 8) {
+    q = isSigned ? int32_t(int8_t(row[p])) : int32_t(row[p]);
+  } else {
+    uint8_t nibble = p & 1 ? row[p / 2] >> 4 : row[p / 2] & 0xF;
+    q = isSigned ? int32_t(nibble ^ 8) - 8 : int32_t(nibble);
+  }
+  float scale = scales[j * groups + g];
+  if (scheme == QuantScheme::FloatZeroPoint)
+    return scale *
+           (float(q) - static_cast<const float *>(zeroPoints)[j * groups + g]);
+  if (scheme == QuantScheme::IntegerZeroPoint)
+    q -= int32_t(static_cast<const uint8_t *>(zeroPoints)[j * groups + g]);
+  return scale * float(q);
+}

@@ -19,6 +19,10 @@
 #include <cstring>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 using namespace xf;
 using namespace xf::kernels;
 
@@ -90,24 +94,87 @@ void runBlock(void *context, int64_t item) {
   s.block(*s.p, i0, i1, j0, j1);
 }
 
+#if defined(__SSE2__)
+/// Block b of quantizeRow when it is whole: the 32 codes of a[0:32] at
+/// `inverse` (round to nearest even, as nearbyint in the default rounding
+/// mode), in natural or nibble order, stored at `out`; returns their sum.
+/// The scalar loop spent most of its time in calls of nearbyintf (this file
+/// is built for baseline x86-64, where it is a library call).
+int32_t quantizeBlock32(const float *a, float inverse, bool nibbleOrder,
+                        int8_t *out) {
+  __m128 inv = _mm_set1_ps(inverse);
+  __m128i q[8];
+  for (int i = 0; i < 8; ++i)
+    q[i] = _mm_cvtps_epi32(_mm_mul_ps(_mm_loadu_ps(a + 4 * i), inv));
+  if (nibbleOrder) {
+    // The 16 even elements, then the 16 odd ones.
+    __m128i even[4], odd[4];
+    for (int i = 0; i < 4; ++i) {
+      __m128 x = _mm_castsi128_ps(q[2 * i]), y = _mm_castsi128_ps(q[2 * i + 1]);
+      even[i] = _mm_castps_si128(_mm_shuffle_ps(x, y, _MM_SHUFFLE(2, 0, 2, 0)));
+      odd[i] = _mm_castps_si128(_mm_shuffle_ps(x, y, _MM_SHUFFLE(3, 1, 3, 1)));
+    }
+    for (int i = 0; i < 4; ++i) {
+      q[i] = even[i];
+      q[4 + i] = odd[i];
+    }
+  }
+  __m128i sum = _mm_setzero_si128();
+  for (int i = 0; i < 8; ++i)
+    sum = _mm_add_epi32(sum, q[i]);
+  // |q| <= 127: the saturating packs are exact.
+  for (int h = 0; h < 2; ++h) {
+    __m128i bytes = _mm_packs_epi16(_mm_packs_epi32(q[4 * h], q[4 * h + 1]),
+                                    _mm_packs_epi32(q[4 * h + 2], q[4 * h + 3]));
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(out + 16 * h), bytes);
+  }
+  sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, _MM_SHUFFLE(1, 0, 3, 2)));
+  sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, _MM_SHUFFLE(2, 3, 0, 1)));
+  return _mm_cvtsi128_si32(sum);
+}
+
+/// max |a[t]| over a[0:32].
+float absMax32(const float *a) {
+  __m128 magnitude = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+  __m128 m = _mm_setzero_ps();
+  for (int i = 0; i < 8; ++i)
+    m = _mm_max_ps(m, _mm_and_ps(_mm_loadu_ps(a + 4 * i), magnitude));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
+  return _mm_cvtss_f32(m);
+}
+#endif
+
 /// Quantizes a[0:k] into the QuantizedRow layout (QMatmulTile.h), stored
 /// in `codes` and `scalesAndSums`; `nibbleOrder` for int4 weights.
 QuantizedRow quantizeRow(const float *a, int64_t k, bool nibbleOrder,
                          std::vector<int8_t> &codes,
                          std::vector<float> &scalesAndSums) {
   int64_t blocks = ceilDiv(k, kActivationBlock);
-  codes.assign(blocks * kActivationBlock, 0);
+  codes.resize(blocks * kActivationBlock);
   scalesAndSums.resize(2 * blocks);
   float *scales = scalesAndSums.data(), *sums = scales + blocks;
   for (int64_t b = 0; b < blocks; ++b) {
     int64_t k0 = b * kActivationBlock;
     int64_t count = std::min(kActivationBlock, k - k0);
+#if defined(__SSE2__)
+    if (count == kActivationBlock) {
+      float scale = absMax32(a + k0) / 127.0f;
+      float inverse = scale != 0.0f ? 1.0f / scale : 0.0f;
+      int32_t sum = quantizeBlock32(a + k0, inverse, nibbleOrder, &codes[k0]);
+      scales[b] = scale;
+      sums[b] = scale * float(sum);
+      continue;
+    }
+#endif
     float amax = 0.0f;
     for (int64_t t = 0; t < count; ++t)
       amax = std::max(amax, std::fabs(a[k0 + t]));
     float scale = amax / 127.0f;
     float inverse = scale != 0.0f ? 1.0f / scale : 0.0f;
     int32_t sum = 0;
+    for (int64_t t = 0; t < kActivationBlock; ++t)
+      codes[k0 + t] = 0;
     for (int64_t t = 0; t < count; ++t) {
       int32_t q = int32_t(std::nearbyint(a[k0 + t] * inverse));
       sum += q;

@@ -202,6 +202,27 @@ def QuantizeWeightsPass : Pass<"xf-quantize-weights", "::mlir::ModuleOp"> {
     (the head's width, group size and scheme, groups along D), so a table
     tied to the head is stored once; `keep-fp32=embeddings` leaves them
     f32, `keep-fp32=lm_head` the head.
+
+    `calibration` names an activation statistics file: the mean Gram matrix
+    H = E[x x^T] of the inputs of each linear layer on a calibration text,
+    as a program compiled with `xf-expose-linear-input-grams` writes it
+    (`PROGRAM calibrate`; xfc --calibration makes one). Every weight it has
+    an H for is quantized with GPTQ (Frantar et al., 2022) instead of
+    rounding to nearest: the columns of each row are rounded in order, and
+    each one's rounding error is spread over the columns not yet rounded
+    through the inverse of H (damped by 1% of its mean diagonal), which
+    minimizes the layer's output error on the calibration inputs rather
+    than its weight error. Groups keep their layout: a group's grid is
+    fitted, with the same scheme, to its weights as corrected when its first
+    column is reached. The codes, scales and zero points are written as
+    without it, so the kernels and the file format do not change. Those
+    layers' `xf.quantization` also records `rel_output_error` =
+    sqrt(tr(dW H dW^T) / tr(W H W^T)), the layer's relative RMS output
+    error on the calibration inputs, and the same for rounding to nearest
+    (`rel_output_error_rtn`). GPTQ is greedy, and rounding to nearest can
+    do better (exactly so for weights already on the grid, as in a model
+    converted from a Q4_1 file), so the packing of lower output error is
+    kept; `gptq` says whether that is GPTQ's.
   }];
   let options = [
     Option<"bits", "bits", "int64_t", /*default=*/"8",
@@ -221,7 +242,28 @@ def QuantizeWeightsPass : Pass<"xf-quantize-weights", "::mlir::ModuleOp"> {
     ListOption<"int8Weights", "int8-weights", "std::string",
                "weights (dense resource names) quantized to 8 bits whatever "
                "`bits` and `head-bits` say (xfc --min-quality's fallback)">,
+    Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
+           "an activation statistics file (a program's `calibrate` output): "
+           "GPTQ for the weights it has statistics for">,
   ];
+  let dependentDialects = ["::xf::ONNX::ONNXDialect", "::xf::XF::XFDialect"];
+}
+
+def ExposeLinearInputGramsPass
+    : Pass<"xf-expose-linear-input-grams", "::mlir::ModuleOp"> {
+  let summary = "Returns the Gram matrix of every quantizable linear input";
+  let description = [{
+    For calibration: each distinct input X [..., K] of the `xf.linear` ops
+    on f32 whose weight is a dense-resource constant (what
+    `xf-quantize-weights` quantizes; directly or through the Transpose that
+    fusion writes) gets one more result of its function, X^T X [K, K] over
+    every row of X (the leading dimensions flattened), named `xf.gram.<i>`
+    (`onnx.name`) and listing the weights that read X in `xf.gram_weights`
+    (an array of their resource names). A program built from the module
+    sums these over a calibration text (`PROGRAM calibrate`), which
+    `xf-quantize-weights`' `calibration` option reads. Layers that read the
+    same X (q/k/v, gate/up) share one matrix.
+  }];
   let dependentDialects = ["::xf::ONNX::ONNXDialect", "::xf::XF::XFDialect"];
 }
 

@@ -5,19 +5,28 @@
 // runtime/include/xf/Kernels.h, so that the packing the compiler writes is
 // by construction the one the kernel reads) and rewrites the layers into
 // xf.qlinear on new dense-resource constants.
+// With calibration statistics, the weights they cover are rounded by GPTQ
+// (passes/GPTQ.h) into the same packing.
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/GPTQ.h"
+#include "passes/LinearWeights.h"
 #include "passes/Passes.h"
 
 #include "xf/Kernels.h"
+#include "xf/WeightsFile.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/DebugLog.h"
+#include "llvm/Support/JSON.h"
 
 #include <cmath>
+#include <map>
+#include <memory>
 
 #define DEBUG_TYPE "xf-quantize-weights"
 
@@ -111,19 +120,11 @@ struct Quantized {
   int64_t n = 0, k = 0, strideN = 0, strideK = 0;
   std::string name;
   double relRmsError = 0; // ||W - dequant(quant(W))||_F / ||W||_F
+  /// With calibration statistics (GPTQ): the relative output error of the
+  /// packing and of rounding to nearest (GPTQ.h's relativeOutputError).
+  std::optional<double> relOutputError, relOutputErrorRtn;
+  bool gptq = false; // GPTQ's packing kept (else rounding to nearest's)
 };
-
-/// The dense resource key of a linear layer's weight (through the transpose
-/// fusion puts on a MatMul weight); empty for anything else.
-StringRef resourceName(Value weight) {
-  if (auto transpose = weight.getDefiningOp<ONNX::TransposeOp>())
-    weight = transpose.getData();
-  auto constant = weight.getDefiningOp<ONNX::ConstantOp>();
-  auto resource =
-      constant ? dyn_cast<DenseResourceElementsAttr>(constant.getValue())
-               : nullptr;
-  return resource ? resource.getRawHandle().getKey() : StringRef();
-}
 
 /// ||W - dequant(quant(W))||_F / ||W||_F: how far the packed weight is
 /// from the f32 one (0 for a zero weight).
@@ -175,6 +176,8 @@ struct QuantizeWeightsPass
                                    << kept << "'";
         return signalPassFailure();
       }
+    if (!calibration.empty() && failed(loadStatistics()))
+      return signalPassFailure();
     SmallVector<XF::LinearOp> linears;
     getOperation().walk([&](XF::LinearOp op) { linears.push_back(op); });
     // One packed copy per weight value, however many layers read it.
@@ -192,7 +195,7 @@ struct QuantizeWeightsPass
       if (isHead && llvm::is_contained(keepFp32, "lm_head"))
         continue;
       int64_t opBits = isHead && headBits ? headBits : bits;
-      StringRef name = resourceName(weight);
+      StringRef name = linearWeightName(weight);
       if (!name.empty() && llvm::is_contained(int8Weights, name))
         opBits = 8;
       int64_t group = groupSize > 0 ? groupSize : opBits == 8 ? 128 : 32;
@@ -216,12 +219,20 @@ struct QuantizeWeightsPass
           builder.getI64IntegerAttr(opBits), builder.getI64IntegerAttr(group),
           q.scheme == QuantScheme::Symmetric ? builder.getUnitAttr()
                                              : UnitAttr());
-      qlinear->setAttr(
-          "xf.quantization",
-          builder.getDictionaryAttr(
-              {builder.getNamedAttr("weight", builder.getStringAttr(q.name)),
-               builder.getNamedAttr("rel_rms_error",
-                                    builder.getF64FloatAttr(q.relRmsError))}));
+      SmallVector<NamedAttribute> info = {
+          builder.getNamedAttr("weight", builder.getStringAttr(q.name)),
+          builder.getNamedAttr("rel_rms_error",
+                               builder.getF64FloatAttr(q.relRmsError))};
+      if (q.relOutputError) {
+        info.push_back(builder.getNamedAttr(
+            "rel_output_error", builder.getF64FloatAttr(*q.relOutputError)));
+        info.push_back(builder.getNamedAttr(
+            "rel_output_error_rtn",
+            builder.getF64FloatAttr(*q.relOutputErrorRtn)));
+        info.push_back(
+            builder.getNamedAttr("gptq", builder.getBoolAttr(q.gptq)));
+      }
+      qlinear->setAttr("xf.quantization", builder.getDictionaryAttr(info));
       op.getResult().replaceAllUsesWith(qlinear.getResult());
       op.erase();
       ++count;
@@ -234,9 +245,56 @@ struct QuantizeWeightsPass
     for (Operation *op : maybeDead)
       if (op->use_empty())
         op->erase();
-    LDBG() << "quantized " << count << " linear layers and " << tables
-           << " embedding lookups";
+    LDBG() << "quantized " << count << " linear layers (" << calibrated
+           << " with GPTQ) and " << tables << " embedding lookups";
+    statistics.reset();
+    gramsOf.clear();
+    factors.clear();
   }
+
+  /// Reads `calibration`: its xf.gram.* tensors, [K, K] f32 each, and the
+  /// weights each one is for (metadata "<tensor>.weights", a JSON array).
+  LogicalResult loadStatistics() {
+    auto opened = xf::WeightsFile::open(calibration);
+    if (!opened)
+      return getOperation().emitError()
+             << "xf-quantize-weights: calibration statistics: "
+             << opened.error();
+    statistics = std::make_shared<xf::WeightsFile>(std::move(*opened));
+    for (const xf::TensorView &tensor : statistics->tensors()) {
+      StringRef name(tensor.name.data(), tensor.name.size());
+      if (!name.starts_with("xf.gram."))
+        continue;
+      auto weights = statistics->metadata(std::string(name) + ".weights");
+      std::optional<llvm::json::Value> parsed;
+      if (weights) {
+        auto value =
+            llvm::json::parse(StringRef(weights->data(), weights->size()));
+        if (value)
+          parsed = std::move(*value);
+        else
+          consumeError(value.takeError());
+      }
+      const llvm::json::Array *array = parsed ? parsed->getAsArray() : nullptr;
+      if (!array || tensor.dtype != xf::DType::F32 ||
+          tensor.shape.size() != 2 || tensor.shape[0] != tensor.shape[1])
+        return getOperation().emitError()
+               << "xf-quantize-weights: " << calibration << ": " << name
+               << " is not an f32 [K, K] matrix with a JSON array of weight "
+                  "names in metadata '"
+               << name << ".weights'";
+      for (const llvm::json::Value &weight : *array)
+        if (auto weightName = weight.getAsString())
+          gramsOf[*weightName].push_back(&tensor);
+    }
+    return success();
+  }
+
+  // Shared: passes are copied, a mapped file is not.
+  std::shared_ptr<xf::WeightsFile> statistics;
+  llvm::StringMap<SmallVector<const xf::TensorView *>> gramsOf;
+  std::map<std::string, std::optional<std::vector<float>>> factors;
+  unsigned calibrated = 0;
 
   static bool sameWeight(const Quantized &q, const WeightSource &source) {
     if (!q.data || !source.data || q.n != source.n || q.k != source.k)
@@ -316,6 +374,36 @@ struct QuantizeWeightsPass
     return count;
   }
 
+  /// The summed Gram matrix of the inputs of `source` in the calibration
+  /// statistics (empty without any, or when their K differs).
+  std::vector<double> hessianOf(const WeightSource &source) const {
+    auto it = gramsOf.find(source.name);
+    if (it == gramsOf.end())
+      return {};
+    std::vector<double> hessian(source.k * source.k, 0.0);
+    for (const xf::TensorView *gram : it->second) {
+      if (gram->shape[0] != source.k)
+        return {};
+      const float *data = reinterpret_cast<const float *>(gram->data);
+      for (int64_t i = 0; i < source.k * source.k; ++i)
+        hessian[i] += data[i];
+    }
+    return hessian;
+  }
+
+  /// GPTQ's factor of `hessian`, computed once for the layers that share
+  /// their inputs (q/k/v, gate/up).
+  const std::optional<std::vector<float>> &
+  factorOf(StringRef weight, const std::vector<double> &hessian, int64_t k) {
+    std::string key;
+    for (const xf::TensorView *gram : gramsOf.find(weight)->second)
+      key += std::string(gram->name) + ";";
+    auto it = factors.find(key);
+    if (it == factors.end())
+      it = factors.emplace(key, xf::gptqFactor(hessian.data(), k)).first;
+    return it->second;
+  }
+
   Quantized quantize(WeightSource &source, int64_t bits, int64_t group) {
     QuantScheme opScheme = schemeFor(bits);
     bool symmetric = opScheme == QuantScheme::Symmetric;
@@ -330,6 +418,56 @@ struct QuantizeWeightsPass
                         source.k, bits, group, opScheme, codes.data(),
                         scales.data(), symmetric ? nullptr : zeroPoints.data());
     Quantized q;
+    if (std::vector<double> hessian = hessianOf(source); !hessian.empty()) {
+      const std::optional<std::vector<float>> &factor =
+          factorOf(source.name, hessian, source.k);
+      if (factor) {
+        // Output errors: tr(dW H dW^T) / tr(W H W^T), by rounding to
+        // nearest (the codes above) and by GPTQ.
+        int64_t n = source.n, k = source.k;
+        std::vector<float> h(hessian.begin(), hessian.end()), weight(n * k),
+            delta(n * k);
+        for (int64_t j = 0; j < n; ++j)
+          for (int64_t p = 0; p < k; ++p)
+            weight[j * k + p] =
+                source.data[j * source.strideN + p * source.strideK];
+        auto outputError = [&] {
+          for (int64_t j = 0; j < n; ++j)
+            for (int64_t p = 0; p < k; ++p)
+              delta[j * k + p] =
+                  xf::dequantizeWeight(codes.data(), scales.data(),
+                                       symmetric ? nullptr : zeroPoints.data(),
+                                       opScheme, k, bits, group, j, p) -
+                  weight[j * k + p];
+          return xf::gramWeightedNorm(delta.data(), n, k, h.data());
+        };
+        double norm = xf::gramWeightedNorm(weight.data(), n, k, h.data());
+        auto relative = [&](double error) {
+          return norm > 0 ? std::sqrt(std::max(error, 0.0) / norm) : 0.0;
+        };
+        q.relOutputErrorRtn = relative(outputError());
+        xf::quantizeWeightsGPTQ(weight.data(), k, 1, n, k, bits, group,
+                                opScheme, *factor, codes.data(), scales.data(),
+                                symmetric ? nullptr : zeroPoints.data());
+        q.relOutputError = relative(outputError());
+        // GPTQ is greedy: rounding to nearest can be better, as for weights
+        // already on the grid (a model converted from a Q4_1 file). Keep
+        // whichever packing the calibration inputs favor.
+        q.gptq = *q.relOutputError < *q.relOutputErrorRtn;
+        if (!q.gptq) {
+          xf::quantizeWeights(source.data, source.strideN, source.strideK,
+                              n, k, bits, group, opScheme, codes.data(),
+                              scales.data(),
+                              symmetric ? nullptr : zeroPoints.data());
+          q.relOutputError = q.relOutputErrorRtn;
+        }
+        ++calibrated;
+      } else {
+        source.constant.emitWarning()
+            << "xf-quantize-weights: the calibration inputs of " << source.name
+            << " give no positive definite Gram matrix; rounding to nearest";
+      }
+    }
     q.name = source.name;
     q.scheme = opScheme;
     q.group = group;

@@ -54,6 +54,7 @@ const char *kUsage = R"(usage:
   PROGRAM bench --prompt-len P --gen-len G [--batch N]
   PROGRAM ppl --file TEXT [--ctx N] [--chunks C]
   PROGRAM logits --file TEXT [--ctx N] [--chunks C] --logits FILE
+  PROGRAM calibrate --file TEXT [--ctx N] [--chunks C] --out FILE
   PROGRAM --help
 
 --prompt encodes TEXT with the model's tokenizer and streams the generated
@@ -89,6 +90,12 @@ logits runs the chunks ppl scores and writes every position's logits to
 FILE (as --logits: float32 rows of vocab floats, chunk after chunk); it
 prints each chunk's token ids as one comma-separated line. xfc --eval-text
 compares two programs with it.
+
+calibrate runs the same chunks through a program compiled for calibration
+(xfc --calibration makes one) and writes the mean Gram matrix E[x x^T] of
+the inputs of each linear layer to FILE, for GPTQ; it prints one JSON line
+per matrix: name, weights (the layers that read those inputs), k, tokens,
+trace and frobenius (its norm).
 
 Options:
   --max-tokens N     tokens to generate (default 32 for --tokens, 256 for
@@ -222,6 +229,11 @@ public:
   bool hasKVCache() const { return paged || !pastInputs.empty(); }
   bool isPaged() const { return paged; }
   const xf::WeightsFile &weightsFile() const { return weights; }
+  const std::vector<std::string> &outputs() const { return outputNames; }
+  /// Output `index` of the last call; valid until the next call.
+  const xf::OutputView &lastOutput(size_t index) const {
+    return lastOutputs[index];
+  }
   xf::KVCache &cache() { return *kv; }
 
   /// Whether a new single sequence may share cached prefix blocks. Off when
@@ -404,6 +416,7 @@ private:
     for (const xf::OutputView &output : outputs)
       if (output.allocated && output.allocated != &emptyPast)
         ownedBuffers.insert(output.allocated);
+    lastOutputs = outputs;
     return outputs;
   }
 
@@ -620,6 +633,7 @@ private:
   std::vector<PastInput> pastInputs;
   std::vector<int> pastIndexOfInput, presentToPast;
   std::unordered_set<void *> ownedBuffers;
+  std::vector<xf::OutputView> lastOutputs;
   int64_t pastLength = 0;
   /// The sequence so far, for models without a KV cache.
   std::vector<int64_t> history;
@@ -1113,6 +1127,90 @@ int runLogits(Model &model, const std::string &path, int64_t context,
   return 0;
 }
 
+/// `calibrate`: the model's xf.gram.* outputs (xf-expose-linear-input-grams:
+/// X^T X of the inputs of its linear layers) summed over the chunks of the
+/// text, written as the mean Gram matrix E[x x^T] per input to a weights
+/// file that xfc --calibration reads.
+int runCalibrate(Model &model, const std::string &path, int64_t context,
+                 int64_t maxChunks, const std::string &outPath) {
+  std::vector<size_t> grams;
+  for (size_t o = 0; o < model.outputs().size(); ++o)
+    if (model.outputs()[o].rfind("xf.gram.", 0) == 0)
+      grams.push_back(o);
+  if (grams.empty())
+    return fail("this program has no xf.gram.* outputs: compile it with "
+                "xfc's calibration (xfc --calibration TEXT does)");
+  auto read = readChunks(model, path, context, maxChunks);
+  if (!read)
+    return fail(read.error());
+  std::vector<std::vector<double>> sums(grams.size());
+  std::vector<int64_t> sizes(grams.size(), 0);
+  int64_t tokens = 0;
+  auto start = Clock::now();
+  for (size_t c = 0; c < read->size(); ++c) {
+    model.reset();
+    auto logits = model.append((*read)[c]);
+    if (!logits)
+      return fail(logits.error());
+    tokens += (*read)[c].size();
+    for (size_t g = 0; g < grams.size(); ++g) {
+      const xf::OutputView &view = model.lastOutput(grams[g]);
+      if (view.sizes.size() != 2 || view.sizes[0] != view.sizes[1])
+        return fail(model.outputs()[grams[g]] + " is not a square matrix");
+      int64_t k = view.sizes[0];
+      if (sums[g].empty()) {
+        sums[g].assign(k * k, 0.0);
+        sizes[g] = k;
+      }
+      const float *data = static_cast<const float *>(view.aligned) + view.offset;
+      for (int64_t i = 0; i < k; ++i)
+        for (int64_t j = 0; j < k; ++j)
+          sums[g][i * k + j] +=
+              data[i * view.strides[0] + j * view.strides[1]];
+    }
+    std::fprintf(stderr, "[chunk %zu/%zu]\n", c + 1, read->size());
+  }
+  xf::WeightsFileWriter writer;
+  writer.addMetadata("xf.calibration.text", path);
+  writer.addMetadata("xf.calibration.tokens", std::to_string(tokens));
+  std::vector<std::vector<float>> means(grams.size());
+  for (size_t g = 0; g < grams.size(); ++g) {
+    const std::string &name = model.outputs()[grams[g]];
+    means[g].resize(sums[g].size());
+    for (size_t i = 0; i < sums[g].size(); ++i)
+      means[g][i] = float(sums[g][i] / double(tokens));
+    std::string weights = "[]";
+    if (auto recorded = model.weightsFile().metadata(name + ".weights"))
+      weights = std::string(*recorded);
+    writer.addMetadata(name + ".weights", weights);
+    // A summary per matrix on stdout: its trace (the mean squared norm of
+    // an input row) and Frobenius norm.
+    double trace = 0, frobenius = 0;
+    for (int64_t i = 0; i < sizes[g]; ++i)
+      trace += means[g][i * sizes[g] + i];
+    for (float v : means[g])
+      frobenius += double(v) * v;
+    std::printf("{\"name\": %s, \"weights\": %s, \"k\": %lld, \"tokens\": "
+                "%lld, \"trace\": %.9g, \"frobenius\": %.9g}\n",
+                jsonString(name).c_str(), weights.c_str(),
+                static_cast<long long>(sizes[g]),
+                static_cast<long long>(tokens), trace, std::sqrt(frobenius));
+    if (auto added = writer.addTensor(name, xf::DType::F32,
+                                      {sizes[g], sizes[g]}, means[g].data(),
+                                      means[g].size() * sizeof(float));
+        !added)
+      return fail(added.error());
+  }
+  if (auto written = writer.write(outPath); !written)
+    return fail(written.error());
+  std::fprintf(stderr,
+               "calibration: %zu input Gram matrices over %lld tokens (%.1f "
+               "s) -> %s\n",
+               grams.size(), static_cast<long long>(tokens),
+               secondsSince(start), outPath.c_str());
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -1131,17 +1229,20 @@ int main(int argc, char **argv) {
   int64_t maxTokens = -1, promptLength = -1, generateLength = -1;
   int64_t context = 512, maxChunks = 0, threads = 0, kvMemory = 0;
   int64_t maxBatch = 16, batch = 1;
-  std::string logitsPath, textPath, promptsPath, tokensPath;
+  std::string logitsPath, textPath, promptsPath, tokensPath, outPath;
   xf::SamplingParams sampling;
   sampling.temperature = 0;
   uint64_t seed = 0;
-  enum class Mode { Generate, Bench, Perplexity, Logits } mode = Mode::Generate;
+  enum class Mode { Generate, Bench, Perplexity, Logits, Calibrate } mode =
+      Mode::Generate;
   if (!args.empty() && args[0] == "bench")
     mode = Mode::Bench;
   else if (!args.empty() && args[0] == "ppl")
     mode = Mode::Perplexity;
   else if (!args.empty() && args[0] == "logits")
     mode = Mode::Logits;
+  else if (!args.empty() && args[0] == "calibrate")
+    mode = Mode::Calibrate;
   bool verifyWeights = false, chat = false, recompute = false;
   auto usageError = [](const std::string &message) {
     std::cerr << "error: " << message << "\n(see --help)\n";
@@ -1205,6 +1306,8 @@ int main(int argc, char **argv) {
       batch = number;
     } else if (arg == "--logits") {
       logitsPath = value;
+    } else if (arg == "--out") {
+      outPath = value;
     } else if (arg == "--weights") {
       weightsPath = value;
     } else if (arg == "--temperature" && parseFloat(value, sampling.temperature)) {
@@ -1223,6 +1326,8 @@ int main(int argc, char **argv) {
     return usageError("ppl needs --file");
   if (mode == Mode::Logits && (textPath.empty() || logitsPath.empty()))
     return usageError("logits needs --file and --logits");
+  if (mode == Mode::Calibrate && (textPath.empty() || outPath.empty()))
+    return usageError("calibrate needs --file and --out");
   bool several = !promptsPath.empty() || !tokensPath.empty();
   if (mode == Mode::Generate) {
     int given = !prompt.empty() + !!promptText + !promptsPath.empty() +
@@ -1257,6 +1362,8 @@ int main(int argc, char **argv) {
   model.setReusePrefix(false);
   if (mode == Mode::Perplexity)
     return runPerplexity(model, textPath, context, maxChunks);
+  if (mode == Mode::Calibrate)
+    return runCalibrate(model, textPath, context, maxChunks, outPath);
   model.setReusePrefix(logitsPath.empty());
   if (several)
     return runSeveral(model, promptsPath, tokensPath, maxTokens, maxBatch,

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tools/xfc/QualityReport.h"
+#include "tools/xfc/SelfInvocation.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -29,54 +30,11 @@
 #include <map>
 
 using namespace llvm;
+using namespace xf;
 
 namespace {
 
 namespace json = llvm::json;
-
-/// One command-line item: an option with its value(s), or a positional.
-struct Argument {
-  std::string name; // empty for a positional argument
-  std::vector<std::string> tokens;
-};
-
-/// Splits xfc's arguments into items, asking the option registry which
-/// options take their value from the next argument.
-std::vector<Argument> splitArguments(const std::vector<std::string> &args) {
-  auto &registered = cl::getRegisteredOptions();
-  std::vector<Argument> items;
-  for (size_t i = 0; i < args.size(); ++i) {
-    StringRef arg = args[i];
-    if (arg.size() < 2 || arg[0] != '-') {
-      items.push_back({"", {args[i]}});
-      continue;
-    }
-    StringRef body = arg.drop_while([](char c) { return c == '-'; });
-    auto [name, value] = body.split('=');
-    Argument item{name.str(), {args[i]}};
-    if (!body.contains('=')) {
-      auto it = registered.find(name);
-      if (it != registered.end() &&
-          it->second->getValueExpectedFlag() == cl::ValueRequired &&
-          i + 1 < args.size())
-        item.tokens.push_back(args[++i]);
-    }
-    items.push_back(std::move(item));
-  }
-  return items;
-}
-
-/// The options of `items` for which `keep(name)` holds, and every
-/// positional.
-std::vector<std::string>
-selectArguments(const std::vector<Argument> &items,
-                function_ref<bool(StringRef)> keep) {
-  std::vector<std::string> selected;
-  for (const Argument &item : items)
-    if (item.name.empty() || keep(item.name))
-      llvm::append_range(selected, item.tokens);
-  return selected;
-}
 
 class Progress {
 public:
@@ -90,31 +48,6 @@ public:
 private:
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
-
-/// Runs `program` with `args`; stdout to `stdoutPath` when given. Returns
-/// an error message, or nothing on exit status 0.
-std::optional<std::string> runProgram(StringRef program,
-                                      ArrayRef<std::string> args,
-                                      std::optional<StringRef> stdoutPath = {}) {
-  SmallVector<StringRef> argv{program};
-  for (const std::string &arg : args)
-    argv.push_back(arg);
-  std::optional<StringRef> redirects[3] = {std::nullopt, stdoutPath,
-                                           std::nullopt};
-  std::string error;
-  bool failedToStart = false;
-  int status = sys::ExecuteAndWait(
-      program, argv, std::nullopt,
-      stdoutPath ? ArrayRef<std::optional<StringRef>>(redirects)
-                 : ArrayRef<std::optional<StringRef>>(),
-      0, 0, &error, &failedToStart);
-  if (failedToStart || status < 0)
-    return "cannot run " + program.str() + ": " + error;
-  if (status != 0)
-    return program.str() + " " + llvm::join(args, " ") + " exited with " +
-           std::to_string(status);
-  return std::nullopt;
-}
 
 struct Metrics {
   double fp32Perplexity = 0, perplexity = 0, meanKL = 0, maxKL = 0, top1 = 0;
@@ -254,6 +187,15 @@ struct LayerError {
   std::string weight;
   int64_t bits = 0, groupSize = 0;
   double relRmsError = 0;
+  /// With calibration (GPTQ): the relative output error on the calibration
+  /// inputs, of the packing and of rounding to nearest; whether GPTQ's
+  /// packing was kept.
+  std::optional<double> relOutputError, relOutputErrorRtn;
+  std::optional<bool> gptq;
+
+  /// What layers are ranked by: the output error when measured, else the
+  /// weight error.
+  double rankError() const { return relOutputError.value_or(relRmsError); }
 };
 
 std::optional<std::string> readLayerErrors(StringRef path,
@@ -276,13 +218,28 @@ std::optional<std::string> readLayerErrors(StringRef path,
     auto error = object ? object->getNumber("rel_rms_error") : std::nullopt;
     if (!weight || !bits || !group || !error)
       return path.str() + ": malformed line " + line.str();
-    byWeight[weight->str()] = {weight->str(), *bits, *group, *error};
+    LayerError &entry = byWeight[weight->str()];
+    entry.weight = weight->str();
+    entry.bits = *bits;
+    entry.groupSize = *group;
+    entry.relRmsError = *error;
+    entry.relOutputError = object->getNumber("rel_output_error");
+    entry.relOutputErrorRtn = object->getNumber("rel_output_error_rtn");
+    entry.gptq = object->getBoolean("gptq");
   }
   for (auto &[name, layer] : byWeight)
     layers.push_back(layer);
+  // By output error only when every layer has one (else the two measures
+  // would be mixed).
+  bool byOutput = llvm::all_of(layers, [](const LayerError &layer) {
+    return layer.relOutputError.has_value();
+  });
+  if (!byOutput)
+    for (LayerError &layer : layers)
+      layer.relOutputError.reset();
   // Largest error first; ties by name, so the ranking is deterministic.
   llvm::sort(layers, [](const LayerError &a, const LayerError &b) {
-    return a.relRmsError != b.relRmsError ? a.relRmsError > b.relRmsError
+    return a.rankError() != b.rankError() ? a.rankError() > b.rankError()
                                           : a.weight < b.weight;
   });
   return std::nullopt;
@@ -322,15 +279,6 @@ std::optional<std::string> writeFileAtomically(const std::string &path,
     return "cannot write " + path + ": " + ec.message();
   return std::nullopt;
 }
-
-/// A folder removed with everything in it when this goes out of scope.
-struct ScratchFolder {
-  SmallString<256> path;
-  ~ScratchFolder() {
-    if (!path.empty())
-      sys::fs::remove_directories(path);
-  }
-};
 
 int fail(const Twine &message) {
   WithColor::error(errs(), "xfc") << message << "\n";
@@ -395,6 +343,13 @@ xf::writeQuantizationErrors(mlir::ModuleOp module, StringRef path) {
                       {"bits", bits.getInt()},
                       {"group_size", group.getInt()},
                       {"rel_rms_error", error.getValueAsDouble()}};
+    if (auto output = info.getAs<mlir::FloatAttr>("rel_output_error")) {
+      line["rel_output_error"] = output.getValueAsDouble();
+      if (auto rtn = info.getAs<mlir::FloatAttr>("rel_output_error_rtn"))
+        line["rel_output_error_rtn"] = rtn.getValueAsDouble();
+      if (auto gptq = info.getAs<mlir::BoolAttr>("gptq"))
+        line["gptq"] = gptq.getValue();
+    }
     os << json::Value(std::move(line)) << "\n";
   });
   os.close();
@@ -421,8 +376,10 @@ int xf::runQualityReport(const QualityReportOptions &options) {
   // quantizes rather than keeping what shapes the program: an option kept
   // by mistake fails loudly, one dropped by mistake would not.)
   static constexpr StringRef quantizationOptions[] = {
-      "quantize",  "group-size",   "head-bits",  "asymmetric",
-      "symmetric", "keep-fp32",    "calibration"};
+      "quantize",    "group-size",        "head-bits",
+      "asymmetric",  "symmetric",         "keep-fp32",
+      "calibration", "calibration-stats", "calibration-ctx",
+      "calibration-chunks"};
   std::vector<std::string> referenceArgs =
       selectArguments(items, [](StringRef name) {
         return !llvm::is_contained(reportOptions, name) &&
@@ -431,17 +388,10 @@ int xf::runQualityReport(const QualityReportOptions &options) {
 
   // Next to OUT (a relative prefix would put it in the system's temporary
   // folder), so that the program and weights are moved, not copied.
-  SmallString<256> prefix(options.outputPath + ".quality");
-  sys::fs::make_absolute(prefix);
   ScratchFolder scratch;
-  if (auto ec = sys::fs::createUniqueDirectory(prefix, scratch.path))
-    return fail("cannot create a scratch folder next to " +
-                options.outputPath + ": " + ec.message());
-  auto inScratch = [&](StringRef name) {
-    SmallString<256> path = scratch.path;
-    sys::path::append(path, name);
-    return path.str().str();
-  };
+  if (auto error = scratch.create(options.outputPath + ".quality"))
+    return fail(*error);
+  auto inScratch = [&](StringRef name) { return scratch.file(name); };
   std::string fp32Program = inScratch("fp32");
   std::string quantizedProgram = inScratch("quantized");
   std::string errorsPath = inScratch("layers.jsonl");
@@ -507,9 +457,9 @@ int xf::runQualityReport(const QualityReportOptions &options) {
       double int8Error = 0;
       for (const LayerError &layer : layers)
         if (layer.bits == 8)
-          int8Error = std::max(int8Error, layer.relRmsError);
+          int8Error = std::max(int8Error, layer.rankError());
       for (const LayerError &layer : layers)
-        if (layer.bits == 4 && layer.relRmsError > int8Error &&
+        if (layer.bits == 4 && layer.rankError() > int8Error &&
             !llvm::is_contained(options.int8Weights, layer.weight))
           candidates.push_back(layer.weight);
     }
@@ -560,14 +510,43 @@ int xf::runQualityReport(const QualityReportOptions &options) {
   const Metrics &m = final.metrics;
   bool passed = final.missed.empty();
   json::Array layerArray;
-  for (const LayerError &layer : layers)
-    layerArray.push_back(json::Object{
+  bool byOutput = !layers.empty() && layers.front().relOutputError;
+  for (const LayerError &layer : layers) {
+    json::Object entry{
         {"weight", layer.weight},
         {"bits", layer.bits},
         {"group_size", layer.groupSize},
         {"rel_rms_error", layer.relRmsError},
         {"kept_int8_by_fallback",
-         llvm::is_contained(final.int8Weights, layer.weight)}});
+         llvm::is_contained(final.int8Weights, layer.weight)}};
+    if (layer.relOutputError) {
+      entry["rel_output_error"] = *layer.relOutputError;
+      if (layer.relOutputErrorRtn)
+        entry["rel_output_error_rtn"] = *layer.relOutputErrorRtn;
+      if (layer.gptq)
+        entry["gptq"] = *layer.gptq;
+    }
+    layerArray.push_back(std::move(entry));
+  }
+  std::string measure =
+      byOutput
+          ? "measured on the calibration text (--calibration): "
+            "rel_output_error = sqrt(tr(dW H dW^T) / tr(W H W^T)) with H the "
+            "mean Gram matrix of the layer's inputs, the relative RMS error "
+            "of the layer's output there, for the packing built "
+            "(rel_output_error_rtn: for rounding to nearest; gptq: whether "
+            "GPTQ's packing was kept, having the lower error); layers in "
+            "decreasing order of rel_output_error. rel_rms_error = ||W - "
+            "dequant(quant(W))||_F / ||W||_F. --quality-fallback's "
+            "candidates: the int4 layers whose rel_output_error exceeds "
+            "every int8 layer's, in this order. Embedding lookups are not "
+            "listed"
+          : "proxy, not measured on the text: rel_rms_error = ||W - "
+            "dequant(quant(W))||_F / ||W||_F of each quantized linear "
+            "layer's weight as xf-quantize-weights packed it in the first "
+            "build; layers in decreasing order. --quality-fallback's "
+            "candidates: the int4 layers whose rel_rms_error exceeds every "
+            "int8 layer's, in this order. Embedding lookups are not listed";
   json::Array attemptArray;
   for (const Attempt &attempt : attempts) {
     json::Object entry = metricsJson(attempt.metrics);
@@ -596,16 +575,8 @@ int xf::runQualityReport(const QualityReportOptions &options) {
        "mean_kl and max_kl: KL(fp32 || quantized) of the next-token "
        "distributions, in nats, mean and largest over the scored positions"},
       {"layers",
-       json::Object{
-           {"measure",
-            "proxy, not measured on the text: rel_rms_error = ||W - "
-            "dequant(quant(W))||_F / ||W||_F of each quantized linear "
-            "layer's weight as xf-quantize-weights packed it in the first "
-            "build; layers in decreasing order. --quality-fallback's "
-            "candidates: the int4 layers whose rel_rms_error exceeds every "
-            "int8 layer's, in this order. Embedding lookups are not "
-            "listed"},
-           {"ranked", std::move(layerArray)}}},
+       json::Object{{"measure", measure},
+                    {"ranked", std::move(layerArray)}}},
       {"attempts", std::move(attemptArray)},
   };
   if (options.bounds)
@@ -631,11 +602,27 @@ int xf::runQualityReport(const QualityReportOptions &options) {
   outs() << formatv("  KL(fp32 || quant) mean {0} nats, max {1}\n",
                     number(m.meanKL), number(m.maxKL));
   outs() << formatv("  top-1 agreement   {0:f2}%\n", 100 * m.top1);
-  outs() << "  largest weight error (proxy, rel. RMS):";
+  outs() << (byOutput ? "  largest output error (on the calibration text, "
+                        "rel. RMS):"
+                      : "  largest weight error (proxy, rel. RMS):");
   for (size_t i = 0; i < std::min<size_t>(3, layers.size()); ++i)
     outs() << formatv(" {0} (int{1}) {2:f4}{3}", layers[i].weight,
-                      layers[i].bits, layers[i].relRmsError,
+                      layers[i].bits, layers[i].rankError(),
                       i + 1 < std::min<size_t>(3, layers.size()) ? "," : "");
+  if (byOutput) {
+    size_t gptq = llvm::count_if(layers, [](const LayerError &layer) {
+      return layer.gptq.value_or(false);
+    });
+    double rtn = 0, built = 0;
+    for (const LayerError &layer : layers) {
+      built += *layer.relOutputError;
+      rtn += layer.relOutputErrorRtn.value_or(*layer.relOutputError);
+    }
+    outs() << formatv("\n  GPTQ kept on {0} of {1} layers; mean output error "
+                      "{2:f4} (rounding to nearest: {3:f4})",
+                      gptq, layers.size(), built / layers.size(),
+                      rtn / layers.size());
+  }
   outs() << "\n";
   if (!final.int8Weights.empty())
     outs() << formatv("  fallback: {0} of {1} candidate int4 layers kept at "

@@ -14,6 +14,7 @@
 #include "importer/ImportDiagnostics.h"
 #include "importer/ONNXImporter.h"
 #include "passes/Passes.h"
+#include "tools/xfc/Calibration.h"
 #include "tools/xfc/QualityReport.h"
 
 #include "importer/TokenizerImport.h"
@@ -29,6 +30,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -125,6 +127,34 @@ static cl::list<std::string> keepFp32(
     cl::CommaSeparated, cl::value_desc("embeddings,lm_head"),
     cl::cat(category));
 
+static cl::opt<std::string> calibration(
+    "calibration",
+    cl::desc("With --quantize: quantize with GPTQ instead of rounding to "
+             "nearest, calibrated on TEXT: xfc first compiles and runs the "
+             "fp32 model on it (in a scratch folder next to OUT, removed "
+             "afterwards) to measure the inputs of every linear layer"),
+    cl::value_desc("TEXT"), cl::cat(category));
+static cl::opt<int64_t> calibrationContext(
+    "calibration-ctx",
+    cl::desc("With --calibration: tokens per chunk (default 512)"),
+    cl::init(512), cl::cat(category));
+static cl::opt<int64_t> calibrationChunks(
+    "calibration-chunks",
+    cl::desc("With --calibration: chunks used (default 16; 0: the whole "
+             "text)"),
+    cl::init(16), cl::cat(category));
+static cl::opt<std::string> calibrationStats(
+    "calibration-stats",
+    cl::desc("With --quantize: GPTQ with the statistics FILE that a program "
+             "compiled with --expose-linear-input-grams wrote (`PROGRAM "
+             "calibrate`); what --calibration does in one step"),
+    cl::value_desc("FILE"), cl::Hidden, cl::cat(category));
+static cl::opt<bool> exposeLinearInputGrams(
+    "expose-linear-input-grams",
+    cl::desc("Compile a calibration program: the Gram matrix of every "
+             "linear layer's input becomes an output"),
+    cl::Hidden, cl::cat(category));
+
 static cl::opt<std::string> evalText(
     "eval-text",
     cl::desc("With --quantize: also compile the fp32 model (in a scratch "
@@ -194,6 +224,9 @@ public:
                  << "\n";
   }
 
+  /// A line without a step of its own.
+  void note(const llvm::Twine &what) { llvm::errs() << "        " << what << "\n"; }
+
 private:
   int current = 0;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
@@ -230,6 +263,7 @@ void addQuantization(OpPassManager &pm) {
   options.keepFp32.assign(keepFp32.begin(), keepFp32.end());
   options.headBits = quantHeadBits;
   options.int8Weights.assign(int8Weights.begin(), int8Weights.end());
+  options.calibration = calibrationStats;
   pm.addPass(xf::createQuantizeWeightsPass(options));
 }
 
@@ -453,6 +487,41 @@ int main(int argc, char **argv) {
     return usageError("--kv-memory: expected bytes (e.g. 268435456, 256M, "
                       "2G), not '" + kvMemory + "'");
 
+  // GPTQ's statistics: measured once, before any compile that uses them
+  // (the quality report's compiles get them as --calibration-stats).
+  xf::ScratchFolder calibrationScratch;
+  if (!calibration.empty() || !calibrationStats.empty()) {
+    if (quantize == "none")
+      return usageError("--calibration needs --quantize");
+    if (exposeLinearInputGrams)
+      return usageError("--expose-linear-input-grams compiles the fp32 "
+                        "calibration program: no --quantize or --calibration");
+    if (calibrationContext < 1 || calibrationChunks < 0)
+      return usageError("--calibration-ctx must be positive, "
+                        "--calibration-chunks not negative");
+  }
+  std::vector<std::string> arguments(argv + 1, argv + argc);
+  std::string xfcPath = llvm::sys::fs::getMainExecutable(
+      argv[0], reinterpret_cast<void *>(&usageError));
+  if (!calibration.empty() && calibrationStats.empty()) {
+    if (emit != Emit::Executable)
+      return usageError("--calibration runs the fp32 program: --emit=exe "
+                        "only (or give --calibration-stats)");
+    xf::CalibrationOptions options;
+    options.xfcPath = xfcPath;
+    options.arguments = arguments;
+    options.outputPath = outputPath;
+    options.textPath = calibration;
+    options.context = calibrationContext;
+    options.chunks = calibrationChunks;
+    std::string path;
+    if (auto error = xf::computeCalibrationStatistics(
+            options, calibrationScratch, path))
+      return fail(*error);
+    calibrationStats = path;
+    arguments.push_back("--calibration-stats=" + path);
+  }
+
   if (!evalText.empty() || !minQuality.empty()) {
     if (quantize == "none" || evalText.empty())
       return usageError("--eval-text needs --quantize, and --min-quality "
@@ -463,9 +532,8 @@ int main(int argc, char **argv) {
       return usageError("--eval-ctx must be at least 2, --eval-chunks not "
                         "negative");
     xf::QualityReportOptions report;
-    report.xfcPath = llvm::sys::fs::getMainExecutable(
-        argv[0], reinterpret_cast<void *>(&usageError));
-    report.arguments.assign(argv + 1, argv + argc);
+    report.xfcPath = xfcPath;
+    report.arguments = arguments;
     report.modelPath = modelPath;
     report.outputPath = outputPath;
     report.textPath = evalText;
@@ -511,6 +579,12 @@ int main(int argc, char **argv) {
   // rewrite; else the model keeps the signature it was exported with.
   if (failed(insertKVCache(module, progress)))
     return 1;
+  if (exposeLinearInputGrams) {
+    PassManager expose(&context);
+    expose.addPass(xf::createExposeLinearInputGramsPass());
+    if (failed(expose.run(*module)))
+      return 1;
+  }
   func = module->lookupSymbol<func::FuncOp>("main");
   SmallVector<std::string> inputNames, inputShapes, outputNames, outputRanks;
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
@@ -530,6 +604,22 @@ int main(int argc, char **argv) {
   outline.addPass(xf::createOutlineWeightsPass());
   if (failed(outline.run(*module)))
     return 1;
+  if (!calibrationStats.empty()) {
+    unsigned gptq = 0, calibrated = 0, quantized = 0;
+    module->walk([&](Operation *op) {
+      if (auto info = op->getAttrOfType<DictionaryAttr>("xf.quantization")) {
+        ++quantized;
+        calibrated += !!info.get("rel_output_error");
+        auto kept = info.getAs<BoolAttr>("gptq");
+        gptq += kept && kept.getValue();
+      }
+    });
+    progress.note(llvm::formatv("GPTQ on {0} of {1} quantized linear layers "
+                                "({2} with calibration inputs; the others' "
+                                "output error was lower rounded to nearest)",
+                                gptq, quantized, calibrated)
+                      .str());
+  }
   if (!writeQuantizationErrors.empty())
     if (auto error = xf::writeQuantizationErrors(*module, writeQuantizationErrors))
       return fail(*error);
@@ -548,6 +638,15 @@ int main(int argc, char **argv) {
   writer.addMetadata("xf.max_context", std::to_string(maxContext));
   if (!kvMemory.empty())
     writer.addMetadata("xf.kv_memory", std::to_string(kvMemoryBytes));
+  // A calibration program's Gram outputs: the weights each one is for.
+  for (unsigned i = 0; i < func.getNumResults(); ++i)
+    if (auto weights = func.getResultAttrOfType<ArrayAttr>(i, "xf.gram_weights")) {
+      llvm::json::Array names;
+      for (auto name : weights.getAsValueRange<StringAttr>())
+        names.push_back(name.str());
+      writer.addMetadata(outputNames[i] + ".weights",
+                         llvm::formatv("{0}", llvm::json::Value(std::move(names))));
+    }
   std::string tokenizerNote;
   {
     std::optional<xf::TokenizerData> tokenizer;

@@ -55,10 +55,13 @@ xf::computeCalibrationStatistics(const CalibrationOptions &options,
                options.chunks ? std::to_string(options.chunks) : "all",
                options.context, options.textPath)
            .str());
+  // Its per-matrix summary lines stay in the scratch folder.
   if (auto error = runProgram(
-          program, {"calibrate", "--file", options.textPath, "--ctx",
-                    std::to_string(options.context), "--chunks",
-                    std::to_string(options.chunks), "--out", statisticsPath}))
+          program,
+          {"calibrate", "--file", options.textPath, "--ctx",
+           std::to_string(options.context), "--chunks",
+           std::to_string(options.chunks), "--out", statisticsPath},
+          StringRef(scratch.file("summary.jsonl"))))
     return *error;
   step("statistics in " + statisticsPath);
   return std::nullopt;

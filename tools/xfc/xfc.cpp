@@ -614,11 +614,19 @@ int main(int argc, char **argv) {
         gptq += kept && kept.getValue();
       }
     });
-    progress.note(llvm::formatv("GPTQ on {0} of {1} quantized linear layers "
-                                "({2} with calibration inputs; the others' "
-                                "output error was lower rounded to nearest)",
-                                gptq, quantized, calibrated)
-                      .str());
+    std::string note = llvm::formatv("GPTQ on {0} of {1} quantized linear "
+                                     "layers",
+                                     gptq, quantized);
+    if (gptq < calibrated)
+      note += llvm::formatv(" (on {0}, rounding to nearest had the lower "
+                            "output error on the calibration text)",
+                            calibrated - gptq)
+                  .str();
+    if (calibrated < quantized)
+      note += llvm::formatv(" ({0} without calibration inputs)",
+                            quantized - calibrated)
+                  .str();
+    progress.note(note);
   }
   if (!writeQuantizationErrors.empty())
     if (auto error = xf::writeQuantizationErrors(*module, writeQuantizationErrors))

@@ -5,7 +5,8 @@
 // runs both on the same token chunks of TEXT (`PROGRAM logits`), and writes
 // OUT.quality.json: both perplexities, the mean KL divergence of the
 // quantized next-token distribution from fp32's, top-1 agreement, and the
-// quantized layers ranked by a weight-error proxy. `--min-quality` bounds
+// quantized layers ranked by their calibration output error (--calibration)
+// or else a weight-error proxy. `--min-quality` bounds
 // the result; with `--quality-fallback`, the highest-ranked int4 layers are
 // kept at int8 until the bounds hold.
 //
@@ -53,7 +54,8 @@ struct QualityReportOptions {
 int runQualityReport(const QualityReportOptions &options);
 
 /// Writes one JSON object per line for each op carrying xf-quantize-weights'
-/// `xf.quantization` attribute: weight, bits, group_size, rel_rms_error.
+/// `xf.quantization` attribute: weight, bits, group_size, rel_rms_error and,
+/// with calibration, rel_output_error, rel_output_error_rtn and gptq.
 std::optional<std::string> writeQuantizationErrors(mlir::ModuleOp module,
                                                    llvm::StringRef path);
 

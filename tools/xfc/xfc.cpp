@@ -162,8 +162,9 @@ static cl::opt<std::string> evalText(
              "TEXT, write OUT.quality.json and print a summary: perplexity "
              "of each, mean KL(fp32 || quantized) of the next-token "
              "distributions, top-1 agreement, and the quantized layers "
-             "ranked by their weight quantization error (a proxy, named as "
-             "such in the report)"),
+             "ranked by their output error on the calibration text with "
+             "--calibration, else by their weight quantization error (a "
+             "proxy, named as such in the report)"),
     cl::value_desc("TEXT"), cl::cat(category));
 static cl::opt<int64_t> evalContext(
     "eval-ctx", cl::desc("With --eval-text: tokens per chunk (default 512)"),

@@ -384,4 +384,50 @@ TEST(QMatmulTest, CEntryPoint) {
   }
 }
 
+TEST(QMatmulTest, DecodeRowRoundsHalvesToEven) {
+  // The decode path rounds A's codes to nearest, ties to even (as
+  // std::nearbyint): whole blocks in vector registers, a partial last block
+  // by the scalar loop. Each block has max|a| = 127 (scale 1, so a * (1 /
+  // scale) = a exactly) and otherwise halves; W is the identity, so
+  // C[j] = w(j, j) * round(a[j]) and a tie rounded the other way is off by
+  // a whole w(j, j).
+  int64_t k = 2 * 32 + 16;
+  std::vector<float> a(k);
+  for (int64_t p = 0; p < k; ++p)
+    a[p] = p % 32 == 5 ? 127.0f : (float(p % 11) - 5.0f) + 0.5f;
+  std::vector<float> identity(k * k, 0.0f);
+  for (int64_t j = 0; j < k; ++j)
+    identity[j * k + j] = 1.0f;
+  setNumThreads(1);
+  for (const char *isa : {"sse2", "avx2", "avx512"}) {
+    if (!cpuSupportsISA(isa))
+      continue;
+    for (int64_t bits : {8, 4}) {
+      Quantized q = quantize(identity, k, k, bits, 32, kSymmetric);
+      std::vector<float> c(k, 0.0f);
+      QMatmulProblem p;
+      p.m = 1;
+      p.n = k;
+      p.k = k;
+      p.a = a.data();
+      p.aM = k;
+      p.w = q.codes.data();
+      p.wN = quantizedRowBytes(k, bits);
+      p.scales = q.scales.data();
+      p.sN = q.groups;
+      p.zeroPoints = nullptr;
+      p.zN = 0;
+      p.zeroPointsF32 = false;
+      p.bits = bits;
+      p.groupSize = 32;
+      p.c = c.data();
+      p.cM = k;
+      qmatmulF32(p, isa);
+      for (int64_t j = 0; j < k; ++j)
+        EXPECT_NEAR(c[j], q.at(j, j) * std::nearbyint(a[j]), 1e-4)
+            << isa << " bits " << bits << " a " << a[j] << " at " << j;
+    }
+  }
+}
+
 } // namespace

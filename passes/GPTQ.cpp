@@ -155,14 +155,14 @@ void xf::quantizeWeightsGPTQ(const float *w, int64_t wN, int64_t wK,
   }
 }
 
-double xf::gramWeightedNorm(const float *a, int64_t n, int64_t k,
-                            const float *hessian) {
+std::vector<double> xf::gramWeightedRowNorms(const float *a, int64_t n,
+                                             int64_t k, const float *hessian) {
   constexpr int64_t kChunk = 1024;
   std::vector<float> product(std::min(n, kChunk) * k);
   auto address = [](const float *pointer) {
     return static_cast<int64_t>(reinterpret_cast<intptr_t>(pointer));
   };
-  double total = 0;
+  std::vector<double> norms(n, 0.0);
   for (int64_t r0 = 0; r0 < n; r0 += kChunk) {
     int64_t rows = std::min(kChunk, n - r0);
     std::fill(product.begin(), product.end(), 0.0f);
@@ -170,8 +170,9 @@ double xf::gramWeightedNorm(const float *a, int64_t n, int64_t k,
     xfrt_matmul_f32(1, 1, rows, k, k, address(a + r0 * k), 0, 0, k, 1,
                     address(hessian), 0, 0, k, 1, address(product.data()), 0,
                     0, k, 1);
-    for (int64_t i = 0; i < rows * k; ++i)
-      total += double(product[i]) * a[r0 * k + i];
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t p = 0; p < k; ++p)
+        norms[r0 + r] += double(product[r * k + p]) * a[(r0 + r) * k + p];
   }
-  return total;
+  return norms;
 }

@@ -39,10 +39,10 @@ void quantizeWeightsGPTQ(const float *w, int64_t wN, int64_t wK, int64_t n,
                          QuantScheme scheme, const std::vector<float> &factor,
                          uint8_t *codes, float *scales, void *zeroPoints);
 
-/// sum_j a_j^T H a_j over the rows a_j of the row-major [n, k] `a`, for the
-/// row-major [k, k] symmetric `hessian` (tr(A H A^T)).
-double gramWeightedNorm(const float *a, int64_t n, int64_t k,
-                        const float *hessian);
+/// a_j^T H a_j for each row a_j of the row-major [n, k] `a`, for the
+/// row-major [k, k] symmetric `hessian` (their sum is tr(A H A^T)).
+std::vector<double> gramWeightedRowNorms(const float *a, int64_t n, int64_t k,
+                                         const float *hessian);
 
 } // namespace xf
 

@@ -221,8 +221,10 @@ def QuantizeWeightsPass : Pass<"xf-quantize-weights", "::mlir::ModuleOp"> {
     error on the calibration inputs, and the same for rounding to nearest
     (`rel_output_error_rtn`). GPTQ is greedy, and rounding to nearest can
     do better (exactly so for weights already on the grid, as in a model
-    converted from a Q4_1 file), so the packing of lower output error is
-    kept; `gptq` says whether that is GPTQ's.
+    converted from a Q4_1 file), so each output row (rows are independent
+    in both) keeps the packing of lower output error, a_j^T H a_j for its
+    error a_j; `gptq_rows` counts the rows that kept GPTQ's, `gptq` says
+    whether any did.
   }];
   let options = [
     Option<"bits", "bits", "int64_t", /*default=*/"8",

@@ -123,7 +123,8 @@ struct Quantized {
   /// With calibration statistics (GPTQ): the relative output error of the
   /// packing and of rounding to nearest (GPTQ.h's relativeOutputError).
   std::optional<double> relOutputError, relOutputErrorRtn;
-  bool gptq = false; // GPTQ's packing kept (else rounding to nearest's)
+  bool gptq = false;    // GPTQ's packing kept for some rows
+  int64_t gptqRows = 0; // how many
 };
 
 /// ||W - dequant(quant(W))||_F / ||W||_F: how far the packed weight is
@@ -231,6 +232,8 @@ struct QuantizeWeightsPass
             builder.getF64FloatAttr(*q.relOutputErrorRtn)));
         info.push_back(
             builder.getNamedAttr("gptq", builder.getBoolAttr(q.gptq)));
+        info.push_back(builder.getNamedAttr(
+            "gptq_rows", builder.getI64IntegerAttr(q.gptqRows)));
       }
       qlinear->setAttr("xf.quantization", builder.getDictionaryAttr(info));
       op.getResult().replaceAllUsesWith(qlinear.getResult());
@@ -422,45 +425,64 @@ struct QuantizeWeightsPass
       const std::optional<std::vector<float>> &factor =
           factorOf(source.name, hessian, source.k);
       if (factor) {
-        // Output errors: tr(dW H dW^T) / tr(W H W^T), by rounding to
-        // nearest (the codes above) and by GPTQ.
-        int64_t n = source.n, k = source.k;
+        // Output errors per row, a_j^T H a_j with a_j = row j of dW, by
+        // rounding to nearest (the codes above) and by GPTQ; each row keeps
+        // the packing of lower error (rows are independent in both).
+        int64_t n = source.n, k = source.k, groups = (k + group - 1) / group;
         std::vector<float> h(hessian.begin(), hessian.end()), weight(n * k),
             delta(n * k);
         for (int64_t j = 0; j < n; ++j)
           for (int64_t p = 0; p < k; ++p)
             weight[j * k + p] =
                 source.data[j * source.strideN + p * source.strideK];
-        auto outputError = [&] {
+        auto rowErrors = [&](const std::vector<uint8_t> &c,
+                             const std::vector<float> &s,
+                             const std::vector<float> &z) {
           for (int64_t j = 0; j < n; ++j)
             for (int64_t p = 0; p < k; ++p)
               delta[j * k + p] =
-                  xf::dequantizeWeight(codes.data(), scales.data(),
-                                       symmetric ? nullptr : zeroPoints.data(),
+                  xf::dequantizeWeight(c.data(), s.data(),
+                                       symmetric ? nullptr : z.data(),
                                        opScheme, k, bits, group, j, p) -
                   weight[j * k + p];
-          return xf::gramWeightedNorm(delta.data(), n, k, h.data());
+          return xf::gramWeightedRowNorms(delta.data(), n, k, h.data());
         };
-        double norm = xf::gramWeightedNorm(weight.data(), n, k, h.data());
-        auto relative = [&](double error) {
-          return norm > 0 ? std::sqrt(std::max(error, 0.0) / norm) : 0.0;
-        };
-        q.relOutputErrorRtn = relative(outputError());
+        std::vector<double> rtn = rowErrors(codes, scales, zeroPoints);
+        std::vector<uint8_t> gptqCodes(codes.size());
+        std::vector<float> gptqScales(scales.size()),
+            gptqZeroPoints(zeroPoints.size());
         xf::quantizeWeightsGPTQ(weight.data(), k, 1, n, k, bits, group,
-                                opScheme, *factor, codes.data(), scales.data(),
-                                symmetric ? nullptr : zeroPoints.data());
-        q.relOutputError = relative(outputError());
+                                opScheme, *factor, gptqCodes.data(),
+                                gptqScales.data(),
+                                symmetric ? nullptr : gptqZeroPoints.data());
+        std::vector<double> gptq =
+            rowErrors(gptqCodes, gptqScales, gptqZeroPoints);
         // GPTQ is greedy: rounding to nearest can be better, as for weights
-        // already on the grid (a model converted from a Q4_1 file). Keep
-        // whichever packing the calibration inputs favor.
-        q.gptq = *q.relOutputError < *q.relOutputErrorRtn;
-        if (!q.gptq) {
-          xf::quantizeWeights(source.data, source.strideN, source.strideK,
-                              n, k, bits, group, opScheme, codes.data(),
-                              scales.data(),
-                              symmetric ? nullptr : zeroPoints.data());
-          q.relOutputError = q.relOutputErrorRtn;
+        // already on the grid (a model converted from a Q4_1 file).
+        double norm = 0, errorRtn = 0, error = 0;
+        std::vector<double> norms =
+            xf::gramWeightedRowNorms(weight.data(), n, k, h.data());
+        for (int64_t j = 0; j < n; ++j) {
+          norm += norms[j];
+          errorRtn += rtn[j];
+          if (!(gptq[j] < rtn[j])) {
+            error += rtn[j];
+            continue;
+          }
+          error += gptq[j];
+          ++q.gptqRows;
+          std::copy_n(&gptqCodes[j * rowBytes], rowBytes, &codes[j * rowBytes]);
+          std::copy_n(&gptqScales[j * groups], groups, &scales[j * groups]);
+          if (!symmetric)
+            std::copy_n(&gptqZeroPoints[j * groups], groups,
+                        &zeroPoints[j * groups]);
         }
+        auto relative = [&](double e) {
+          return norm > 0 ? std::sqrt(std::max(e, 0.0) / norm) : 0.0;
+        };
+        q.relOutputErrorRtn = relative(errorRtn);
+        q.relOutputError = relative(error);
+        q.gptq = q.gptqRows > 0;
         ++calibrated;
       } else {
         source.constant.emitWarning()

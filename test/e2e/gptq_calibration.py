@@ -11,15 +11,17 @@ On the Llama example with the byte-level tokenizer of quality_report.py
    same chunks: equal to 1e-4 relative (float32 sums over 256 tokens and
    two engines' rounding; a wrong layer or a missed token is far off). Every
    linear weight of the model is covered exactly once.
-2. Quality: int4 (g32, the default f32 zero points) and int4 symmetric in
-   groups of 64, each built by rounding to nearest and with --calibration.
+2. Quality: int4 (g32, the default f32 zero points; LM head and table
+   int8) and int4 symmetric in groups of 64 with the head and table kept
+   f32 (so only the int4 layers differ), each built by rounding to nearest
+   and with --calibration.
    Both builds of a kind have .xfw files of the same size (GPTQ changes
    codes, not the format). On the evaluation text, numpy's mean
    KL(fp32 || quantized) from the programs' --logits is lower with GPTQ
    (the random weights here are not on any grid, so GPTQ must win).
 3. The report: --calibration with --eval-text ranks layers by
-   rel_output_error, each at most its rel_output_error_rtn (the packing of
-   lower error is kept); no scratch folder is left.
+   rel_output_error, each at most its rel_output_error_rtn (each row keeps
+   the packing of lower error); no scratch folder is left.
 4. Errors: --calibration without --quantize exits 2; a calibration text
    shorter than one chunk exits 1 naming the file, and writes nothing.
 
@@ -80,8 +82,18 @@ def reference_grams(model_path, chunks):
     sums, tokens = {}, 0
     for chunk in chunks:
         ids = np.array([chunk], dtype=np.int64)
-        outs = dict(zip(names, session.run(None, {"input_ids": ids,
-                                                  "attention_mask": np.ones_like(ids)})))
+        feed = {}
+        for i in session.get_inputs():
+            if i.name == "input_ids":
+                feed[i.name] = ids
+            elif i.name == "attention_mask":
+                feed[i.name] = np.ones_like(ids)
+            elif i.name == "position_ids":
+                feed[i.name] = np.arange(len(chunk), dtype=np.int64)[None]
+            else:  # an optimum export's past: empty
+                shape = [1, i.shape[1], 0, i.shape[3]]
+                feed[i.name] = np.zeros(shape, dtype=np.float32)
+        outs = dict(zip(names, session.run(None, feed)))
         for activation in set(inputs_of.values()):
             x = outs[activation].reshape(-1, outs[activation].shape[-1]).astype(np.float64)
             sums[activation] = sums.get(activation, 0) + x.T @ x
@@ -160,7 +172,8 @@ def main():
     run([args.xfc, model, "-o", work("fp32")], check=True, stderr=subprocess.DEVNULL)
     fp32_rows = program_logits(work("fp32"), eval_chunks)
     for kind, flags in (("int4", ["--quantize=int4"]),
-                        ("int4-sym-g64", ["--quantize=int4", "--symmetric", "--group-size", "64"])):
+                        ("int4-sym-g64-layers", ["--quantize=int4", "--symmetric", "--group-size", "64",
+                                                 "--keep-fp32=lm_head,embeddings"])):
         rtn, gptq = work(kind + "-rtn"), work(kind + "-gptq")
         run([args.xfc, model, "-o", rtn] + flags, check=True, stderr=subprocess.DEVNULL)
         built = run([args.xfc, model, "-o", gptq] + flags + calibration, check=True,
@@ -187,7 +200,8 @@ def main():
     errors = [layer["rel_output_error"] for layer in ranked]
     if "calibration" not in layers["measure"] or errors != sorted(errors, reverse=True) or \
             any(l["rel_output_error"] > l["rel_output_error_rtn"] for l in ranked) or \
-            not any(l["gptq"] for l in ranked):
+            not any(l["gptq"] for l in ranked) or \
+            any(l["gptq"] != (l["gptq_rows"] > 0) for l in ranked):
         raise SystemExit(f"FAIL ranked layers: {layers}")
     if glob.glob(out + ".quality-*") or glob.glob(out + ".calibration-*"):
         raise SystemExit("FAIL scratch folders left behind")

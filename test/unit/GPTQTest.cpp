@@ -169,16 +169,19 @@ TEST(GPTQTest, LowersTheOutputErrorBelowRoundToNearest) {
   }
 }
 
-TEST(GPTQTest, GramWeightedNormMatchesDirectSum) {
+TEST(GPTQTest, GramWeightedRowNormsMatchDirectSums) {
   Problem p = makeProblem(1100, 24, /*correlated=*/true, 4); // > one chunk
   std::vector<float> h(p.hessian.begin(), p.hessian.end());
-  double direct = 0;
-  for (int64_t j = 0; j < p.n; ++j)
+  std::vector<double> norms =
+      gramWeightedRowNorms(p.w.data(), p.n, p.k, h.data());
+  ASSERT_EQ(norms.size(), size_t(p.n));
+  for (int64_t j = 0; j < p.n; ++j) {
+    double direct = 0;
     for (int64_t a = 0; a < p.k; ++a)
       for (int64_t b = 0; b < p.k; ++b)
         direct += double(p.w[j * p.k + a]) * h[a * p.k + b] * p.w[j * p.k + b];
-  EXPECT_NEAR(gramWeightedNorm(p.w.data(), p.n, p.k, h.data()), direct,
-              1e-5 * direct);
+    EXPECT_NEAR(norms[j], direct, 1e-5 * direct) << j;
+  }
 }
 
 } // namespace

@@ -192,6 +192,7 @@ struct LayerError {
   /// packing was kept.
   std::optional<double> relOutputError, relOutputErrorRtn;
   std::optional<bool> gptq;
+  std::optional<int64_t> gptqRows;
 
   /// What layers are ranked by: the output error when measured, else the
   /// weight error.
@@ -226,6 +227,7 @@ std::optional<std::string> readLayerErrors(StringRef path,
     entry.relOutputError = object->getNumber("rel_output_error");
     entry.relOutputErrorRtn = object->getNumber("rel_output_error_rtn");
     entry.gptq = object->getBoolean("gptq");
+    entry.gptqRows = object->getInteger("gptq_rows");
   }
   for (auto &[name, layer] : byWeight)
     layers.push_back(layer);
@@ -349,6 +351,8 @@ xf::writeQuantizationErrors(mlir::ModuleOp module, StringRef path) {
         line["rel_output_error_rtn"] = rtn.getValueAsDouble();
       if (auto gptq = info.getAs<mlir::BoolAttr>("gptq"))
         line["gptq"] = gptq.getValue();
+      if (auto rows = info.getAs<mlir::IntegerAttr>("gptq_rows"))
+        line["gptq_rows"] = rows.getInt();
     }
     os << json::Value(std::move(line)) << "\n";
   });
@@ -525,6 +529,8 @@ int xf::runQualityReport(const QualityReportOptions &options) {
         entry["rel_output_error_rtn"] = *layer.relOutputErrorRtn;
       if (layer.gptq)
         entry["gptq"] = *layer.gptq;
+      if (layer.gptqRows)
+        entry["gptq_rows"] = *layer.gptqRows;
     }
     layerArray.push_back(std::move(entry));
   }
@@ -534,8 +540,9 @@ int xf::runQualityReport(const QualityReportOptions &options) {
             "rel_output_error = sqrt(tr(dW H dW^T) / tr(W H W^T)) with H the "
             "mean Gram matrix of the layer's inputs, the relative RMS error "
             "of the layer's output there, for the packing built "
-            "(rel_output_error_rtn: for rounding to nearest; gptq: whether "
-            "GPTQ's packing was kept, having the lower error); layers in "
+            "(rel_output_error_rtn: for rounding to nearest; gptq_rows: the "
+            "output rows that kept GPTQ's packing, having the lower error); "
+            "layers in "
             "decreasing order of rel_output_error. rel_rms_error = ||W - "
             "dequant(quant(W))||_F / ||W||_F. --quality-fallback's "
             "candidates: the int4 layers whose rel_output_error exceeds "
@@ -618,7 +625,8 @@ int xf::runQualityReport(const QualityReportOptions &options) {
       built += *layer.relOutputError;
       rtn += layer.relOutputErrorRtn.value_or(*layer.relOutputError);
     }
-    outs() << formatv("\n  GPTQ kept on {0} of {1} layers; mean output error "
+    outs() << formatv("\n  GPTQ kept on (some rows of) {0} of {1} layers; "
+                      "mean output error "
                       "{2:f4} (rounding to nearest: {3:f4})",
                       gptq, layers.size(), built / layers.size(),
                       rtn / layers.size());

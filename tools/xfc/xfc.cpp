@@ -607,21 +607,29 @@ int main(int argc, char **argv) {
     return 1;
   if (!calibrationStats.empty()) {
     unsigned gptq = 0, calibrated = 0, quantized = 0;
+    int64_t gptqRows = 0, calibratedRows = 0;
     module->walk([&](Operation *op) {
       if (auto info = op->getAttrOfType<DictionaryAttr>("xf.quantization")) {
         ++quantized;
         calibrated += !!info.get("rel_output_error");
         auto kept = info.getAs<BoolAttr>("gptq");
         gptq += kept && kept.getValue();
+        if (auto rows = info.getAs<IntegerAttr>("gptq_rows")) {
+          gptqRows += rows.getInt();
+          if (kept && kept.getValue())
+            if (auto type = dyn_cast<RankedTensorType>(
+                    op->getResult(0).getType()))
+              calibratedRows += type.getDimSize(type.getRank() - 1);
+        }
       }
     });
     std::string note = llvm::formatv("GPTQ on {0} of {1} quantized linear "
                                      "layers",
                                      gptq, quantized);
-    if (gptq < calibrated)
-      note += llvm::formatv(" (on {0}, rounding to nearest had the lower "
-                            "output error on the calibration text)",
-                            calibrated - gptq)
+    if (gptqRows < calibratedRows)
+      note += llvm::formatv(" ({0} of their {1} rows; the others had the lower "
+                            "output error rounded to nearest)",
+                            gptqRows, calibratedRows)
                   .str();
     if (calibrated < quantized)
       note += llvm::formatv(" ({0} without calibration inputs)",

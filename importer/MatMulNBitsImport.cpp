@@ -19,6 +19,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "importer/MatMulNBitsImport.h"
+#include "importer/QLinearPacking.h"
 
 #include "dialects/ONNX/IR/ONNXOps.h"
 #include "dialects/XF/IR/XFOps.h"
@@ -58,14 +59,6 @@ std::optional<std::vector<char>> constantBytes(Value value) {
   for (int64_t i = 0; i < dense.getNumElements(); ++i)
     bytes.insert(bytes.end(), raw.begin(), raw.end());
   return bytes;
-}
-
-template <typename T>
-Value createResource(OpBuilder &b, Location loc, RankedTensorType type,
-                     StringRef name, ArrayRef<T> data) {
-  AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<T>(data);
-  return xf::ONNX::ConstantOp::create(
-      b, loc, DenseResourceElementsAttr::get(type, name, std::move(blob)));
 }
 
 } // namespace
@@ -139,7 +132,7 @@ FailureOr<Value> xf::importMatMulNBits(const onnx::NodeProto &node,
 
   std::string base = node.input(1) + (bits == 4 ? ".q4" : ".q8");
   Type i8 = b.getI8Type();
-  Value codesValue = createResource<int8_t>(
+  Value codesValue = xf::createResourceConstant<int8_t>(
       b, loc, RankedTensorType::get({n, rowBytes}, i8), base, packed);
   auto groupType = RankedTensorType::get({n, groups}, scaleType);
   AsmResourceBlob scaleBlob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
@@ -173,12 +166,11 @@ FailureOr<Value> xf::importMatMulNBits(const onnx::NodeProto &node,
       std::vector<int8_t> unpacked(n * groups);
       for (int64_t j = 0; j < n; ++j)
         for (int64_t g = 0; g < groups; ++g) {
-          uint8_t byte = uint8_t((*zp)[j * zpRowBytes + g * bits / 8]);
-          if (bits == 4)
-            byte = g & 1 ? byte >> 4 : byte & 0xF;
-          unpacked[j * groups + g] = int8_t(byte);
+          const char *row = zp->data() + j * zpRowBytes;
+          unpacked[j * groups + g] =
+              int8_t(bits == 4 ? xf::packedNibble(row, g) : uint8_t(row[g]));
         }
-      zeroPoints = createResource<int8_t>(
+      zeroPoints = xf::createResourceConstant<int8_t>(
           b, loc, RankedTensorType::get({n, groups}, i8),
           base + ".zero_points", unpacked);
     }

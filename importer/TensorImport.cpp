@@ -1,6 +1,7 @@
 //===- TensorImport.cpp - ONNX tensors and types -> MLIR ------------------===//
 
 #include "importer/TensorImport.h"
+#include "importer/QLinearPacking.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinDialect.h"
@@ -150,6 +151,24 @@ size_t storageBytes(Type elementType) {
   return (elementType.getIntOrFloatBitWidth() + 7) / 8;
 }
 
+/// ONNX's UINT4 (21) and INT4 (22): raw and external data pack two values
+/// per byte, element 2t in the low nibble of byte t, the last byte padded.
+/// They import as ui8/i8 constants (INT4 sign-extended), which every reader
+/// of an 8-bit integer takes (Cast, DequantizeLinear's match into
+/// xf.qlinear, which packs codes that fit 4 bits as bits = 4).
+bool isPacked4Bit(int32_t dataType) { return dataType == 21 || dataType == 22; }
+
+/// Packed 4-bit `data` -> one byte per element.
+std::vector<char> unpack4Bit(llvm::ArrayRef<char> data, int64_t count,
+                             bool isSigned) {
+  std::vector<char> out(count);
+  for (int64_t i = 0; i < count; ++i) {
+    uint8_t v = packedNibble(data.data(), i);
+    out[i] = char(isSigned && v >= 8 ? int(v) - 16 : int(v));
+  }
+  return out;
+}
+
 std::string resourceName(llvm::StringRef tensorName) {
   std::string name;
   for (char c : tensorName)
@@ -216,7 +235,13 @@ Expected<RankedTensorType> tensorTypeOf(const onnx::TensorProto &tensor,
   if (!elementTypeOr)
     return elementTypeOr.takeError();
   Type elementType = *elementTypeOr;
-  if (elementType.getIntOrFloatBitWidth() < 8 && !elementType.isInteger(1))
+  // INT4/UINT4 constants hold one value per byte, as i8/ui8 (see
+  // isPacked4Bit).
+  if (isPacked4Bit(tensor.data_type()))
+    elementType = IntegerType::get(
+        &context, 8,
+        tensor.data_type() == 21 ? IntegerType::Unsigned : IntegerType::Signless);
+  else if (elementType.getIntOrFloatBitWidth() < 8 && !elementType.isInteger(1))
     return createStringError("constants of %s are not supported",
                              onnxDataTypeName(tensor.data_type()).c_str());
   if (tensor.has_segment())
@@ -241,6 +266,18 @@ Expected<std::vector<char>> readInlineTensorData(const onnx::TensorProto &tensor
     return createStringError("holds external data, which is not read here");
   size_t expectedBytes =
       type.getNumElements() * storageBytes(type.getElementType());
+  if (isPacked4Bit(tensor.data_type())) {
+    size_t packedBytes = (type.getNumElements() + 1) / 2;
+    if (!tensor.has_raw_data())
+      return createStringError("%s data must be raw data",
+                               onnxDataTypeName(tensor.data_type()).c_str());
+    if (tensor.raw_data().size() != packedBytes)
+      return createStringError(
+          "has %zu bytes of raw data where its shape needs %zu",
+          tensor.raw_data().size(), packedBytes);
+    return unpack4Bit(tensor.raw_data(), type.getNumElements(),
+                      tensor.data_type() == 22);
+  }
   if (tensor.has_raw_data()) {
     if (tensor.raw_data().size() != expectedBytes)
       return createStringError(
@@ -264,6 +301,9 @@ Expected<ElementsAttr> TensorImporter::convert(onnx::TensorProto &tensor) {
   int64_t count = type.getNumElements();
   size_t bytes = storageBytes(elementType);
   size_t expectedBytes = count * bytes;
+  bool packed4 = isPacked4Bit(tensor.data_type());
+  if (packed4)
+    expectedBytes = (count + 1) / 2;
 
   // Where the bytes are: external file, raw_data, or a typed field.
   llvm::ArrayRef<char> data;
@@ -312,11 +352,20 @@ Expected<ElementsAttr> TensorImporter::convert(onnx::TensorProto &tensor) {
           tensor.raw_data().size(), expectedBytes);
     rawData.reset(tensor.release_raw_data());
     data = llvm::ArrayRef<char>(rawData->data(), rawData->size());
+  } else if (packed4) {
+    return createStringError("%s data must be raw or external data",
+                             onnxDataTypeName(tensor.data_type()).c_str());
   } else {
     if (llvm::Error err =
             copyTypedData(tensor, elementType, count, typedStorage))
       return std::move(err);
     data = typedStorage;
+  }
+  if (packed4) {
+    typedStorage = unpack4Bit(data, count, tensor.data_type() == 22);
+    data = typedStorage;
+    mapping.reset();
+    rawData.reset();
   }
 
   if (count <= inlineElementLimit) {

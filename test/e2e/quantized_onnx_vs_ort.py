@@ -8,9 +8,15 @@ per byte low nibble first, blocks padded to block_size; zero points packed
 the same way, or f32) from random codes, scales and zero points. Cases: int4
 with u8 and f32 zero points and without (default 8), int8, a partial last
 block, a bias; DequantizeLinear: int8 per column with and without zero
-points, uint8 per tensor. Fails when an output differs from onnxruntime's by
-more than 1e-4 relative to its largest magnitude, or (--xf-translate) when
-the import holds no xf.qlinear.
+points, uint8 per tensor; and float MatMuls quantized by onnxruntime's own
+MatMulNBitsQuantizer in QDQ form (blocked DequantizeLinear, block_size 32,
+axis 0: INT4 symmetric, UINT4 with UINT4 zero points, K = 72 with a partial
+last block and K = 64; one whose dequantized weight also feeds an Add, so
+the blocked expansion itself runs). Fails when an output differs from
+onnxruntime's by more than 1e-4 relative to its largest magnitude (1e-5 for
+the quantizer's models: both sides use the same dequantized f32 weights),
+or (--xf-translate) when the import holds no xf.qlinear (for the
+quantizer's models: none with bits = 4 group_size = 32).
 
     python3 test/e2e/quantized_onnx_vs_ort.py --xf-run build/bin/xf-run \
         --xf-translate build/bin/xf-translate --workdir /tmp/qonnx
@@ -91,6 +97,44 @@ def make_dequantize_case(rng, k, n, dtype, per_column, zero_points):
     return model
 
 
+def make_ort_quantized_case(rng, k, n, symmetric, reader="matmul"):
+    """A float MatMul [2, 3, k] x [k, n] quantized by onnxruntime's
+    MatMulNBitsQuantizer in QDQ form: DequantizeLinear(W_q INT4 [k, n] or
+    UINT4 with UINT4 zero points, scales [ceil(k / 32), n], axis 0,
+    block_size 32) -> MatMul. None when the quantizer cannot be imported.
+    reader "add": the dequantized weight also feeds an Add (an output), so
+    the blocked DequantizeLinear is expanded, not only folded."""
+    try:
+        from onnxruntime.quantization import QuantFormat
+        from onnxruntime.quantization.matmul_nbits_quantizer import (
+            DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer)
+    except ImportError as e:
+        print(f"onnxruntime's MatMulNBitsQuantizer cannot be imported ({e})")
+        return None
+    w = rng.standard_normal((k, n)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["A", "W"], ["Y"])], "matmul",
+        [helper.make_tensor_value_info("A", TensorProto.FLOAT, [2, 3, k])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [2, 3, n])],
+        [numpy_helper.from_array(w, "W")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+    model.ir_version = 10
+    config = DefaultWeightOnlyQuantConfig(block_size=32, is_symmetric=symmetric,
+                                          quant_format=QuantFormat.QDQ)
+    quantizer = MatMulNBitsQuantizer(model, block_size=32, is_symmetric=symmetric,
+                                     quant_format=QuantFormat.QDQ, algo_config=config)
+    quantizer.process()
+    model = quantizer.model.model
+    dq = [node for node in model.graph.node if node.op_type == "DequantizeLinear"]
+    weight = {t.name: t for t in model.graph.initializer}[dq[0].input[0]]
+    assert weight.data_type == (TensorProto.INT4 if symmetric else TensorProto.UINT4), weight
+    if reader == "add":
+        model.graph.node.append(helper.make_node("Add", [dq[0].output[0]] * 2, ["W2"]))
+        model.graph.output.append(
+            helper.make_tensor_value_info("W2", TensorProto.FLOAT, [k, n]))
+    return model
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--xf-run", required=True)
@@ -111,11 +155,24 @@ def main():
              ("int8-default-zp", 64, 8, 8, 64, None, False)]
     models = [(name, make_case(rng, k, n, bits, block, zp, bias))
               for name, k, n, bits, block, zp, bias in cases]
+    failed_early = False
     models += [("dql-int8-column-zp", make_dequantize_case(rng, 48, 12, np.int8, True, True)),
                ("dql-int8-column", make_dequantize_case(rng, 40, 10, np.int8, True, False)),
                ("dql-uint8-tensor-zp", make_dequantize_case(rng, 32, 7, np.uint8, False, True))]
+    # ORT's quantizer in QDQ form (blocked int4/uint4 DequantizeLinear); K
+    # 72 = 2 * 32 + 8: a partial last block.
+    for name, k, n, symmetric, reader in [("ort-qdq-int4-symmetric", 72, 24, True, "matmul"),
+                                          ("ort-qdq-uint4-zp", 72, 24, False, "matmul"),
+                                          ("ort-qdq-uint4-zp-k64", 64, 16, False, "matmul"),
+                                          ("ort-qdq-int4-also-add", 40, 8, True, "add")]:
+        model = make_ort_quantized_case(rng, k, n, symmetric, reader)
+        if model is None:
+            print(f"{name}: FAIL (the quantizer is needed for this case)")
+            failed_early = True
+            continue
+        models.append((name, model))
     os.makedirs(args.workdir, exist_ok=True)
-    failed = False
+    failed = failed_early
     for name, model in models:
         k = model.graph.input[0].type.tensor_type.shape.dim[2].dim_value
         path = os.path.join(args.workdir, name + ".onnx")
@@ -126,26 +183,34 @@ def main():
             if "xf.qlinear" not in mlir:
                 print(f"{name}: imported without an xf.qlinear  FAIL")
                 failed = True
+            elif name.startswith("ort-qdq") and "bits = 4 group_size = 32" not in mlir:
+                print(f"{name}: imported without a bits = 4 group_size = 32 xf.qlinear  FAIL")
+                failed = True
         a = rng.standard_normal((2, 3, k)).astype(np.float32)
         # Without graph optimizations: ORT would otherwise fuse DequantizeLinear
         # -> MatMul into an integer matmul on dynamically quantized A.
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         expected = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"]).run(
-            None, {"A": a})[0]
+            None, {"A": a})
         a_pb = os.path.join(args.workdir, name + ".A.pb")
         with open(a_pb, "wb") as f:
             f.write(numpy_helper.from_array(a, "A").SerializeToString())
         out = os.path.join(args.workdir, name + ".out")
         subprocess.run([args.xf_run, path, "--input", "A=" + a_pb, "--output-dir", out],
                        check=True)
-        y = onnx.load_tensor(os.path.join(out, "Y.pb"))
-        got = numpy_helper.to_array(y)
-        err = float(np.abs(got - expected).max() / np.abs(expected).max())
-        ok = got.shape == expected.shape and err < 1e-4
-        print(f"{name}: max |xfc - onnxruntime| / max |onnxruntime| = {err:.2e}"
-              + ("" if ok else "  FAIL"))
-        failed |= not ok
+        # ORT's own quantizer's models: the same dequantized weights in f32
+        # on both sides, so within 1e-5 of the largest magnitude.
+        tolerance = 1e-5 if name.startswith("ort-qdq") else 1e-4
+        for index, output in enumerate(model.graph.output):
+            y = onnx.load_tensor(os.path.join(out, output.name + ".pb"))
+            got = numpy_helper.to_array(y)
+            want = expected[index]
+            err = float(np.abs(got - want).max() / np.abs(want).max())
+            ok = got.shape == want.shape and err < tolerance
+            print(f"{name} {output.name}: max |xfc - onnxruntime| / max |onnxruntime| = "
+                  f"{err:.2e} (tolerance {tolerance:.0e})" + ("" if ok else "  FAIL"))
+            failed |= not ok
     if failed:
         sys.exit(1)
     print("ok")

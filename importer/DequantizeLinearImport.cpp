@@ -2,10 +2,14 @@
 //
 // y = (x - x_zero_point) * x_scale (ONNX DequantizeLinear, opsets 10-21),
 // written as Mul(Sub(Cast(x), Cast(zp)), scale), or Mul(Cast(x), scale)
-// without a zero point. A MatMul reading such a y as its [K, N] B, with x,
-// scale and zero point constants, is xf.qlinear with group_size = K: codes
-// x^T ([N, K] rows), scales [N, 1], and int8 codes made unsigned (q + 128,
-// zp + 128) when a zero point is given, symmetric when it is not.
+// without a zero point; a blocked form's (opset 21, block_size B) scale and
+// zero point spread along the axis first. A MatMul reading such a y as its
+// [K, N] B, with x, scale and zero point constants, is xf.qlinear with
+// group_size = K (per tensor or column: scales [N, 1]) or B (blocked along
+// K, axis 0: scales [N, ceil(K / B)]): codes x^T ([N, K] rows), bits = 4
+// when codes and zero points fit 4 bits (INT4/UINT4 initializers import as
+// i8/ui8 holding one value each), signed codes made unsigned (q + 8 or
+// 128, zp likewise) when a nonzero zero point is given, symmetric when not.
 //
 //===----------------------------------------------------------------------===//
 

@@ -23,7 +23,7 @@ struct CalibrationOptions {
   std::string xfcPath;                // this executable
   std::vector<std::string> arguments; // xfc's command line, argv[1..]
   std::string outputPath, textPath;
-  int64_t context = 512, chunks = 16;
+  int64_t context = 64, chunks = 64;
 };
 
 /// Writes the statistics into `scratch` (created next to OUT) and sets

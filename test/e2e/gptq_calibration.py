@@ -24,6 +24,8 @@ On the Llama example with the byte-level tokenizer of quality_report.py
    the packing of lower error); no scratch folder is left.
 4. Errors: --calibration without --quantize exits 2; a calibration text
    shorter than one chunk exits 1 naming the file, and writes nothing.
+5. Interrupted (SIGINT to its process group) while the calibration and the
+   report's scratch folders both exist, xfc exits 130 and leaves neither.
 
     python3 test/e2e/gptq_calibration.py --xfc build/bin/xfc \\
         --model-script examples/make_llama_block.py --workdir /tmp/gptq
@@ -32,8 +34,10 @@ import argparse
 import glob
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import onnx
@@ -222,6 +226,27 @@ def main():
         raise SystemExit(f"FAIL short calibration text: {bad.returncode} {bad.stderr} "
                          f"{glob.glob(work('bad*'))}")
     print("4. errors: exit 2 without --quantize; exit 1 naming a short text, nothing written")
+
+    # 5. Ctrl-C (SIGINT to the process group, as a terminal sends it) while
+    # both scratch folders exist: exit 130, nothing left behind.
+    out = work("interrupted")
+    command = [args.xfc, model, "-o", out, "--quantize=int4", "--eval-text", work("eval.txt"),
+               "--eval-ctx", str(CTX), "--eval-chunks", str(CHUNKS)] + calibration
+    print("$", " ".join(command), "  # interrupted", flush=True)
+    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not glob.glob(out + ".quality-*") and process.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    if process.poll() is not None or not glob.glob(out + ".calibration-*"):
+        raise SystemExit(f"FAIL the interrupt test never saw both scratch folders "
+                         f"(exit {process.poll()})")
+    os.killpg(process.pid, signal.SIGINT)
+    status = process.wait(timeout=60)
+    left = glob.glob(out + "*")
+    if status != 130 or left:
+        raise SystemExit(f"FAIL interrupted xfc: exit {status}, left {left}")
+    print("5. interrupted: exit 130, scratch folders removed")
     print("PASS")
 
 

@@ -9,8 +9,87 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
+#include "llvm/Support/Signals.h"
+
+#include <atomic>
+#include <cstring>
+
+#if defined(__linux__)
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 using namespace llvm;
+
+namespace {
+
+// The scratch folders alive, for the interrupt handler: fixed buffers, so
+// that the handler reads them without allocating.
+constexpr int kMaxScratchFolders = 4;
+constexpr size_t kMaxPath = 4096;
+char scratchPaths[kMaxScratchFolders][kMaxPath];
+std::atomic<bool> scratchInUse[kMaxScratchFolders];
+
+#if defined(__linux__)
+/// Removes the files of `path` (scratch folders hold no subfolders) and the
+/// folder, with system calls only: this runs in a signal handler.
+void removeFlatFolder(const char *path) {
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    alignas(8) char buffer[4096];
+    long read;
+    while ((read = syscall(SYS_getdents64, fd, buffer, sizeof buffer)) > 0) {
+      for (long at = 0; at < read;) {
+        auto *entry = reinterpret_cast<struct dirent64 *>(buffer + at);
+        at += entry->d_reclen;
+        if (!std::strcmp(entry->d_name, ".") ||
+            !std::strcmp(entry->d_name, ".."))
+          continue;
+        unlinkat(fd, entry->d_name, 0);
+      }
+    }
+    close(fd);
+  }
+  rmdir(path);
+}
+
+/// Ctrl-C (or SIGTERM, SIGHUP) while a scratch folder exists: remove it and
+/// exit 130, as an interrupted command does.
+void removeScratchFoldersAndExit() {
+  for (int i = 0; i < kMaxScratchFolders; ++i)
+    if (scratchInUse[i].load())
+      removeFlatFolder(scratchPaths[i]);
+  _exit(130);
+}
+#endif
+
+void registerScratchFolder(StringRef path) {
+#if defined(__linux__)
+  if (path.size() >= kMaxPath)
+    return;
+  for (int i = 0; i < kMaxScratchFolders; ++i) {
+    if (scratchInUse[i].load())
+      continue;
+    std::memcpy(scratchPaths[i], path.data(), path.size());
+    scratchPaths[i][path.size()] = '\0';
+    scratchInUse[i].store(true);
+    sys::SetInterruptFunction(removeScratchFoldersAndExit);
+    return;
+  }
+#endif
+}
+
+void unregisterScratchFolder(StringRef path) {
+#if defined(__linux__)
+  for (int i = 0; i < kMaxScratchFolders; ++i)
+    if (scratchInUse[i].load() && path == scratchPaths[i])
+      scratchInUse[i].store(false);
+#endif
+}
+
+} // namespace
 
 std::vector<xf::Argument>
 xf::splitArguments(const std::vector<std::string> &args) {
@@ -71,8 +150,10 @@ xf::runProgram(StringRef program, ArrayRef<std::string> args,
 }
 
 xf::ScratchFolder::~ScratchFolder() {
-  if (!path.empty())
-    sys::fs::remove_directories(path);
+  if (path.empty())
+    return;
+  unregisterScratchFolder(path);
+  sys::fs::remove_directories(path);
 }
 
 std::optional<std::string> xf::ScratchFolder::create(StringRef prefix) {
@@ -83,6 +164,7 @@ std::optional<std::string> xf::ScratchFolder::create(StringRef prefix) {
     return "cannot create a scratch folder " + absolute.str().str() + "-*: " +
            ec.message();
   }
+  registerScratchFolder(path);
   return std::nullopt;
 }
 

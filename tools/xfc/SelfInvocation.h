@@ -40,7 +40,8 @@ std::optional<std::string>
 runProgram(llvm::StringRef program, llvm::ArrayRef<std::string> args,
            std::optional<llvm::StringRef> stdoutPath = {});
 
-/// A folder removed with everything in it when this goes out of scope.
+/// A folder removed with everything in it when this goes out of scope, or
+/// when xfc is interrupted (SIGINT, SIGTERM, SIGHUP: xfc then exits 130).
 struct ScratchFolder {
   llvm::SmallString<256> path;
   ScratchFolder() = default;

@@ -4,7 +4,9 @@
 //
 // Exit codes: 0 success; 1 the model could not be compiled (a message says
 // why; nothing is left half-written); 2 bad command line; 3 --min-quality
-// missed (OUT.quality.json says by how much; OUT and OUT.xfw are absent).
+// missed (OUT.quality.json says by how much; OUT and OUT.xfw are absent);
+// 130 interrupted (the scratch folders of --eval-text and --calibration are
+// removed).
 //
 //===----------------------------------------------------------------------===//
 

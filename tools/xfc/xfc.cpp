@@ -608,6 +608,9 @@ int main(int argc, char **argv) {
         cast<RankedTensorType>(func.getResultTypes()[i]).getRank()));
   }
   unsigned numInputs = func.getNumArguments();
+  if (!calibrationStats.empty())
+    progress.note("quantizing with GPTQ on " + calibrationStats +
+                  " (about a minute per 100M weights on two cores)");
   PassManager outline(&context);
   addQuantization(outline);
   outline.addPass(xf::createOutlineWeightsPass());

@@ -124,15 +124,9 @@ void xf::quantizeWeightsGPTQ(const float *w, int64_t wN, int64_t wK,
       QuantGrid grid;
       for (int64_t p = b0; p < b1; ++p) {
         if (p % groupSize == 0) {
-          int64_t g = p / groupSize;
           grid = fitQuantGrid(&row[p], 1, std::min(k, p + groupSize) - p,
                               bits, scheme);
-          scales[j * groups + g] = grid.scale;
-          if (scheme == QuantScheme::FloatZeroPoint)
-            static_cast<float *>(zeroPoints)[j * groups + g] = grid.zero;
-          else if (scheme == QuantScheme::IntegerZeroPoint)
-            static_cast<uint8_t *>(zeroPoints)[j * groups + g] =
-                uint8_t(grid.zero);
+          grid.store(scales, zeroPoints, j * groups + p / groupSize);
         }
         int32_t code = grid.code(row[p]);
         storeQuantCode(codeRow, p, bits, code);

@@ -175,6 +175,9 @@ struct QuantGrid {
 
   int32_t code(float w) const;
   float value(int32_t code) const;
+  /// Writes the grid as group `index` of quantizeWeights' outputs: its
+  /// scale, and its zero point unless symmetric.
+  void store(float *scales, void *zeroPoints, int64_t index) const;
 };
 
 /// The grid quantizeWeights gives the `count` weights w[0], w[stride], ...

@@ -96,6 +96,14 @@ float QuantGrid::value(int32_t code) const {
   return scale * float(code);
 }
 
+void QuantGrid::store(float *scales, void *zeroPoints, int64_t index) const {
+  scales[index] = scale;
+  if (scheme == QuantScheme::FloatZeroPoint)
+    static_cast<float *>(zeroPoints)[index] = zero;
+  else if (scheme == QuantScheme::IntegerZeroPoint)
+    static_cast<uint8_t *>(zeroPoints)[index] = uint8_t(zero);
+}
+
 QuantGrid xf::fitQuantGrid(const float *w, int64_t stride, int64_t count,
                            int64_t bits, QuantScheme scheme) {
   auto at = [&](int64_t p) { return w[p * stride]; };
@@ -153,12 +161,7 @@ void xf::quantizeWeights(const float *w, int64_t wN, int64_t wK, int64_t n,
       int64_t k0 = g * groupSize, k1 = std::min(k, k0 + groupSize);
       const float *group = w + j * wN + k0 * wK;
       QuantGrid grid = fitQuantGrid(group, wK, k1 - k0, bits, scheme);
-      scales[j * groups + g] = grid.scale;
-      if (scheme == QuantScheme::FloatZeroPoint)
-        static_cast<float *>(zeroPoints)[j * groups + g] = grid.zero;
-      else if (scheme == QuantScheme::IntegerZeroPoint)
-        static_cast<uint8_t *>(zeroPoints)[j * groups + g] =
-            uint8_t(grid.zero);
+      grid.store(scales, zeroPoints, j * groups + g);
       for (int64_t p = k0; p < k1; ++p)
         storeQuantCode(row, p, bits, grid.code(group[(p - k0) * wK]));
     }

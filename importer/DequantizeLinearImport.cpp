@@ -39,31 +39,22 @@ std::optional<std::vector<double>> constantValues(Value value) {
   auto type = dyn_cast<RankedTensorType>(constant.getType());
   if (!type)
     return std::nullopt;
-  Attribute attr = constant.getValue();
-  ArrayRef<char> raw;
-  bool splat = false;
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob)
-      return std::nullopt;
-    raw = blob->getData();
-  } else if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-    raw = dense.getRawData();
-    splat = dense.isSplat();
-  } else {
+  std::optional<std::vector<char>> raw = xf::constantBytes(value);
+  if (!raw)
     return std::nullopt;
-  }
   Type element = type.getElementType();
   int64_t count = type.getNumElements();
   std::vector<double> values(count);
+  size_t elementBytes = element.isF32() ? 4 : element.isInteger(8) ? 1 : 0;
+  if (!elementBytes || raw->size() < size_t(count) * elementBytes)
+    return std::nullopt;
   for (int64_t i = 0; i < count; ++i) {
-    int64_t at = splat ? 0 : i;
     if (element.isF32())
-      values[i] = reinterpret_cast<const float *>(raw.data())[at];
+      values[i] = reinterpret_cast<const float *>(raw->data())[i];
     else if (element.isSignedInteger(8) || element.isSignlessInteger(8))
-      values[i] = reinterpret_cast<const int8_t *>(raw.data())[at];
+      values[i] = reinterpret_cast<const int8_t *>(raw->data())[i];
     else if (element.isUnsignedInteger(8))
-      values[i] = reinterpret_cast<const uint8_t *>(raw.data())[at];
+      values[i] = reinterpret_cast<const uint8_t *>(raw->data())[i];
     else
       return std::nullopt;
   }

@@ -34,35 +34,6 @@
 
 using namespace mlir;
 
-namespace {
-
-/// The bytes of a constant operand (an initializer; a splat expanded), or
-/// nothing.
-std::optional<std::vector<char>> constantBytes(Value value) {
-  auto constant = value ? value.getDefiningOp<xf::ONNX::ConstantOp>() : nullptr;
-  if (!constant)
-    return std::nullopt;
-  Attribute attr = constant.getValue();
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
-      return std::vector<char>(blob->getData().begin(),
-                               blob->getData().end());
-    return std::nullopt;
-  }
-  auto dense = dyn_cast<DenseElementsAttr>(attr);
-  if (!dense)
-    return std::nullopt;
-  ArrayRef<char> raw = dense.getRawData();
-  if (!dense.isSplat())
-    return std::vector<char>(raw.begin(), raw.end());
-  std::vector<char> bytes;
-  for (int64_t i = 0; i < dense.getNumElements(); ++i)
-    bytes.insert(bytes.end(), raw.begin(), raw.end());
-  return bytes;
-}
-
-} // namespace
-
 bool xf::isMatMulNBits(StringRef domain, StringRef opType) {
   return domain == "com.microsoft" && opType == "MatMulNBits";
 }

@@ -18,9 +18,35 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace xf {
+
+/// The bytes of a constant operand (an initializer; a splat expanded), or
+/// nothing.
+inline std::optional<std::vector<char>> constantBytes(mlir::Value value) {
+  auto constant = value ? value.getDefiningOp<ONNX::ConstantOp>() : nullptr;
+  if (!constant)
+    return std::nullopt;
+  mlir::Attribute attr = constant.getValue();
+  if (auto resource = llvm::dyn_cast<mlir::DenseResourceElementsAttr>(attr)) {
+    if (mlir::AsmResourceBlob *blob = resource.getRawHandle().getBlob())
+      return std::vector<char>(blob->getData().begin(),
+                               blob->getData().end());
+    return std::nullopt;
+  }
+  auto dense = llvm::dyn_cast<mlir::DenseElementsAttr>(attr);
+  if (!dense)
+    return std::nullopt;
+  llvm::ArrayRef<char> raw = dense.getRawData();
+  if (!dense.isSplat())
+    return std::vector<char>(raw.begin(), raw.end());
+  std::vector<char> bytes;
+  for (int64_t i = 0; i < dense.getNumElements(); ++i)
+    bytes.insert(bytes.end(), raw.begin(), raw.end());
+  return bytes;
+}
 
 /// Element `index` of 4-bit values packed two per byte, element 2t in the
 /// low nibble of byte t: 0..15.

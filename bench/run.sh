@@ -13,6 +13,7 @@
 # requirements.txt; installs llama-cpp-python and matplotlib when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/venv.sh
 
 if [ ! -x build/bin/xfc ]; then
   echo "bench/run.sh: build/bin/xfc is missing; build it first (scripts/build.sh)" >&2

@@ -3,6 +3,7 @@
 # Extra arguments go to cmake's configure step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/venv.sh
 BUILD_DIR=${BUILD_DIR:-build}
 cmake -G Ninja -B "$BUILD_DIR" \
   -DCMAKE_BUILD_TYPE=Release \
@@ -10,5 +11,6 @@ cmake -G Ninja -B "$BUILD_DIR" \
   -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld \
   -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_MODULE_LINKER_FLAGS=-fuse-ld=lld \
   -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit \
+  -DPython3_EXECUTABLE="$(command -v python3)" \
   -DXF_ENABLE_FUZZER=ON "$@"
 ninja -C "$BUILD_DIR"

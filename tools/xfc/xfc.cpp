@@ -691,10 +691,17 @@ int main(int argc, char **argv) {
         return fail(imported.error());
       tokenizer = std::move(*imported);
     } else {
+      // A tokenizer found next to the model that xfc cannot read does not
+      // block the model: the program then takes and prints token ids. Only
+      // an explicit --tokenizer is an error.
       auto imported = xf::importHFTokenizerNextTo(modelPath);
       if (!imported)
-        return fail(imported.error());
-      tokenizer = std::move(*imported);
+        llvm::WithColor::warning(llvm::errs(), "xfc")
+            << imported.error()
+            << "\n  the program takes and prints token ids (--tokens); pass "
+               "--tokenizer FILE to give another tokenizer\n";
+      else
+        tokenizer = std::move(*imported);
       llvm::SmallString<256> next;
       next = llvm::sys::path::parent_path(modelPath);
       llvm::sys::path::append(next, "tokenizer.json");

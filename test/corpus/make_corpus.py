@@ -58,22 +58,15 @@ ONE_D_NOISE = 0.1        # norm weights and biases get this much noise, so they 
 
 EXPORTERS = ["optimum", "optimum-nopast", "dynamo", "genai-fp32", "genai-int4"]
 
-# GenAI builder (onnxruntime-genai 0.14.1) architectures, by HF class name.
-GENAI_ARCHS = {
-    "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM",
-    "Phi3ForCausalLM", "Gemma2ForCausalLM", "Gemma3ForCausalLM",
-}
-
-
 # ---------------------------------------------------------------------------
-# The tiny architectures. Common: hidden 64, 4 heads of 16, vocab 256.
+# The tiny architectures. Common: hidden 64, 4 heads of 16, MLP 96, vocab 256.
 
 def arch_specs():
     import transformers as T
 
     common = dict(vocab_size=256, initializer_range=INIT_RANGE, bos_token_id=1,
                   eos_token_id=2, pad_token_id=0)
-    rope = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+    rope = dict(hidden_size=64, intermediate_size=96, num_hidden_layers=2,
                 num_attention_heads=4, max_position_embeddings=256)
     return [
         dict(name="llama", notes="GQA 4/2, tied embeddings",
@@ -102,14 +95,14 @@ def arch_specs():
                    "sliding window 16 on alternate layers, (1+w) RMSNorm, scaled embeddings, tied",
              config=T.Gemma2Config(**common, **rope, num_key_value_heads=2, head_dim=16,
                                    query_pre_attn_scalar=16, sliding_window=16,
-                                   attn_logit_softcapping=5.0, final_logit_softcapping=8.0,
+                                   attn_logit_softcapping=5.0, final_logit_softcapping=1.0,
                                    hidden_activation="gelu_pytorch_tanh",
                                    tie_word_embeddings=True)),
         dict(name="gemma3",
              notes="6 layers: 5 local (sliding window 16, rope 1e4) + 1 global (rope 1e6), "
                    "the real models' pattern, which the GenAI builder hard-codes; "
                    "QK-norm, sandwich norms, (1+w) RMSNorm, scaled embeddings, tied",
-             config=T.Gemma3TextConfig(**common, hidden_size=64, intermediate_size=64,
+             config=T.Gemma3TextConfig(**common, hidden_size=64, intermediate_size=96,
                                        num_hidden_layers=6, num_attention_heads=4,
                                        num_key_value_heads=2, head_dim=16,
                                        max_position_embeddings=256,
@@ -121,14 +114,14 @@ def arch_specs():
                                        architectures=["Gemma3ForCausalLM"])),
         dict(name="gpt2", notes="learned positions, LayerNorm, gelu_new, Conv1D, tied",
              config=T.GPT2Config(**common, n_positions=256, n_embd=64, n_layer=2, n_head=4,
-                                 n_inner=128)),
+                                 n_inner=96)),
         dict(name="gpt_neox", notes="parallel residual, partial rotary (0.25), fused qkv",
-             config=T.GPTNeoXConfig(**common, hidden_size=64, intermediate_size=128,
+             config=T.GPTNeoXConfig(**common, hidden_size=64, intermediate_size=96,
                                     num_hidden_layers=2, num_attention_heads=4,
                                     max_position_embeddings=256, rotary_pct=0.25,
                                     use_parallel_residual=True, tie_word_embeddings=False)),
         dict(name="opt", notes="learned positions (offset 2), pre-LayerNorm, ReLU, tied (OPT initializes with init_std)",
-             config=T.OPTConfig(**common, init_std=INIT_RANGE, hidden_size=64, ffn_dim=128,
+             config=T.OPTConfig(**common, init_std=INIT_RANGE, hidden_size=64, ffn_dim=96,
                                 num_hidden_layers=2, num_attention_heads=4,
                                 max_position_embeddings=256, word_embed_proj_dim=64,
                                 do_layer_norm_before=True)),
@@ -183,6 +176,19 @@ def config_summary(cfg) -> dict:
     return summ
 
 
+# What is known about exports whose check fails (found by hand; see the
+# report in the commit that added it).
+KNOWN_ISSUES = {
+    "gemma2-genai-fp32": (
+        "onnxruntime-genai 0.14.1's Gemma 2 builder puts the sliding window on the odd layers "
+        "(Gemma2Model.is_local: layer_id % 2 == 1), transformers 4.57's Gemma 2 on the even ones "
+        "(layer_types: layer 0 is sliding_attention). With the two layer types swapped in the torch "
+        "model the export matches it to 1e-6, and for prompts no longer than the window (16) it "
+        "matches as is. The graph itself is sound: compare it with onnxruntime, not with torch."),
+    "gemma2-genai-int4": "as gemma2-genai-fp32 (sliding window on the other layers than transformers), plus int4 weights",
+}
+
+
 # ---------------------------------------------------------------------------
 # Building the tiny models.
 
@@ -208,14 +214,36 @@ def write_tiny_tokenizer(folder: Path, vocab_size: int):
     fast.save_pretrained(folder)
 
 
+MIN_GAP = 2e-3
+SEED_TRIES = 10
+
+
 def build_tiny(spec, folder: Path):
+    """Builds the model with the first seed from SEED on whose greedy steps
+    all have a top-1/top-2 logit gap of at least MIN_GAP of the row's max, so
+    that greedy ids are a meaningful comparison; saves it to folder."""
+    prompt = None
+    for seed in range(SEED, SEED + SEED_TRIES):
+        model = build_tiny_seed(spec, seed)
+        if prompt is None:
+            prompt = make_prompt(model.config.vocab_size)
+        gap = logit_gap(torch_reference(model, prompt)["step_logits"])
+        if gap["min"] >= MIN_GAP:
+            break
+    model.save_pretrained(folder, safe_serialization=True)
+    model.generation_config.save_pretrained(folder)
+    write_tiny_tokenizer(folder, model.config.vocab_size)
+    return model, seed
+
+
+def build_tiny_seed(spec, seed: int):
     import torch
     from transformers import AutoModelForCausalLM
 
-    seed_all(SEED)
+    seed_all(seed)
     cfg = copy.deepcopy(spec["config"])
     model = AutoModelForCausalLM.from_config(cfg, attn_implementation="eager", torch_dtype=torch.float32)
-    g = torch.Generator().manual_seed(SEED + 1)
+    g = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
         for name, p in sorted(model.named_parameters()):
             if p.dim() == 1:
@@ -227,9 +255,6 @@ def build_tiny(spec, folder: Path):
             # one token: greedy ids 223, 223, 223, ...).
             model.get_input_embeddings().weight.mul_(cfg.hidden_size ** -0.5)
     model.eval()
-    model.save_pretrained(folder, safe_serialization=True)
-    model.generation_config.save_pretrained(folder)
-    write_tiny_tokenizer(folder, cfg.vocab_size)
     return model
 
 
@@ -630,8 +655,8 @@ def export_genai(hf: Path, out: Path, precision: str, cache_dir: Path) -> dict:
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if r.returncode != 0:
-        tail = (r.stdout + r.stderr).strip().splitlines()[-15:]
-        raise RuntimeError("builder failed: " + " | ".join(tail))
+        lines = [ln.replace(str(hf), "<hf folder>") for ln in (r.stdout + r.stderr).strip().splitlines()]
+        raise RuntimeError(f"builder exited {r.returncode}: {lines[-1] if lines else '(no output)'}")
     produced = sorted(p.name for p in out.iterdir())
     inlined = inline_external_data(out)
     rel = ["python", "-m", "onnxruntime_genai.models.builder", "-i", "<hf folder>", "-o", "<out>",
@@ -676,6 +701,11 @@ def exporter_version(exp: str, V: dict) -> str:
     if exp == "dynamo":
         return f"torch {V['torch']} (onnxscript {V['onnxscript']}, transformers {V['transformers']})"
     return f"onnxruntime-genai {V['onnxruntime-genai']} (transformers {V['transformers']}, torch {V['torch']})"
+
+
+def local(text: str) -> str:
+    """Messages without this machine's paths."""
+    return text.replace(str(ROOT) + "/", "").replace(sys.prefix + "/", "<venv>/")
 
 
 def dir_size(p: Path) -> int:
@@ -725,10 +755,6 @@ def export_all(name: str, hf: Path, cfg_summary: dict, models_dir: Path, exporte
                      exporter_version=exporter_version(exp, V), config=cfg_summary)
             t0 = time.time()
             try:
-                if exp.startswith("genai") and arch_cls not in GENAI_ARCHS:
-                    raise NotImplementedError(
-                        f"onnxruntime-genai {V['onnxruntime-genai']}'s builder has no {arch_cls} "
-                        "(it raises NotImplementedError for architectures outside its list)")
                 if exp in ("optimum", "optimum-nopast"):
                     e.update(export_optimum(hf, out, exp == "optimum",
                                             None if attn_export == attn_default else attn_export))
@@ -747,7 +773,7 @@ def export_all(name: str, hf: Path, cfg_summary: dict, models_dir: Path, exporte
                         # e.g. Falcon's multi-query sdpa call: onnxscript's
                         # aten_scaled_dot_product_attention needs equal head counts.
                         e["first_attempt"] = dict(attn_implementation=attn_export,
-                                                  reason=f"{type(ex).__name__}: {ex}"[-1500:])
+                                                  reason=local(f"{type(ex).__name__}: {ex}")[-1500:])
                         if out.exists():
                             shutil.rmtree(out)
                         e["attn_implementation"] = "eager"
@@ -765,8 +791,8 @@ def export_all(name: str, hf: Path, cfg_summary: dict, models_dir: Path, exporte
                 e["status"] = "ok"
             except Exception as ex:  # noqa: BLE001
                 e["status"] = "failed"
-                e["reason"] = f"{type(ex).__name__}: {ex}"[:2000]
-                e["traceback_tail"] = traceback.format_exc().strip().splitlines()[-6:]
+                e["reason"] = local(f"{type(ex).__name__}: {ex}")[:2000]
+                e["traceback_tail"] = [local(x) for x in traceback.format_exc().strip().splitlines()[-6:]]
                 if out.exists():
                     shutil.rmtree(out)
                 print(f"  {e['name']}: FAILED {e['reason'][:300]}", flush=True)
@@ -796,9 +822,11 @@ def export_all(name: str, hf: Path, cfg_summary: dict, models_dir: Path, exporte
                     chk["passed"] = bool(chk["greedy_match"] and chk["max_abs_logit_diff"] <= tol)
                     chk["tolerance"] = tol
             except Exception as ex:  # noqa: BLE001
-                chk = dict(passed=False, error=f"{type(ex).__name__}: {ex}"[:1000])
+                chk = dict(passed=False, error=local(f"{type(ex).__name__}: {ex}")[:1000])
             chk["seconds"] = round(time.time() - t1, 1)
             e["check"] = chk
+            if e["name"] in KNOWN_ISSUES:
+                e["known_issue"] = KNOWN_ISSUES[e["name"]]
             entries.append(e)
             timings[e["name"]] = round(time.time() - t0, 1)
             verdict = {True: "pass", False: "FAIL", None: "reported"}[chk.get("passed")]
@@ -830,13 +858,13 @@ def run_tiny(args):
         print(f"== {spec['name']}: {spec['notes']}", flush=True)
         with tempfile.TemporaryDirectory() as tmp:
             hf = Path(tmp) / spec["name"]
-            model = build_tiny(spec, hf)
+            model, seed = build_tiny(spec, hf)
             summ = config_summary(model.config)
             prompt = make_prompt(summ["vocab"])
             ref = torch_reference(model, prompt)
             gap = logit_gap(ref["step_logits"])
             archs[spec["name"]] = dict(
-                name=spec["name"], notes=spec["notes"], config=summ,
+                name=spec["name"], notes=spec["notes"], config=summ, seed=seed,
                 parameters=sum(p.numel() for p in model.parameters()),
                 default_attn_implementation=default_attn(hf),
                 torch_greedy_ids=ref["ids"], logit_gap=gap,
@@ -858,7 +886,8 @@ def run_tiny(args):
                     "torch.onnx (dynamo) and the onnxruntime-genai builder; made by test/corpus/make_corpus.py.",
         generator="test/corpus/make_corpus.py",
         versions=V,
-        seed=SEED, prompt_len=PROMPT_LEN, gen_tokens=GEN_TOKENS,
+        seed=SEED, seed_rule=f"per model: the first seed from {SEED} whose greedy top-1/top-2 gaps are all >= {MIN_GAP} of the row max",
+        prompt_len=PROMPT_LEN, gen_tokens=GEN_TOKENS,
         prompt_ids=make_prompt(256).tolist(),
         initializer_range=INIT_RANGE, one_d_param_noise=ONE_D_NOISE,
         models=[archs[k] for k in sorted(archs, key=lambda k: order.get(k, 99))],
@@ -869,6 +898,10 @@ def run_tiny(args):
             ok=sum(e["status"] == "ok" for e in exports),
             failed=[f"{e['name']}: {e['reason'][:200]}" for e in exports if e["status"] != "ok"],
             check_failed=[e["name"] for e in exports if e["status"] == "ok" and e["check"].get("passed") is False],
+            table={m: {e["exporter"]: ("export failed" if e["status"] != "ok" else
+                                       {True: "pass", False: "check FAILED", None: "ok (int4, not judged)"}[e["check"].get("passed")])
+                       for e in exports if e["model"] == m}
+                   for m in dict.fromkeys(e["model"] for e in exports)},
             corpus_bytes=dir_size(models_dir),
             last_run_seconds=round(total, 1),
         ),

@@ -461,10 +461,16 @@ def describe_onnx(path: Path) -> dict:
     )
 
 
+INLINE_EXTERNAL_DATA = True  # --real keeps what the exporters write
+
+
 def inline_external_data(folder: Path, name: str = "model.onnx"):
     """Stores the weights inside model.onnx (the tiny models are far below
     2 GB) and deletes the external data files."""
     import onnx
+
+    if not INLINE_EXTERNAL_DATA:
+        return False
 
     path = folder / name
     m = onnx.load(str(path), load_external_data=False)
@@ -974,6 +980,8 @@ def real_to_hf(gguf_path: Path, hf: Path) -> dict:
 
 def run_real(args):
     import torch
+    global INLINE_EXTERNAL_DATA
+    INLINE_EXTERNAL_DATA = False
     torch.set_num_threads(2)
     V = versions()
     out_root = (ROOT / args.out) if not Path(args.out).is_absolute() else Path(args.out)

@@ -123,6 +123,35 @@ bool isDefaultDomain(StringRef domain) {
   return domain.empty() || domain == "ai.onnx";
 }
 
+/// ONNX Runtime contrib operators that import one to one as onnx dialect
+/// ops (raised to xf ops by xf-fuse-onnx-to-xf): the op's name and its input
+/// counts. The GenAI builder writes SimplifiedLayerNormalization in the
+/// default domain, where ONNX Runtime registers it; com.microsoft Gelu is
+/// ONNX's Gelu with approximate = "none".
+struct ContribOperator {
+  StringRef domain, opType, opName;
+  int64_t minInputs, maxInputs;
+  unsigned numOutputs;
+};
+
+const ContribOperator *findContribOperator(StringRef domain, StringRef opType) {
+  static const ContribOperator table[] = {
+      {"", "SimplifiedLayerNormalization", "SimplifiedLayerNormalization", 2,
+       2, 2},
+      {"com.microsoft", "SkipSimplifiedLayerNormalization",
+       "com.microsoft.SkipSimplifiedLayerNormalization", 3, 4, 4},
+      {"com.microsoft", "SkipLayerNormalization",
+       "com.microsoft.SkipLayerNormalization", 3, 5, 4},
+      {"com.microsoft", "FastGelu", "com.microsoft.FastGelu", 1, 2, 1},
+      {"com.microsoft", "Gelu", "Gelu", 1, 1, 1},
+  };
+  StringRef normalized = domain == "ai.onnx" ? StringRef() : domain;
+  for (const ContribOperator &op : table)
+    if (op.domain == normalized && op.opType == opType)
+      return &op;
+  return nullptr;
+}
+
 /// Operators the onnx dialect has no op for that the importer expands into
 /// onnx ops (AttentionExpansion.h).
 bool isExpandedOperator(StringRef opType) { return opType == "Attention"; }
@@ -243,6 +272,9 @@ ModelImporter::checkOperatorsSupported(const onnx::GraphProto &graph) {
     // ONNX Runtime's contrib attention operators, expanded on import.
     if (isContribAttention(node.domain(), node.op_type()) &&
         domainOpsets.count(node.domain()))
+      continue;
+    if (findContribOperator(node.domain(), node.op_type()) &&
+        (defaultDomain || domainOpsets.count(node.domain())))
       continue;
     // ONNX Runtime's blockwise-quantized matmul, imported as xf.qlinear;
     // DequantizeLinear, expanded (and folded into a MatMul that reads it).
@@ -531,6 +563,12 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
     return importConstantNode(node, loc);
   if (isExpandedOperator(opType))
     return importExpandedNode(node, loc, version);
+  // The dialect op: onnx.<op_type>, or a contrib operator's own name.
+  const ContribOperator *contrib =
+      isDefaultDomain(node.domain()) && version
+          ? nullptr
+          : findContribOperator(node.domain(), opType);
+  std::string opName = contrib ? contrib->opName.str() : opType.str();
 
   // Operands, with absent optional inputs as gaps.
   SmallVector<Value> operands;
@@ -607,7 +645,9 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
 
   // Result type inference reads operands by position: check their count
   // (after older forms were rewritten) against the newest schema first.
-  auto [minInputs, maxInputs] = inputArity(opType);
+  auto [minInputs, maxInputs] =
+      contrib ? std::pair(contrib->minInputs, contrib->maxInputs)
+              : inputArity(opType);
   int64_t lastPresent = 0;
   for (auto [i, isPresent] : llvm::enumerate(present))
     if (isPresent)
@@ -628,7 +668,7 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
   present.resize(lastPresent);
   operands.resize(lastPresent);
 
-  OperationName name("onnx." + opType.str(), &context);
+  OperationName name("onnx." + opName, &context);
   auto registered = name.getRegisteredInfo();
   // Validate attribute names against the op's definition.
   ArrayRef<StringAttr> known = registered->getAttributeNames();
@@ -658,7 +698,18 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
   for (auto [value, isPresent] : llvm::zip(operands, present))
     if (isPresent)
       presentOperands.push_back(value);
-  if (opType == "Slice") {
+  if (registered->hasTrait<OpTrait::AttrSizedOperandSegments>() &&
+      opType != "Slice") {
+    // Optional inputs anywhere (contrib norms' beta and bias): segment
+    // sizes record which are there.
+    SmallVector<int32_t> segments;
+    for (int64_t i = 0; i < maxInputs; ++i)
+      segments.push_back(i < static_cast<int64_t>(present.size()) && present[i]
+                             ? 1
+                             : 0);
+    attributes.push_back(builder.getNamedAttr(
+        "operandSegmentSizes", builder.getDenseI32ArrayAttr(segments)));
+  } else if (opType == "Slice") {
     SmallVector<int32_t> segments;
     for (unsigned i = 0; i < 5; ++i)
       segments.push_back(i < present.size() && present[i] ? 1 : 0);
@@ -686,11 +737,13 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
     numResults = node.output_size();
   else if (opType == "LayerNormalization")
     numResults = 3;
+  else if (contrib)
+    numResults = contrib->numOutputs;
   if (static_cast<unsigned>(node.output_size()) > numResults)
     return error(loc) << node.op_type() << " has " << node.output_size()
                       << " outputs; " << opType << " has " << numResults;
   FailureOr<Operation *> op =
-      createOp(opType, presentOperands, attributes, numResults, loc);
+      createOp(opName, presentOperands, attributes, numResults, loc);
   if (failed(op))
     return failure();
   for (auto [index, output] : llvm::enumerate(node.output()))

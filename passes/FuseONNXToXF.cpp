@@ -3,6 +3,7 @@
 #include "passes/Passes.h"
 #include "passes/Fusion/Fusion.h"
 
+#include "dialects/ONNX/IR/ONNXOps.h"
 #include "dialects/XF/IR/XFOps.h"
 
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -22,8 +23,15 @@ struct FuseONNXToXFPass : xf::impl::FuseONNXToXFPassBase<FuseONNXToXFPass> {
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
+    xf::populateCompoundOpRaisingPatterns(patterns);
+    // Reasons are kept per op and reported once, for the ops still there
+    // after the greedy driver is done (a pattern may be tried many times).
+    llvm::DenseMap<Operation *, std::string> reasons;
+    std::function<void(Operation *, StringRef)> explain;
+    if (remarks)
+      explain = [&](Operation *op, StringRef why) { reasons[op] = why.str(); };
     if (attention)
-      xf::populateAttentionFusionPatterns(patterns);
+      xf::populateAttentionFusionPatterns(patterns, explain);
     if (norms)
       xf::populateNormFusionPatterns(patterns);
     if (rope)
@@ -35,6 +43,15 @@ struct FuseONNXToXFPass : xf::impl::FuseONNXToXFPassBase<FuseONNXToXFPass> {
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       getOperation().emitWarning()
           << "xf-fuse-onnx-to-xf: patterns did not converge";
+    if (!remarks)
+      return;
+    getOperation().walk([&](Operation *op) {
+      auto it = reasons.find(op);
+      if (isa<xf::XF::AttentionOp>(op) && it != reasons.end())
+        op->emitRemark() << "attention fused, but " << it->second;
+      else if (isa<xf::ONNX::MatMulOp>(op) && it != reasons.end())
+        op->emitRemark() << "attention not fused: " << it->second;
+    });
   }
 };
 } // namespace

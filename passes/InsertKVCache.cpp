@@ -332,7 +332,8 @@ struct InsertKVCachePass
     Value flash = XF::AttentionOp::create(
         builder, loc, attention.getType(), attention.getQuery(), plan.newKey,
         plan.newValue, Value(), attention.getScaleAttr(),
-        attention.getCausalAttr());
+        attention.getSoftcapAttr(), attention.getCausalAttr(),
+        attention.getWindowAttr());
     scf::YieldOp::create(builder, loc, flash);
     builder.setInsertionPointToStart(branch.elseBlock());
 
@@ -367,7 +368,8 @@ struct InsertKVCachePass
         builder, loc,
         RankedTensorType::get({dyn, heads, dyn, valueDim}, element), query,
         write.getUpdatedKeyPool(), write.getUpdatedValuePool(), blockTables,
-        contextLens, attention.getScaleAttr(), attention.getCausalAttr());
+        contextLens, attention.getScaleAttr(), attention.getSoftcapAttr(),
+        attention.getCausalAttr(), attention.getWindowAttr());
     // [B, H, S, Dv] -> [H, B, S, Dv] -> [1, H, B*S, Dv]
     Value back = ONNX::TransposeOp::create(
         builder, loc,

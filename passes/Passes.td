@@ -15,25 +15,23 @@ def FuseONNXToXFPass : Pass<"xf-fuse-onnx-to-xf", "::mlir::ModuleOp"> {
     stay onnx. Run it after `canonicalize` and `onnx-infer-shapes`, which
     fold the shape arithmetic and make the shapes the patterns check static.
 
-    - attention: `MatMul(Softmax(scale * Q K^T + masks, axis = -1), V)` ->
-      `xf.attention`. K^T is K through a Transpose that swaps its last two
-      dimensions (or any other Transpose, which is rewritten to give
-      [B, H, S, D]). The scale is read from Div/Mul by constants on the
-      scores, on Q or on K (split between them too). repeat_kv
-      (Unsqueeze + Expand/Tile/Concat + Reshape, or a broadcast of one head)
-      is stripped from K and V alike, so GQA and MQA keep their key/value
-      heads. Masks are `Where(cond, scores, c)` and additive terms
-      (`Where(cond, 0, c)`, `(1 - mask) * -10000`, ...), with `c <= -1e4`;
-      conditions are split at And (Or under a negation). A conjunct that is
-      exactly the causal triangle `j <= i + (Skv - Sq)` sets `causal`:
-      Trilu of a filled matrix (lower, or the negation of an upper one, with
-      k the matrix's columns minus rows, proved symbolically from the shape
-      arithmetic), rows [Skv - Sq, Skv) x columns [0, Skv) of a constant
-      lower-triangular buffer (GPT-2's `bias`), a comparison of Range
-      positions (kv_idx <= q_idx), or an additive Trilu(upper) of a large
-      negative fill. Everything else becomes the additive `mask` operand
-      (`Where(cond, 0, c)` for a condition). A Cast to f32 before the Softmax
-      and back after it is looked through.
+    - attention: `MatMul(Softmax(scores, axis = -1), V)` -> `xf.attention`
+      (torch's `Where(IsNaN(p), 0, p)` after the Softmax and a Cast to f32
+      around it are looked through). The scores are walked down to Q K^T:
+      Div/Mul by constants (the scale, also on Q or K, split between them),
+      a softcap `c * Tanh(x / c)` (no mask may sit inside it, no scale
+      outside it), additive masks and `Where(cond, scores, fill)`. K^T is K
+      through a Transpose that swaps its last two dimensions (or any other
+      Transpose, rewritten to give [B, H, S, D]). repeat_kv (Unsqueeze +
+      Expand/Tile/Concat + Reshape, or a broadcast of one head) is stripped
+      from K and V alike, so GQA and MQA keep their key/value heads. The
+      masks are evaluated symbolically over the score indices
+      (MaskAnalysis.h): when a key is visible exactly under the causal
+      condition `j <= i + (Skv - Sq)`, optionally with a sliding window
+      `(Skv - Sq + i) - j < W`, and visible keys get exactly 0 added, the
+      masks become `causal` and `window`; otherwise they stay one additive
+      `mask` operand, each term multiplied by the scale the graph applies
+      after it (exact, but the KV cache cannot be paged then).
     - rms_norm: `w * x / Sqrt(ReduceMean(x^2, [-1], keepdims) + eps)`, with
       x^2 as Pow 2 or x * x and the division as Div, Reciprocal or 1 / ...;
       w must be [D].
@@ -52,12 +50,17 @@ def FuseONNXToXFPass : Pass<"xf-fuse-onnx-to-xf", "::mlir::ModuleOp"> {
       graph transposes an [N, K] constant, as tied LM heads do); an Add of a
       [N] bias joins it; Gemm with alpha = 1 and a [N] C (beta = 1).
 
-    Each family can be turned off with its option.
+    Operators that state a block whole (Gelu, RMSNormalization, ONNX
+    Runtime's SimplifiedLayerNormalization, Skip(Simplified)LayerNormalization,
+    FastGelu) are always raised to their xf op.
+
+    Each family can be turned off with its option. With `remarks`, every
+    Softmax left unfused and every attention whose masks stay an operand
+    gets a remark saying why.
 
     Known limits: masked rows whose every key is masked (padding queries)
     may differ: the original spreads the softmax over all keys, xf.attention
-    over the causally visible ones. Dynamic dimensions are taken to be equal
-    where the ONNX model broadcasts them against each other.
+    over the causally visible ones.
   }];
   let options = [
     Option<"attention", "attention", "bool", "true", "fuse attention">,
@@ -67,8 +70,31 @@ def FuseONNXToXFPass : Pass<"xf-fuse-onnx-to-xf", "::mlir::ModuleOp"> {
            "fuse gelu, silu and swiglu">,
     Option<"linear", "linear", "bool", "true",
            "fuse MatMul by constant weights and Gemm into xf.linear">,
+    Option<"remarks", "remarks", "bool", "false",
+           "explain, as remarks, each attention left unfused and each mask "
+           "kept as an operand">,
   ];
   let dependentDialects = ["::xf::ONNX::ONNXDialect", "::xf::XF::XFDialect"];
+}
+
+def BindAttentionMaskPass
+    : Pass<"xf-bind-attention-mask", "::mlir::ModuleOp"> {
+  let summary = "Makes @main's attention_mask input all ones";
+  let description = [{
+    A program xfc emits never pads inside a sequence: it runs each sequence
+    alone, or several flattened side by side on the paged cache, so the
+    `attention_mask` it would pass is always ones over the past and the new
+    tokens. This pass makes that explicit: the input goes, and its uses
+    read `ConstantOfShape([batch, past + sequence], 1)` instead (batch and
+    sequence from `input_ids`, past from the third dimension of the first
+    `past_key_values.*` input, 0 without one). Canonicalization then folds
+    the padding arithmetic away, so that the fusion sees masks made of
+    positions only (causal, sliding window) and the KV cache can be paged.
+    Only for whole-model programs: `xf-run`, which runs a graph on the
+    inputs it is given, does not run it. A function without such an input
+    is left alone.
+  }];
+  let dependentDialects = ["::xf::ONNX::ONNXDialect"];
 }
 
 def ONNXInferShapesPass : Pass<"onnx-infer-shapes", "::mlir::func::FuncOp"> {

@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
@@ -902,6 +903,150 @@ struct GatherLowering : DataMovementPattern<ONNX::GatherOp> {
   }
 };
 
+/// An index read at run time, counted from the end when negative and
+/// clamped into [0, size): ONNX leaves an out-of-range index undefined, and
+/// generated code must never read or write outside a buffer.
+Value wrapAndClampIndex(OpBuilder &b, Location loc, Value index, Value size) {
+  index = arith::IndexCastOp::create(b, loc, b.getIndexType(), index);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value negative =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, index, zero);
+  index = arith::SelectOp::create(
+      b, loc, negative, arith::AddIOp::create(b, loc, index, size), index);
+  Value last = arith::SubIOp::create(
+      b, loc, size, arith::ConstantIndexOp::create(b, loc, 1));
+  return arith::MaxSIOp::create(
+      b, loc, zero, arith::MinSIOp::create(b, loc, index, last));
+}
+
+/// GatherND: a linalg.generic over the result reading `data` at the index
+/// tuple each position of `indices` holds.
+struct GatherNDLowering : DataMovementPattern<ONNX::GatherNDOp> {
+  using DataMovementPattern::DataMovementPattern;
+  LogicalResult
+  matchAndRewrite(ONNX::GatherNDOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value data = adaptor.getData();
+    Value indices = adaptor.getIndices();
+    auto dataType = dyn_cast<RankedTensorType>(data.getType());
+    auto indicesType = dyn_cast<RankedTensorType>(indices.getType());
+    RankedTensorType resultType = rankedResultType(op.getResult());
+    if (!dataType || !indicesType || !resultType ||
+        indicesType.isDynamicDim(indicesType.getRank() - 1))
+      return rewriter.notifyMatchFailure(op, "index tuples of unknown length");
+    int64_t batch = op.getBatchDims();
+    int64_t tuple = indicesType.getDimSize(indicesType.getRank() - 1);
+    int64_t leading = indicesType.getRank() - 1;
+    IndexMath m(rewriter, op.getLoc());
+    SmallVector<OpFoldResult> sizes(m.dims(indices));
+    sizes.pop_back();
+    SmallVector<OpFoldResult> dataSizes = m.dims(data);
+    llvm::append_range(sizes, ArrayRef(dataSizes).drop_front(batch + tuple));
+    SmallVector<Value> dataDims = m.values(dataSizes);
+    Value gathered = generateTensor(
+        m, sizes, dataType.getElementType(),
+        [&](OpBuilder &b, Location loc, ArrayRef<Value> at) {
+          SmallVector<Value> source(at.take_front(batch));
+          SmallVector<Value> position(at.take_front(leading));
+          position.push_back(Value());
+          for (int64_t t = 0; t < tuple; ++t) {
+            position.back() = arith::ConstantIndexOp::create(b, loc, t);
+            Value index = tensor::ExtractOp::create(b, loc, indices, position);
+            source.push_back(
+                wrapAndClampIndex(b, loc, index, dataDims[batch + t]));
+          }
+          llvm::append_range(source, at.drop_front(leading));
+          return tensor::ExtractOp::create(b, loc, data, source);
+        });
+    rewriter.replaceOp(op, castTo(rewriter, op.getLoc(), gathered, resultType));
+    return success();
+  }
+};
+
+/// ScatterND: `data` copied, then one loop nest over `updates` that writes
+/// each element at its index tuple (combined with the old value for a
+/// reduction). Updates are applied in order, so with duplicate indices the
+/// last one wins.
+struct ScatterNDLowering : DataMovementPattern<ONNX::ScatterNDOp> {
+  using DataMovementPattern::DataMovementPattern;
+  LogicalResult
+  matchAndRewrite(ONNX::ScatterNDOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value data = adaptor.getData();
+    Value indices = adaptor.getIndices();
+    Value updates = adaptor.getUpdates();
+    auto dataType = dyn_cast<RankedTensorType>(data.getType());
+    auto indicesType = dyn_cast<RankedTensorType>(indices.getType());
+    auto updatesType = dyn_cast<RankedTensorType>(updates.getType());
+    RankedTensorType resultType = rankedResultType(op.getResult());
+    if (!dataType || !indicesType || !updatesType || !resultType ||
+        indicesType.isDynamicDim(indicesType.getRank() - 1))
+      return rewriter.notifyMatchFailure(op, "index tuples of unknown length");
+    int64_t tuple = indicesType.getDimSize(indicesType.getRank() - 1);
+    int64_t leading = indicesType.getRank() - 1;
+    if (updatesType.getRank() != leading + dataType.getRank() - tuple)
+      return rewriter.notifyMatchFailure(op, "updates of the wrong rank");
+    StringRef reduction = op.getReduction();
+    Location loc = op.getLoc();
+    IndexMath m(rewriter, loc);
+    // The copy keeps `data` intact for its other readers; bufferization
+    // makes it the result's buffer.
+    Value init = emptyTensor(m, m.dims(data), dataType.getElementType());
+    Value copy =
+        linalg::CopyOp::create(rewriter, loc, data, init).getResult(0);
+    SmallVector<Value> dataDims = m.values(m.dims(data));
+    SmallVector<Value> lower(updatesType.getRank(),
+                             arith::ConstantIndexOp::create(rewriter, loc, 0));
+    SmallVector<Value> upper = m.values(m.dims(updates));
+    SmallVector<Value> steps(updatesType.getRank(),
+                             arith::ConstantIndexOp::create(rewriter, loc, 1));
+    scf::LoopNest nest = scf::buildLoopNest(
+        rewriter, loc, lower, upper, steps, ValueRange{copy},
+        [&](OpBuilder &b, Location loc, ValueRange at,
+            ValueRange carried) -> scf::ValueVector {
+          SmallVector<Value> position(at.take_front(leading));
+          position.push_back(Value());
+          SmallVector<Value> target;
+          for (int64_t t = 0; t < tuple; ++t) {
+            position.back() = arith::ConstantIndexOp::create(b, loc, t);
+            Value index = tensor::ExtractOp::create(b, loc, indices, position);
+            target.push_back(wrapAndClampIndex(b, loc, index, dataDims[t]));
+          }
+          llvm::append_range(target, at.drop_front(leading));
+          Value update = tensor::ExtractOp::create(b, loc, updates, at);
+          if (reduction != "none") {
+            Value old = tensor::ExtractOp::create(b, loc, carried[0], target);
+            bool isFloat = isa<FloatType>(update.getType());
+            if (reduction == "add")
+              update = isFloat ? arith::AddFOp::create(b, loc, old, update)
+                                     .getResult()
+                               : arith::AddIOp::create(b, loc, old, update)
+                                     .getResult();
+            else if (reduction == "mul")
+              update = isFloat ? arith::MulFOp::create(b, loc, old, update)
+                                     .getResult()
+                               : arith::MulIOp::create(b, loc, old, update)
+                                     .getResult();
+            else if (reduction == "max")
+              update = isFloat ? arith::MaximumFOp::create(b, loc, old, update)
+                                     .getResult()
+                               : arith::MaxSIOp::create(b, loc, old, update)
+                                     .getResult();
+            else
+              update = isFloat ? arith::MinimumFOp::create(b, loc, old, update)
+                                     .getResult()
+                               : arith::MinSIOp::create(b, loc, old, update)
+                                     .getResult();
+          }
+          return {tensor::InsertOp::create(b, loc, update, carried[0], target)
+                      .getResult()};
+        });
+    Value result = nest.results.empty() ? copy : nest.results.front();
+    rewriter.replaceOp(op, castTo(rewriter, loc, result, resultType));
+    return success();
+  }
+};
+
 struct ExpandLowering : DataMovementPattern<ONNX::ExpandOp> {
   using DataMovementPattern::DataMovementPattern;
   LogicalResult
@@ -1162,8 +1307,9 @@ struct ConstantOfShapeLowering : DataMovementPattern<ONNX::ConstantOfShapeOp> {
 void xf::populateONNXDataMovementToLinalgPatterns(
     const TypeConverter &converter, RewritePatternSet &patterns) {
   patterns.add<ConcatLowering, ConstantOfShapeLowering, ExpandLowering,
-               FlattenLowering, GatherLowering, IdentityLowering, RangeLowering,
-               ReshapeLowering, ShapeLowering, SliceLowering, SplitLowering,
+               FlattenLowering, GatherLowering, GatherNDLowering,
+               IdentityLowering, RangeLowering, ReshapeLowering,
+               ScatterNDLowering, ShapeLowering, SliceLowering, SplitLowering,
                SqueezeLowering, TileLowering, TransposeLowering, TriluLowering,
                UnsqueezeLowering>(converter, patterns.getContext());
 }

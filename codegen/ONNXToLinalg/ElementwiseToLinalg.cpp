@@ -275,6 +275,13 @@ Value buildAbs(OpBuilder &b, Location loc, ValueRange args,
   return math::AbsIOp::create(b, loc, args[0]);
 }
 
+/// Unordered with itself: only a NaN is.
+Value buildIsNaN(OpBuilder &b, Location loc, ValueRange args,
+                 const ScalarTypes &) {
+  return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, args[0],
+                               args[0]);
+}
+
 Value buildNot(OpBuilder &b, Location loc, ValueRange args,
                const ScalarTypes &) {
   Value one = createIntConstant(b, loc, args[0].getType(), 1);
@@ -435,6 +442,8 @@ void xf::populateONNXElementwiseToLinalgPatterns(
       converter, context, buildFloatUnary<math::CosOp>);
   patterns.add<ElementwiseLowering<ONNX::NotOp>>(converter, context,
                                                  buildNot);
+  patterns.add<ElementwiseLowering<ONNX::IsNaNOp>>(converter, context,
+                                                   buildIsNaN);
   patterns.add<ElementwiseLowering<ONNX::AddOp>>(
       converter, context, buildArithmetic<arith::AddFOp, arith::AddIOp>);
   patterns.add<ElementwiseLowering<ONNX::SubOp>>(

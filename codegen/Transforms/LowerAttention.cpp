@@ -141,6 +141,48 @@ Value shiftedExp(OpBuilder &b, Location loc, Value x, Value max) {
   return arith::SelectOp::create(b, loc, none, zero, e);
 }
 
+/// softcap * tanh(s / softcap): Gemma 2's cap on the scaled scores.
+Value applySoftcap(OpBuilder &b, Location loc, Value s, double softcap) {
+  Type type = s.getType();
+  Value cap = arith::ConstantOp::create(b, loc, b.getFloatAttr(type, softcap));
+  Value inverse =
+      arith::ConstantOp::create(b, loc, b.getFloatAttr(type, 1.0 / softcap));
+  Value t = math::TanhOp::create(b, loc,
+                                 arith::MulFOp::create(b, loc, s, inverse));
+  return arith::MulFOp::create(b, loc, t, cap);
+}
+
+/// Whether key `col` is hidden from the query at position `row`: past the
+/// diagonal with `causal`, or `window` or more positions behind it.
+Value isHidden(OpBuilder &b, Location loc, Value row, Value col, bool causal,
+               std::optional<int64_t> window) {
+  Value hidden;
+  if (causal)
+    hidden = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, col, row);
+  if (window) {
+    // row - col >= window  <=>  col <= row - window
+    Value edge = arith::SubIOp::create(
+        b, loc, row, arith::ConstantIndexOp::create(b, loc, *window));
+    Value behind =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, col, edge);
+    hidden = hidden ? arith::OrIOp::create(b, loc, hidden, behind).getResult()
+                    : behind;
+  }
+  return hidden;
+}
+
+/// The first key a tile of queries whose first row sits at `firstRow` can
+/// see: 0, or firstRow - window + 1 with a window (never negative).
+Value firstVisibleKey(OpBuilder &b, Location loc, Value firstRow,
+                      std::optional<int64_t> window) {
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  if (!window)
+    return zero;
+  Value start = arith::SubIOp::create(
+      b, loc, firstRow, arith::ConstantIndexOp::create(b, loc, *window - 1));
+  return arith::MaxSIOp::create(b, loc, start, zero);
+}
+
 /// S[i, j] += sum_d Q[i, d] * K[j, d] for a [tq, D] query tile (compute
 /// type) and a [tk, D] key tile, into `init` [tq, tk]: scf loops over
 /// (i, j) around a 1-D reduction generic over d whose adds may be
@@ -397,6 +439,10 @@ struct AttentionLowering : OpRewritePattern<xf::XF::AttentionOp> {
     Value query = op.getQuery(), key = op.getKey(), value = op.getValue();
     Value mask = op.getMask();
     bool causal = op.getCausal();
+    std::optional<int64_t> window = op.getWindow();
+    std::optional<double> softcap;
+    if (std::optional<APFloat> cap = op.getSoftcap())
+      softcap = cap->convertToDouble();
     double scale = op.getScale().convertToDouble();
 
     auto dim = [&](Value v, int64_t i) {
@@ -474,11 +520,16 @@ struct AttentionLowering : OpRewritePattern<xf::XF::AttentionOp> {
                 arith::MaxSIOp::create(b, l, lastVisible, tb.index(0)));
           }
 
+          // With a window, keys before the first row's window are never
+          // visited.
+          Value kvStart = firstVisibleKey(
+              b, l, arith::AddIOp::create(b, l, i0, kvOffset), window);
+
           Value mInit = tb.filled({tq}, -std::numeric_limits<double>::infinity());
           Value lInit = tb.filled({tq}, 0.0);
           Value accInit = tb.filled({tq, valueDim}, 0.0);
           auto kvLoop = scf::ForOp::create(
-              b, l, tb.index(0), kvEnd, kTile,
+              b, l, kvStart, kvEnd, kTile,
               ValueRange{mInit, lInit, accInit},
               [&](OpBuilder &fb, Location fl, Value j0, ValueRange carried) {
                 TileBuilder ft{fb, fl, elementType};
@@ -527,16 +578,18 @@ struct AttentionLowering : OpRewritePattern<xf::XF::AttentionOp> {
                               nb, nl, args[0],
                               arith::ConstantOp::create(
                                   nb, nl, nb.getFloatAttr(elementType, scale)));
+                          if (softcap)
+                            s = applySoftcap(nb, nl, s, *softcap);
                           if (hasMask)
                             s = arith::AddFOp::create(
                                 nb, nl, s, ft.extend(nb, nl, args[1]));
-                          if (causal) {
+                          if (causal || window) {
                             Value i = linalg::IndexOp::create(nb, nl, 0);
                             Value j = linalg::IndexOp::create(nb, nl, 1);
                             Value row = arith::AddIOp::create(nb, nl, rowBase, i);
                             Value col = arith::AddIOp::create(nb, nl, j0, j);
-                            Value hidden = arith::CmpIOp::create(
-                                nb, nl, arith::CmpIPredicate::sgt, col, row);
+                            Value hidden =
+                                isHidden(nb, nl, row, col, causal, window);
                             s = arith::SelectOp::create(
                                 nb, nl, hidden,
                                 minusInfinity(nb, nl, elementType), s);
@@ -606,6 +659,10 @@ struct PagedAttentionLowering : OpRewritePattern<xf::XF::PagedAttentionOp> {
           valuePool = op.getValuePool();
     Value blockTable = op.getBlockTable(), contextLens = op.getContextLens();
     bool causal = op.getCausal();
+    std::optional<int64_t> window = op.getWindow();
+    std::optional<double> softcap;
+    if (std::optional<APFloat> cap = op.getSoftcap())
+      softcap = cap->convertToDouble();
     double scale = op.getScale().convertToDouble();
 
     auto dim = [&](Value v, int64_t i) {
@@ -683,6 +740,19 @@ struct PagedAttentionLowering : OpRewritePattern<xf::XF::PagedAttentionOp> {
           }
           Value numBlocks =
               arith::CeilDivUIOp::create(b, l, kvEnd, blockSize);
+          // With a window, blocks wholly before the first row's window are
+          // never read (the loop starts past them). The last row's window
+          // starts latest: blocks before that edge are masked per key.
+          Value firstBlock = arith::DivUIOp::create(
+              b, l, firstVisibleKey(b, l, firstRow, window), blockSize);
+          Value lastRowWindowStart;
+          if (window)
+            lastRowWindowStart = arith::SubIOp::create(
+                b, l,
+                arith::AddIOp::create(
+                    b, l, firstRow,
+                    arith::SubIOp::create(b, l, tq, tb.index(1))),
+                tb.index(*window - 1));
           // Tiles of many queries (prefill) multiply through the matmul
           // kernel; a few (decode) through loops, cheaper than a kernel
           // call at that size.
@@ -695,7 +765,7 @@ struct PagedAttentionLowering : OpRewritePattern<xf::XF::PagedAttentionOp> {
           Value lInit = tb.filled({tq}, 0.0);
           Value accInit = tb.filled({tq, valueDim}, 0.0);
           auto blockLoop = scf::ForOp::create(
-              b, l, tb.index(0), numBlocks, tb.index(1),
+              b, l, firstBlock, numBlocks, tb.index(1),
               ValueRange{mInit, lInit, accInit},
               [&](OpBuilder &fb, Location fl, Value n, ValueRange carried) {
                 TileBuilder ft{fb, fl, elementType};
@@ -730,15 +800,35 @@ struct PagedAttentionLowering : OpRewritePattern<xf::XF::PagedAttentionOp> {
                                      kTileValue, scoresInit, tq, tk,
                                      headDim));
                 Value scores = product.getResult(0);
+                if (softcap)
+                  scores =
+                      linalg::GenericOp::create(
+                          fb, fl, scores.getType(), ValueRange{},
+                          ValueRange{scores}, ArrayRef<AffineMap>{all2},
+                          ArrayRef<IteratorType>{kParallel, kParallel},
+                          [&](OpBuilder &nb, Location nl, ValueRange args) {
+                            linalg::YieldOp::create(
+                                nb, nl,
+                                applySoftcap(nb, nl, args[0], *softcap));
+                          })
+                          .getResult(0);
                 if (causal) {
                   // Key j0 + j is hidden from row firstRow + i iff
                   // j0 + j > firstRow + i; only a block whose last key lies
-                  // past the first row's position has such keys.
+                  // past the first row's position has such keys. With a
+                  // window, so does a block whose first key lies before
+                  // the last row's window.
                   Value lastKey = arith::SubIOp::create(
                       fb, fl, arith::AddIOp::create(fb, fl, j0, tk),
                       ft.index(1));
                   Value crossesDiagonal = arith::CmpIOp::create(
                       fb, fl, arith::CmpIPredicate::sgt, lastKey, firstRow);
+                  if (window)
+                    crossesDiagonal = arith::OrIOp::create(
+                        fb, fl, crossesDiagonal,
+                        arith::CmpIOp::create(fb, fl,
+                                              arith::CmpIPredicate::slt, j0,
+                                              lastRowWindowStart));
                   auto masking = scf::IfOp::create(
                       fb, fl, TypeRange{scores.getType()}, crossesDiagonal,
                       /*addThenBlock=*/true, /*addElseBlock=*/true);
@@ -754,8 +844,8 @@ struct PagedAttentionLowering : OpRewritePattern<xf::XF::PagedAttentionOp> {
                                 linalg::IndexOp::create(nb, nl, 0));
                             Value col = arith::AddIOp::create(
                                 nb, nl, j0, linalg::IndexOp::create(nb, nl, 1));
-                            Value hidden = arith::CmpIOp::create(
-                                nb, nl, arith::CmpIPredicate::sgt, col, row);
+                            Value hidden =
+                                isHidden(nb, nl, row, col, causal, window);
                             linalg::YieldOp::create(
                                 nb, nl,
                                 arith::SelectOp::create(

@@ -1,18 +1,31 @@
 //===- AttentionFusion.cpp - scaled dot-product attention -----------------===//
 //
-// Matches MatMul(Softmax(scale * Q K^T + masks), V) as exporters write it and
-// rewrites it into xf.attention. The scores are walked from the Softmax down
-// to Q K^T through Div/Mul by constants (the scale), Add (additive masks) and
-// Where(cond, scores, large negative) (boolean masks). Boolean conditions are
-// split at And (or at Or under a negation); a conjunct that is exactly the
-// causal mask with offset Skv - Sq sets `causal`, the others become an
-// additive mask operand. repeat_kv on K and V is stripped so that GQA and
-// MQA keep their key/value heads.
+// Matches MatMul(Softmax(scores), V) as exporters write it and rewrites it
+// into xf.attention. The scores are walked from the Softmax down to Q K^T
+// through Div/Mul by constants (the scale), a softcap (c * tanh(x / c)),
+// Add (additive masks) and Where(cond, scores, large negative) (boolean
+// masks), recording where each mask sits relative to the scale and the
+// softcap. MaskAnalysis then proves what the masks compute: exactly the
+// causal condition (and a sliding window), which become attributes, or
+// something else, which stays an additive mask operand scaled as the graph
+// scales it. repeat_kv on K and V is stripped so that GQA and MQA keep
+// their key/value heads.
+//
+// Preconditions each rewrite checks (a near miss is left unfused):
+// - masks are added after the softcap, never inside it (tanh would turn a
+//   mask into a finite score), and no scale is applied after a softcap;
+// - a mask term keeps scores exactly (adds 0) or pushes them below
+//   kMaskThreshold; anything else stays an additive operand, multiplied by
+//   the scale applied after it;
+// - causal and window are aligned to the last query (offset Skv - Sq);
+// - repeat_kv repeats each key/value head n times in a row (head h reads
+//   h / n), the same n for keys and values.
 //
 //===----------------------------------------------------------------------===//
 
 #include "passes/Fusion/Fusion.h"
 #include "passes/Fusion/FusionUtils.h"
+#include "passes/Fusion/MaskAnalysis.h"
 
 #include "dialects/ONNX/IR/ONNXOps.h"
 #include "dialects/ONNX/IR/ShapeHelpers.h"
@@ -31,17 +44,6 @@ namespace ONNX = xf::ONNX;
 namespace XF = xf::XF;
 
 namespace {
-
-/// Masked scores are pushed at least this far down. Any such value makes
-/// exp(masked - max) exactly 0 in f32 next to one visible score of ordinary
-/// size, so replacing a score by it, adding it, or dropping the key from the
-/// softmax (causal) give the same probabilities.
-constexpr double kMaskThreshold = -1.0e4;
-
-bool isLargeNegative(Value value) {
-  std::optional<double> v = getSplatValue(value);
-  return v && *v <= kMaskThreshold && isUnitTensor(value.getType(), 4);
-}
 
 /// The scale factor of `value` = x * c or x / c with `c` a unit constant,
 /// and x; nullopt otherwise.
@@ -73,20 +75,29 @@ Value stripScale(Value value, double &scale) {
   return value;
 }
 
-/// A boolean condition `keep` (or `!keep` when `negated`) that a mask keeps
-/// scores by, and the value the others get.
-struct Condition {
-  Value value;
-  bool negated;
-  Value fill;
-};
+/// `x` and `c` if `value` is c * tanh(x / c) (or tanh(x * (1 / c))), a
+/// logit softcap.
+std::optional<std::pair<Value, double>> matchSoftcap(Value value) {
+  std::optional<std::pair<Value, double>> outer = matchScaled(value);
+  if (!outer)
+    return std::nullopt;
+  auto tanh = defOp<ONNX::TanhOp>(outer->first);
+  if (!tanh)
+    return std::nullopt;
+  std::optional<std::pair<Value, double>> inner = matchScaled(tanh.getX());
+  double cap = outer->second;
+  if (!inner || !(cap > 0) ||
+      std::fabs(inner->second * cap - 1.0) > 1e-6)
+    return std::nullopt;
+  return std::pair(inner->first, cap);
+}
 
 /// What the scores of an attention are made of.
 struct Scores {
-  Value query, keyTransposed;
+  Value query, keyTransposed, product;
   double scale = 1.0;
-  SmallVector<Value> additive;
-  SmallVector<Condition> conditions;
+  double softcap = 0.0;
+  SmallVector<MaskTerm> masks;
 };
 
 /// Whether `mask` (added to or selected into `scores`) broadcasts into
@@ -105,398 +116,82 @@ bool broadcastsInto(Value result, Value scores, Value mask) {
 }
 
 /// Walks the scores from the Softmax's input down to the Q K^T MatMul.
-bool parseScores(Value value, Scores &scores, int depth = 0) {
-  if (depth > 16)
-    return false;
+/// `outer` is the product of the scales applied after `value`, and
+/// `insideSoftcap` whether `value` is under a softcap.
+LogicalResult parseScores(Value value, Scores &scores, double outer,
+                          bool insideSoftcap, std::string &why,
+                          int depth = 0) {
+  if (depth > 16) {
+    why = "scores too deep to follow";
+    return failure();
+  }
   if (auto matmul = defOp<ONNX::MatMulOp>(value)) {
     scores.query = matmul.getA();
     scores.keyTransposed = matmul.getB();
-    return true;
+    scores.product = value;
+    scores.scale = outer;
+    return success();
   }
-  if (std::optional<std::pair<Value, double>> scaled = matchScaled(value)) {
-    scores.scale *= scaled->second;
-    return parseScores(scaled->first, scores, depth + 1);
+  if (std::optional<std::pair<Value, double>> capped = matchSoftcap(value)) {
+    if (insideSoftcap || outer != 1.0) {
+      why = insideSoftcap ? "two softcaps" : "a scale applied after a softcap";
+      return failure();
+    }
+    scores.softcap = capped->second;
+    return parseScores(capped->first, scores, 1.0, true, why, depth + 1);
   }
+  if (std::optional<std::pair<Value, double>> scaled = matchScaled(value))
+    return parseScores(scaled->first, scores, outer * scaled->second,
+                       insideSoftcap, why, depth + 1);
+  auto maskInsideSoftcap = [&]() {
+    why = "a mask applied inside the softcap";
+    return failure();
+  };
   if (auto add = defOp<ONNX::AddOp>(value)) {
     for (auto [inner, mask] : {std::pair(add.getA(), add.getB()),
                                std::pair(add.getB(), add.getA())}) {
+      if (!broadcastsInto(value, inner, mask))
+        continue;
       Scores attempt = scores;
-      if (broadcastsInto(value, inner, mask) &&
-          parseScores(inner, attempt, depth + 1)) {
-        attempt.additive.push_back(mask);
+      std::string attemptWhy;
+      if (succeeded(parseScores(inner, attempt, outer, insideSoftcap,
+                                attemptWhy, depth + 1))) {
+        if (insideSoftcap)
+          return maskInsideSoftcap();
+        attempt.masks.push_back(
+            {MaskTerm::Kind::Additive, mask, false, 0.0, outer});
         scores = attempt;
-        return true;
+        return success();
       }
+      why = attemptWhy;
     }
-    return false;
+    if (why.empty())
+      why = "an Add that is not scores + mask";
+    return failure();
   }
   if (auto where = defOp<ONNX::WhereOp>(value)) {
-    if (!broadcastsInto(value, where.getX(), where.getCondition()))
-      return false;
-    if (isLargeNegative(where.getY())) {
-      scores.conditions.push_back({where.getCondition(), false, where.getY()});
-      return parseScores(where.getX(), scores, depth + 1);
-    }
-    if (isLargeNegative(where.getX())) {
-      scores.conditions.push_back({where.getCondition(), true, where.getX()});
-      return parseScores(where.getY(), scores, depth + 1);
-    }
-  }
-  return false;
-}
-
-/// Splits a condition into conjuncts: And under no negation, Or under one,
-/// Not flips.
-void splitConjuncts(Value value, bool negated, Value fill,
-                    SmallVectorImpl<Condition> &out) {
-  if (auto notOp = defOp<ONNX::NotOp>(value))
-    return splitConjuncts(notOp.getX(), !negated, fill, out);
-  if (!negated) {
-    if (auto andOp = defOp<ONNX::AndOp>(value)) {
-      splitConjuncts(andOp.getA(), negated, fill, out);
-      splitConjuncts(andOp.getB(), negated, fill, out);
-      return;
-    }
-  } else if (auto orOp = defOp<ONNX::OrOp>(value)) {
-    splitConjuncts(orOp.getA(), negated, fill, out);
-    splitConjuncts(orOp.getB(), negated, fill, out);
-    return;
-  }
-  out.push_back({value, negated, fill});
-}
-
-//===----------------------------------------------------------------------===//
-// Causal masks
-//===----------------------------------------------------------------------===//
-
-/// A mask matrix [R, C] over the last two dimensions that keeps key j for
-/// query i iff j <= i + k: causal for xf.attention iff k == C - R.
-struct Triangle {
-  SymbolicInt rows, cols, offset;
-  bool isCausal() const { return offset == cols - rows; }
-};
-
-/// Looks through ops that put a mask matrix into a larger broadcast shape
-/// without touching its last two dimensions: Unsqueeze in front, Expand of
-/// a matrix whose dimensions are not 1, Identity.
-Value stripBroadcast(Value value) {
-  while (true) {
-    if (auto unsqueeze = defOp<ONNX::UnsqueezeOp>(value)) {
-      auto out = dyn_cast<RankedTensorType>(value.getType());
-      auto axes = ONNX::getConstantIntValues(unsqueeze.getAxes());
-      if (!out || !axes ||
-          llvm::any_of(*axes, [&](int64_t a) {
-            std::optional<int64_t> axis = ONNX::normalizeAxis(a, out.getRank());
-            return !axis || *axis >= out.getRank() - 2;
-          }))
-        return value;
-      value = unsqueeze.getData();
-      continue;
-    }
-    if (auto expand = defOp<ONNX::ExpandOp>(value)) {
-      auto in = dyn_cast<RankedTensorType>(expand.getInput().getType());
-      if (!in || in.getRank() < 2 ||
-          llvm::any_of(in.getShape().take_back(2),
-                       [](int64_t d) { return d == 1; }))
-        return value;
-      value = expand.getInput();
-      continue;
-    }
-    if (auto identity = defOp<ONNX::IdentityOp>(value)) {
-      value = identity.getInput();
-      continue;
-    }
-    return value;
-  }
-}
-
-/// Rows and columns of a tensor filled with one value: ConstantOfShape or a
-/// static constant; sets `fill`.
-std::optional<std::pair<SymbolicInt, SymbolicInt>>
-filledMatrix(Value value, double &fill) {
-  auto type = dyn_cast<RankedTensorType>(value.getType());
-  if (!type || type.getRank() < 2)
-    return std::nullopt;
-  int64_t rank = type.getRank();
-  if (auto fillOp = defOp<ONNX::ConstantOfShapeOp>(value)) {
-    std::optional<ElementsAttr> attr = fillOp.getValue();
-    if (!attr) {
-      fill = 0.0;
-    } else {
-      auto dense = dyn_cast<DenseElementsAttr>(*attr);
-      if (!dense || dense.getNumElements() != 1)
-        return std::nullopt;
-      if (isa<FloatType>(dense.getElementType()))
-        fill = (*dense.getValues<APFloat>().begin()).convertToDouble();
-      else
-        fill = static_cast<double>(
-            (*dense.getValues<APInt>().begin()).getSExtValue());
-    }
-    return std::pair(getSymbolicInt(fillOp.getInput(), rank - 2),
-                     getSymbolicInt(fillOp.getInput(), rank - 1));
-  }
-  std::optional<double> splat = getSplatValue(value);
-  if (!splat || !type.hasStaticShape())
-    return std::nullopt;
-  fill = *splat;
-  return std::pair(getSymbolicDim(value, rank - 2),
-                   getSymbolicDim(value, rank - 1));
-}
-
-/// A Trilu of a filled matrix: the triangle it keeps (as `upper` says) and
-/// the fill.
-struct TriluInfo {
-  SymbolicInt rows, cols, k;
-  bool upper;
-  double fill;
-};
-std::optional<TriluInfo> matchTrilu(Value value) {
-  auto trilu = defOp<ONNX::TriluOp>(value);
-  if (!trilu)
-    return std::nullopt;
-  double fill = 0;
-  auto dims = filledMatrix(trilu.getInput(), fill);
-  if (!dims)
-    return std::nullopt;
-  SymbolicInt k;
-  if (trilu.getK())
-    k = getSymbolicInt(trilu.getK());
-  return TriluInfo{dims->first, dims->second, k, trilu.getUpper() != 0, fill};
-}
-
-/// A position vector: a Range with step 1 laid along the rows (`row`) or the
-/// columns of the last two dimensions, plus a symbolic offset.
-struct Positions {
-  SymbolicInt base, count;
-  int64_t trailing = 0;  // dimensions after the Range's one
-};
-std::optional<Positions> matchPositions(Value value, int depth = 0) {
-  if (depth > 8)
-    return std::nullopt;
-  if (auto range = defOp<ONNX::RangeOp>(value)) {
-    if (!isSplatNear(range.getDelta(), 1.0, 0.0))
-      return std::nullopt;
-    SymbolicInt start = getSymbolicInt(range.getStart());
-    return Positions{start, getSymbolicInt(range.getLimit()) - start, 0};
-  }
-  if (auto cast = defOp<ONNX::CastOp>(value))
-    return matchPositions(cast.getInput(), depth + 1);
-  if (auto unsqueeze = defOp<ONNX::UnsqueezeOp>(value)) {
-    auto in = dyn_cast<RankedTensorType>(unsqueeze.getData().getType());
-    auto out = dyn_cast<RankedTensorType>(value.getType());
-    auto axes = ONNX::getConstantIntValues(unsqueeze.getAxes());
-    std::optional<Positions> p = matchPositions(unsqueeze.getData(), depth + 1);
-    if (!in || !out || !axes || !p)
-      return std::nullopt;
-    SmallVector<bool> inserted(out.getRank(), false);
-    for (int64_t a : *axes) {
-      std::optional<int64_t> axis = ONNX::normalizeAxis(a, out.getRank());
-      if (!axis)
-        return std::nullopt;
-      inserted[*axis] = true;
-    }
-    int64_t position = in.getRank() - 1 - p->trailing, seen = 0;
-    for (int64_t o = 0; o < out.getRank(); ++o) {
-      if (inserted[o])
+    for (bool negated : {false, true}) {
+      Value kept = negated ? where.getY() : where.getX();
+      Value fill = negated ? where.getX() : where.getY();
+      std::optional<double> fillValue = getSplatValue(fill);
+      // Only a fill that masks (exp of it is 0 next to any visible score)
+      // makes the Where a mask; Where(c, s, 0) changes the scores.
+      if (!fillValue || !isUnitTensor(fill.getType(), 4) ||
+          !(*fillValue * outer <= kMaskThreshold))
         continue;
-      if (seen++ == position) {
-        p->trailing = out.getRank() - 1 - o;
-        return p;
+      if (!broadcastsInto(value, kept, where.getCondition())) {
+        why = "a Where that changes the scores' shape";
+        return failure();
       }
-    }
-    return std::nullopt;
-  }
-  if (auto reshape = defOp<ONNX::ReshapeOp>(value)) {
-    auto shape = ONNX::getConstantIntValues(reshape.getShape());
-    std::optional<Positions> p = matchPositions(reshape.getData(), depth + 1);
-    auto in = dyn_cast<RankedTensorType>(reshape.getData().getType());
-    if (!shape || !p || !in || in.getRank() != 1)
-      return std::nullopt;
-    int64_t position = -1;
-    for (auto [i, d] : llvm::enumerate(*shape)) {
-      if (d == 1)
-        continue;
-      if (position >= 0 || d == 0)
-        return std::nullopt;
-      position = i;
-    }
-    if (position < 0)
-      return std::nullopt;
-    p->trailing = shape->size() - 1 - position;
-    return p;
-  }
-  if (isa_and_present<ONNX::AddOp, ONNX::SubOp>(value.getDefiningOp())) {
-    Operation *op = value.getDefiningOp();
-    for (int side = 0; side < 2; ++side) {
-      Value vector = op->getOperand(side), offset = op->getOperand(1 - side);
-      if (!isUnitTensor(offset.getType(), 1) || (isa<ONNX::SubOp>(op) && side == 1))
-        continue;
-      std::optional<Positions> p = matchPositions(vector, depth + 1);
-      if (!p || value.getType() != vector.getType())
-        continue;
-      SymbolicInt shift = getSymbolicInt(offset);
-      p->base = isa<ONNX::SubOp>(op) ? p->base - shift : p->base + shift;
-      return p;
+      if (insideSoftcap)
+        return maskInsideSoftcap();
+      scores.masks.push_back({MaskTerm::Kind::Keep, where.getCondition(),
+                              negated, *fillValue, outer});
+      return parseScores(kept, scores, outer, insideSoftcap, why, depth + 1);
     }
   }
-  return std::nullopt;
-}
-
-/// The triangle kept by a comparison of a column position vector with a row
-/// one (j + cb <= i + rb and the like).
-std::optional<Triangle> matchComparison(Value value, bool negated) {
-  Operation *op = value.getDefiningOp();
-  if (!isa_and_present<ONNX::LessOp, ONNX::LessOrEqualOp, ONNX::GreaterOp,
-                       ONNX::GreaterOrEqualOp>(op))
-    return std::nullopt;
-  // Normalized to `small (<= or <) large`.
-  bool swap = isa<ONNX::GreaterOp, ONNX::GreaterOrEqualOp>(op);
-  bool strict = isa<ONNX::LessOp, ONNX::GreaterOp>(op);
-  Value small = op->getOperand(swap ? 1 : 0), large = op->getOperand(swap ? 0 : 1);
-  if (negated) {
-    // !(a <= b) is b < a; !(a < b) is b <= a.
-    std::swap(small, large);
-    strict = !strict;
-  }
-  std::optional<Positions> col = matchPositions(small);
-  std::optional<Positions> row = matchPositions(large);
-  if (!col || !row || col->trailing != 0 || row->trailing != 1)
-    return std::nullopt;
-  SymbolicInt k = row->base - col->base;
-  if (strict)
-    k.constant -= 1;
-  return Triangle{row->count, col->count, k};
-}
-
-/// The triangle kept by rows [a, b) and columns [0, c) of a constant
-/// lower-triangular table (GPT-2's `bias` buffer).
-std::optional<Triangle> matchSlicedTable(Value value) {
-  auto type = dyn_cast<RankedTensorType>(value.getType());
-  if (!type || type.getRank() < 2 || !defOp<ONNX::SliceOp>(value))
-    return std::nullopt;
-  int64_t rank = type.getRank();
-  std::optional<SymbolicInt> starts[2], ends[2];
-  while (auto slice = defOp<ONNX::SliceOp>(value)) {
-    auto sliceType = dyn_cast<RankedTensorType>(slice.getData().getType());
-    if (!sliceType || sliceType.getRank() != rank)
-      return std::nullopt;
-    SmallVector<int64_t> axes;
-    if (slice.getAxes()) {
-      auto constAxes = ONNX::getConstantIntValues(slice.getAxes());
-      if (!constAxes)
-        return std::nullopt;
-      axes = *constAxes;
-    } else {
-      auto count = dyn_cast<RankedTensorType>(slice.getStarts().getType());
-      if (!count || !count.hasStaticShape())
-        return std::nullopt;
-      for (int64_t i = 0; i < count.getNumElements(); ++i)
-        axes.push_back(i);
-    }
-    if (slice.getSteps()) {
-      auto steps = ONNX::getConstantIntValues(slice.getSteps());
-      if (!steps || llvm::any_of(*steps, [](int64_t s) { return s != 1; }))
-        return std::nullopt;
-    }
-    for (auto [i, a] : llvm::enumerate(axes)) {
-      std::optional<int64_t> axis = ONNX::normalizeAxis(a, rank);
-      if (!axis)
-        return std::nullopt;
-      if (*axis < rank - 2)
-        continue;
-      int64_t which = *axis - (rank - 2);
-      if (starts[which])
-        return std::nullopt;
-      starts[which] = getSymbolicInt(slice.getStarts(), i);
-      ends[which] = getSymbolicInt(slice.getEnds(), i);
-    }
-    value = slice.getData();
-  }
-  auto tableType = dyn_cast<RankedTensorType>(value.getType());
-  if (!tableType || !tableType.hasStaticShape())
-    return std::nullopt;
-  int64_t m = tableType.getDimSize(rank - 2), n = tableType.getDimSize(rank - 1);
-  std::optional<SmallVector<double>> values = getConstantElements(value);
-  if (!values || static_cast<int64_t>(values->size()) != m * n)
-    return std::nullopt;
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j)
-      if (((*values)[i * n + j] != 0.0) != (j <= i))
-        return std::nullopt;
-  SymbolicInt zero, rowsEnd, colsEnd;
-  rowsEnd.constant = m;
-  colsEnd.constant = n;
-  SymbolicInt a = starts[0].value_or(zero), b = ends[0].value_or(rowsEnd);
-  SymbolicInt c = ends[1].value_or(colsEnd);
-  if (starts[1] && !(*starts[1] == zero))
-    return std::nullopt;
-  // mask[i, j] = table[a + i, j] = (j <= i + a), R = b - a, C = c.
-  return Triangle{b - a, c, a};
-}
-
-/// Whether the boolean condition `value` (negated if so) keeps exactly the
-/// causal triangle, j <= i + (C - R).
-bool isCausalCondition(Value value, bool negated) {
-  value = stripBroadcast(value);
-  if (auto cast = defOp<ONNX::CastOp>(value)) {
-    // bool(t) keeps t's non-zero entries: a Trilu of a non-zero fill.
-    if (std::optional<TriluInfo> trilu = matchTrilu(cast.getInput())) {
-      if (trilu->fill == 0.0)
-        return false;
-      SymbolicInt k = trilu->k;
-      if (trilu->upper == negated) {
-        // Lower (keeps j - i <= k), or the negation of an upper one (keeps
-        // j - i < k).
-        if (negated)
-          k.constant -= 1;
-        return Triangle{trilu->rows, trilu->cols, k}.isCausal();
-      }
-      return false;
-    }
-    return false;
-  }
-  if (std::optional<TriluInfo> trilu = matchTrilu(value)) {
-    if (trilu->fill == 0.0 || trilu->upper != negated)
-      return false;
-    SymbolicInt k = trilu->k;
-    if (negated)
-      k.constant -= 1;
-    return Triangle{trilu->rows, trilu->cols, k}.isCausal();
-  }
-  if (std::optional<Triangle> t = matchComparison(value, negated))
-    return t->isCausal();
-  if (!negated)
-    if (std::optional<Triangle> t = matchSlicedTable(value))
-      return t->isCausal();
-  return false;
-}
-
-/// Whether an additive mask is exactly 0 on the causal triangle and a large
-/// negative above it: Trilu(upper, k) of a large-negative fill.
-bool isCausalAdditiveMask(Value value) {
-  std::optional<TriluInfo> trilu = matchTrilu(stripBroadcast(value));
-  if (!trilu || !trilu->upper || trilu->fill > kMaskThreshold)
-    return false;
-  // Masks j - i >= k: keeps j <= i + k - 1.
-  SymbolicInt k = trilu->k;
-  k.constant -= 1;
-  return Triangle{trilu->rows, trilu->cols, k}.isCausal();
-}
-
-/// Whether the mask's matrix dimensions can stand for [Sq, Skv] of
-/// `scores`: a static 1 only where the scores' dimension is 1 too.
-bool matchesScoreMatrix(Value mask, RankedTensorType scores) {
-  auto type = dyn_cast<RankedTensorType>(stripBroadcast(mask).getType());
-  if (!type || type.getRank() < 2)
-    return false;
-  for (int64_t i = 0; i < 2; ++i) {
-    int64_t m = type.getDimSize(type.getRank() - 2 + i);
-    int64_t s = scores.getDimSize(2 + i);
-    if ((m == 1 && s != 1) ||
-        (!ShapedType::isDynamic(m) && !ShapedType::isDynamic(s) && m != s))
-      return false;
-  }
-  return true;
+  why = "scores are not scale * Q K^T with masks";
+  return failure();
 }
 
 //===----------------------------------------------------------------------===//
@@ -599,6 +294,15 @@ std::optional<std::pair<Value, int64_t>> stripRepeatKV(Value value) {
 /// The probabilities' Softmax and the scores it normalizes, looking through
 /// a Cast to f32 before it and one back after it.
 std::optional<Value> matchSoftmaxInput(Value probabilities, Type elementType) {
+  // torch's Where(IsNaN(p), 0, p): a row with no visible key gives zeros
+  // instead of NaN, which is what xf.attention gives for such a row.
+  if (auto where = defOp<ONNX::WhereOp>(probabilities))
+    if (auto isNaN = defOp<ONNX::IsNaNOp>(where.getCondition());
+        isNaN && isNaN.getX() == where.getY() &&
+        isSplatNear(where.getX(), 0.0, 0.0) &&
+        isUnitTensor(where.getX().getType(), 4) &&
+        where.getType() == where.getY().getType())
+      probabilities = where.getY();
   if (auto cast = defOp<ONNX::CastOp>(probabilities))
     probabilities = cast.getInput();
   auto softmax = defOp<ONNX::SoftmaxOp>(probabilities);
@@ -617,9 +321,27 @@ std::optional<Value> matchSoftmaxInput(Value probabilities, Type elementType) {
 }
 
 struct AttentionPattern : OpRewritePattern<ONNX::MatMulOp> {
-  using OpRewritePattern::OpRewritePattern;
+  AttentionPattern(MLIRContext *context,
+                   std::function<void(Operation *, StringRef)> explain)
+      : OpRewritePattern(context, /*benefit=*/2), explain(std::move(explain)) {}
+
+  std::function<void(Operation *, StringRef)> explain;
+
   LogicalResult matchAndRewrite(ONNX::MatMulOp op,
                                 PatternRewriter &rewriter) const override {
+    std::string reason;
+    LogicalResult result = match(op, rewriter, reason);
+    if (failed(result) && explain && !reason.empty())
+      explain(op, reason);
+    return result;
+  }
+
+  LogicalResult match(ONNX::MatMulOp op, PatternRewriter &rewriter,
+                      std::string &reason) const {
+    auto notifyMatchFailure = [&](Operation *op, const Twine &why) {
+      reason = why.str();
+      return rewriter.notifyMatchFailure(op, why);
+    };
     auto resultType = dyn_cast<RankedTensorType>(op.getType());
     if (!resultType || resultType.getRank() != 4 ||
         !isa<FloatType>(resultType.getElementType()))
@@ -629,9 +351,9 @@ struct AttentionPattern : OpRewritePattern<ONNX::MatMulOp> {
     if (!scoresValue)
       return rewriter.notifyMatchFailure(op, "not Softmax(last axis) @ V");
     Scores scores;
-    if (!parseScores(*scoresValue, scores))
-      return rewriter.notifyMatchFailure(op, "scores are not Q K^T + masks");
-    auto scoresType = cast<RankedTensorType>(scoresValue->getType());
+    std::string why;
+    if (failed(parseScores(*scoresValue, scores, 1.0, false, why)))
+      return notifyMatchFailure(op, why);
 
     Location loc = op.getLoc();
     double scale = scores.scale;
@@ -646,7 +368,7 @@ struct AttentionPattern : OpRewritePattern<ONNX::MatMulOp> {
         queryType.getElementType() != elementType ||
         keyTType.getElementType() != elementType ||
         valueType.getElementType() != elementType)
-      return rewriter.notifyMatchFailure(op, "Q, K, V are not 4-D of one type");
+      return notifyMatchFailure(op, "Q, K, V are not 4-D of one type");
 
     // The key as [B, Hkv, Skv, D]: what K^T transposes, if it swaps the last
     // two dimensions of something.
@@ -671,44 +393,30 @@ struct AttentionPattern : OpRewritePattern<ONNX::MatMulOp> {
     }
     bool stripRepeat = keyBase && valueBase && keyBase->second == valueBase->second;
 
-    // Masks: causal conjuncts set `causal`, the rest stay as an additive mask.
-    bool causal = false;
-    SmallVector<Condition> residual;
-    SmallVector<Value> additive;
-    for (const Condition &condition : scores.conditions)
-      splitConjuncts(condition.value, condition.negated, condition.fill,
-                     residual);
-    for (Value mask : scores.additive) {
-      auto where = defOp<ONNX::WhereOp>(mask);
-      if (where && isSplatNear(where.getX(), 0.0, 0.0) &&
-          isUnitTensor(where.getX().getType(), 4) && isLargeNegative(where.getY())) {
-        splitConjuncts(where.getCondition(), false, where.getY(), residual);
-      } else if (where && isSplatNear(where.getY(), 0.0, 0.0) &&
-                 isUnitTensor(where.getY().getType(), 4) &&
-                 isLargeNegative(where.getX())) {
-        splitConjuncts(where.getCondition(), true, where.getX(), residual);
-      } else if (isCausalAdditiveMask(mask) &&
-                 matchesScoreMatrix(mask, scoresType)) {
-        causal = true;
-      } else {
-        auto maskType = dyn_cast<RankedTensorType>(mask.getType());
-        if (!maskType || maskType.getElementType() != elementType)
-          return rewriter.notifyMatchFailure(op, "mask of another type");
-        additive.push_back(mask);
-      }
+    // Masks: proved to be causal (and a sliding window), which become
+    // attributes, or kept whole as an additive mask operand.
+    std::string maskWhy;
+    std::optional<MaskSemantics> semantics;
+    if (!scores.masks.empty())
+      semantics = analyzeMasks(scores.masks, scores.product, maskWhy);
+    else
+      semantics = MaskSemantics();
+    if (!semantics)
+      LDBG() << "attention at " << op.getLoc()
+             << ": masks kept as an additive operand: " << maskWhy;
+    bool causal = semantics && semantics->causal;
+    int64_t window = semantics ? semantics->window : 0;
+    for (const MaskTerm &term : scores.masks) {
+      auto type = dyn_cast<RankedTensorType>(term.value.getType());
+      if (!type || type.getRank() > 4 ||
+          (term.kind == MaskTerm::Kind::Additive &&
+           type.getElementType() != elementType))
+        return notifyMatchFailure(op, "mask of another type or rank");
     }
-    llvm::erase_if(residual, [&](const Condition &c) {
-      if (isCausalCondition(c.value, c.negated) &&
-          matchesScoreMatrix(c.value, scoresType)) {
-        causal = true;
-        return true;
-      }
-      return false;
-    });
     int64_t sq = queryType.getDimSize(2), skv = valueType.getDimSize(2);
     if (causal && !ShapedType::isDynamic(sq) && !ShapedType::isDynamic(skv) &&
         sq > skv)
-      return rewriter.notifyMatchFailure(op, "causal with Sq > Skv");
+      return notifyMatchFailure(op, "causal with Sq > Skv");
 
     // Shapes the new ops need, checked before anything is created.
     Value key = keyIsSource ? keySource : Value();
@@ -724,63 +432,72 @@ struct AttentionPattern : OpRewritePattern<ONNX::MatMulOp> {
       int64_t hq = queryType.getDimSize(1), hkv = finalKeyType.getDimSize(1);
       if (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(hkv) &&
           (hkv == 0 || hq % hkv != 0))
-        return rewriter.notifyMatchFailure(op, "heads do not group");
+        return notifyMatchFailure(op, "heads do not group");
       if (cast<RankedTensorType>(value.getType()).getDimSize(1) != hkv)
-        return rewriter.notifyMatchFailure(op, "key and value heads differ");
+        return notifyMatchFailure(op, "key and value heads differ");
     }
     int64_t qb = queryType.getDimSize(0);
     for (Value v : {keyTransposed, value}) {
       int64_t b = cast<RankedTensorType>(v.getType()).getDimSize(0);
       if (!ShapedType::isDynamic(qb) && !ShapedType::isDynamic(b) && qb != b)
-        return rewriter.notifyMatchFailure(op, "batch broadcasts");
+        return notifyMatchFailure(op, "batch broadcasts");
     }
-    for (Value mask : additive)
-      if (cast<RankedTensorType>(mask.getType()).getRank() > 4)
-        return rewriter.notifyMatchFailure(op, "mask of rank > 4");
-    for (const Condition &c : residual) {
-      auto condType = dyn_cast<RankedTensorType>(c.value.getType());
-      if (!condType || condType.getRank() > 4 || !getSplatValue(c.fill))
-        return rewriter.notifyMatchFailure(op, "condition of rank > 4");
-    }
-
     // Rewrite.
     if (!key)
       key = createTranspose(rewriter, loc, keySource, keyPerm);
     Value mask;
-    auto addMask = [&](Value m) {
-      mask = mask ? Value(createInferred<ONNX::AddOp>(rewriter, loc,
-                                                      elementType, mask, m))
-                  : m;
-    };
-    for (const Condition &c : residual) {
-      Value cond = c.value;
-      if (c.negated)
-        cond = createInferred<ONNX::NotOp>(rewriter, loc, rewriter.getI1Type(),
-                                           cond);
-      std::optional<double> fill = getSplatValue(c.fill);
-      Value zero = createScalarConstant(rewriter, loc, elementType, 0.0);
-      Value negative = createScalarConstant(rewriter, loc, elementType, *fill);
-      addMask(createInferred<ONNX::WhereOp>(rewriter, loc, elementType, cond,
-                                            zero, negative));
+    if (!semantics || !semantics->residual.empty()) {
+      // The whole mask as one additive operand, each term scaled by what
+      // the graph multiplies the scores by after it.
+      auto addMask = [&](Value m) {
+        mask = mask ? Value(createInferred<ONNX::AddOp>(rewriter, loc,
+                                                        elementType, mask, m))
+                    : m;
+      };
+      for (const MaskTerm &term : scores.masks) {
+        Value m = term.value;
+        if (term.kind == MaskTerm::Kind::Keep) {
+          if (term.negated)
+            m = createInferred<ONNX::NotOp>(rewriter, loc,
+                                            rewriter.getI1Type(), m);
+          Value zero = createScalarConstant(rewriter, loc, elementType, 0.0);
+          Value fill = createScalarConstant(rewriter, loc, elementType,
+                                            term.fill * term.outerScale);
+          m = createInferred<ONNX::WhereOp>(rewriter, loc, elementType, m,
+                                            zero, fill);
+        } else if (term.outerScale != 1.0) {
+          m = createInferred<ONNX::MulOp>(
+              rewriter, loc, elementType, m,
+              createScalarConstant(rewriter, loc, elementType,
+                                   term.outerScale));
+        }
+        addMask(m);
+      }
     }
-    for (Value m : additive)
-      addMask(m);
 
     LDBG() << "attention at " << loc << " scale " << scale
-           << (causal ? " causal" : "") << (mask ? " masked" : "");
-    rewriter.replaceOp(
-        op, XF::AttentionOp::create(rewriter, loc, resultType, query, key,
-                                    value, mask,
-                                    rewriter.getF32FloatAttr(
-                                        static_cast<float>(scale)),
-                                    causal ? rewriter.getUnitAttr()
-                                           : UnitAttr()));
+           << (causal ? " causal" : "") << (mask ? " masked" : "")
+           << (window ? " window " + std::to_string(window) : "");
+    auto attention = XF::AttentionOp::create(
+                rewriter, loc, resultType, query, key, value, mask,
+                rewriter.getF32FloatAttr(static_cast<float>(scale)),
+                scores.softcap > 0 ? rewriter.getF32FloatAttr(static_cast<float>(
+                                         scores.softcap))
+                                   : FloatAttr(),
+                causal ? rewriter.getUnitAttr() : UnitAttr(),
+                window ? rewriter.getI64IntegerAttr(window) : IntegerAttr());
+    if (explain && (!semantics || !semantics->residual.empty()))
+      explain(attention, "its masks stay an additive operand: " +
+                             (semantics ? semantics->residual : maskWhy));
+    rewriter.replaceOp(op, attention);
     return success();
   }
 };
 
 } // namespace
 
-void xf::populateAttentionFusionPatterns(RewritePatternSet &patterns) {
-  patterns.add<AttentionPattern>(patterns.getContext(), /*benefit=*/2);
+void xf::populateAttentionFusionPatterns(
+    RewritePatternSet &patterns,
+    std::function<void(Operation *, StringRef)> explain) {
+  patterns.add<AttentionPattern>(patterns.getContext(), std::move(explain));
 }

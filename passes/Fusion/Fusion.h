@@ -14,14 +14,27 @@
 
 #include "mlir/IR/PatternMatch.h"
 
+#include <functional>
+
 namespace xf {
+
+/// Operators that state a block whole (Gelu, RMSNormalization, ONNX
+/// Runtime's SimplifiedLayerNormalization, Skip(Simplified)LayerNormalization
+/// and FastGelu) into the xf op of the same meaning. Always applied: these
+/// onnx ops have no lowering of their own.
+void populateCompoundOpRaisingPatterns(mlir::RewritePatternSet &patterns);
 
 /// Softmax(scale * Q K^T + masks) V, written with MatMul, Transpose,
 /// Div/Mul by constants, Where/Add masks and Softmax, into xf.attention:
 /// strips repeat_kv (so GQA/MQA keep their key/value heads), recognizes
 /// causal masks (Trilu, a sliced lower-triangular buffer, Range
 /// comparisons) and keeps the rest of the mask as an additive operand.
-void populateAttentionFusionPatterns(mlir::RewritePatternSet &patterns);
+/// `explain`, if given, is told why an attention did not fuse (with the
+/// attention's final MatMul) or why its masks stayed an operand (with the
+/// new xf.attention).
+void populateAttentionFusionPatterns(
+    mlir::RewritePatternSet &patterns,
+    std::function<void(mlir::Operation *, llvm::StringRef)> explain = {});
 
 /// RMSNorm (Pow 2 or x*x, ReduceMean, Add eps, Sqrt, Div or Reciprocal,
 /// times weight) into xf.rms_norm; LayerNormalization over the last axis and

@@ -124,6 +124,17 @@ bool isLastAxis(int64_t axis, int64_t rank) {
   return rank > 0 && (axis == rank - 1 || axis == -1);
 }
 
+bool isFeatureVector(Value weight, Value input) {
+  auto w = dyn_cast<RankedTensorType>(weight.getType());
+  auto x = dyn_cast<RankedTensorType>(input.getType());
+  if (!w || !x || w.getRank() != 1 || x.getRank() < 1 ||
+      w.getElementType() != x.getElementType() ||
+      !isa<FloatType>(x.getElementType()))
+    return false;
+  int64_t d = x.getShape().back();
+  return w.isDynamicDim(0) || ShapedType::isDynamic(d) || w.getDimSize(0) == d;
+}
+
 Value matchMeanOverLastAxis(Value value) {
   auto mean = defOp<ONNX::ReduceMeanOp>(value);
   if (!mean || mean.getKeepdims() != 1 || !mean.getAxes())

@@ -55,6 +55,10 @@ template <typename OpTy, typename Fn> bool eitherOrder(OpTy op, Fn &&fn) {
 /// Whether `axis` names the last of `rank` dimensions.
 bool isLastAxis(int64_t axis, int64_t rank);
 
+/// Whether `weight` is a 1-D [D] tensor of `input`'s element type, `input`
+/// being [..., D].
+bool isFeatureVector(mlir::Value weight, mlir::Value input);
+
 /// `data` if `value` is a ReduceMean of it over its last axis only, with
 /// keepdims; null otherwise.
 mlir::Value matchMeanOverLastAxis(mlir::Value value);

@@ -83,19 +83,6 @@ Value matchCentered(Value value) {
   return sub.getA();
 }
 
-/// Whether `weight` is a 1-D [D] tensor of `input`'s element type, `input`
-/// being [..., D].
-bool isFeatureVector(Value weight, Value input) {
-  auto w = dyn_cast<RankedTensorType>(weight.getType());
-  auto x = dyn_cast<RankedTensorType>(input.getType());
-  if (!w || !x || w.getRank() != 1 || x.getRank() < 1 ||
-      w.getElementType() != x.getElementType() ||
-      !isa<FloatType>(x.getElementType()))
-    return false;
-  int64_t d = x.getShape().back();
-  return w.isDynamicDim(0) || ShapedType::isDynamic(d) || w.getDimSize(0) == d;
-}
-
 FloatAttr epsilonAttr(Builder &builder, double eps) {
   return builder.getF32FloatAttr(static_cast<float>(eps));
 }

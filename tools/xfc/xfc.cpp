@@ -13,6 +13,8 @@
 #include "codegen/Pipelines/CPUPipeline.h"
 #include "codegen/Target/LLVMEmission.h"
 #include "dialects/InitAllDialects.h"
+#include "dialects/ONNX/IR/ONNXOps.h"
+#include "dialects/XF/IR/XFOps.h"
 #include "importer/ImportDiagnostics.h"
 #include "importer/ONNXImporter.h"
 #include "passes/Passes.h"
@@ -39,6 +41,7 @@
 #include "llvm/Support/WithColor.h"
 
 #include <chrono>
+#include <map>
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -277,6 +280,9 @@ void addQuantization(OpPassManager &pm) {
 }
 
 void buildXfcPipeline(OpPassManager &pm) {
+  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(xf::createONNXInferShapesPass());
+  pm.addPass(xf::createBindAttentionMaskPass());
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(xf::createONNXInferShapesPass());
   // Fusion reads weights as constants, so it runs before they are outlined.
@@ -580,10 +586,51 @@ int main(int argc, char **argv) {
   std::string message;
   if (failed(checkSignature(func, vocabSize, message)))
     return fail(modelPath + ": " + message);
-  PassManager fuse(&context);
-  fuse.addPass(xf::createFuseONNXToXFPass(fusionOptions()));
-  if (failed(fuse.run(*module)))
+  // The program never pads inside a sequence: attention_mask is all ones.
+  PassManager bind(&context);
+  bind.addPass(xf::createBindAttentionMaskPass());
+  bind.addPass(createCanonicalizerPass());
+  bind.addNestedPass<func::FuncOp>(xf::createONNXInferShapesPass());
+  if (failed(bind.run(*module)))
     return 1;
+  PassManager fuse(&context);
+  {
+    xf::FuseONNXToXFPassOptions options = fusionOptions();
+    options.remarks = true;
+    fuse.addPass(xf::createFuseONNXToXFPass(options));
+  }
+  // The fusion's remarks (why an attention did not fuse or kept its mask)
+  // become progress notes.
+  std::vector<std::string> fusionRemarks;
+  {
+    ScopedDiagnosticHandler capture(&context, [&](Diagnostic &diagnostic) {
+      if (diagnostic.getSeverity() != DiagnosticSeverity::Remark)
+        return failure();
+      fusionRemarks.push_back(diagnostic.str());
+      return success();
+    });
+    if (failed(fuse.run(*module)))
+      return 1;
+  }
+  {
+    // What fusion made of the model: attention layers fused, and any
+    // Softmax left over (an attention fusion could not prove).
+    unsigned attention = 0, softmax = 0;
+    module->walk([&](Operation *op) {
+      attention += isa<xf::XF::AttentionOp>(op);
+      softmax += isa<xf::ONNX::SoftmaxOp>(op);
+    });
+    std::string line = llvm::formatv("fused {0} attention layer(s)", attention);
+    if (softmax)
+      line += llvm::formatv("; {0} Softmax left unfused", softmax).str();
+    progress.note(line);
+    // One line per distinct reason (layers usually share theirs).
+    std::map<std::string, unsigned> reasons;
+    for (const std::string &remark : fusionRemarks)
+      reasons[remark]++;
+    for (const auto &[reason, count] : reasons)
+      progress.note(llvm::formatv("{0} ({1}x)", reason, count).str());
+  }
   // The paged KV cache, where every attention fused and the pass proves its
   // rewrite; else the model keeps the signature it was exported with.
   if (failed(insertKVCache(module, progress)))

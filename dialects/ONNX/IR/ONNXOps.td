@@ -56,6 +56,36 @@ def ONNX_SinOp : ONNX_UnaryOp<"Sin", "Sin", ONNX_FloatTensor>;
 def ONNX_CosOp : ONNX_UnaryOp<"Cos", "Cos", ONNX_FloatTensor>;
 def ONNX_NotOp : ONNX_UnaryOp<"Not", "Not", ONNX_BoolTensor>;
 
+def ONNX_IsNaNOp : ONNX_Op<"IsNaN"> {
+  let summary = "ONNX IsNaN: whether each element is a NaN";
+  let description = [{
+    torch writes `Where(IsNaN(p), 0, p)` after the softmax of
+    scaled-dot-product attention, so that a row with no visible key gives 0
+    instead of NaN.
+
+    ```mlir
+    %n = onnx.IsNaN %x : (tensor<2x?xf32>) -> tensor<2x?xi1>
+    ```
+  }];
+  let arguments = (ins ONNX_FloatTensor:$X);
+  let results = (outs ONNX_BoolTensor:$Y);
+}
+
+def ONNX_GeluOp : ONNX_Op<"Gelu"> {
+  let summary = "ONNX Gelu (opset 20): Gaussian error linear unit";
+  let description = [{
+    `approximate` is `none` (`0.5 * x * (1 + erf(x / sqrt(2)))`) or `tanh`
+    (`0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)))`).
+
+    ```mlir
+    %y = onnx.Gelu %x {approximate = "tanh"} : (tensor<1x?x64xf32>) -> tensor<1x?x64xf32>
+    ```
+  }];
+  let arguments = (ins ONNX_FloatTensor:$X,
+                       DefaultValuedStrAttr<StrAttr, "none">:$approximate);
+  let results = (outs ONNX_FloatTensor:$Y);
+}
+
 def ONNX_IdentityOp : ONNX_Op<"Identity"> {
   let summary = "ONNX Identity: the input, unchanged";
   let description = [{
@@ -237,6 +267,112 @@ def ONNX_LayerNormalizationOp : ONNX_Op<"LayerNormalization"> {
                       ONNX_FloatTensor:$InvStdDev);
 }
 
+def ONNX_RMSNormalizationOp : ONNX_Op<"RMSNormalization"> {
+  let summary = "ONNX RMSNormalization (opset 23)";
+  let description = [{
+    `Y = X / sqrt(mean(X^2 over axis..rank-1) + epsilon) * scale`, the
+    statistics computed in `stash_type` (1 = f32).
+
+    ```mlir
+    %y = onnx.RMSNormalization %x, %scale {epsilon = 1.0e-06 : f32}
+        : (tensor<1x?x64xf32>, tensor<64xf32>) -> tensor<1x?x64xf32>
+    ```
+  }];
+  let arguments = (ins ONNX_FloatTensor:$X, ONNX_FloatTensor:$scale,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis,
+                       DefaultValuedAttr<F32Attr, "1.0e-5">:$epsilon,
+                       DefaultValuedAttr<I64Attr, "1">:$stash_type);
+  let results = (outs ONNX_FloatTensor:$Y);
+}
+
+def ONNX_SimplifiedLayerNormalizationOp
+    : ONNX_Op<"SimplifiedLayerNormalization"> {
+  let summary = "ONNX Runtime SimplifiedLayerNormalization (RMSNorm)";
+  let description = [{
+    An ONNX Runtime contrib operator registered in the default ONNX domain
+    (what the ONNX Runtime GenAI builder writes for RMSNorm):
+    `Y = X / sqrt(mean(X^2 over axis..rank-1) + epsilon) * scale`.
+    `inv_std_var` has `X`'s shape with the normalized dimensions set to 1,
+    of the `stash_type` element type (1 = f32).
+
+    ```mlir
+    %y, %inv = onnx.SimplifiedLayerNormalization %x, %scale {epsilon = 1.0e-05 : f32}
+        : (tensor<1x?x64xf32>, tensor<64xf32>) -> (tensor<1x?x64xf32>, tensor<1x?x1xf32>)
+    ```
+  }];
+  let arguments = (ins ONNX_FloatTensor:$X, ONNX_FloatTensor:$scale,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis,
+                       DefaultValuedAttr<F32Attr, "1.0e-5">:$epsilon,
+                       DefaultValuedAttr<I64Attr, "1">:$stash_type);
+  let results = (outs ONNX_FloatTensor:$Y, ONNX_FloatTensor:$inv_std_var);
+}
+
+def ONNX_SkipSimplifiedLayerNormalizationOp
+    : ONNX_Op<"com.microsoft.SkipSimplifiedLayerNormalization"> {
+  let summary = "ONNX Runtime SkipSimplifiedLayerNormalization: add, RMSNorm";
+  let description = [{
+    com.microsoft contrib operator: `s = input + skip (+ bias)`, then
+    `output = s / sqrt(mean(s^2 over the last axis) + epsilon) * gamma`.
+    `input_skip_bias_sum` is `s` (the residual stream the next layer adds
+    to); `mean` and `inv_std_var` are [..., 1] f32 statistics.
+
+    ```mlir
+    %y, %m, %inv, %sum = onnx.com.microsoft.SkipSimplifiedLayerNormalization %x, %skip, %gamma
+        {epsilon = 1.0e-05 : f32}
+        : (tensor<1x?x64xf32>, tensor<1x?x64xf32>, tensor<64xf32>)
+        -> (tensor<1x?x64xf32>, tensor<1x?x1xf32>, tensor<1x?x1xf32>, tensor<1x?x64xf32>)
+    ```
+  }];
+  let arguments = (ins ONNX_FloatTensor:$input, ONNX_FloatTensor:$skip,
+                       ONNX_FloatTensor:$gamma,
+                       Optional<ONNX_FloatTensor>:$bias,
+                       DefaultValuedAttr<F32Attr, "1.0e-12">:$epsilon);
+  let results = (outs ONNX_FloatTensor:$output, ONNX_FloatTensor:$mean,
+                      ONNX_FloatTensor:$inv_std_var,
+                      ONNX_FloatTensor:$input_skip_bias_sum);
+}
+
+def ONNX_SkipLayerNormalizationOp
+    : ONNX_Op<"com.microsoft.SkipLayerNormalization",
+              [AttrSizedOperandSegments]> {
+  let summary = "ONNX Runtime SkipLayerNormalization: add, LayerNorm";
+  let description = [{
+    com.microsoft contrib operator: `s = input + skip (+ bias)`, then
+    LayerNorm of `s` over the last axis with `gamma` and the optional
+    `beta`. `input_skip_bias_sum` is `s`; `mean` and `inv_std_var` are
+    [..., 1] f32 statistics.
+
+    ```mlir
+    %y, %m, %inv, %sum = onnx.com.microsoft.SkipLayerNormalization %x, %skip, %gamma, %beta
+        {epsilon = 1.0e-05 : f32, operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>}
+        : (tensor<1x?x64xf32>, tensor<1x?x64xf32>, tensor<64xf32>, tensor<64xf32>)
+        -> (tensor<1x?x64xf32>, tensor<1x?x1xf32>, tensor<1x?x1xf32>, tensor<1x?x64xf32>)
+    ```
+  }];
+  let arguments = (ins ONNX_FloatTensor:$input, ONNX_FloatTensor:$skip,
+                       ONNX_FloatTensor:$gamma,
+                       Optional<ONNX_FloatTensor>:$beta,
+                       Optional<ONNX_FloatTensor>:$bias,
+                       DefaultValuedAttr<F32Attr, "1.0e-12">:$epsilon);
+  let results = (outs ONNX_FloatTensor:$output, ONNX_FloatTensor:$mean,
+                      ONNX_FloatTensor:$inv_std_var,
+                      ONNX_FloatTensor:$input_skip_bias_sum);
+}
+
+def ONNX_FastGeluOp : ONNX_Op<"com.microsoft.FastGelu"> {
+  let summary = "ONNX Runtime FastGelu: tanh-approximated GELU of x + bias";
+  let description = [{
+    com.microsoft contrib operator: `y = gelu_tanh(X + bias)` with the
+    optional `bias` [D].
+
+    ```mlir
+    %y = onnx.com.microsoft.FastGelu %x : (tensor<1x?x256xf32>) -> tensor<1x?x256xf32>
+    ```
+  }];
+  let arguments = (ins ONNX_FloatTensor:$X, Optional<ONNX_FloatTensor>:$bias);
+  let results = (outs ONNX_FloatTensor:$Y);
+}
+
 //===----------------------------------------------------------------------===//
 // Reductions
 //===----------------------------------------------------------------------===//
@@ -296,6 +432,44 @@ def ONNX_GatherOp : ONNX_Op<"Gather"> {
                        DefaultValuedAttr<I64Attr, "0">:$axis);
   let results = (outs ONNX_AnyTensor:$output);
   let hasFolder = 1;
+}
+
+def ONNX_GatherNDOp : ONNX_Op<"GatherND"> {
+  let summary = "ONNX GatherND: slices of `data` at index tuples";
+  let description = [{
+    With `b = batch_dims`, `q` the rank of `indices` and `k` its last
+    dimension, the result is `indices.shape[:-1] + data.shape[b + k:]`:
+    element `indices[i..., :]` (its first `b` dimensions shared with
+    `data`'s) picks `data[i[:b]..., indices[i..., 0], ...,
+    indices[i..., k - 1], :...]`; negative indices count from the end.
+
+    ```mlir
+    %g = onnx.GatherND %mask, %idx : (tensor<?x?xi1>, tensor<?x1xi64>) -> tensor<?x?xi1>
+    ```
+  }];
+  let arguments = (ins ONNX_AnyTensor:$data, ONNX_I64Tensor:$indices,
+                       DefaultValuedAttr<I64Attr, "0">:$batch_dims);
+  let results = (outs ONNX_AnyTensor:$output);
+}
+
+def ONNX_ScatterNDOp : ONNX_Op<"ScatterND"> {
+  let summary = "ONNX ScatterND: `data` with slices replaced from `updates`";
+  let description = [{
+    With `k` the last dimension of `indices`, each index tuple
+    `indices[i..., :]` names a slice `data[indices[i..., 0], ...,
+    indices[i..., k - 1], :...]` that takes `updates[i..., :...]`; the
+    result has `data`'s shape. `reduction` (`none`, `add`, `mul`, `max`,
+    `min`) combines an update with the old value; with `none`, duplicate
+    indices are undefined (ONNX), here the last update wins.
+
+    ```mlir
+    %s = onnx.ScatterND %data, %idx, %upd : (tensor<?x1x?x?xf32>, tensor<?x1x?x?x4xi64>, tensor<?x1x?x?xf32>) -> tensor<?x1x?x?xf32>
+    ```
+  }];
+  let arguments = (ins ONNX_AnyTensor:$data, ONNX_I64Tensor:$indices,
+                       ONNX_AnyTensor:$updates,
+                       DefaultValuedStrAttr<StrAttr, "none">:$reduction);
+  let results = (outs ONNX_AnyTensor:$output);
 }
 
 def ONNX_ReshapeOp : ONNX_Op<"Reshape"> {

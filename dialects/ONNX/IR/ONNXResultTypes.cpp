@@ -158,6 +158,27 @@ XF_UNARY_SAME_TYPE(NotOp)
 XF_UNARY_SAME_TYPE(IdentityOp)
 #undef XF_UNARY_SAME_TYPE
 
+LogicalResult IsNaNOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  resultTypes.push_back(cast<TensorType>(getX().getType())
+                            .clone(IntegerType::get(getContext(), 1)));
+  return success();
+}
+
+LogicalResult GeluOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  if (getApproximate() != "none" && getApproximate() != "tanh")
+    return emitOpError() << "approximate must be \"none\" or \"tanh\", not \""
+                         << getApproximate() << "\"";
+  return inferSameAsOperand(getX(), resultTypes);
+}
+
+LogicalResult
+FastGeluOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  if (getBias())
+    return inferBroadcast(*this, getOperands(), elementTypeOf(getX()),
+                          resultTypes);
+  return inferSameAsOperand(getX(), resultTypes);
+}
+
 LogicalResult SoftmaxOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
   if (auto shape = shapeOf(getInput());
       shape && !normalizeAxis(getAxis(), shape->size()))
@@ -345,6 +366,83 @@ LayerNormalizationOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
   return success();
 }
 
+namespace {
+/// The statistics shape of a normalization of `x` over `axis..rank-1`: x's
+/// shape with those dimensions set to 1, of `elementType`.
+LogicalResult inferNormalization(Operation *op, Value x, int64_t axisAttr,
+                                 Type statType, unsigned numStats,
+                                 SmallVectorImpl<Type> &resultTypes) {
+  resultTypes.push_back(x.getType());
+  auto shape = shapeOf(x);
+  if (!shape) {
+    resultTypes.append(numStats, UnrankedTensorType::get(statType));
+    return success();
+  }
+  auto axis = normalizeAxis(axisAttr, shape->size());
+  if (!axis)
+    return op->emitOpError() << "axis " << axisAttr
+                             << " is out of range for rank " << shape->size();
+  Shape statShape(*shape);
+  for (int64_t i = *axis, e = shape->size(); i < e; ++i)
+    statShape[i] = 1;
+  resultTypes.append(numStats, RankedTensorType::get(statShape, statType));
+  return success();
+}
+
+FailureOr<Type> stashElementType(Operation *op, int64_t stashType) {
+  MLIRContext *context = op->getContext();
+  switch (stashType) {
+  case 1: return Type(Float32Type::get(context));
+  case 10: return Type(Float16Type::get(context));
+  case 11: return Type(Float64Type::get(context));
+  case 16: return Type(BFloat16Type::get(context));
+  default:
+    return op->emitOpError() << "stash_type " << stashType
+                             << " is not a floating-point type";
+  }
+}
+} // namespace
+
+LogicalResult
+RMSNormalizationOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  if (failed(stashElementType(*this, getStashType())))
+    return failure();
+  SmallVector<Type> withStats;
+  if (failed(inferNormalization(*this, getX(), getAxis(),
+                                elementTypeOf(getX()), 0, withStats)))
+    return failure();
+  resultTypes.append(withStats);
+  return success();
+}
+
+LogicalResult SimplifiedLayerNormalizationOp::inferResultTypes(
+    SmallVectorImpl<Type> &resultTypes) {
+  FailureOr<Type> stash = stashElementType(*this, getStashType());
+  if (failed(stash))
+    return failure();
+  return inferNormalization(*this, getX(), getAxis(), *stash, 1, resultTypes);
+}
+
+LogicalResult SkipSimplifiedLayerNormalizationOp::inferResultTypes(
+    SmallVectorImpl<Type> &resultTypes) {
+  if (failed(inferNormalization(*this, getInput(), -1,
+                                Float32Type::get(getContext()), 2,
+                                resultTypes)))
+    return failure();
+  resultTypes.push_back(getInput().getType());
+  return success();
+}
+
+LogicalResult SkipLayerNormalizationOp::inferResultTypes(
+    SmallVectorImpl<Type> &resultTypes) {
+  if (failed(inferNormalization(*this, getInput(), -1,
+                                Float32Type::get(getContext()), 2,
+                                resultTypes)))
+    return failure();
+  resultTypes.push_back(getInput().getType());
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Reductions
 //===----------------------------------------------------------------------===//
@@ -380,6 +478,39 @@ LogicalResult GatherOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
   result.append(data->begin() + *axis + 1, data->end());
   resultTypes.push_back(RankedTensorType::get(result, elementType));
   return success();
+}
+
+LogicalResult GatherNDOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  Type elementType = elementTypeOf(getData());
+  auto data = shapeOf(getData());
+  auto indices = shapeOf(getIndices());
+  if (!data || !indices || indices->empty() || isDynamic(indices->back())) {
+    resultTypes.push_back(UnrankedTensorType::get(elementType));
+    return success();
+  }
+  int64_t batch = getBatchDims();
+  int64_t k = indices->back();
+  int64_t q = indices->size(), r = data->size();
+  if (batch < 0 || batch >= std::min(q, r) || k < 1 || batch + k > r)
+    return emitOpError() << "batch_dims " << batch << " and index length " << k
+                         << " do not fit data of rank " << r
+                         << " and indices of rank " << q;
+  Shape result(indices->begin(), indices->end() - 1);
+  result.append(data->begin() + batch + k, data->end());
+  resultTypes.push_back(RankedTensorType::get(result, elementType));
+  return success();
+}
+
+LogicalResult
+ScatterNDOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  if (failed(requireSameElementType(*this, {getData(), getUpdates()})))
+    return failure();
+  StringRef reduction = getReduction();
+  if (reduction != "none" && reduction != "add" && reduction != "mul" &&
+      reduction != "max" && reduction != "min")
+    return emitOpError() << "reduction \"" << reduction
+                         << "\" is not none, add, mul, max or min";
+  return inferSameAsOperand(getData(), resultTypes);
 }
 
 LogicalResult ReshapeOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {

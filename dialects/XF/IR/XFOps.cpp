@@ -92,6 +92,19 @@ static LogicalResult verifyHeadGroups(Operation *op, int64_t queryHeads,
 // Attention
 //===----------------------------------------------------------------------===//
 
+/// A softcap is positive; a window needs `causal` (it is measured back
+/// from each query's own position).
+static LogicalResult verifySoftcapAndWindow(Operation *op,
+                                            std::optional<APFloat> softcap,
+                                            std::optional<uint64_t> window,
+                                            bool causal) {
+  if (softcap && !(softcap->convertToDouble() > 0.0))
+    return op->emitOpError() << "softcap must be positive";
+  if (window && !causal)
+    return op->emitOpError() << "has a window but is not causal";
+  return success();
+}
+
 LogicalResult AttentionOp::verify() {
   ArrayRef<int64_t> q = getQuery().getType().getShape();
   ArrayRef<int64_t> k = getKey().getType().getShape();
@@ -113,6 +126,9 @@ LogicalResult AttentionOp::verify() {
   if (getCausal() && areStatic({q[2], k[2]}) && q[2] > k[2])
     return emitOpError() << "is causal with more queries (" << q[2]
                          << ") than keys (" << k[2] << ")";
+  if (failed(verifySoftcapAndWindow(*this, getSoftcap(), getWindow(),
+                                    getCausal())))
+    return failure();
 
   if (TypedValue<RankedTensorType> mask = getMask()) {
     RankedTensorType maskType = mask.getType();
@@ -152,7 +168,9 @@ LogicalResult PagedAttentionOp::verify() {
            {"result batch", r[0], "query batch", q[0]},
            {"result heads", r[1], "query heads", q[1]},
            {"result length", r[2], "query length", q[2]},
-           {"result head_dim", r[3], "value_pool head_dim", vp[3]}})))
+           {"result head_dim", r[3], "value_pool head_dim", vp[3]}})) ||
+      failed(verifySoftcapAndWindow(*this, getSoftcap(), getWindow(),
+                                    getCausal())))
     return failure();
   return verifyHeadGroups(*this, q[1], kp[1]);
 }

@@ -51,9 +51,16 @@ def XF_AttentionOp : XF_Op<"attention",
     result[b, h, i, :] = sum_j softmax_j(scores[i, :]) * value[b, g, j, :]
     ```
 
+    With `softcap` (Gemma 2), the scaled product is capped before the mask
+    is added: `scores[i, j] = softcap * tanh(scale * q.k / softcap) +
+    mask[b, h, i, j]`.
+
     With `causal`, key `j` is visible to query `i` iff
     `j <= i + (Skv - Sq)`: the queries are the last `Sq` positions of the
-    `Skv` keys, as in a decode step over a cache. Invisible keys take no part
+    `Skv` keys, as in a decode step over a cache. With `window = W` (only
+    with `causal`; sliding-window attention), key `j` is visible only if
+    also `(Skv - Sq + i) - j < W`: a query sees itself and the `W - 1` keys
+    before it. Invisible keys take no part
     in the softmax. A query row with no visible key (all its scores
     `-inf`) gives a zero row. Sums and the softmax are computed in at least
     f32 whatever the element type. Codegen tiles this op into online-softmax
@@ -63,16 +70,23 @@ def XF_AttentionOp : XF_Op<"attention",
     %o = xf.attention %q, %k, %v mask %m scale = 1.250000e-01 causal
         : (tensor<1x32x?x64xf16>, tensor<1x8x?x64xf16>, tensor<1x8x?x64xf16>,
            tensor<1x1x?x?xf16>) -> tensor<1x32x?x64xf16>
+    %w = xf.attention %q, %k, %v scale = 6.250000e-02 softcap = 5.000000e+01
+        causal window = 4096
+        : (tensor<1x8x?x256xf32>, tensor<1x4x?x256xf32>, tensor<1x4x?x256xf32>)
+        -> tensor<1x8x?x256xf32>
     ```
   }];
   let arguments = (ins XF_FloatTensor4D:$query, XF_FloatTensor4D:$key,
                        XF_FloatTensor4D:$value,
                        Optional<XF_AttentionMask>:$mask, F32Attr:$scale,
-                       UnitAttr:$causal);
+                       OptionalAttr<F32Attr>:$softcap,
+                       UnitAttr:$causal,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$window);
   let results = (outs XF_FloatTensor4D:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`mask` $mask^)? `scale` `=` $scale
-    (`causal` $causal^)? attr-dict `:` functional-type(operands, results)
+    (`softcap` `=` $softcap^)? (`causal` $causal^)? (`window` `=` $window^)?
+    attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }
@@ -104,8 +118,9 @@ def XF_PagedAttentionOp : XF_Op<"paged_attention",
     ```
 
     and the result is that of `xf.attention` over these `Skv = n` keys with
-    the same `scale` and `causal` semantics: query `i` sits at position
-    `n - Sq + i` and, with `causal`, sees key `j` iff `j <= n - Sq + i`.
+    the same `scale`, `softcap`, `causal` and `window` semantics: query `i`
+    sits at position `n - Sq + i` and, with `causal`, sees key `j` iff
+    `j <= n - Sq + i` (and, with `window = W`, `n - Sq + i - j < W`).
     A batch of sequences with fewer than `Sq` new tokens is padded on the
     left of the query; a padding row whose position is negative sees no key
     and gives a zero row, the others give rows the caller ignores. Entries
@@ -124,11 +139,14 @@ def XF_PagedAttentionOp : XF_Op<"paged_attention",
                        XF_FloatTensor4D:$value_pool,
                        XF_IndexTensor2D:$block_table,
                        XF_IndexTensor1D:$context_lens, F32Attr:$scale,
-                       UnitAttr:$causal);
+                       OptionalAttr<F32Attr>:$softcap,
+                       UnitAttr:$causal,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$window);
   let results = (outs XF_FloatTensor4D:$result);
   let assemblyFormat = [{
     $query `,` $key_pool `,` $value_pool `,` $block_table `,` $context_lens
-    `scale` `=` $scale (`causal` $causal^)? attr-dict `:`
+    `scale` `=` $scale (`softcap` `=` $softcap^)? (`causal` $causal^)?
+    (`window` `=` $window^)? attr-dict `:`
     functional-type(operands, results)
   }];
   let hasVerifier = 1;

@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""Compiles every model of the export corpus with xfc and checks it against
+onnxruntime on the same file.
+
+    check_corpus.py --xfc build/bin/xfc --workdir build/test/corpus \\
+        [--only NAME,...] [--table docs/corpus.md] [--json FILE]
+
+For each export in test/corpus/manifest.json (those the generator made):
+
+1. `xfc model.onnx -o PROG`: compile time, how many attention layers fused
+   (the progress line), whether the KV cache was paged (and why not);
+2. the program's prompt logits (`--logits`) against onnxruntime's on the
+   same prompt: every row within 1e-4 of that row's largest |logit|
+   (float32 arithmetic in a different order: the differences seen are
+   ~1e-6 of the row scale; 1e-4 leaves room without hiding a wrong mask,
+   which moves logits by 1e-2 and more);
+3. 32 greedy ids equal to onnxruntime's (recomputed over the whole
+   sequence at every step, so the reference needs no cache plumbing), and
+   identical on a second run of the program;
+4. the same model compiled with every fusion off (`--no-fuse=...`): ids
+   equal to the fused program's, logits within the same tolerance
+   (fused vs unfused vs onnxruntime).
+
+A model xfc refuses at compile time is reported as refused, with the first
+error line; that is a pass for this script only when the manifest marks the
+export `"expect": "refused"`. Exit status: 0 all pass, 1 a failure, 77 (a
+skip) when onnxruntime is missing.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOLERANCE = 1e-4
+GENERATE = 32
+ALL_FAMILIES = "attention,norms,rope,activations,linear"
+
+
+def ort_session(path):
+    import onnxruntime as ort
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    opts.intra_op_num_threads = 2
+    return ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+
+
+def ort_logits(sess, config, ids):
+    """Logits [len(ids), vocab] of the whole sequence, with an empty past."""
+    import numpy as np
+    n = len(ids)
+    feed = {}
+    for inp in sess.get_inputs():
+        name = inp.name
+        if name == "input_ids":
+            feed[name] = np.array([ids], np.int64)
+        elif name == "attention_mask":
+            feed[name] = np.ones((1, n), np.int64)
+        elif name in ("position_ids", "cache_position"):
+            pos = np.arange(n, dtype=np.int64)
+            feed[name] = pos[None] if len(inp.shape) == 2 else pos
+        elif name.startswith("past_key_values.") or name.startswith("past_"):
+            heads = inp.shape[1] if isinstance(inp.shape[1], int) else config["kv_heads"]
+            dim = inp.shape[3] if isinstance(inp.shape[3], int) else config["head_dim"]
+            dtype = np.float16 if "float16" in inp.type else np.float32
+            feed[name] = np.zeros((1, heads, 0, dim), dtype)
+        else:
+            raise RuntimeError(f"onnxruntime reference: unknown input {name}")
+    out = sess.run(None, feed)
+    names = [o.name for o in sess.get_outputs()]
+    logits = out[names.index("logits")] if "logits" in names else out[0]
+    return logits[0].astype(np.float64)
+
+
+def ort_greedy(sess, config, prompt, count):
+    import numpy as np
+    ids = list(prompt)
+    prompt_logits = None
+    for _ in range(count):
+        logits = ort_logits(sess, config, ids)
+        if prompt_logits is None:
+            prompt_logits = logits
+        ids.append(int(np.argmax(logits[-1])))
+    return ids[len(prompt):], prompt_logits
+
+
+def compile_model(xfc, model, out, extra=()):
+    start = time.perf_counter()
+    result = subprocess.run([xfc, model, "-o", out, *extra], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    log = result.stderr
+    fused = re.search(r"fused (\d+) attention layer", log)
+    info = {
+        "rc": result.returncode,
+        "seconds": round(seconds, 2),
+        "fused": int(fused.group(1)) if fused else None,
+        "paged": "paged KV cache: blocks" in log,
+        "log": log,
+    }
+    if "the KV cache is not paged, because:" in log:
+        reason = log.split("the KV cache is not paged, because:", 1)[1].strip().splitlines()
+        info["not_paged"] = re.sub(r"^loc\([^)]*\)\)?:\s*", "", reason[0].strip()) if reason else ""
+    if result.returncode != 0:
+        errors = [line for line in log.splitlines() if "error" in line]
+        info["error"] = errors[0] if errors else log.strip().splitlines()[-1:]
+    return info
+
+
+def run_program(program, prompt, logits_path):
+    import numpy as np
+    result = subprocess.run(
+        [program, "--tokens", ",".join(map(str, prompt)), "--max-tokens", str(GENERATE),
+         "--logits", logits_path], capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError(f"{program} exited {result.returncode}: {result.stderr.strip()[-500:]}")
+    ids = [int(t) for t in result.stdout.strip().split(",") if t.strip()]
+    logits = np.fromfile(logits_path, dtype=np.float32).astype(np.float64)
+    return ids, logits
+
+
+def row_error(a, b):
+    """Largest |a - b| of each row relative to the row's largest |b|."""
+    import numpy as np
+    scale = np.maximum(np.abs(b).max(axis=1), 1e-30)
+    return float((np.abs(a - b).max(axis=1) / scale).max())
+
+
+def check_export(export, args, config):
+    import numpy as np
+    name = export["name"]
+    model = os.path.join(HERE, export["path"])
+    work = os.path.join(args.workdir, name)
+    os.makedirs(work, exist_ok=True)
+    row = {"name": name, "architecture": export["architecture"], "exporter": export["exporter"]}
+    program = os.path.join(work, "prog")
+    info = compile_model(args.xfc, model, program)
+    row.update({k: info.get(k) for k in ("seconds", "fused", "paged", "not_paged")})
+    layers = config["layers"]
+    if info["rc"] != 0:
+        row["status"] = "refused"
+        row["reason"] = info["error"] if isinstance(info["error"], str) else " ".join(info["error"])
+        row["pass"] = export.get("expect") == "refused"
+        return row
+    prompt = args.prompt
+    vocab = config["vocab"]
+    problems = []
+    try:
+        sess = ort_session(model)
+        ref_ids, ref_logits = ort_greedy(sess, config, prompt, GENERATE)
+        ids, logits = run_program(program, prompt, os.path.join(work, "logits.bin"))
+        logits = logits.reshape(-1, vocab)[:len(prompt)]
+        err = row_error(logits, ref_logits)
+        row["logit_error"] = err
+        if err > TOLERANCE:
+            problems.append(f"prompt logits differ from onnxruntime by {err:.2e} of the row scale")
+        row["ids_equal"] = ids == ref_ids
+        if ids != ref_ids:
+            first = next((i for i, (a, b) in enumerate(zip(ids, ref_ids)) if a != b), len(ids))
+            problems.append(f"greedy ids differ from onnxruntime from token {first}")
+        again, _ = run_program(program, prompt, os.path.join(work, "logits2.bin"))
+        if again != ids:
+            problems.append("a second run generated other ids")
+        if not args.skip_unfused:
+            unfused = os.path.join(work, "prog-unfused")
+            uinfo = compile_model(args.xfc, model, unfused, [f"--no-fuse={ALL_FAMILIES}"])
+            if uinfo["rc"] != 0:
+                problems.append(f"--no-fuse={ALL_FAMILIES} does not compile: {uinfo.get('error')}")
+            else:
+                uids, ulogits = run_program(unfused, prompt, os.path.join(work, "logits-unfused.bin"))
+                ulogits = ulogits.reshape(-1, vocab)[:len(prompt)]
+                uerr = row_error(logits, ulogits)
+                row["unfused_error"] = uerr
+                if uerr > TOLERANCE or uids != ids:
+                    problems.append(f"fused and unfused programs differ (logits {uerr:.2e}, "
+                                    f"ids {'equal' if uids == ids else 'differ'})")
+    except Exception as e:  # noqa: BLE001 - reported per model
+        problems.append(str(e))
+    if info["fused"] != layers:
+        problems.append(f"{info['fused']} of {layers} attention layers fused")
+    if not info["paged"]:
+        problems.append("KV cache not paged" + (f": {info.get('not_paged')}" if info.get("not_paged") else ""))
+    row["status"] = "ok" if not problems else "mismatch" if any(
+        "differ" in p or "run" in p for p in problems) else "partial"
+    row["problems"] = problems
+    row["pass"] = not any("differ" in p or "run generated" in p or "exited" in p for p in problems)
+    return row
+
+
+def write_table(rows, path, manifest):
+    lines = [
+        "# Export corpus coverage",
+        "",
+        "Made by `test/corpus/check_corpus.py --table docs/corpus.md` (ctest: `corpus`) over the",
+        "exports in test/corpus/manifest.json: tiny random-weight Hugging Face models",
+        "exported by " + ", ".join(f"{k} {v}" for k, v in manifest["versions"].items()
+                                     if k in ("optimum-onnx", "torch", "transformers", "onnxruntime-genai")) + ".",
+        f"Each is compiled with xfc and run on a {len(manifest['prompt_ids'])}-token prompt:",
+        f"prompt logits against onnxruntime (largest difference relative to the row's",
+        f"largest logit; bound {TOLERANCE:g}), {GENERATE} greedy ids against onnxruntime, and the",
+        "same model compiled with every fusion off.",
+        "",
+        "| model | exporter | compiles | attention fused | paged | logits vs ORT | ids = ORT | fused = unfused | compile s | notes |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        compiles = "yes" if r["status"] != "refused" else "refused"
+        fused = f"{r['fused']}/{r['layers']}" if r.get("fused") is not None else "-"
+        paged = "yes" if r.get("paged") else "no"
+        err = f"{r['logit_error']:.1e}" if "logit_error" in r else "-"
+        ids = {True: "yes", False: "**no**"}.get(r.get("ids_equal"), "-")
+        unf = f"{r['unfused_error']:.1e}" if "unfused_error" in r else "-"
+        notes = r.get("reason") or "; ".join(p for p in r.get("problems", [])
+                                              if "paged" in p or "fused" in p)
+        notes = notes.replace("|", "\\|")
+        lines.append(f"| {r['architecture']} | {r['exporter']} | {compiles} | {fused} | {paged} | "
+                     f"{err} | {ids} | {unf} | {r.get('seconds', '-')} | {notes} |")
+    lines.append("")
+    with open(path, "w") as fh:
+        fh.write("\n".join(lines))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--xfc", required=True)
+    parser.add_argument("--workdir", required=True)
+    parser.add_argument("--only", help="comma-separated export names")
+    parser.add_argument("--table", help="write the coverage table (markdown) here")
+    parser.add_argument("--json", help="write the results as JSON here")
+    parser.add_argument("--skip-unfused", action="store_true",
+                        help="skip the --no-fuse differential (faster)")
+    args = parser.parse_args()
+    try:
+        import numpy  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError as e:
+        print(f"SKIPPED: {e} (scripts/setup.sh installs it)")
+        return 77
+    with open(os.path.join(HERE, "manifest.json")) as fh:
+        manifest = json.load(fh)
+    args.prompt = manifest["prompt_ids"]
+    configs = {m["name"]: m["config"] for m in manifest["models"]}
+    only = set(args.only.split(",")) if args.only else None
+    rows = []
+    for export in manifest["exports"]:
+        if only and export["name"] not in only:
+            continue
+        if export.get("status", "ok") != "ok":
+            continue
+        config = configs[export["model"]]
+        row = check_export(export, args, config)
+        row["layers"] = config["layers"]
+        rows.append(row)
+        verdict = "PASS" if row["pass"] else "FAIL"
+        detail = row.get("reason") or "; ".join(row.get("problems", [])) or "all checks"
+        print(f"{verdict} {export['name']}: {detail}", flush=True)
+    if args.table:
+        write_table(rows, args.table, manifest)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(rows, fh, indent=1)
+    failed = [r["name"] for r in rows if not r["pass"]]
+    print(f"{len(rows) - len(failed)} of {len(rows)} exports pass; "
+          f"{sum(1 for r in rows if r['status'] == 'ok')} compile fused, paged and matching")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -136,22 +136,18 @@ struct InsertKVCachePass
           failed(splitCache(attention, attention.getValue(), pastArgs,
                             plan.newValue, plan.valueConcat)))
         return failure();
-      if (Value mask = attention.getMask()) {
-        auto leaves = argumentLeaves(mask);
-        bool fromPadding = maskArg && leaves.contains(func.getArgument(*maskArg));
-        for (BlockArgument leaf : leaves) {
-          unsigned n = leaf.getArgNumber();
-          if (n != idsArg && n != maskArg && n != positionsArg &&
-              !pastArgs.contains(leaf))
-            fromPadding = false;
-        }
-        if (!fromPadding)
-          return attention.emitError()
-                 << "xf-insert-kv-cache: this attention's additive mask is "
-                    "not a padding mask made from attention_mask; the paged "
-                    "cache has no padding inside a sequence and cannot "
-                    "apply another mask";
-      }
+      // The paged step attends exactly by causal, window and softcap: any
+      // other mask (the fusion could not prove it is one of those; with
+      // xf-bind-attention-mask a padding input is gone) cannot be paged.
+      if (attention.getMask())
+        return attention.emitError()
+               << "xf-insert-kv-cache: this attention has a mask other than "
+                  "causal and a sliding window (see the fusion's remark), "
+                  "which the paged cache cannot apply";
+      if (!attention.getCausal())
+        return attention.emitError()
+               << "xf-insert-kv-cache: this attention is not causal; a "
+                  "decode step over a cache needs causal attention";
       auto keyType = cast<RankedTensorType>(plan.newKey.getType());
       auto valueType = cast<RankedTensorType>(plan.newValue.getType());
       auto queryType = cast<RankedTensorType>(attention.getQuery().getType());

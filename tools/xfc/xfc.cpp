@@ -279,12 +279,21 @@ void addQuantization(OpPassManager &pm) {
   pm.addPass(xf::createQuantizeWeightsPass(options));
 }
 
+/// Folding and shape inference feed each other (a dimension inferred
+/// static lets Gather(Shape(x)) fold, which makes a Reshape's target
+/// constant, which makes the next type static): alternate them a few times.
+void addShapeSimplification(OpPassManager &pm) {
+  for (int round = 0; round < 3; ++round) {
+    pm.addPass(createCanonicalizerPass());
+    pm.addNestedPass<func::FuncOp>(xf::createONNXInferShapesPass());
+  }
+}
+
 void buildXfcPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(xf::createONNXInferShapesPass());
   pm.addPass(xf::createBindAttentionMaskPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addNestedPass<func::FuncOp>(xf::createONNXInferShapesPass());
+  addShapeSimplification(pm);
   // Fusion reads weights as constants, so it runs before they are outlined.
   pm.addPass(xf::createFuseONNXToXFPass(fusionOptions()));
   {
@@ -589,8 +598,7 @@ int main(int argc, char **argv) {
   // The program never pads inside a sequence: attention_mask is all ones.
   PassManager bind(&context);
   bind.addPass(xf::createBindAttentionMaskPass());
-  bind.addPass(createCanonicalizerPass());
-  bind.addNestedPass<func::FuncOp>(xf::createONNXInferShapesPass());
+  addShapeSimplification(bind);
   if (failed(bind.run(*module)))
     return 1;
   PassManager fuse(&context);

@@ -263,6 +263,31 @@ OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
   RankedTensorType resultType = foldableResultType(*this);
   DenseElementsAttr data = denseOperand(adaptor.getData());
   DenseElementsAttr indices = denseOperand(adaptor.getIndices());
+  // Gather(Shape(x), i) of dimensions of x that are static, though others
+  // are not (so Shape(x) itself does not fold).
+  if (auto shape = getData().getDefiningOp<ShapeOp>();
+      shape && resultType && indices && !data) {
+    auto type = dyn_cast<RankedTensorType>(shape.getData().getType());
+    auto shapeType = dyn_cast<RankedTensorType>(shape.getType());
+    if (!type || !shapeType || !shapeType.hasStaticShape())
+      return {};
+    int64_t size = shapeType.getNumElements();
+    int64_t start = shape.getStart() < 0 ? shape.getStart() + type.getRank()
+                                          : shape.getStart();
+    SmallVector<Attribute> result;
+    for (const APInt &i : indices.getValues<APInt>()) {
+      int64_t index = i.getSExtValue();
+      if (index < 0)
+        index += size;
+      if (index < 0 || index >= size)
+        return {};
+      int64_t dim = type.getDimSize(start + index);
+      if (ShapedType::isDynamic(dim))
+        return {};
+      result.push_back(IntegerAttr::get(resultType.getElementType(), dim));
+    }
+    return DenseElementsAttr::get(resultType, result);
+  }
   if (!resultType || !data || !indices || data.getType().getRank() != 1)
     return {};
   auto values = llvm::to_vector(data.getValues<Attribute>());

@@ -978,6 +978,22 @@ def real_to_hf(gguf_path: Path, hf: Path) -> dict:
     return dict(model=model, tokenizer=tok_note)
 
 
+REAL_PROMPT = ("The three primary colors of light are red, green and blue. Mixing all three "
+               "in equal measure gives")
+
+
+def real_prompt(hf: Path, vocab: int):
+    """Natural text through the model's own tokenizer (random ids make the
+    next-token distribution flat, and int4 comparisons meaningless); random
+    ids when there is no tokenizer."""
+    try:
+        from transformers import AutoTokenizer
+        ids = AutoTokenizer.from_pretrained(hf)(REAL_PROMPT)["input_ids"]
+        return np.array(ids, dtype=np.int64), REAL_PROMPT
+    except Exception:  # noqa: BLE001
+        return make_prompt(min(vocab, 20000), n=24), None
+
+
 def run_real(args):
     import torch
     global INLINE_EXTERNAL_DATA
@@ -1003,12 +1019,12 @@ def run_real(args):
             shutil.rmtree(hf)
         r = real_to_hf(gguf_path, hf)
         summ = config_summary(r["model"].config)
-        # A fixed prompt of ordinary ids (no tokenizer needed to rebuild it).
-        prompt = make_prompt(min(summ["vocab"], 20000), n=24)
+        prompt, prompt_text = real_prompt(hf, summ["vocab"])
         ref = torch_reference(r["model"], prompt)
         gap = logit_gap(ref["step_logits"])
         del r["model"]
         models.append(dict(name=name, gguf=str(gguf_path), hf_folder=str(hf), config=summ,
+                           prompt_text=prompt_text, prompt_ids=prompt.tolist(),
                            tokenizer=r["tokenizer"], torch_greedy_ids=ref["ids"], logit_gap=gap,
                            load_seconds=round(time.time() - t0, 1)))
         print(f"  loaded in {time.time() - t0:.0f}s; greedy {ref['ids']}; gap min {gap['min']:.3g}", flush=True)
@@ -1020,8 +1036,18 @@ def run_real(args):
                     if (hf / f).exists() and not (d / f).exists():
                         shutil.copy2(hf / f, d / f)
     total = time.time() - t_all
-    manifest = dict(versions=V, models=models, exports=entries, timings=timings, total_seconds=round(total, 1))
-    (out_root / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    path = out_root / "manifest.json"
+    if (args.only or args.exporters) and path.exists():
+        # A partial run keeps the other entries of the last one.
+        old = json.loads(path.read_text())
+        new_names = {e["name"] for e in entries}
+        new_models = {m["name"] for m in models}
+        entries = [e for e in old.get("exports", []) if e["name"] not in new_names] + entries
+        models = [m for m in old.get("models", []) if m["name"] not in new_models] + models
+        timings = {**old.get("timings", {}), **timings}
+    manifest = dict(versions=V, prompt_text=REAL_PROMPT, models=models, exports=entries, timings=timings,
+                    total_seconds=round(total, 1))
+    path.write_text(json.dumps(manifest, indent=1) + "\n")
     print(f"== wrote {out_root / 'manifest.json'} ({total:.0f}s)", flush=True)
 
 

@@ -77,6 +77,27 @@ def FuseONNXToXFPass : Pass<"xf-fuse-onnx-to-xf", "::mlir::ModuleOp"> {
   let dependentDialects = ["::xf::ONNX::ONNXDialect", "::xf::XF::XFDialect"];
 }
 
+def IdentifyModelRolesPass
+    : Pass<"xf-identify-model-roles", "::mlir::ModuleOp"> {
+  let summary = "Finds each input's and output's role by dataflow";
+  let description = [{
+    Names @main's inputs and outputs by their role in the language model,
+    found from what they feed rather than from what the exporter called
+    them: `input_ids` (gathers rows of the [vocab, hidden] embedding
+    table), `logits` (the float [batch, sequence, vocab] output),
+    `past_key_values.L.key/.value` and `present.L.key/.value` (a float
+    rank-4 input an output returns grown by Concat on axis 2),
+    `attention_mask` (an integer input that reaches mask logic),
+    `position_ids` (an integer input that reaches float arithmetic or a
+    position table) and `cache_position` (a 1-D integer input, rewritten to
+    read `position_ids`). The exporter's names are kept as
+    `xf.exported_name`. Fails, naming the input or output, on one without a
+    role, on two candidates for one role, and on a name that contradicts
+    the dataflow. The names are the contract of runtime/include/xf/ModelABI.h.
+  }];
+  let dependentDialects = ["::xf::ONNX::ONNXDialect"];
+}
+
 def BindAttentionMaskPass
     : Pass<"xf-bind-attention-mask", "::mlir::ModuleOp"> {
   let summary = "Makes @main's attention_mask input all ones";

@@ -292,6 +292,7 @@ void addShapeSimplification(OpPassManager &pm) {
 void buildXfcPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(xf::createONNXInferShapesPass());
+  pm.addPass(xf::createIdentifyModelRolesPass());
   pm.addPass(xf::createBindAttentionMaskPass());
   addShapeSimplification(pm);
   // Fusion reads weights as constants, so it runs before they are outlined.
@@ -589,6 +590,7 @@ int main(int argc, char **argv) {
   PassManager prepare(&context);
   prepare.addPass(createCanonicalizerPass());
   prepare.addNestedPass<func::FuncOp>(xf::createONNXInferShapesPass());
+  prepare.addPass(xf::createIdentifyModelRolesPass());
   if (failed(prepare.run(*module)))
     return 1;
   int64_t vocabSize = 0;

@@ -46,11 +46,26 @@
 #define XF_RUNTIME_INCLUDE_XF_MODELABI_H
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 extern "C" void xf_packed_main(void **args);
 
 namespace xf {
+
+/// The roles of a language model's inputs and outputs, by the names the
+/// compiler gives them (xf-identify-model-roles finds them by dataflow,
+/// whatever the exporter called them) and the program binds by.
+namespace abi {
+inline constexpr std::string_view kInputIds = "input_ids";
+inline constexpr std::string_view kAttentionMask = "attention_mask";
+inline constexpr std::string_view kPositionIds = "position_ids";
+inline constexpr std::string_view kCachePosition = "cache_position";
+inline constexpr std::string_view kLogits = "logits";
+/// past_key_values.L.key / .value and present.L.key / .value.
+inline constexpr std::string_view kPastPrefix = "past_key_values.";
+inline constexpr std::string_view kPresentPrefix = "present.";
+} // namespace abi
 
 /// A strided memref descriptor of any rank, as words.
 class MemRefDescriptor {

@@ -34,6 +34,8 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 
 namespace xf {
 #define GEN_PASS_DEF_IDENTIFYMODELROLESPASS
@@ -217,36 +219,64 @@ struct IdentifyModelRolesPass
     inputRoles[*ids] = abi::kInputIds;
 
     // KV cache pairs: an output that returns a float rank-4 input grown by
-    // Concat on axis 2, in the graph's order, alternating key and value.
-    unsigned layer = 0, pastCount = 0;
-    SmallVector<unsigned> unpairedPasts;
+    // Concat on axis 2. Which layer and whether key or value: from the
+    // exporter's names where they say it as `<layer>.key` / `<layer>.value`
+    // consistently, else in the graph's order, alternating key and value.
+    SmallVector<std::pair<unsigned, unsigned>> caches; // (output, input)
     for (unsigned i = 0; i < func.getNumResults(); ++i) {
       Value returned = ret.getOperand(i);
       while (auto identity = returned.getDefiningOp<ONNX::IdentityOp>())
         returned = identity.getInput();
       auto concat = returned.getDefiningOp<ONNX::ConcatOp>();
       auto type = dyn_cast<RankedTensorType>(returned.getType());
-      if (!concat || !type || type.getRank() != 4 ||
-          (concat.getAxis() != 2 && concat.getAxis() != -2) ||
+      int64_t axis = concat ? static_cast<int64_t>(concat.getAxis()) : 0;
+      if (!concat || !type || type.getRank() != 4 || (axis != 2 && axis != -2) ||
           concat.getInputs().size() != 2)
         continue;
       auto past = dyn_cast<BlockArgument>(concat.getInputs().front());
       if (!past || past.getOwner() != &entry ||
-          !inputRoles[past.getArgNumber()].empty())
+          llvm::any_of(caches, [&](std::pair<unsigned, unsigned> c) {
+            return c.second == past.getArgNumber();
+          }))
         continue;
-      bool isValue = pastCount % 2 == 1;
-      StringRef exported = nameAttr(func, past.getArgNumber(), false);
-      // The exporters' own names settle key and value where they say.
-      if (exported.ends_with(".value") || exported.ends_with("_value"))
-        isValue = true;
-      else if (exported.ends_with(".key") || exported.ends_with("_key"))
-        isValue = false;
-      std::string suffix = std::to_string(layer) + (isValue ? ".value" : ".key");
-      inputRoles[past.getArgNumber()] = std::string(abi::kPastPrefix) + suffix;
-      outputRoles[i] = std::string(abi::kPresentPrefix) + suffix;
-      ++pastCount;
-      if (isValue)
-        ++layer;
+      caches.push_back({i, past.getArgNumber()});
+    }
+    auto parseSlot = [](StringRef name) -> std::optional<std::string> {
+      for (StringRef kind : {"key", "value"}) {
+        if (!name.consume_back(kind) || name.empty())
+          continue;
+        name = name.drop_back(); // the separator
+        size_t start = name.size();
+        while (start > 0 && llvm::isDigit(name[start - 1]))
+          --start;
+        StringRef digits = name.substr(start);
+        unsigned layer;
+        if (digits.empty() || digits.getAsInteger(10, layer))
+          return std::nullopt;
+        return std::to_string(layer) + "." + kind.str();
+      }
+      return std::nullopt;
+    };
+    SmallVector<std::string> slots;
+    llvm::StringSet<> seenSlots;
+    for (auto [output, input] : caches) {
+      std::optional<std::string> slot =
+          parseSlot(nameAttr(func, input, false));
+      if (!slot || !seenSlots.insert(*slot).second) {
+        slots.clear();
+        break;
+      }
+      slots.push_back(*slot);
+    }
+    if (slots.size() != caches.size()) {
+      slots.clear();
+      for (unsigned c = 0; c < caches.size(); ++c)
+        slots.push_back(std::to_string(c / 2) +
+                        (c % 2 ? ".value" : ".key"));
+    }
+    for (auto [c, cache] : llvm::enumerate(caches)) {
+      inputRoles[cache.second] = std::string(abi::kPastPrefix) + slots[c];
+      outputRoles[cache.first] = std::string(abi::kPresentPrefix) + slots[c];
     }
 
     // The other inputs, by what they reach.

@@ -84,7 +84,8 @@ Value matchCentered(Value value) {
 }
 
 /// Whether `weight` is a 1-D [D] tensor of `input`'s element type, `input`
-/// being [..., D].
+/// being [..., D]. D must be proven one size (static, or one symbol): a `?`
+/// weight may be a broadcast 1, which the xf norms do not take.
 bool isFeatureVector(Value weight, Value input) {
   auto w = dyn_cast<RankedTensorType>(weight.getType());
   auto x = dyn_cast<RankedTensorType>(input.getType());
@@ -92,8 +93,7 @@ bool isFeatureVector(Value weight, Value input) {
       w.getElementType() != x.getElementType() ||
       !isa<FloatType>(x.getElementType()))
     return false;
-  int64_t d = x.getShape().back();
-  return w.isDynamicDim(0) || ShapedType::isDynamic(d) || w.getDimSize(0) == d;
+  return getSymbolicDim(weight, 0) == getSymbolicDim(input, x.getRank() - 1);
 }
 
 FloatAttr epsilonAttr(Builder &builder, double eps) {

@@ -436,12 +436,7 @@ struct ReshapeLowering : DataMovementPattern<ONNX::ReshapeOp> {
     // Each size is the result type's where static, else the shape entry with
     // 0 copying the input's size (without allowzero); a -1 entry takes what
     // the other sizes leave of the element count.
-    //
-    // The shape analysis takes a symbolic entry (a size read with Shape) to
-    // be the result's size unless it could be a 0 that copies another size;
-    // where that is not excluded at compile time, it is checked here.
     bool allowZero = op.getAllowzero() != 0;
-    std::string where = describeOp(op);
     SmallVector<OpFoldResult> sizes;
     for (auto [d, entry] : llvm::enumerate(*shape)) {
       int64_t dim = d;
@@ -450,21 +445,9 @@ struct ReshapeLowering : DataMovementPattern<ONNX::ReshapeOp> {
         continue;
       }
       OpFoldResult size = entry;
-      if (!allowZero && dim < inputType.getRank()) {
+      if (!allowZero && dim < inputType.getRank())
         size = m.select(m.cmp(arith::CmpIPredicate::eq, entry, m.c(0)),
                         m.dim(input, dim), entry);
-        ONNX::SymbolicInt claimed = shapes.getElement(op.getShape(), dim);
-        if (!claimed.isConstant() &&
-            shapes.getDim(op.getResult(), dim) == claimed &&
-            claimed.constant <= 0 &&
-            claimed != shapes.getDim(op.getData(), dim))
-          createDimCheck(rewriter, op.getLoc(), m.value(size), m.value(entry),
-                         /*broadcast=*/false,
-                         llvm::formatv("{0}: dimension {1} of the result (a 0 "
-                                       "in the target copies the input's)",
-                                       where, dim)
-                             .str());
-      }
       sizes.push_back(size);
     }
     OpFoldResult minusOne = m.c(-1);
@@ -493,7 +476,7 @@ struct ReshapeLowering : DataMovementPattern<ONNX::ReshapeOp> {
     if (!wholeCount && !ONNX::provenSameProduct(inputDims, resultDims))
       createDimCheck(rewriter, op.getLoc(), m.value(m.product(sizes)),
                      m.value(count), /*broadcast=*/false,
-                     where + ": the result's element count");
+                     describeOp(op) + ": the result's element count");
 
     rewriter.replaceOp(op, buildReshape(m, input, sizes, resultType));
     return success();

@@ -171,3 +171,33 @@ func.func @layer_norm_scale(%x: tensor<2x8xf32>, %scale: tensor<?xf32>, %bias: t
       : (tensor<2x8xf32>, tensor<?xf32>, tensor<8xf32>) -> (tensor<2x8xf32>, tensor<2x1xf32>, tensor<2x1xf32>)
   return %y : tensor<2x8xf32>
 }
+
+// -----
+
+// Reshape: an attention head split whose target is the input's own sizes
+// read back with Shape is proven (element count and sizes); one whose
+// target comes from another input has its element count checked (a larger
+// one would be a view past the input's end).
+// CHECK-LABEL: func.func @reshape_proven
+// CHECK-NOT: xf.check_dim
+// CHECK: return
+func.func @reshape_proven(%x: tensor<?x?x64xf32>) -> tensor<?x?x4x16xf32> {
+  %shape = onnx.Shape %x {end = 2 : i64} : (tensor<?x?x64xf32>) -> tensor<2xi64>
+  %heads = onnx.Constant {value = dense<[4, 16]> : tensor<2xi64>} : tensor<2xi64>
+  %target = onnx.Concat %shape, %heads {axis = 0 : i64} : (tensor<2xi64>, tensor<2xi64>) -> tensor<4xi64>
+  %r = onnx.Reshape %x, %target : (tensor<?x?x64xf32>, tensor<4xi64>) -> tensor<?x?x4x16xf32>
+  return %r : tensor<?x?x4x16xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @reshape_unproven
+// CHECK: xf.check_dim {{.+}} "{{.*}}(onnx.Reshape): the result's element count"
+// CHECK-NOT: xf.check_dim
+func.func @reshape_unproven(%x: tensor<?x?x64xf32>, %y: tensor<?xf32>) -> tensor<?x?x64xf32> {
+  %rows = onnx.Shape %y : (tensor<?xf32>) -> tensor<1xi64>
+  %rest = onnx.Constant {value = dense<[-1, 64]> : tensor<2xi64>} : tensor<2xi64>
+  %target = onnx.Concat %rows, %rest {axis = 0 : i64} : (tensor<1xi64>, tensor<2xi64>) -> tensor<3xi64>
+  %r = onnx.Reshape %x, %target : (tensor<?x?x64xf32>, tensor<3xi64>) -> tensor<?x?x64xf32>
+  return %r : tensor<?x?x64xf32>
+}

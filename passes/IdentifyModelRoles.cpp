@@ -29,6 +29,7 @@
 
 #include "passes/Passes.h"
 
+#include "dialects/ONNX/IR/SymbolicShapes.h"
 #include "xf/ModelABI.h"
 
 #include "mlir/IR/Builders.h"
@@ -217,6 +218,9 @@ struct IdentifyModelRolesPass
                               << describeInput(func, *ids)
                               << ", are not an integer [batch, sequence] tensor";
     inputRoles[*ids] = abi::kInputIds;
+    // The program never runs an empty batch or sequence (checked on entry).
+    func.setArgAttr(*ids, ONNX::kPositiveDimsAttr,
+                    Builder(ctx).getI64ArrayAttr({0, 1}));
 
     // KV cache pairs: an output that returns a float rank-4 input grown by
     // Concat on axis 2. Which layer and whether key or value: from the

@@ -335,6 +335,37 @@ SymbolicShapeAnalysis::inferredReshapeDim(Value input,
   return dividedExactly(*top, bottom->constant);
 }
 
+bool SymbolicShapeAnalysis::isPositive(const SymbolicInt &value) {
+  if (!value.isNonNegative())
+    return false;
+  if (value.constant > 0)
+    return true;
+  for (const auto &[symbol, coefficient] : value.terms) {
+    if (symbol.second == kDimParamSymbol) {
+      // A name is positive when some positive dimension carries it; the
+      // functions that use names check them on entry.
+      if (positiveNames.contains(symbol.first))
+        return true;
+      continue;
+    }
+    auto arg = dyn_cast_or_null<BlockArgument>(
+        Value::getFromOpaquePointer(symbol.first));
+    auto function =
+        arg ? dyn_cast_or_null<FunctionOpInterface>(
+                  arg.getOwner()->getParentOp())
+            : FunctionOpInterface();
+    if (!function || arg.getOwner() != &function.getFunctionBody().front())
+      continue;
+    auto dims = function.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(),
+                                                     kPositiveDimsAttr);
+    if (dims && llvm::any_of(dims, [&](Attribute d) {
+          return cast<IntegerAttr>(d).getInt() == symbol.second;
+        }))
+      return true;
+  }
+  return false;
+}
+
 SymbolicInt SymbolicShapeAnalysis::computeDim(Value value, int64_t dim) {
   int64_t rank = rankOf(value);
   if (rank < 0 || dim < 0 || dim >= rank)
@@ -352,8 +383,24 @@ SymbolicInt SymbolicShapeAnalysis::computeDim(Value value, int64_t dim) {
       if (auto names = dyn_cast<ArrayAttr>(checked[arg.getArgNumber()]);
           names && dim < static_cast<int64_t>(names.size()))
         if (auto name = dyn_cast<StringAttr>(names[dim]);
-            name && !name.getValue().empty())
+            name && !name.getValue().empty()) {
+          // Every name a positive dimension of this function carries.
+          if (namesSeen.insert(function.getOperation()).second)
+            for (unsigned i = 0; i < checked.size(); ++i) {
+              auto argNames = dyn_cast<ArrayAttr>(checked[i]);
+              auto positive =
+                  function.getArgAttrOfType<ArrayAttr>(i, kPositiveDimsAttr);
+              if (!argNames || !positive)
+                continue;
+              for (Attribute d : positive) {
+                int64_t index = cast<IntegerAttr>(d).getInt();
+                if (index < static_cast<int64_t>(argNames.size()))
+                  if (auto n = dyn_cast<StringAttr>(argNames[index]))
+                    positiveNames.insert(n.getAsOpaquePointer());
+              }
+            }
           return SymbolicInt::of({name.getAsOpaquePointer(), kDimParamSymbol});
+        }
     return SymbolicInt::of({value.getAsOpaquePointer(), dim});
   }
 
@@ -437,7 +484,7 @@ SymbolicInt SymbolicShapeAnalysis::computeDim(Value value, int64_t dim) {
       if (!e.isNonNegative())
         return opaqueDim(value, i);
       if (allowZero || e.constant > 0 || i >= inputRank ||
-          e == getDim(input, i))
+          e == getDim(input, i) || isPositive(e))
         return e;
       return opaqueDim(value, i);
     };

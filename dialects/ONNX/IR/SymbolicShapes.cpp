@@ -139,7 +139,10 @@ std::optional<SymbolicInt> product(ArrayRef<SymbolicInt> factors) {
 bool keepsShape(Operation *op) {
   return isa<SqrtOp, ReciprocalOp, NegOp, ExpOp, LogOp, ErfOp, TanhOp,
              SigmoidOp, ReluOp, AbsOp, SinOp, CosOp, NotOp, IdentityOp, CastOp,
-             SoftmaxOp, CumSumOp, TriluOp, LayerNormalizationOp>(op);
+             SoftmaxOp, CumSumOp, TriluOp, LayerNormalizationOp, IsNaNOp,
+             GeluOp, ScatterNDOp, RMSNormalizationOp,
+             SimplifiedLayerNormalizationOp,
+             SkipSimplifiedLayerNormalizationOp, SkipLayerNormalizationOp>(op);
 }
 
 bool broadcasts(Operation *op) {
@@ -377,30 +380,36 @@ SymbolicInt SymbolicShapeAnalysis::computeDim(Value value, int64_t dim) {
     if (!function || arg.getOwner() != &function.getFunctionBody().front())
       return opaqueDim(value, dim);
     // Named dimensions are one symbol once the function checks them.
-    if (auto checked =
-            function->getAttrOfType<ArrayAttr>(kCheckedDimParamsAttr);
-        checked && arg.getArgNumber() < checked.size())
-      if (auto names = dyn_cast<ArrayAttr>(checked[arg.getArgNumber()]);
-          names && dim < static_cast<int64_t>(names.size()))
-        if (auto name = dyn_cast<StringAttr>(names[dim]);
-            name && !name.getValue().empty()) {
-          // Every name a positive dimension of this function carries.
-          if (namesSeen.insert(function.getOperation()).second)
-            for (unsigned i = 0; i < checked.size(); ++i) {
-              auto argNames = dyn_cast<ArrayAttr>(checked[i]);
-              auto positive =
-                  function.getArgAttrOfType<ArrayAttr>(i, kPositiveDimsAttr);
-              if (!argNames || !positive)
-                continue;
-              for (Attribute d : positive) {
-                int64_t index = cast<IntegerAttr>(d).getInt();
-                if (index < static_cast<int64_t>(argNames.size()))
-                  if (auto n = dyn_cast<StringAttr>(argNames[index]))
-                    positiveNames.insert(n.getAsOpaquePointer());
-              }
+    auto namesOf = [&](unsigned i) -> ArrayAttr {
+      if (auto checked =
+              function->getAttrOfType<ArrayAttr>(kCheckedDimParamsAttr))
+        return i < checked.size() ? dyn_cast<ArrayAttr>(checked[i])
+                                  : ArrayAttr();
+      if (function->hasAttr(kDimParamsCheckedLaterAttr))
+        return function.getArgAttrOfType<ArrayAttr>(i, "onnx.dim_params");
+      return {};
+    };
+    if (ArrayAttr names = namesOf(arg.getArgNumber());
+        names && dim < static_cast<int64_t>(names.size()))
+      if (auto name = dyn_cast<StringAttr>(names[dim]);
+          name && !name.getValue().empty()) {
+        // Every name a positive dimension of this function carries.
+        if (namesSeen.insert(function.getOperation()).second)
+          for (unsigned i = 0; i < function.getNumArguments(); ++i) {
+            ArrayAttr argNames = namesOf(i);
+            auto positive =
+                function.getArgAttrOfType<ArrayAttr>(i, kPositiveDimsAttr);
+            if (!argNames || !positive)
+              continue;
+            for (Attribute d : positive) {
+              int64_t index = cast<IntegerAttr>(d).getInt();
+              if (index < static_cast<int64_t>(argNames.size()))
+                if (auto n = dyn_cast<StringAttr>(argNames[index]))
+                  positiveNames.insert(n.getAsOpaquePointer());
             }
-          return SymbolicInt::of({name.getAsOpaquePointer(), kDimParamSymbol});
-        }
+          }
+        return SymbolicInt::of({name.getAsOpaquePointer(), kDimParamSymbol});
+      }
     return SymbolicInt::of({value.getAsOpaquePointer(), dim});
   }
 
@@ -587,6 +596,19 @@ SymbolicInt SymbolicShapeAnalysis::computeDim(Value value, int64_t dim) {
     if (dim < *axis + indicesRank)
       return getDim(gather.getIndices(), dim - *axis);
     return getDim(gather.getData(), dim - indicesRank + 1);
+  }
+  if (auto gather = dyn_cast<GatherNDOp>(op)) {
+    // indices.shape[:-1] + data.shape[batch_dims + k:].
+    int64_t indicesRank = rankOf(gather.getIndices());
+    auto indicesType = dyn_cast<RankedTensorType>(gather.getIndices().getType());
+    if (indicesRank < 1 || !indicesType ||
+        indicesType.isDynamicDim(indicesRank - 1))
+      return opaqueDim(value, dim);
+    int64_t tuple = indicesType.getDimSize(indicesRank - 1);
+    if (dim < indicesRank - 1)
+      return getDim(gather.getIndices(), dim);
+    return getDim(gather.getData(), gather.getBatchDims() + tuple +
+                                        (dim - (indicesRank - 1)));
   }
   if (auto expand = dyn_cast<ExpandOp>(op)) {
     int64_t inputRank = rankOf(expand.getInput());

@@ -79,6 +79,14 @@ inline constexpr llvm::StringLiteral kPositiveDimsAttr = "xf.positive_dims";
 inline constexpr llvm::StringLiteral kCheckedDimParamsAttr =
     "xf.checked_dim_params";
 
+/// Function attribute (unit) of a function whose pipeline checks its
+/// dim_params on entry later, after passes that change its signature
+/// (xfc's: xf-check-dim-params runs in the CPU pipeline): until then the
+/// analysis reads the names from each argument's `onnx.dim_params`, which
+/// move with the arguments.
+inline constexpr llvm::StringLiteral kDimParamsCheckedLaterAttr =
+    "xf.dim_params_checked_later";
+
 class SymbolicShapeAnalysis {
 public:
   /// Where a dimension of a result of an op the analysis does not know (an

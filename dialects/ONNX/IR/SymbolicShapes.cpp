@@ -549,13 +549,13 @@ SymbolicInt SymbolicShapeAnalysis::computeDim(Value value, int64_t dim) {
     return sum;
   }
   if (auto slice = dyn_cast<SliceOp>(op)) {
-    auto starts = getConstantIntValues(slice.getStarts());
-    auto ends = getConstantIntValues(slice.getEnds());
     std::optional<SmallVector<int64_t>> axes, steps;
+    auto startCount = dyn_cast<RankedTensorType>(slice.getStarts().getType());
     if (slice.getAxes())
       axes = getConstantIntValues(slice.getAxes());
-    else if (starts)
-      axes = llvm::to_vector(llvm::seq<int64_t>(0, starts->size()));
+    else if (startCount && startCount.hasStaticShape())
+      axes = llvm::to_vector(
+          llvm::seq<int64_t>(0, startCount.getNumElements()));
     if (slice.getSteps())
       steps = getConstantIntValues(slice.getSteps());
     if (!axes)
@@ -566,14 +566,21 @@ SymbolicInt SymbolicShapeAnalysis::computeDim(Value value, int64_t dim) {
         return opaqueDim(value, dim);
       if (*normalized != dim)
         continue;
-      // Only the whole dimension is cheap to follow: min/max clamping
-      // makes any other range non-linear in the size.
-      if (!starts || !ends || (slice.getSteps() && !steps) ||
-          i >= starts->size() || i >= ends->size())
+      if ((slice.getSteps() && (!steps || i >= steps->size())) ||
+          (steps && (*steps)[i] != 1))
         return opaqueDim(value, dim);
-      int64_t step = steps ? (*steps)[i] : 1;
-      if (step == 1 && (*starts)[i] == 0 && isUnboundedEnd((*ends)[i]))
-        return getDim(slice.getData(), dim);
+      // [start, end) of a dimension of size d with step 1 has end - start
+      // elements when 0 <= start <= end <= d: clamping then changes
+      // nothing. An end past every size is d.
+      SymbolicInt size = getDim(slice.getData(), dim);
+      SymbolicInt start = getElement(slice.getStarts(), i);
+      SymbolicInt end = getElement(slice.getEnds(), i);
+      if (std::optional<int64_t> c = end.getConstant();
+          c && isUnboundedEnd(*c))
+        end = size;
+      if (start.isNonNegative() && (end - start).isNonNegative() &&
+          (size - end).isNonNegative())
+        return end - start;
       return opaqueDim(value, dim);
     }
     return getDim(slice.getData(), dim);

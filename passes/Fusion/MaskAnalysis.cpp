@@ -334,9 +334,12 @@ std::optional<double> splatValue(Value value) {
         return std::trunc(*v);
       return *v;
     }
+    // Ops that only move or pick elements (operand 0: the data) keep a
+    // splat a splat.
     if (isa<ONNX::TransposeOp, ONNX::UnsqueezeOp, ONNX::SqueezeOp,
             ONNX::ReshapeOp, ONNX::ExpandOp, ONNX::IdentityOp, ONNX::SliceOp,
-            ONNX::TileOp, ONNX::FlattenOp>(op)) {
+            ONNX::TileOp, ONNX::FlattenOp, ONNX::GatherOp, ONNX::GatherNDOp>(
+            op)) {
       value = op->getOperand(0);
       continue;
     }

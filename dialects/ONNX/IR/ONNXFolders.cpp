@@ -13,6 +13,8 @@
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/APSInt.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace xf::ONNX;
 
@@ -163,6 +165,38 @@ OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
       [](const APFloat &a, const APFloat &b) { return a / b; });
 }
 
+/// Folds a float unary op on a constant, element by element in double (the
+/// results are rounded to the element type once, as a correctly rounded f32
+/// operation would give them).
+Attribute foldFloatUnary(Operation *op, Attribute operand,
+                         function_ref<double(double)> fn) {
+  RankedTensorType resultType = foldableResultType(op);
+  DenseElementsAttr input = denseOperand(operand);
+  if (!resultType || !input || !isa<FloatType>(resultType.getElementType()) ||
+      input.getNumElements() != resultType.getNumElements())
+    return {};
+  const llvm::fltSemantics &semantics =
+      cast<FloatType>(resultType.getElementType()).getFloatSemantics();
+  SmallVector<APFloat> result;
+  for (const APFloat &x : input.getValues<APFloat>()) {
+    APFloat y(fn(x.convertToDouble()));
+    bool lost;
+    y.convert(semantics, APFloat::rmNearestTiesToEven, &lost);
+    result.push_back(y);
+  }
+  return DenseElementsAttr::get(resultType, result);
+}
+
+OpFoldResult SqrtOp::fold(FoldAdaptor adaptor) {
+  return foldFloatUnary(*this, adaptor.getX(),
+                        [](double x) { return std::sqrt(x); });
+}
+
+OpFoldResult ReciprocalOp::fold(FoldAdaptor adaptor) {
+  return foldFloatUnary(*this, adaptor.getX(),
+                        [](double x) { return 1.0 / x; });
+}
+
 OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
   if (getInput().getType() == getType())
     return getInput();
@@ -307,6 +341,37 @@ OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
 OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
   RankedTensorType resultType = foldableResultType(*this);
   DenseElementsAttr data = denseOperand(adaptor.getData());
+  // Slice(Shape(x)) of dimensions of x that are static, though others are
+  // not (so Shape(x) itself does not fold).
+  if (auto shape = getData().getDefiningOp<ShapeOp>();
+      shape && resultType && !data) {
+    auto type = dyn_cast<RankedTensorType>(shape.getData().getType());
+    auto shapeType = dyn_cast<RankedTensorType>(shape.getType());
+    auto starts = getConstantIntValues(getStarts());
+    auto ends = getConstantIntValues(getEnds());
+    auto steps = getSteps() ? getConstantIntValues(getSteps())
+                            : std::optional<SmallVector<int64_t>>(
+                                  SmallVector<int64_t>{1});
+    if (!type || !shapeType || !shapeType.hasStaticShape() || !starts ||
+        !ends || !steps || starts->size() != 1 || ends->size() != 1 ||
+        steps->size() != 1 || steps->front() == 0)
+      return {};
+    int64_t start = shape.getStart() < 0 ? shape.getStart() + type.getRank()
+                                          : shape.getStart();
+    auto [first, count] = sliceRange(shapeType.getNumElements(),
+                                     starts->front(), ends->front(),
+                                     steps->front());
+    if (count != resultType.getNumElements())
+      return {};
+    SmallVector<Attribute> result;
+    for (int64_t i = 0; i < count; ++i) {
+      int64_t dim = type.getDimSize(start + first + i * steps->front());
+      if (ShapedType::isDynamic(dim))
+        return {};
+      result.push_back(IntegerAttr::get(resultType.getElementType(), dim));
+    }
+    return DenseElementsAttr::get(resultType, result);
+  }
   if (!resultType || !data || data.getType().getRank() != 1)
     return {};
   auto starts = getConstantIntValues(getStarts());

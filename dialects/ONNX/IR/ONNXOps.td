@@ -42,8 +42,14 @@ class ONNX_UnaryOp<string mnemonic, string onnxName, Type type,
   let results = (outs type:$Y);
 }
 
-def ONNX_SqrtOp : ONNX_UnaryOp<"Sqrt", "Sqrt", ONNX_FloatTensor>;
-def ONNX_ReciprocalOp : ONNX_UnaryOp<"Reciprocal", "Reciprocal", ONNX_FloatTensor>;
+// Sqrt and Reciprocal fold on constants: exporters compute attention's
+// 1 / sqrt(head_dim) from the shape at run time.
+def ONNX_SqrtOp : ONNX_UnaryOp<"Sqrt", "Sqrt", ONNX_FloatTensor> {
+  let hasFolder = 1;
+}
+def ONNX_ReciprocalOp : ONNX_UnaryOp<"Reciprocal", "Reciprocal", ONNX_FloatTensor> {
+  let hasFolder = 1;
+}
 def ONNX_NegOp : ONNX_UnaryOp<"Neg", "Neg", ONNX_SignedNumericTensor>;
 def ONNX_ExpOp : ONNX_UnaryOp<"Exp", "Exp", ONNX_FloatTensor>;
 def ONNX_LogOp : ONNX_UnaryOp<"Log", "Log", ONNX_FloatTensor>;

@@ -10,7 +10,8 @@
 //                    the embedding table's row count
 //   past_key_values.L.key / .value, present.L.key / .value
 //                    a float rank-4 input that an output returns grown by
-//                    the new tokens (Concat(past, new) on axis 2), per layer
+//                    the new tokens (Concat(past, new) on axis 2, or an
+//                    attention operator's present from its past), per layer
 //                    in the order the graph lists them
 //   position_ids     an integer [batch, sequence] input that reaches float
 //                    arithmetic (rotary angles) or a second embedding table
@@ -33,6 +34,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
 namespace xf {
@@ -129,6 +131,34 @@ Reach reachOf(Value input) {
   return reach;
 }
 
+/// The past cache `present` returns grown by the new tokens: the first
+/// input of a float rank-4 Concat(past, new) on axis 2, or the past_key or
+/// past_value of an attention operator whose present_key or present_value
+/// `present` is (`isValue` then says which); null otherwise.
+Value grownPast(Value present, std::optional<bool> &isValue) {
+  auto type = dyn_cast<RankedTensorType>(present.getType());
+  if (!type || type.getRank() != 4 || !isa<FloatType>(type.getElementType()))
+    return nullptr;
+  if (auto concat = present.getDefiningOp<ONNX::ConcatOp>()) {
+    if ((concat.getAxis() != 2 && concat.getAxis() != -2) ||
+        concat.getInputs().size() != 2)
+      return nullptr;
+    return concat.getInputs().front();
+  }
+  auto result = dyn_cast<OpResult>(present);
+  if (!result || (result.getResultNumber() != 1 &&
+                  result.getResultNumber() != 2))
+    return nullptr;
+  isValue = result.getResultNumber() == 2;
+  return TypeSwitch<Operation *, Value>(result.getOwner())
+      .Case<ONNX::GroupQueryAttentionOp, ONNX::MultiHeadAttentionOp>(
+          [&](auto op) { return *isValue ? op.getPastValue() : op.getPastKey(); })
+      .Case([&](ONNX::AttentionOp op) {
+        return *isValue ? op.getPastValue() : op.getPastKey();
+      })
+      .Default([](Operation *) { return Value(); });
+}
+
 struct IdentifyModelRolesPass
     : xf::impl::IdentifyModelRolesPassBase<IdentifyModelRolesPass> {
   void runOnOperation() override {
@@ -217,36 +247,46 @@ struct IdentifyModelRolesPass
     inputRoles[*ids] = abi::kInputIds;
 
     // KV cache pairs: an output that returns a float rank-4 input grown by
-    // Concat on axis 2, in the graph's order, alternating key and value.
+    // Concat on axis 2, in the graph's order, alternating key and value; or
+    // the present_key/present_value of an attention operator reading it as
+    // past_key/past_value.
     unsigned layer = 0, pastCount = 0;
+    llvm::DenseMap<Operation *, unsigned> attentionLayers;
     SmallVector<unsigned> unpairedPasts;
     for (unsigned i = 0; i < func.getNumResults(); ++i) {
       Value returned = ret.getOperand(i);
       while (auto identity = returned.getDefiningOp<ONNX::IdentityOp>())
         returned = identity.getInput();
-      auto concat = returned.getDefiningOp<ONNX::ConcatOp>();
-      auto type = dyn_cast<RankedTensorType>(returned.getType());
-      if (!concat || !type || type.getRank() != 4 ||
-          (concat.getAxis() != 2 && concat.getAxis() != -2) ||
-          concat.getInputs().size() != 2)
-        continue;
-      auto past = dyn_cast<BlockArgument>(concat.getInputs().front());
+      std::optional<bool> knownValue;
+      Value grown = grownPast(returned, knownValue);
+      auto past = dyn_cast_or_null<BlockArgument>(grown);
       if (!past || past.getOwner() != &entry ||
           !inputRoles[past.getArgNumber()].empty())
         continue;
-      bool isValue = pastCount % 2 == 1;
-      StringRef exported = nameAttr(func, past.getArgNumber(), false);
-      // The exporters' own names settle key and value where they say.
-      if (exported.ends_with(".value") || exported.ends_with("_value"))
-        isValue = true;
-      else if (exported.ends_with(".key") || exported.ends_with("_key"))
-        isValue = false;
-      std::string suffix = std::to_string(layer) + (isValue ? ".value" : ".key");
+      std::string suffix;
+      if (knownValue) {
+        // An attention operator's present_key and present_value: one layer,
+        // numbered in the order the outputs name the operators.
+        unsigned next = attentionLayers.size();
+        unsigned opLayer =
+            attentionLayers.try_emplace(returned.getDefiningOp(), next)
+                .first->second;
+        suffix = std::to_string(opLayer) + (*knownValue ? ".value" : ".key");
+      } else {
+        bool isValue = pastCount % 2 == 1;
+        StringRef exported = nameAttr(func, past.getArgNumber(), false);
+        // The exporters' own names settle key and value where they say.
+        if (exported.ends_with(".value") || exported.ends_with("_value"))
+          isValue = true;
+        else if (exported.ends_with(".key") || exported.ends_with("_key"))
+          isValue = false;
+        suffix = std::to_string(layer) + (isValue ? ".value" : ".key");
+        ++pastCount;
+        if (isValue)
+          ++layer;
+      }
       inputRoles[past.getArgNumber()] = std::string(abi::kPastPrefix) + suffix;
       outputRoles[i] = std::string(abi::kPresentPrefix) + suffix;
-      ++pastCount;
-      if (isValue)
-        ++layer;
     }
 
     // The other inputs, by what they reach.

@@ -86,7 +86,9 @@ def IdentifyModelRolesPass
     them: `input_ids` (gathers rows of the [vocab, hidden] embedding
     table), `logits` (the float [batch, sequence, vocab] output),
     `past_key_values.L.key/.value` and `present.L.key/.value` (a float
-    rank-4 input an output returns grown by Concat on axis 2),
+    rank-4 input an output returns grown by Concat on axis 2, or as the
+    present_key/present_value of an attention operator reading it as
+    past_key/past_value),
     `attention_mask` (an integer input that reaches mask logic),
     `position_ids` (an integer input that reaches float arithmetic or a
     position table) and `cache_position` (a 1-D integer input, rewritten to

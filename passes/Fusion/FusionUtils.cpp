@@ -256,6 +256,11 @@ SymbolicInt getSymbolicDim(Value value, int64_t dim) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
   if (type && dim >= 0 && dim < type.getRank() && !type.isDynamicDim(dim))
     return constantInt(type.getDimSize(dim));
+  // A filled tensor is as large as its shape operand says.
+  if (auto fill = defOp<ONNX::ConstantOfShapeOp>(value))
+    return getSymbolicInt(fill.getInput(), dim);
+  if (auto identity = defOp<ONNX::IdentityOp>(value))
+    return getSymbolicDim(identity.getInput(), dim);
   SymbolicInt result;
   result.terms[{value.getAsOpaquePointer(), dim}] = 1;
   return result;

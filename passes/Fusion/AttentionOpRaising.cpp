@@ -172,9 +172,13 @@ public:
         type.isDynamicDim(2) ? int64_t(-1) : type.getDimSize(2) / heads;
     return transpose(reshape(x, {0, 0, heads, headDim}), {0, 2, 1, 3});
   }
-  /// [B, H, S, D] -> [B, S, H * D].
+  /// [B, H, S, D] -> [B, S, H * D]; H * D spelled out when known.
   Value fromHeads(Value x) {
-    return reshape(transpose(x, {0, 2, 1, 3}), {0, 0, -1});
+    auto type = cast<RankedTensorType>(x.getType());
+    int64_t width = type.isDynamicDim(1) || type.isDynamicDim(3)
+                        ? int64_t(-1)
+                        : type.getDimSize(1) * type.getDimSize(3);
+    return reshape(transpose(x, {0, 2, 1, 3}), {0, 0, width});
   }
 
   PatternRewriter &b;

@@ -36,6 +36,8 @@
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 
 namespace xf {
 #define GEN_PASS_DEF_IDENTIFYMODELROLESPASS
@@ -247,46 +249,82 @@ struct IdentifyModelRolesPass
     inputRoles[*ids] = abi::kInputIds;
 
     // KV cache pairs: an output that returns a float rank-4 input grown by
-    // Concat on axis 2, in the graph's order, alternating key and value; or
-    // the present_key/present_value of an attention operator reading it as
-    // past_key/past_value.
-    unsigned layer = 0, pastCount = 0;
-    llvm::DenseMap<Operation *, unsigned> attentionLayers;
-    SmallVector<unsigned> unpairedPasts;
+    // Concat on axis 2, or the present_key/present_value of an attention
+    // operator reading it as past_key/past_value. Which layer and whether
+    // key or value: from the exporter's names where they say it as
+    // `<layer>.key` / `<layer>.value` consistently, else from the attention
+    // operators (one layer each, in the order the outputs name them), else
+    // in the graph's order, alternating key and value.
+    struct Cache {
+      unsigned output, input;
+      Operation *attention; // null for a Concat
+      bool isValue;
+    };
+    SmallVector<Cache> caches;
     for (unsigned i = 0; i < func.getNumResults(); ++i) {
       Value returned = ret.getOperand(i);
       while (auto identity = returned.getDefiningOp<ONNX::IdentityOp>())
         returned = identity.getInput();
       std::optional<bool> knownValue;
-      Value grown = grownPast(returned, knownValue);
-      auto past = dyn_cast_or_null<BlockArgument>(grown);
+      auto past =
+          dyn_cast_or_null<BlockArgument>(grownPast(returned, knownValue));
       if (!past || past.getOwner() != &entry ||
-          !inputRoles[past.getArgNumber()].empty())
+          llvm::any_of(caches, [&](const Cache &c) {
+            return c.input == past.getArgNumber();
+          }))
         continue;
-      std::string suffix;
-      if (knownValue) {
-        // An attention operator's present_key and present_value: one layer,
-        // numbered in the order the outputs name the operators.
-        unsigned next = attentionLayers.size();
-        unsigned opLayer =
-            attentionLayers.try_emplace(returned.getDefiningOp(), next)
-                .first->second;
-        suffix = std::to_string(opLayer) + (*knownValue ? ".value" : ".key");
-      } else {
-        bool isValue = pastCount % 2 == 1;
-        StringRef exported = nameAttr(func, past.getArgNumber(), false);
-        // The exporters' own names settle key and value where they say.
-        if (exported.ends_with(".value") || exported.ends_with("_value"))
-          isValue = true;
-        else if (exported.ends_with(".key") || exported.ends_with("_key"))
-          isValue = false;
-        suffix = std::to_string(layer) + (isValue ? ".value" : ".key");
-        ++pastCount;
-        if (isValue)
-          ++layer;
+      caches.push_back({i, past.getArgNumber(),
+                        knownValue ? returned.getDefiningOp() : nullptr,
+                        knownValue.value_or(false)});
+    }
+    auto parseSlot = [](StringRef name) -> std::optional<std::string> {
+      for (StringRef kind : {"key", "value"}) {
+        if (!name.consume_back(kind) || name.empty())
+          continue;
+        name = name.drop_back(); // the separator
+        size_t start = name.size();
+        while (start > 0 && llvm::isDigit(name[start - 1]))
+          --start;
+        StringRef digits = name.substr(start);
+        unsigned layer;
+        if (digits.empty() || digits.getAsInteger(10, layer))
+          return std::nullopt;
+        return std::to_string(layer) + "." + kind.str();
       }
-      inputRoles[past.getArgNumber()] = std::string(abi::kPastPrefix) + suffix;
-      outputRoles[i] = std::string(abi::kPresentPrefix) + suffix;
+      return std::nullopt;
+    };
+    SmallVector<std::string> slots;
+    llvm::StringSet<> seenSlots;
+    for (const Cache &cache : caches) {
+      std::optional<std::string> slot =
+          parseSlot(nameAttr(func, cache.input, false));
+      if (!slot || !seenSlots.insert(*slot).second) {
+        slots.clear();
+        break;
+      }
+      slots.push_back(*slot);
+    }
+    if (slots.size() != caches.size()) {
+      slots.clear();
+      bool fromAttention =
+          llvm::all_of(caches, [](const Cache &c) { return c.attention; });
+      llvm::DenseMap<Operation *, unsigned> attentionLayers;
+      for (auto [c, cache] : llvm::enumerate(caches)) {
+        if (!fromAttention) {
+          slots.push_back(std::to_string(c / 2) +
+                          (c % 2 ? ".value" : ".key"));
+          continue;
+        }
+        unsigned next = attentionLayers.size();
+        unsigned layer =
+            attentionLayers.try_emplace(cache.attention, next).first->second;
+        slots.push_back(std::to_string(layer) +
+                        (cache.isValue ? ".value" : ".key"));
+      }
+    }
+    for (auto [c, cache] : llvm::enumerate(caches)) {
+      inputRoles[cache.input] = std::string(abi::kPastPrefix) + slots[c];
+      outputRoles[cache.output] = std::string(abi::kPresentPrefix) + slots[c];
     }
 
     // The other inputs, by what they reach.

@@ -141,11 +141,13 @@ def attention(q, k, v, past=None, heads=None, **attrs):
 
 
 def rotary(x, positions=None, max_len=32, rotary_dim=None, contrib=False,
-           table_shape=None, **attrs):
+           table_shape=None, half=None, **attrs):
     """RotaryEmbedding (ONNX's, or com.microsoft's with `contrib`) of an
     input of shape `x`; `positions`: position_ids values, or None for
-    ONNX's 3-D tables of `table_shape`."""
-    half = (rotary_dim or (x[-1] if len(x) == 4 else x[-1] // attrs["num_heads"])) // 2
+    ONNX's 3-D tables of `table_shape`; `half`: the tables' width when no
+    attribute says it."""
+    if half is None:
+        half = (rotary_dim or (x[-1] if len(x) == 4 else x[-1] // attrs["num_heads"])) // 2
     if rotary_dim:
         attrs["rotary_embedding_dim"] = rotary_dim
     cos, sin = rotary_caches(max_len, half)
@@ -243,6 +245,10 @@ CASES = {
                                        interleaved=1),
     "ms_rotary_4d_partial": lambda: rotary([2, 4, 5, 16], positions=[[0, 1, 2, 3, 4]] * 2,
                                            contrib=True, num_heads=4, rotary_dim=8),
+    # Without num_heads, heads as wide as the rotation (2 * the tables'
+    # width).
+    "ms_rotary_no_heads": lambda: rotary([2, 5, 64], positions=[[3, 1, 4, 1, 5], [9, 2, 6, 5, 3]],
+                                         contrib=True, half=8),
     # Refused forms.
     "mha_packed_qkv": None,
     "gqa_smooth_softmax": lambda: gqa(smooth_softmax=1),

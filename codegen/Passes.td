@@ -15,15 +15,39 @@ def ConvertONNXToLinalgPass : Pass<"xf-convert-onnx-to-linalg", "::mlir::ModuleO
     movement into `tensor` ops or `linalg.generic` with index arithmetic, and
     `onnx.Constant` into `arith.constant` (dense resources stay resources).
     Dynamic dimensions are read with `tensor.dim`. Where ONNX broadcasting
-    meets a dynamic dimension the lowering assumes the dimension is not a
-    broadcast 1 unless its type says so (the common case for symbolic batch
-    and sequence dims). Unsigned ONNX integers become signless integers with
-    unsigned arithmetic where it matters (division, comparison, casts).
+    (or another rule between two operands' sizes: MatMul's contraction
+    dimension, Concat's other dimensions, Expand's target) meets a dimension
+    that is dynamic, the symbolic shape analysis
+    (dialects/ONNX/IR/SymbolicShapes.h) decides: a dimension proven equal to
+    the size the op needs is used as it is, with no run-time code; any other
+    is checked with `xf.check_dim` and, for a broadcast, copied along the
+    dimension under an `scf.if` when it is 1 at run time. Unsigned ONNX
+    integers become signless integers with unsigned arithmetic where it
+    matters (division, comparison, casts).
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect", "::mlir::tensor::TensorDialect",
-    "::mlir::scf::SCFDialect", "::mlir::func::FuncDialect"
+    "::mlir::scf::SCFDialect", "::mlir::func::FuncDialect",
+    "::xf::XF::XFDialect"
+  ];
+}
+
+def LowerShapeChecksPass
+    : Pass<"xf-lower-shape-checks", "::mlir::ModuleOp"> {
+  let summary = "Turns xf.check_dim into calls of the runtime's xfrt_shape_error";
+  let description = [{
+    Each `xf.check_dim` becomes a comparison and, under an `scf.if` taken
+    only when the sizes break the rule, a call of
+    `xfrt_shape_error(message, size, expected, broadcast)`
+    (runtime/include/xf/Kernels.h), which prints `error: <message> ...` and
+    exits with status 1. The message is a constant string (an
+    `llvm.mlir.global`) passed, like the kernels' pointers, as an i64. This
+    pass declares the function; it is the only place the compiler does.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::scf::SCFDialect",
+    "::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect"
   ];
 }
 

@@ -246,6 +246,24 @@ struct InsertKVCachePass
         return describeLeftoverUse(mask, "attention_mask");
       dropArgs.set(*maskArg);
     }
+    // The contract above as dim_params: the token-stream inputs share one
+    // [1, tokens] shape, block_tables and context_lens one sequence count.
+    // The CPU pipeline checks the names once on entry (xf-check-dim-params);
+    // the shape analysis then proves what mixes them (the positions against
+    // the tokens in the rotary tables and GPT-2's position embedding).
+    auto names = [&](ArrayRef<StringRef> dims) {
+      return builder.getStrArrayAttr(dims);
+    };
+    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+      StringRef name = argName(func, i);
+      if (i == *idsArg || i == *positionsArg || name == "slot_mapping")
+        func.setArgAttr(i, "onnx.dim_params",
+                        names({"xf.stream", "xf.tokens"}));
+      else if (name == "block_tables")
+        func.setArgAttr(i, "onnx.dim_params", names({"xf.sequences", ""}));
+      else if (name == "context_lens")
+        func.setArgAttr(i, "onnx.dim_params", names({"xf.sequences"}));
+    }
     if (failed(func.eraseArguments(dropArgs)))
       return failure();
     func->setAttr("xf.kv_block_size", builder.getI64IntegerAttr(blockSize));
@@ -371,22 +389,24 @@ struct InsertKVCachePass
         builder, loc,
         RankedTensorType::get({heads, dyn, dyn, valueDim}, element), paged,
         builder.getI64ArrayAttr({1, 0, 2, 3}));
-    // The leading 1 is read from the query, not written as a constant, so
-    // that shape inference gives the result the attention's type back
-    // (consumers keep their declared types).
-    Value one = ONNX::ShapeOp::create(
-        builder, loc, RankedTensorType::get({1}, builder.getI64Type()),
+    // The sizes are read from the query, not written as constants or -1:
+    // shape inference gives the result the attention's type back (consumers
+    // keep their declared types), and the symbolic shape analysis sees that
+    // both branches yield the query's sizes, so the residual add after the
+    // attention needs no run-time broadcast check. allowzero: a size of 0
+    // is 0, not "copy the input's".
+    Value querySizes = ONNX::ShapeOp::create(
+        builder, loc, RankedTensorType::get({3}, builder.getI64Type()),
         attention.getQuery(), builder.getI64IntegerAttr(0),
-        builder.getI64IntegerAttr(1));
+        builder.getI64IntegerAttr(3));
     Value joinShape = ONNX::ConcatOp::create(
         builder, loc, i64Shape,
-        ValueRange{one,
-                   fusion::createI64Constant(builder, loc,
-                                             {heads, -1, valueDim})},
+        ValueRange{querySizes,
+                   fusion::createI64Constant(builder, loc, {valueDim})},
         builder.getI64IntegerAttr(0));
-    Value joined = ONNX::ReshapeOp::create(builder, loc, resultType, back,
-                                           joinShape,
-                                           builder.getI64IntegerAttr(0));
+    Value joined =
+        ONNX::ReshapeOp::create(builder, loc, resultType, back, joinShape,
+                                builder.getI64IntegerAttr(1));
     scf::YieldOp::create(builder, loc, joined);
     attention.replaceAllUsesWith(branch.getResult(0));
     attention.erase();
@@ -418,11 +438,18 @@ struct InsertKVCachePass
                   "an integer range of step 1 (positions expected)";
       Location loc = range.getLoc();
       builder.setInsertionPoint(range);
+      // [1, tokens] -> [tokens], the length read from the positions rather
+      // than left to -1: the shape analysis follows a size, not the product
+      // the -1 stands for, so the tables built from the positions are proven
+      // as long as the tokens they rotate. allowzero: 0 tokens is 0.
+      auto i64Vector = RankedTensorType::get({1}, builder.getI64Type());
+      Value tokens = ONNX::ShapeOp::create(builder, loc, i64Vector, positions,
+                                           builder.getI64IntegerAttr(1),
+                                           builder.getI64IntegerAttr(2));
       Value flat = ONNX::ReshapeOp::create(
           builder, loc,
           RankedTensorType::get({ShapedType::kDynamic}, builder.getI64Type()),
-          positions, fusion::createI64Constant(builder, loc, {-1}),
-          builder.getI64IntegerAttr(0));
+          positions, tokens, builder.getI64IntegerAttr(1));
       if (!type.getElementType().isInteger(64))
         flat = ONNX::CastOp::create(builder, loc, type, flat,
                                     TypeAttr::get(type.getElementType()),

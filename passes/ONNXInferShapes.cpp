@@ -2,6 +2,10 @@
 
 #include "passes/Passes.h"
 
+#include "dialects/ONNX/IR/ONNXOps.h"
+#include "dialects/ONNX/IR/SymbolicShapes.h"
+#include "dialects/XF/IR/XFOps.h"
+
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/Support/DebugLog.h"
 
@@ -41,10 +45,29 @@ std::optional<Type> refineType(Type declared, Type inferred) {
   return declaredTensor.clone(shape);
 }
 
+/// `type` with each dynamic dimension that `shapes` proves to be a
+/// constant made static: a broadcast whose other operand is 1, a Reshape of
+/// a dimension read back with Shape, an Expand to a shape computed from
+/// constants in ways the op's own inference does not follow.
+Type refineWithSymbolicDims(Value result,
+                            xf::ONNX::SymbolicShapeAnalysis &shapes) {
+  auto type = dyn_cast<RankedTensorType>(result.getType());
+  if (!type || type.hasStaticShape())
+    return result.getType();
+  SmallVector<int64_t> shape(type.getShape());
+  for (auto [d, dim] : llvm::enumerate(shape))
+    if (ShapedType::isDynamic(dim))
+      if (std::optional<int64_t> known = shapes.getDim(result, d).getConstant();
+          known && *known >= 0)
+        dim = *known;
+  return type.clone(shape);
+}
+
 struct ONNXInferShapesPass
     : xf::impl::ONNXInferShapesPassBase<ONNXInferShapesPass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
+    xf::ONNX::SymbolicShapeAnalysis shapes(xf::XF::getResultDimSource);
     WalkResult walk = func.walk([&](xf::ONNX::ResultTypeInferenceOpInterface op) {
       SmallVector<Type> inferred;
       if (failed(op.inferResultTypes(inferred)))
@@ -63,6 +86,12 @@ struct ONNXInferShapesPass
         if (*refined != result.getType()) {
           LDBG() << "refining " << result.getType() << " to " << *refined;
           result.setType(*refined);
+        }
+        Type symbolic = refineWithSymbolicDims(result, shapes);
+        if (symbolic != result.getType()) {
+          LDBG() << "refining " << result.getType() << " to " << symbolic
+                 << " (symbolic shapes)";
+          result.setType(symbolic);
         }
       }
       return WalkResult::advance();

@@ -15,6 +15,11 @@ namespace xf {
 
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
+
+/// Of an argument's attributes, what the CPU pipeline still reads: the ONNX
+/// name and dim_params, which xf-check-dim-params turns into entry checks.
+/// The tools drop the rest (a weight's data, say) before lowering.
+mlir::DictionaryAttr keepDimParamAttrs(mlir::DictionaryAttr attrs);
 } // namespace xf
 
 #endif // XF_PASSES_PASSES_H

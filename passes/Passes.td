@@ -5,6 +5,26 @@
 
 include "mlir/Pass/PassBase.td"
 
+def CheckDimParamsPass : Pass<"xf-check-dim-params", "::mlir::func::FuncOp"> {
+  let summary = "Checks on entry that equally named dimensions agree";
+  let description = [{
+    ONNX names a dynamic dimension with a dim_param, and one name means one
+    size across the graph's inputs (`batch` of `input_ids` and of
+    `position_ids`); the importer keeps the names as `onnx.dim_params`.
+    This pass makes that a checked fact: at the function's entry it compares
+    every named argument dimension with the first of its name
+    (`xf.check_dim`, an error naming both inputs at run time), moves the
+    names into the function attribute `xf.checked_dim_params` and drops
+    `onnx.dim_params` and `onnx.name` (read for the messages; nothing after
+    it needs either). The symbolic shape analysis then takes equally named
+    dimensions to be one symbol, which proves broadcasts between inputs
+    (GPT-2's token and position embeddings) with one check per call instead
+    of one per op. A function without names is left as it is.
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect",
+                           "::xf::XF::XFDialect"];
+}
+
 def FuseONNXToXFPass : Pass<"xf-fuse-onnx-to-xf", "::mlir::ModuleOp"> {
   let summary = "Rewrites onnx subgraphs of transformer blocks into xf ops";
   let description = [{
@@ -139,6 +159,11 @@ def ONNXInferShapesPass : Pass<"onnx-infer-shapes", "::mlir::func::FuncOp"> {
     updates the function's result types to match what it returns. A refined
     operand that contradicts a declared result type is an error. Run it
     after `canonicalize` to turn shape computations into static shapes.
+    A dimension the op's own inference leaves dynamic is also made static
+    where the symbolic shape analysis (dialects/ONNX/IR/SymbolicShapes.h)
+    proves it a constant: a broadcast of a `?` against 1 whose `?` is 1, a
+    Reshape to sizes read back with Shape, Gather and Concat, an Expand to a
+    shape built through Equal/Where as torch exports write it.
   }];
   let dependentDialects = ["::xf::ONNX::ONNXDialect"];
 }

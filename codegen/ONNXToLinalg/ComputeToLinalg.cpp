@@ -10,6 +10,7 @@
 
 #include "codegen/ONNXToLinalg/ONNXToLinalg.h"
 #include "codegen/ONNXToLinalg/ScalarBuilders.h"
+#include "codegen/Utils/ShapeChecks.h"
 
 #include "dialects/ONNX/IR/ONNXOps.h"
 
@@ -18,7 +19,9 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
 using namespace xf;
@@ -58,19 +61,39 @@ Value buildMul(OpBuilder &b, Location loc, Value lhs, Value rhs) {
   return arith::MulIOp::create(b, loc, lhs, rhs);
 }
 
-/// Maps a tensor of rank `rank` aligned on the trailing loops of `numLoops`
-/// loops; a static-1 dimension against a loop of another size is read at 0.
-AffineMap getBroadcastMap(OpBuilder &b, RankedTensorType type,
-                          unsigned numLoops, ArrayRef<int64_t> loopSizes) {
-  int64_t offset = loopSizes.size() - type.getRank();
+/// Operand `index` of `op` (`lowered`, its converted value) read in a loop
+/// nest over `target`'s dimensions of sizes `loopSizes`, aligned on the
+/// trailing ones (unidirectional broadcasting: Gemm's C, LayerNormalization's
+/// Scale and B): its map, with a unit dimension read at 0, and the value to
+/// read, in which every dynamic dimension the shape analysis does not prove
+/// equal to the loop's has been checked and broadcast at run time.
+std::pair<Value, AffineMap>
+broadcastToLoops(OpBuilder &b, Location loc,
+                 ONNX::SymbolicShapeAnalysis &shapes, Operation *op,
+                 unsigned index, Value lowered, Value target,
+                 ArrayRef<OpFoldResult> loopSizes) {
+  Value original = op->getOperand(index);
+  auto type = cast<RankedTensorType>(lowered.getType());
+  int64_t numLoops = loopSizes.size();
+  int64_t offset = numLoops - type.getRank();
   SmallVector<AffineExpr> exprs;
+  SmallVector<RuntimeBroadcast> runtime;
   for (int64_t i = 0; i < type.getRank(); ++i) {
-    bool broadcast =
-        type.getDimSize(i) == 1 && loopSizes[offset + i] != 1;
-    exprs.push_back(broadcast ? b.getAffineConstantExpr(0)
-                              : b.getAffineDimExpr(offset + i));
+    int64_t loop = offset + i;
+    bool unit = shapes.getDim(original, i).getConstant() == 1;
+    exprs.push_back(unit && getConstantIntValue(loopSizes[loop]) != 1
+                        ? b.getAffineConstantExpr(0)
+                        : b.getAffineDimExpr(loop));
+    if (unit || shapes.provenEqual(original, i, target, loop))
+      continue;
+    runtime.push_back({i, loopSizes[loop],
+                       llvm::formatv("{0}: dimension {1} of input {2}",
+                                     describeOp(op), i, index)
+                           .str()});
   }
-  return AffineMap::get(numLoops, 0, exprs, b.getContext());
+  if (!runtime.empty())
+    lowered = materializeRuntimeBroadcast(b, loc, lowered, runtime);
+  return {lowered, AffineMap::get(numLoops, 0, exprs, b.getContext())};
 }
 
 /// A linalg.generic over `input`'s dimensions reducing those marked in
@@ -203,7 +226,9 @@ FailureOr<SmallVector<int64_t>> getConstantInts(Value original,
 /// higher-rank batches) is a contraction linalg.generic over
 /// (batch..., m?, n?, k), where m and n exist only for operands of rank >= 2.
 struct MatMulLowering : OpConversionPattern<ONNX::MatMulOp> {
-  using OpConversionPattern::OpConversionPattern;
+  MatMulLowering(const TypeConverter &converter, MLIRContext *context,
+                 ONNX::SymbolicShapeAnalysis &shapes)
+      : OpConversionPattern(converter, context), shapes(shapes) {}
 
   LogicalResult
   matchAndRewrite(ONNX::MatMulOp op, OpAdaptor adaptor,
@@ -222,16 +247,79 @@ struct MatMulLowering : OpConversionPattern<ONNX::MatMulOp> {
     int64_t batchRank = rank - hasM - hasN;
     int64_t lhsBatch = hasM ? lhsRank - 2 : 0;
     int64_t rhsBatch = hasN ? rhsRank - 2 : 0;
+    std::string where = describeOp(op);
 
-    // Result sizes: a batch dimension from the operand that does not
-    // broadcast there, m from A and n from B.
+    // The contraction dimension must agree, or the loop over it reads past
+    // the shorter operand.
+    int64_t lhsK = lhsRank - 1, rhsK = hasN ? rhsRank - 2 : 0;
+    if (!shapes.provenEqual(op.getA(), lhsK, op.getB(), rhsK))
+      createDimCheck(
+          rewriter, loc, tensor::DimOp::create(rewriter, loc, rhs, rhsK),
+          tensor::DimOp::create(rewriter, loc, lhs, lhsK),
+          /*broadcast=*/false,
+          where + ": the contraction dimension of input 1 (dimension " +
+              Twine(rhsK) + "), against input 0's");
+
+    // Batch dimensions broadcast as elementwise ops do: a size from an
+    // operand proven equal to the result's, else the larger of the two, and
+    // an operand dimension not proven equal checked and broadcast at run
+    // time.
     SmallVector<OpFoldResult> sizes;
+    SmallVector<RuntimeBroadcast> lhsRuntime, rhsRuntime;
     for (int64_t d = 0; d < batchRank; ++d) {
-      int64_t l = d - (batchRank - lhsBatch), r = d - (batchRank - rhsBatch);
-      bool fromLhs = l >= 0 && (r < 0 || lhsType.getDimSize(l) != 1);
-      sizes.push_back(fromLhs ? tensor::getMixedSize(rewriter, loc, lhs, l)
-                              : tensor::getMixedSize(rewriter, loc, rhs, r));
+      struct Side {
+        Value original, lowered;
+        int64_t dim;
+        SmallVector<RuntimeBroadcast> *runtime;
+        unsigned index;
+      };
+      SmallVector<Side, 2> sides;
+      if (int64_t l = d - (batchRank - lhsBatch); l >= 0)
+        sides.push_back({op.getA(), lhs, l, &lhsRuntime, 0});
+      if (int64_t r = d - (batchRank - rhsBatch); r >= 0)
+        sides.push_back({op.getB(), rhs, r, &rhsRuntime, 1});
+      auto proven = [&](const Side &side) {
+        return shapes.provenEqual(side.original, side.dim, op.getResult(), d);
+      };
+      auto isUnit = [&](const Side &side) {
+        return shapes.getDim(side.original, side.dim).getConstant() == 1;
+      };
+      OpFoldResult size;
+      if (!resultType.isDynamicDim(d))
+        size = rewriter.getIndexAttr(resultType.getDimSize(d));
+      for (const Side &side : sides)
+        if (!size && proven(side))
+          size = tensor::getMixedSize(rewriter, loc, side.lowered, side.dim);
+      if (!size) {
+        Value largest;
+        for (const Side &side : sides) {
+          if (isUnit(side))
+            continue;
+          Value dim =
+              tensor::DimOp::create(rewriter, loc, side.lowered, side.dim);
+          largest = largest
+                        ? arith::MaxUIOp::create(rewriter, loc, largest, dim)
+                              .getResult()
+                        : dim;
+        }
+        size = largest ? OpFoldResult(largest) : rewriter.getIndexAttr(1);
+      }
+      sizes.push_back(size);
+      for (const Side &side : sides) {
+        auto type = cast<RankedTensorType>(side.lowered.getType());
+        if (!type.isDynamicDim(side.dim) || proven(side))
+          continue;
+        side.runtime->push_back(
+            {side.dim, size,
+             llvm::formatv("{0}: batch dimension {1} of input {2}", where,
+                           side.dim, side.index)
+                 .str()});
+      }
     }
+    if (!lhsRuntime.empty())
+      lhs = materializeRuntimeBroadcast(rewriter, loc, lhs, lhsRuntime);
+    if (!rhsRuntime.empty())
+      rhs = materializeRuntimeBroadcast(rewriter, loc, rhs, rhsRuntime);
     if (hasM)
       sizes.push_back(tensor::getMixedSize(rewriter, loc, lhs, lhsRank - 2));
     if (hasN)
@@ -301,12 +389,16 @@ struct MatMulLowering : OpConversionPattern<ONNX::MatMulOp> {
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
   }
+
+  ONNX::SymbolicShapeAnalysis &shapes;
 };
 
 /// Gemm: the optional C, broadcast to [M, N] and scaled by beta, is the
 /// accumulator of a contraction generic whose maps carry the transposes.
 struct GemmLowering : OpConversionPattern<ONNX::GemmOp> {
-  using OpConversionPattern::OpConversionPattern;
+  GemmLowering(const TypeConverter &converter, MLIRContext *context,
+               ONNX::SymbolicShapeAnalysis &shapes)
+      : OpConversionPattern(converter, context), shapes(shapes) {}
 
   LogicalResult
   matchAndRewrite(ONNX::GemmOp op, OpAdaptor adaptor,
@@ -328,12 +420,19 @@ struct GemmLowering : OpConversionPattern<ONNX::GemmOp> {
     SmallVector<OpFoldResult> sizes = {
         tensor::getMixedSize(rewriter, loc, a, transA ? 1 : 0),
         tensor::getMixedSize(rewriter, loc, b, transB ? 0 : 1)};
+    int64_t aK = transA ? 0 : 1, bK = transB ? 1 : 0;
+    if (!shapes.provenEqual(op.getA(), aK, op.getB(), bK))
+      createDimCheck(rewriter, loc, tensor::DimOp::create(rewriter, loc, b, bK),
+                     tensor::DimOp::create(rewriter, loc, a, aK),
+                     /*broadcast=*/false,
+                     describeOp(op) +
+                         ": the contraction dimension of input 1 (dimension " +
+                         Twine(bK) + "), against input 0's");
 
     Value init;
-    if (Value c = adaptor.getC()) {
-      auto cType = cast<RankedTensorType>(c.getType());
-      AffineMap cMap =
-          getBroadcastMap(rewriter, cType, 2, resultType.getShape());
+    if (adaptor.getC()) {
+      auto [c, cMap] = broadcastToLoops(rewriter, loc, shapes, op, 2,
+                                        adaptor.getC(), op.getResult(), sizes);
       SmallVector<AffineMap> maps = {cMap, rewriter.getMultiDimIdentityMap(2)};
       auto generic = linalg::GenericOp::create(
           rewriter, loc, resultType, c,
@@ -381,6 +480,8 @@ struct GemmLowering : OpConversionPattern<ONNX::GemmOp> {
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
   }
+
+  ONNX::SymbolicShapeAnalysis &shapes;
 };
 
 //===----------------------------------------------------------------------===//
@@ -464,7 +565,10 @@ struct SoftmaxLowering : OpConversionPattern<ONNX::SoftmaxOp> {
 /// X's type before Scale and B, as ONNX's reference does.
 struct LayerNormalizationLowering
     : OpConversionPattern<ONNX::LayerNormalizationOp> {
-  using OpConversionPattern::OpConversionPattern;
+  LayerNormalizationLowering(const TypeConverter &converter,
+                             MLIRContext *context,
+                             ONNX::SymbolicShapeAnalysis &shapes)
+      : OpConversionPattern(converter, context), shapes(shapes) {}
 
   LogicalResult
   matchAndRewrite(ONNX::LayerNormalizationOp op, OpAdaptor adaptor,
@@ -524,15 +628,17 @@ struct LayerNormalizationLowering
         });
 
     AffineMap keptMap = getKeptMap(rewriter, reduced);
-    SmallVector<Value> inputs = {x, mean, invStdDev, adaptor.getScale()};
+    SmallVector<Value> inputs = {x, mean, invStdDev};
     SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(rank),
                                    keptMap, keptMap};
-    if (Value bias = adaptor.getB())
-      inputs.push_back(bias);
-    for (Value affine : ArrayRef(inputs).drop_front(3))
-      maps.push_back(getBroadcastMap(rewriter,
-                                     cast<RankedTensorType>(affine.getType()),
-                                     rank, type.getShape()));
+    SmallVector<OpFoldResult> xSizes = tensor::getMixedSizes(rewriter, loc, x);
+    for (unsigned index = 1; index < op->getNumOperands(); ++index) {
+      auto [affine, map] =
+          broadcastToLoops(rewriter, loc, shapes, op, index,
+                           adaptor.getOperands()[index], op.getX(), xSizes);
+      inputs.push_back(affine);
+      maps.push_back(map);
+    }
     bool hasBias = inputs.size() == 5;
     Value y = buildMap(
         rewriter, loc, type, x, inputs, maps,
@@ -554,6 +660,8 @@ struct LayerNormalizationLowering
                                               invStdDevType, reduced)});
     return success();
   }
+
+  ONNX::SymbolicShapeAnalysis &shapes;
 };
 
 //===----------------------------------------------------------------------===//
@@ -707,12 +815,14 @@ struct CumSumLowering : OpConversionPattern<ONNX::CumSumOp> {
 
 } // namespace
 
-void xf::populateONNXComputeToLinalgPatterns(const TypeConverter &converter,
-                                             RewritePatternSet &patterns) {
-  patterns.add<MatMulLowering, GemmLowering, SoftmaxLowering,
-               LayerNormalizationLowering,
-               ReduceLowering<ONNX::ReduceMaxOp, ReduceKind::Max>,
-               ReduceLowering<ONNX::ReduceMeanOp, ReduceKind::Mean>,
-               ReduceLowering<ONNX::ReduceSumOp, ReduceKind::Sum>,
-               CumSumLowering>(converter, patterns.getContext());
+void xf::populateONNXComputeToLinalgPatterns(
+    const TypeConverter &converter, RewritePatternSet &patterns,
+    ONNX::SymbolicShapeAnalysis &shapes) {
+  patterns.add<MatMulLowering, GemmLowering, LayerNormalizationLowering>(
+      converter, patterns.getContext(), shapes);
+  patterns
+      .add<SoftmaxLowering, ReduceLowering<ONNX::ReduceMaxOp, ReduceKind::Max>,
+           ReduceLowering<ONNX::ReduceMeanOp, ReduceKind::Mean>,
+           ReduceLowering<ONNX::ReduceSumOp, ReduceKind::Sum>, CumSumLowering>(
+          converter, patterns.getContext());
 }

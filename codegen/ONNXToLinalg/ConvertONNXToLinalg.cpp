@@ -2,8 +2,10 @@
 
 #include "codegen/ONNXToLinalg/ONNXToLinalg.h"
 #include "codegen/Passes.h"
+#include "codegen/Utils/ShapeChecks.h"
 
 #include "dialects/ONNX/IR/ONNXOps.h"
+#include "dialects/XF/IR/XFOps.h"
 
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
 
@@ -22,17 +24,19 @@ struct ConvertONNXToLinalgPass
     TypeConverter converter;
     xf::populateONNXToLinalgTypeConversions(converter);
 
+    xf::ONNX::SymbolicShapeAnalysis shapes =
+        xf::createShapeAnalysis(getOperation());
     RewritePatternSet patterns(context);
-    xf::populateONNXElementwiseToLinalgPatterns(converter, patterns);
-    xf::populateONNXComputeToLinalgPatterns(converter, patterns);
-    xf::populateONNXDataMovementToLinalgPatterns(converter, patterns);
+    xf::populateONNXElementwiseToLinalgPatterns(converter, patterns, shapes);
+    xf::populateONNXComputeToLinalgPatterns(converter, patterns, shapes);
+    xf::populateONNXDataMovementToLinalgPatterns(converter, patterns, shapes);
 
     ConversionTarget target(*context);
     target.addIllegalDialect<xf::ONNX::ONNXDialect>();
     target.addLegalOp<ModuleOp>();
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
                            math::MathDialect, tensor::TensorDialect,
-                           scf::SCFDialect>();
+                           scf::SCFDialect, xf::XF::XFDialect>();
     target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp func) {
       return converter.isSignatureLegal(func.getFunctionType());
     });

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/ONNXToLinalg/ONNXToLinalg.h"
+#include "codegen/Utils/ShapeChecks.h"
 
 #include "dialects/ONNX/IR/ONNXOps.h"
 #include "dialects/ONNX/IR/ShapeHelpers.h"
@@ -23,9 +24,14 @@
 #include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
 namespace ONNX = xf::ONNX;
+using xf::createDimCheck;
+using xf::describeOp;
+using xf::materializeRuntimeBroadcast;
+using xf::RuntimeBroadcast;
 
 namespace {
 /// An extract_slice, or an empty tensor when a size is statically 0: the
@@ -350,13 +356,17 @@ TypedAttr zeroAttr(OpBuilder &b, Type type) {
 
 template <typename OpTy>
 struct DataMovementPattern : OpConversionPattern<OpTy> {
-  using OpConversionPattern<OpTy>::OpConversionPattern;
+  DataMovementPattern(const TypeConverter &converter, MLIRContext *context,
+                      ONNX::SymbolicShapeAnalysis &shapes)
+      : OpConversionPattern<OpTy>(converter, context), shapes(shapes) {}
 
   /// The lowered result type, if ranked.
   RankedTensorType rankedResultType(Value result) const {
     return this->getTypeConverter()->template convertType<RankedTensorType>(
         result.getType());
   }
+
+  ONNX::SymbolicShapeAnalysis &shapes;
 };
 
 struct IdentityLowering : DataMovementPattern<ONNX::IdentityOp> {
@@ -447,9 +457,26 @@ struct ReshapeLowering : DataMovementPattern<ONNX::ReshapeOp> {
     OpFoldResult known = m.c(1);
     for (OpFoldResult size : sizes)
       known = m.mul(known, m.select(isInferred(size), m.c(1), size));
-    OpFoldResult inferred = m.div(m.product(m.dims(input)), known);
+    OpFoldResult count = m.product(m.dims(input));
+    OpFoldResult inferred = m.div(count, known);
     for (OpFoldResult &size : sizes)
       size = m.select(isInferred(size), inferred, size);
+
+    // A result of another element count than the input's would be a view
+    // past its end (or an inferred size rounded down). Checked unless the
+    // analysis proves the products equal, or the target is a lone -1 (the
+    // whole count).
+    SmallVector<ONNX::SymbolicInt> inputDims, resultDims;
+    for (int64_t d = 0; d < inputType.getRank(); ++d)
+      inputDims.push_back(shapes.getDim(op.getData(), d));
+    for (int64_t d = 0; d < resultType.getRank(); ++d)
+      resultDims.push_back(shapes.getDim(op.getResult(), d));
+    bool wholeCount = resultType.getRank() == 1 &&
+                      shapes.getElement(op.getShape(), 0).getConstant() == -1;
+    if (!wholeCount && !ONNX::provenSameProduct(inputDims, resultDims))
+      createDimCheck(rewriter, op.getLoc(), m.value(m.product(sizes)),
+                     m.value(count), /*broadcast=*/false,
+                     describeOp(op) + ": the result's element count");
 
     rewriter.replaceOp(op, buildReshape(m, input, sizes, resultType));
     return success();
@@ -620,7 +647,9 @@ struct ConcatLowering : DataMovementPattern<ONNX::ConcatOp> {
     IndexMath m(rewriter, op.getLoc());
 
     // Sizes off the axis are shared; take each from the result type or an
-    // input where one has it static.
+    // input where one has it static. An input whose size there is not
+    // proven to be that one is checked: a larger one would be cut, a
+    // smaller one read past its end.
     SmallVector<OpFoldResult> sizes;
     for (int64_t d = 0; d < rank; ++d) {
       if (d == *axis) {
@@ -634,6 +663,16 @@ struct ConcatLowering : DataMovementPattern<ONNX::ConcatOp> {
         if (!cast<RankedTensorType>(input.getType()).isDynamicDim(d))
           size = m.dim(input, d);
       sizes.push_back(size);
+      for (auto [k, input] : llvm::enumerate(adaptor.getInputs())) {
+        if (!cast<RankedTensorType>(input.getType()).isDynamicDim(d) ||
+            shapes.provenEqual(op.getInputs()[k], d, op.getResult(), d))
+          continue;
+        createDimCheck(rewriter, op.getLoc(), m.value(m.dim(input, d)),
+                       m.value(size), /*broadcast=*/false,
+                       llvm::formatv("{0}: dimension {1} of input {2}",
+                                     describeOp(op), d, k)
+                           .str());
+      }
     }
     SmallVector<OpFoldResult> axisSizes;
     for (Value input : adaptor.getInputs()) {
@@ -1068,32 +1107,60 @@ struct ExpandLowering : DataMovementPattern<ONNX::ExpandOp> {
     if (rank != resultType.getRank())
       return rewriter.notifyMatchFailure(op, "result rank mismatch");
 
-    // A shape entry of 1 keeps the input's size. As everywhere in this pass,
-    // a dynamic input dimension is taken not to be a broadcast 1.
+    // A shape entry of 1 keeps the input's size. An input dimension that
+    // the shape analysis does not prove equal to the result's is checked and
+    // broadcast at run time; a static input size other than 1 against an
+    // entry known only at run time is checked to be compatible with it.
     MLIRContext *context = rewriter.getContext();
+    std::string where = describeOp(op);
     SmallVector<OpFoldResult> sizes;
     SmallVector<AffineExpr> inputExprs;
+    SmallVector<RuntimeBroadcast> runtime;
     for (int64_t d = 0; d < rank; ++d) {
       int64_t inputDim = d - (rank - inputRank);
       int64_t shapeDim = d - (rank - shapeRank);
+      bool unit = inputDim >= 0 &&
+                  shapes.getDim(op.getInput(), inputDim).getConstant() == 1;
       if (inputDim >= 0)
-        inputExprs.push_back(inputType.getDimSize(inputDim) == 1
-                                 ? getAffineConstantExpr(0, context)
-                                 : getAffineDimExpr(d, context));
+        inputExprs.push_back(unit ? getAffineConstantExpr(0, context)
+                                  : getAffineDimExpr(d, context));
       if (!resultType.isDynamicDim(d)) {
         sizes.push_back(m.c(resultType.getDimSize(d)));
-        continue;
-      }
-      if (shapeDim < 0) {
+      } else if (shapeDim < 0) {
         sizes.push_back(m.dim(input, inputDim));
+      } else {
+        OpFoldResult entry = (*shape)[shapeDim];
+        sizes.push_back(inputDim < 0 ? entry
+                                     : m.select(m.cmp(arith::CmpIPredicate::eq,
+                                                      entry, m.c(1)),
+                                                m.dim(input, inputDim), entry));
+      }
+      if (inputDim < 0 || unit)
+        continue;
+      if (inputType.isDynamicDim(inputDim)) {
+        if (!shapes.provenEqual(op.getInput(), inputDim, op.getResult(), d))
+          runtime.push_back(
+              {inputDim, sizes.back(),
+               llvm::formatv("{0}: dimension {1} of the input", where, inputDim)
+                   .str()});
         continue;
       }
-      OpFoldResult entry = (*shape)[shapeDim];
-      sizes.push_back(inputDim < 0 ? entry
-                                   : m.select(m.cmp(arith::CmpIPredicate::eq,
-                                                    entry, m.c(1)),
-                                              m.dim(input, inputDim), entry));
+      if (shapeDim < 0)
+        continue;
+      ONNX::SymbolicInt entry = shapes.getElement(op.getShape(), shapeDim);
+      std::optional<int64_t> known = entry.getConstant();
+      if (known == 1 || known == inputType.getDimSize(inputDim))
+        continue;
+      createDimCheck(
+          rewriter, op.getLoc(), m.value((*shape)[shapeDim]),
+          m.value(m.c(inputType.getDimSize(inputDim))),
+          /*broadcast=*/true,
+          llvm::formatv("{0}: entry {1} of the target shape", where, shapeDim)
+              .str());
     }
+    if (!runtime.empty())
+      input =
+          materializeRuntimeBroadcast(rewriter, op.getLoc(), input, runtime);
     Value init = emptyTensor(m, sizes, inputType.getElementType());
     SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, inputExprs, context),
                                    rewriter.getMultiDimIdentityMap(rank)};
@@ -1305,11 +1372,12 @@ struct ConstantOfShapeLowering : DataMovementPattern<ONNX::ConstantOfShapeOp> {
 } // namespace
 
 void xf::populateONNXDataMovementToLinalgPatterns(
-    const TypeConverter &converter, RewritePatternSet &patterns) {
+    const TypeConverter &converter, RewritePatternSet &patterns,
+    ONNX::SymbolicShapeAnalysis &shapes) {
   patterns.add<ConcatLowering, ConstantOfShapeLowering, ExpandLowering,
                FlattenLowering, GatherLowering, GatherNDLowering,
                IdentityLowering, RangeLowering, ReshapeLowering,
                ScatterNDLowering, ShapeLowering, SliceLowering, SplitLowering,
                SqueezeLowering, TileLowering, TransposeLowering, TriluLowering,
-               UnsqueezeLowering>(converter, patterns.getContext());
+               UnsqueezeLowering>(converter, patterns.getContext(), shapes);
 }

@@ -2,12 +2,15 @@
 //
 // Every elementwise op becomes one linalg.generic over the broadcast result
 // shape; the scalar body is built per op. Converted element types are
-// signless, so bodies read signedness from the ONNX types.
+// signless, so bodies read signedness from the ONNX types. Broadcasting over
+// a dimension that is dynamic at compile time is proven by the symbolic
+// shape analysis or handled at run time (buildBroadcastGeneric).
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/ONNXToLinalg/ONNXToLinalg.h"
 #include "codegen/ONNXToLinalg/ScalarBuilders.h"
+#include "codegen/Utils/ShapeChecks.h"
 
 #include "dialects/ONNX/IR/ONNXOps.h"
 
@@ -17,6 +20,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
 using namespace xf;
@@ -35,53 +39,97 @@ bool isUnsignedLike(Type onnxType) {
   return onnxType.isUnsignedInteger() || onnxType.isInteger(1);
 }
 
-/// A linalg.generic over `resultType` reading `operands` with numpy
-/// broadcasting: an operand dimension that is a static 1 is read at index 0,
-/// and operands are aligned on their trailing dimensions. A dynamic result
-/// dimension takes its size from an operand whose dimension there is not a
-/// static 1 (a dynamic dimension is assumed not to broadcast).
+/// A linalg.generic over `resultType` computing `op`'s result from its
+/// lowered `operands` with numpy broadcasting (aligned on the trailing
+/// dimensions). An operand dimension that is a static 1 is read at index 0.
+/// A dynamic one that `shapes` proves equal to the result's is read as it
+/// is; any other is checked at run time to be the result's size or 1 and,
+/// where it is 1, broadcast first (materializeRuntimeBroadcast). A dynamic
+/// result dimension takes its size from an operand proven equal to it, else
+/// the largest operand size there: once every operand is checked against
+/// it, that is the broadcast size.
 Value buildBroadcastGeneric(
-    OpBuilder &b, Location loc, RankedTensorType resultType,
-    ValueRange operands,
+    OpBuilder &b, Location loc, Operation *op, RankedTensorType resultType,
+    ValueRange operands, ONNX::SymbolicShapeAnalysis &shapes,
     function_ref<Value(OpBuilder &, Location, ValueRange)> buildScalar) {
   int64_t rank = resultType.getRank();
   MLIRContext *context = b.getContext();
+  Value result = op->getResult(0);
+  auto operandType = [&](unsigned j) {
+    return cast<RankedTensorType>(operands[j].getType());
+  };
+  // Operand j's dimension aligned with result dimension d, or -1.
+  auto alignedDim = [&](unsigned j, int64_t d) {
+    return d - (rank - operandType(j).getRank());
+  };
+  auto provenEqual = [&](unsigned j, int64_t i, int64_t d) {
+    return shapes.provenEqual(op->getOperand(j), i, result, d);
+  };
+  auto isUnit = [&](unsigned j, int64_t i) {
+    return shapes.getDim(op->getOperand(j), i).getConstant() == 1;
+  };
+
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (!resultType.isDynamicDim(d)) {
+      sizes.push_back(b.getIndexAttr(resultType.getDimSize(d)));
+      continue;
+    }
+    std::optional<unsigned> proven;
+    for (unsigned j = 0; j < operands.size() && !proven; ++j) {
+      int64_t i = alignedDim(j, d);
+      if (i >= 0 && provenEqual(j, i, d))
+        proven = j;
+    }
+    if (proven) {
+      sizes.push_back(tensor::getMixedSize(b, loc, operands[*proven],
+                                           alignedDim(*proven, d)));
+      continue;
+    }
+    Value size;
+    for (unsigned j = 0; j < operands.size(); ++j) {
+      int64_t i = alignedDim(j, d);
+      if (i < 0 || isUnit(j, i))
+        continue;
+      Value dim = tensor::DimOp::create(b, loc, operands[j], i);
+      size = size ? arith::MaxUIOp::create(b, loc, size, dim).getResult() : dim;
+    }
+    sizes.push_back(size ? OpFoldResult(size) : b.getIndexAttr(1));
+  }
+
+  SmallVector<Value> inputs;
   SmallVector<AffineMap> maps;
-  for (Value operand : operands) {
-    auto type = cast<RankedTensorType>(operand.getType());
-    int64_t offset = rank - type.getRank();
+  for (unsigned j = 0; j < operands.size(); ++j) {
     SmallVector<AffineExpr> exprs;
-    for (int64_t i = 0; i < type.getRank(); ++i) {
-      bool broadcast = type.getDimSize(i) == 1 &&
-                       resultType.getDimSize(offset + i) != 1;
-      exprs.push_back(broadcast ? b.getAffineConstantExpr(0)
-                                : b.getAffineDimExpr(offset + i));
+    SmallVector<RuntimeBroadcast> runtime;
+    for (int64_t i = 0; i < operandType(j).getRank(); ++i) {
+      int64_t d = i + (rank - operandType(j).getRank());
+      bool unit = isUnit(j, i);
+      exprs.push_back(unit && resultType.getDimSize(d) != 1
+                          ? b.getAffineConstantExpr(0)
+                          : b.getAffineDimExpr(d));
+      if (unit || !operandType(j).isDynamicDim(i) || provenEqual(j, i, d))
+        continue;
+      runtime.push_back({i, sizes[d],
+                         llvm::formatv("{0}: dimension {1} of input {2}",
+                                       describeOp(op), i, j)
+                             .str()});
     }
     maps.push_back(AffineMap::get(rank, 0, exprs, context));
+    inputs.push_back(runtime.empty() ? operands[j]
+                                     : materializeRuntimeBroadcast(
+                                           b, loc, operands[j], runtime));
   }
   maps.push_back(b.getMultiDimIdentityMap(rank));
 
-  SmallVector<Value> dynamicSizes;
-  for (int64_t d = 0; d < rank; ++d) {
-    if (!resultType.isDynamicDim(d))
-      continue;
-    Value size;
-    for (Value operand : operands) {
-      auto type = cast<RankedTensorType>(operand.getType());
-      int64_t i = d - (rank - type.getRank());
-      if (i >= 0 && type.getDimSize(i) != 1) {
-        size = tensor::DimOp::create(b, loc, operand, i);
-        break;
-      }
-    }
-    dynamicSizes.push_back(size ? size
-                                : arith::ConstantIndexOp::create(b, loc, 1));
-  }
-  Value init = tensor::EmptyOp::create(b, loc, resultType, dynamicSizes);
+  Value init =
+      tensor::EmptyOp::create(b, loc, sizes, resultType.getElementType());
+  if (init.getType() != resultType)
+    init = tensor::CastOp::create(b, loc, resultType, init);
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
   auto generic = linalg::GenericOp::create(
-      b, loc, resultType, operands, init, maps, iterators,
+      b, loc, resultType, inputs, init, maps, iterators,
       [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
         Value result =
             buildScalar(nested, nestedLoc, args.drop_back(/*n=*/1));
@@ -143,8 +191,9 @@ using ScalarBuilder = Value (*)(OpBuilder &, Location, ValueRange,
 template <typename OpTy>
 struct ElementwiseLowering : OpConversionPattern<OpTy> {
   ElementwiseLowering(const TypeConverter &converter, MLIRContext *context,
+                      ONNX::SymbolicShapeAnalysis &shapes,
                       ScalarBuilder buildScalar)
-      : OpConversionPattern<OpTy>(converter, context),
+      : OpConversionPattern<OpTy>(converter, context), shapes(shapes),
         buildScalar(buildScalar) {}
 
   LogicalResult
@@ -162,7 +211,7 @@ struct ElementwiseLowering : OpConversionPattern<OpTy> {
     }
     types.result = getElementTypeOrSelf(op->getResult(0).getType());
     Value result = buildBroadcastGeneric(
-        rewriter, op.getLoc(), resultType, adaptor.getOperands(),
+        rewriter, op.getLoc(), op, resultType, adaptor.getOperands(), shapes,
         [&](OpBuilder &b, Location loc, ValueRange args) {
           return buildScalar(b, loc, args, types);
         });
@@ -170,6 +219,7 @@ struct ElementwiseLowering : OpConversionPattern<OpTy> {
     return success();
   }
 
+  ONNX::SymbolicShapeAnalysis &shapes;
   ScalarBuilder buildScalar;
 };
 
@@ -339,7 +389,9 @@ bool isCastableType(Type type) {
 }
 
 struct CastLowering : OpConversionPattern<ONNX::CastOp> {
-  using OpConversionPattern::OpConversionPattern;
+  CastLowering(const TypeConverter &converter, MLIRContext *context,
+               ONNX::SymbolicShapeAnalysis &shapes)
+      : OpConversionPattern(converter, context), shapes(shapes) {}
 
   LogicalResult
   matchAndRewrite(ONNX::CastOp op, OpAdaptor adaptor,
@@ -359,13 +411,15 @@ struct CastLowering : OpConversionPattern<ONNX::CastOp> {
       return success();
     }
     Value result = buildBroadcastGeneric(
-        rewriter, op.getLoc(), resultType, adaptor.getInput(),
+        rewriter, op.getLoc(), op, resultType, adaptor.getInput(), shapes,
         [&](OpBuilder &b, Location loc, ValueRange args) {
           return castScalar(b, loc, args[0], from, to);
         });
     rewriter.replaceOp(op, result);
     return success();
   }
+
+  ONNX::SymbolicShapeAnalysis &shapes;
 };
 
 /// Constants keep their storage: unsigned values are reinterpreted as
@@ -412,69 +466,78 @@ void xf::populateONNXToLinalgTypeConversions(TypeConverter &converter) {
 }
 
 void xf::populateONNXElementwiseToLinalgPatterns(
-    const TypeConverter &converter, RewritePatternSet &patterns) {
+    const TypeConverter &converter, RewritePatternSet &patterns,
+    ONNX::SymbolicShapeAnalysis &shapes) {
   MLIRContext *context = patterns.getContext();
   using CmpF = arith::CmpFPredicate;
   using CmpI = arith::CmpIPredicate;
   patterns.add<ElementwiseLowering<ONNX::SqrtOp>>(
-      converter, context, buildFloatUnary<math::SqrtOp>);
-  patterns.add<ElementwiseLowering<ONNX::ReciprocalOp>>(converter, context,
-                                                        buildReciprocal);
-  patterns.add<ElementwiseLowering<ONNX::NegOp>>(converter, context,
+      converter, context, shapes, buildFloatUnary<math::SqrtOp>);
+  patterns.add<ElementwiseLowering<ONNX::ReciprocalOp>>(
+      converter, context, shapes, buildReciprocal);
+  patterns.add<ElementwiseLowering<ONNX::NegOp>>(converter, context, shapes,
                                                  buildNeg);
-  patterns.add<ElementwiseLowering<ONNX::ExpOp>>(
-      converter, context, buildFloatUnary<math::ExpOp>);
-  patterns.add<ElementwiseLowering<ONNX::LogOp>>(
-      converter, context, buildFloatUnary<math::LogOp>);
-  patterns.add<ElementwiseLowering<ONNX::ErfOp>>(converter, context,
+  patterns.add<ElementwiseLowering<ONNX::ExpOp>>(converter, context, shapes,
+                                                 buildFloatUnary<math::ExpOp>);
+  patterns.add<ElementwiseLowering<ONNX::LogOp>>(converter, context, shapes,
+                                                 buildFloatUnary<math::LogOp>);
+  patterns.add<ElementwiseLowering<ONNX::ErfOp>>(converter, context, shapes,
                                                  buildErf);
   patterns.add<ElementwiseLowering<ONNX::TanhOp>>(
-      converter, context, buildFloatUnary<math::TanhOp>);
-  patterns.add<ElementwiseLowering<ONNX::SigmoidOp>>(converter, context,
+      converter, context, shapes, buildFloatUnary<math::TanhOp>);
+  patterns.add<ElementwiseLowering<ONNX::SigmoidOp>>(converter, context, shapes,
                                                      buildSigmoid);
-  patterns.add<ElementwiseLowering<ONNX::ReluOp>>(converter, context,
+  patterns.add<ElementwiseLowering<ONNX::ReluOp>>(converter, context, shapes,
                                                   buildRelu);
-  patterns.add<ElementwiseLowering<ONNX::AbsOp>>(converter, context,
+  patterns.add<ElementwiseLowering<ONNX::AbsOp>>(converter, context, shapes,
                                                  buildAbs);
-  patterns.add<ElementwiseLowering<ONNX::SinOp>>(
-      converter, context, buildFloatUnary<math::SinOp>);
-  patterns.add<ElementwiseLowering<ONNX::CosOp>>(
-      converter, context, buildFloatUnary<math::CosOp>);
-  patterns.add<ElementwiseLowering<ONNX::NotOp>>(converter, context,
+  patterns.add<ElementwiseLowering<ONNX::SinOp>>(converter, context, shapes,
+                                                 buildFloatUnary<math::SinOp>);
+  patterns.add<ElementwiseLowering<ONNX::CosOp>>(converter, context, shapes,
+                                                 buildFloatUnary<math::CosOp>);
+  patterns.add<ElementwiseLowering<ONNX::NotOp>>(converter, context, shapes,
                                                  buildNot);
-  patterns.add<ElementwiseLowering<ONNX::IsNaNOp>>(converter, context,
+  patterns.add<ElementwiseLowering<ONNX::IsNaNOp>>(converter, context, shapes,
                                                    buildIsNaN);
   patterns.add<ElementwiseLowering<ONNX::AddOp>>(
-      converter, context, buildArithmetic<arith::AddFOp, arith::AddIOp>);
+      converter, context, shapes,
+      buildArithmetic<arith::AddFOp, arith::AddIOp>);
   patterns.add<ElementwiseLowering<ONNX::SubOp>>(
-      converter, context, buildArithmetic<arith::SubFOp, arith::SubIOp>);
+      converter, context, shapes,
+      buildArithmetic<arith::SubFOp, arith::SubIOp>);
   patterns.add<ElementwiseLowering<ONNX::MulOp>>(
-      converter, context, buildArithmetic<arith::MulFOp, arith::MulIOp>);
-  patterns.add<ElementwiseLowering<ONNX::DivOp>>(converter, context,
+      converter, context, shapes,
+      buildArithmetic<arith::MulFOp, arith::MulIOp>);
+  patterns.add<ElementwiseLowering<ONNX::DivOp>>(converter, context, shapes,
                                                  buildDiv);
-  patterns.add<ElementwiseLowering<ONNX::PowOp>>(converter, context,
+  patterns.add<ElementwiseLowering<ONNX::PowOp>>(converter, context, shapes,
                                                  buildPow);
-  patterns.add<ElementwiseLowering<ONNX::AndOp>>(
-      converter, context, buildBitwise<arith::AndIOp>);
-  patterns.add<ElementwiseLowering<ONNX::OrOp>>(converter, context,
+  patterns.add<ElementwiseLowering<ONNX::AndOp>>(converter, context, shapes,
+                                                 buildBitwise<arith::AndIOp>);
+  patterns.add<ElementwiseLowering<ONNX::OrOp>>(converter, context, shapes,
                                                 buildBitwise<arith::OrIOp>);
   patterns.add<ElementwiseLowering<ONNX::EqualOp>>(
-      converter, context, buildCompare<CmpF::OEQ, CmpI::eq, CmpI::eq>);
+      converter, context, shapes, buildCompare<CmpF::OEQ, CmpI::eq, CmpI::eq>);
   patterns.add<ElementwiseLowering<ONNX::LessOp>>(
-      converter, context, buildCompare<CmpF::OLT, CmpI::slt, CmpI::ult>);
+      converter, context, shapes,
+      buildCompare<CmpF::OLT, CmpI::slt, CmpI::ult>);
   patterns.add<ElementwiseLowering<ONNX::LessOrEqualOp>>(
-      converter, context, buildCompare<CmpF::OLE, CmpI::sle, CmpI::ule>);
+      converter, context, shapes,
+      buildCompare<CmpF::OLE, CmpI::sle, CmpI::ule>);
   patterns.add<ElementwiseLowering<ONNX::GreaterOp>>(
-      converter, context, buildCompare<CmpF::OGT, CmpI::sgt, CmpI::ugt>);
+      converter, context, shapes,
+      buildCompare<CmpF::OGT, CmpI::sgt, CmpI::ugt>);
   patterns.add<ElementwiseLowering<ONNX::GreaterOrEqualOp>>(
-      converter, context, buildCompare<CmpF::OGE, CmpI::sge, CmpI::uge>);
+      converter, context, shapes,
+      buildCompare<CmpF::OGE, CmpI::sge, CmpI::uge>);
   patterns.add<ElementwiseLowering<ONNX::MaxOp>>(
-      converter, context,
+      converter, context, shapes,
       buildVariadic<arith::MaximumFOp, arith::MaxSIOp, arith::MaxUIOp>);
   patterns.add<ElementwiseLowering<ONNX::MinOp>>(
-      converter, context,
+      converter, context, shapes,
       buildVariadic<arith::MinimumFOp, arith::MinSIOp, arith::MinUIOp>);
-  patterns.add<ElementwiseLowering<ONNX::WhereOp>>(converter, context,
+  patterns.add<ElementwiseLowering<ONNX::WhereOp>>(converter, context, shapes,
                                                    buildWhere);
-  patterns.add<CastLowering, ConstantLowering>(converter, context);
+  patterns.add<CastLowering>(converter, context, shapes);
+  patterns.add<ConstantLowering>(converter, context);
 }

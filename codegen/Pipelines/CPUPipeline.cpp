@@ -20,6 +20,7 @@ void xf::buildXFCpuPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createONNXInferShapesPass());
   pm.addPass(createFuseONNXToXFPass(fusion));
+  pm.addNestedPass<func::FuncOp>(createCheckDimParamsPass());
   pm.addPass(createLowerQLinearToMicrokernelsPass());
   pm.addPass(createConvertXFToLinalgPass());
   pm.addNestedPass<func::FuncOp>(createLowerAttentionPass());
@@ -39,6 +40,7 @@ void xf::buildXFCpuPipeline(OpPassManager &pm,
   bufferization::BufferDeallocationPipelineOptions deallocation;
   bufferization::buildBufferDeallocationPipeline(pm, deallocation);
   pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addPass(createLowerShapeChecksPass());
   pm.addPass(createLowerContractionsToMicrokernelsPass());
   pm.addPass(createOutlineParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());

@@ -8,12 +8,17 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/Transforms/Instrumentation/AddressSanitizer.h"
 
 #include <cstdlib>
 #include "llvm/Support/Program.h"
@@ -67,8 +72,32 @@ struct OptimizedModule {
   std::unique_ptr<llvm::Module> module;
 };
 
-FailureOr<OptimizedModule> translateAndOptimize(ModuleOp module,
-                                                llvm::StringRef cpu) {
+/// Runs AddressSanitizer over `module`, after the optimizations (as clang
+/// does at its optimizer's last extension point), so that only the accesses
+/// that remain are checked.
+void instrumentWithAddressSanitizer(llvm::Module &module,
+                                    llvm::TargetMachine *machine) {
+  for (llvm::Function &function : module)
+    if (!function.isDeclaration())
+      function.addFnAttr(llvm::Attribute::SanitizeAddress);
+  llvm::LoopAnalysisManager loops;
+  llvm::FunctionAnalysisManager functions;
+  llvm::CGSCCAnalysisManager sccs;
+  llvm::ModuleAnalysisManager modules;
+  llvm::PassBuilder builder(machine);
+  builder.registerModuleAnalyses(modules);
+  builder.registerCGSCCAnalyses(sccs);
+  builder.registerFunctionAnalyses(functions);
+  builder.registerLoopAnalyses(loops);
+  builder.crossRegisterProxies(loops, functions, sccs, modules);
+  llvm::ModulePassManager passes;
+  passes.addPass(llvm::AddressSanitizerPass(llvm::AddressSanitizerOptions()));
+  passes.run(module, modules);
+}
+
+FailureOr<OptimizedModule>
+translateAndOptimize(ModuleOp module, llvm::StringRef cpu,
+                     const xf::EmissionOptions &emission) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   DialectRegistry registry;
@@ -124,11 +153,14 @@ FailureOr<OptimizedModule> translateAndOptimize(ModuleOp module,
   if (llvm::Error err = optimize(result.module.get()))
     return module.emitError() << "LLVM optimization failed: "
                               << llvm::toString(std::move(err));
+  if (emission.addressSanitizer)
+    instrumentWithAddressSanitizer(*result.module, result.machine.get());
   return result;
 }
 
-LogicalResult runClang(llvm::ArrayRef<std::string> arguments,
-                       std::string &errorMessage) {
+LogicalResult
+runClang(llvm::ArrayRef<std::string> arguments, std::string &errorMessage,
+         std::optional<llvm::StringRef> stdoutFile = std::nullopt) {
   auto clang = llvm::sys::findProgramByName("clang++-22");
   if (!clang) {
     errorMessage = "clang++-22 (the linker driver) is not on PATH";
@@ -136,8 +168,12 @@ LogicalResult runClang(llvm::ArrayRef<std::string> arguments,
   }
   SmallVector<llvm::StringRef> args = {*clang};
   args.append(arguments.begin(), arguments.end());
-  int rc = llvm::sys::ExecuteAndWait(*clang, args, std::nullopt, {}, 0, 0,
-                                     &errorMessage);
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, stdoutFile,
+                                                std::nullopt};
+  int rc = llvm::sys::ExecuteAndWait(
+      *clang, args, std::nullopt,
+      stdoutFile ? ArrayRef(redirects) : ArrayRef<std::optional<StringRef>>(),
+      0, 0, &errorMessage);
   if (rc != 0) {
     if (errorMessage.empty())
       errorMessage = "the link failed (clang++-22 exited with " +
@@ -156,8 +192,9 @@ std::string runtimeLibraryDir() {
 }
 } // namespace
 
-FailureOr<std::string> xf::emitObjectFile(ModuleOp module, llvm::StringRef cpu) {
-  auto optimized = translateAndOptimize(module, cpu);
+FailureOr<std::string> xf::emitObjectFile(ModuleOp module, llvm::StringRef cpu,
+                                          const EmissionOptions &options) {
+  auto optimized = translateAndOptimize(module, cpu, options);
   if (failed(optimized))
     return failure();
   llvm::SmallVector<char, 0> object;
@@ -170,8 +207,9 @@ FailureOr<std::string> xf::emitObjectFile(ModuleOp module, llvm::StringRef cpu) 
   return std::string(object.begin(), object.end());
 }
 
-FailureOr<std::string> xf::emitLLVMIR(ModuleOp module, llvm::StringRef cpu) {
-  auto optimized = translateAndOptimize(module, cpu);
+FailureOr<std::string> xf::emitLLVMIR(ModuleOp module, llvm::StringRef cpu,
+                                      const EmissionOptions &options) {
+  auto optimized = translateAndOptimize(module, cpu, options);
   if (failed(optimized))
     return failure();
   std::string text;
@@ -182,9 +220,13 @@ FailureOr<std::string> xf::emitLLVMIR(ModuleOp module, llvm::StringRef cpu) {
 
 LogicalResult xf::linkSharedObject(llvm::ArrayRef<std::string> objects,
                                    llvm::StringRef output,
-                                   std::string &errorMessage) {
+                                   std::string &errorMessage,
+                                   const EmissionOptions &options) {
   SmallVector<std::string> args = {"-shared", "-fuse-ld=lld", "-o",
                                    output.str()};
+  // The shared runtime: the process that loads the object preloads it.
+  if (options.addressSanitizer)
+    args.append({"-fsanitize=address", "-shared-libasan"});
   args.append(objects.begin(), objects.end());
   args.push_back(runtimeLibraryDir() + "/libxfrt.a");
   args.push_back("-lm");
@@ -193,11 +235,41 @@ LogicalResult xf::linkSharedObject(llvm::ArrayRef<std::string> objects,
 
 LogicalResult xf::linkExecutable(llvm::ArrayRef<std::string> objects,
                                  llvm::StringRef output,
-                                 std::string &errorMessage) {
+                                 std::string &errorMessage,
+                                 const EmissionOptions &options) {
   SmallVector<std::string> args = {"-fuse-ld=lld", "-o", output.str()};
+  // The static runtime, linked into the program.
+  if (options.addressSanitizer)
+    args.push_back("-fsanitize=address");
   args.append(objects.begin(), objects.end());
   args.push_back(runtimeLibraryDir() + "/libxfrt_main.a");
   args.push_back(runtimeLibraryDir() + "/libxfrt.a");
   args.push_back("-lm");
   return runClang(args, errorMessage);
+}
+
+FailureOr<std::string>
+xf::findAddressSanitizerRuntime(std::string &errorMessage) {
+  llvm::SmallString<128> answer;
+  if (auto ec = llvm::sys::fs::createTemporaryFile("xf-asan", "txt", answer)) {
+    errorMessage = "cannot create a temporary file: " + ec.message();
+    return failure();
+  }
+  auto removeAnswer =
+      llvm::make_scope_exit([&] { llvm::sys::fs::remove(answer); });
+  if (failed(runClang({"-print-file-name=libclang_rt.asan-x86_64.so"},
+                      errorMessage, answer.str())))
+    return failure();
+  auto buffer = llvm::MemoryBuffer::getFile(answer);
+  std::string path =
+      buffer ? (*buffer)->getBuffer().trim().str() : std::string();
+  // clang prints the bare name back when it has no such file.
+  if (path.empty() || !llvm::sys::fs::exists(path) ||
+      !llvm::sys::path::is_absolute(path)) {
+    errorMessage = "clang++-22 has no AddressSanitizer runtime "
+                   "(libclang_rt.asan-x86_64.so; Debian's libclang-rt-22-dev "
+                   "has it)";
+    return failure();
+  }
+  return path;
 }

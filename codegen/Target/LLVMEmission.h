@@ -24,27 +24,48 @@ inline constexpr llvm::StringLiteral kPackedEntryPoint = "xf_packed_main";
 mlir::LogicalResult addPackedEntryPoint(mlir::ModuleOp module,
                                         llvm::StringRef function);
 
+/// How generated code is built beyond the CPU it is for.
+struct EmissionOptions {
+  /// Instrument the generated code with LLVM's AddressSanitizer: every load
+  /// and store it makes is checked against the ASan runtime's shadow memory,
+  /// so an out-of-bounds access to a heap or stack buffer stops the program
+  /// with a report. Objects built so must be linked with the same option;
+  /// a shared object then also needs the ASan runtime loaded first
+  /// (LD_PRELOAD of findAddressSanitizerRuntime(), which xf-run does).
+  bool addressSanitizer = false;
+};
+
 /// Translates a module in the LLVM dialect to LLVM IR, optimizes it at -O3
 /// for `cpu` ("native" for the host) and returns the object file's bytes.
-mlir::FailureOr<std::string> emitObjectFile(mlir::ModuleOp module,
-                                            llvm::StringRef cpu);
+mlir::FailureOr<std::string>
+emitObjectFile(mlir::ModuleOp module, llvm::StringRef cpu,
+               const EmissionOptions &options = {});
 
 /// Like emitObjectFile, but returns the optimized LLVM IR as text.
 mlir::FailureOr<std::string> emitLLVMIR(mlir::ModuleOp module,
-                                        llvm::StringRef cpu);
+                                        llvm::StringRef cpu,
+                                        const EmissionOptions &options = {});
 
 /// Links object files into a shared object with clang-22 (as the linker
 /// driver, so libm and the C runtime resolve as usual), with the runtime's
 /// memrefCopy.
 mlir::LogicalResult linkSharedObject(llvm::ArrayRef<std::string> objects,
                                      llvm::StringRef output,
-                                     std::string &errorMessage);
+                                     std::string &errorMessage,
+                                     const EmissionOptions &options = {});
 
 /// Links object files with the runtime (libxfrt and the program's main) into
 /// an executable.
 mlir::LogicalResult linkExecutable(llvm::ArrayRef<std::string> objects,
                                    llvm::StringRef output,
-                                   std::string &errorMessage);
+                                   std::string &errorMessage,
+                                   const EmissionOptions &options = {});
+
+/// The path of clang-22's shared AddressSanitizer runtime
+/// (libclang_rt.asan-x86_64.so), which a process must load first to run
+/// instrumented code from a shared object.
+mlir::FailureOr<std::string>
+findAddressSanitizerRuntime(std::string &errorMessage);
 
 } // namespace xf
 

@@ -25,6 +25,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/Utils/ShapeChecks.h"
 #include "dialects/XF/IR/XFOps.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -37,6 +38,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <array>
 #include <limits>
 
 namespace xf {
@@ -417,8 +419,11 @@ Value buildNormalizedTile(OpBuilder &b, Location loc, Type elementType,
 }
 
 struct AttentionLowering : OpRewritePattern<xf::XF::AttentionOp> {
-  AttentionLowering(MLIRContext *context, int64_t queryTile, int64_t kvTile)
-      : OpRewritePattern(context), queryTile(queryTile), kvTile(kvTile) {}
+  AttentionLowering(MLIRContext *context,
+                    const xf::AttentionShapeFactsMap &factsMap,
+                    int64_t queryTile, int64_t kvTile)
+      : OpRewritePattern(context), factsMap(factsMap), queryTile(queryTile),
+        kvTile(kvTile) {}
 
   LogicalResult matchAndRewrite(xf::XF::AttentionOp op,
                                 PatternRewriter &rewriter) const override {
@@ -460,6 +465,39 @@ struct AttentionLowering : OpRewritePattern<xf::XF::AttentionOp> {
     Value qTile = t.index(queryTile), kTile = t.index(kvTile);
     Value numQTiles = arith::CeilDivUIOp::create(rewriter, loc, sq, qTile);
 
+    // The tiles below index key and value with the query's batch, the
+    // key's sequence and the group's head: sizes the op's semantics tie
+    // together, checked here where the shape analysis does not prove them.
+    xf::AttentionShapeFacts facts;
+    if (auto it = factsMap.find(op); it != factsMap.end())
+      facts = it->second;
+    auto checkEqual = [&](bool proven, Value lhs, int64_t lhsDim, Value rhs,
+                          int64_t rhsDim, const Twine &what) {
+      if (!proven)
+        xf::createDimCheck(rewriter, loc, dimValue(lhs, lhsDim),
+                           dimValue(rhs, rhsDim), /*broadcast=*/false,
+                           xf::describeOp(op) + ": " + what);
+    };
+    checkEqual(facts.keyBatch, key, 0, query, 0,
+               "the key's batch against the query's");
+    checkEqual(facts.valueBatch, value, 0, query, 0,
+               "the value's batch against the query's");
+    checkEqual(facts.keyHeadSize, key, 3, query, 3,
+               "the key's head size against the query's");
+    checkEqual(facts.valueSequence, value, 2, key, 2,
+               "the value's sequence against the key's");
+    checkEqual(facts.valueHeads, value, 1, key, 1,
+               "the value's heads against the key's");
+    if (!facts.sameHeads &&
+        (queryType.isDynamicDim(1) ||
+         cast<RankedTensorType>(key.getType()).isDynamicDim(1)))
+      xf::createDimCheck(
+          rewriter, loc,
+          arith::RemUIOp::create(rewriter, loc, dimValue(query, 1),
+                                 dimValue(key, 1)),
+          t.index(0), /*broadcast=*/false,
+          xf::describeOp(op) + ": the query's heads modulo the key's");
+
     // The mask, made rank 4 by leading unit dimensions (numpy broadcasting
     // aligns on the right).
     auto maskType = mask ? cast<RankedTensorType>(mask.getType())
@@ -485,6 +523,51 @@ struct AttentionLowering : OpRewritePattern<xf::XF::AttentionOp> {
     }
     if (mask && maskType.getElementType() != storageType)
       return rewriter.notifyMatchFailure(op, "the mask's type differs");
+
+    // Each mask dimension is 1 (read at 0) or the size it broadcasts to.
+    // One the shape analysis does not prove either is checked; where it is
+    // dynamic, a batch or head dimension that turns out 1 is read at 0 by
+    // choosing the tile's offset (free: once per tile), and a query or key
+    // dimension that does is broadcast into a copy of the mask first, so
+    // that the per-element code stays the same.
+    std::array<bool, 4> maskUnit = facts.maskUnit;
+    std::array<Value, 4> maskIsOne;
+    if (mask) {
+      Value original = op.getMask();
+      int64_t missing =
+          4 - cast<RankedTensorType>(original.getType()).getRank();
+      std::array<std::pair<Value, int64_t>, 4> targets = {
+          std::pair(query, int64_t(0)), std::pair(query, int64_t(1)),
+          std::pair(query, int64_t(2)), std::pair(key, int64_t(2))};
+      for (int64_t d = 0; d < 4; ++d) {
+        // Missing dimensions and static 1s broadcast without facts too.
+        maskUnit[d] = maskUnit[d] || d < missing || maskType.getDimSize(d) == 1;
+        if (maskUnit[d] || facts.maskProven[d])
+          continue;
+        int64_t i = d - missing;
+        auto [target, targetDim] = targets[d];
+        std::string what = xf::describeOp(op) + ": dimension " +
+                           std::to_string(i) + " of the mask";
+        OpFoldResult targetSize = dim(target, targetDim);
+        if (!maskType.isDynamicDim(d)) {
+          xf::createDimCheck(
+              rewriter, loc, t.index(maskType.getDimSize(d)),
+              getValueOrCreateConstantIndexOp(rewriter, loc, targetSize),
+              /*broadcast=*/true, what);
+        } else if (d < 2) {
+          Value size = dimValue(mask, d);
+          xf::createDimCheck(
+              rewriter, loc, size,
+              getValueOrCreateConstantIndexOp(rewriter, loc, targetSize),
+              /*broadcast=*/true, what);
+          maskIsOne[d] = arith::CmpIOp::create(
+              rewriter, loc, arith::CmpIPredicate::eq, size, t.index(1));
+        } else {
+          mask = xf::materializeRuntimeBroadcast(rewriter, loc, mask,
+                                                 {{d, targetSize, what}});
+        }
+      }
+    }
 
     Value init = tensor::EmptyOp::create(
         rewriter, loc,
@@ -548,14 +631,19 @@ struct AttentionLowering : OpRewritePattern<xf::XF::AttentionOp> {
                 SmallVector<AffineMap> maps = {ft.map(2, {ft.d(0), ft.d(1)})};
                 if (mask) {
                   // Broadcast dimensions of the mask are read at index 0.
-                  auto bcast = [&](int64_t i) {
-                    return maskType.getDimSize(i) == 1;
+                  auto bcast = [&](int64_t i) { return maskUnit[i]; };
+                  auto offset = [&](int64_t i, Value index) -> OpFoldResult {
+                    if (bcast(i))
+                      return zero;
+                    if (!maskIsOne[i])
+                      return index;
+                    return arith::SelectOp::create(fb, fl, maskIsOne[i],
+                                                   ft.index(0), index)
+                        .getResult();
                   };
                   SmallVector<OpFoldResult> offsets = {
-                      bcast(0) ? zero : OpFoldResult(bIdx),
-                      bcast(1) ? zero : OpFoldResult(hIdx),
-                      bcast(2) ? zero : OpFoldResult(i0),
-                      bcast(3) ? zero : OpFoldResult(j0)};
+                      offset(0, bIdx), offset(1, hIdx), offset(2, i0),
+                      offset(3, j0)};
                   SmallVector<OpFoldResult> sizes = {
                       one, one, bcast(2) ? one : OpFoldResult(tq),
                       bcast(3) ? one : OpFoldResult(tk)};
@@ -620,6 +708,7 @@ struct AttentionLowering : OpRewritePattern<xf::XF::AttentionOp> {
     return success();
   }
 
+  const xf::AttentionShapeFactsMap &factsMap;
   int64_t queryTile, kvTile;
 };
 
@@ -897,8 +986,12 @@ struct LowerAttentionPass
                                 "positive");
       return signalPassFailure();
     }
+    // Found before any rewrite: the driver folds and erases ops as it goes,
+    // and the analysis reads the IR as it was.
+    xf::AttentionShapeFactsMap facts =
+        xf::analyzeAttentionShapes(getOperation());
     RewritePatternSet patterns(&getContext());
-    xf::populateAttentionLoweringPatterns(patterns, queryTile, kvTile);
+    xf::populateAttentionLoweringPatterns(patterns, facts, queryTile, kvTile);
     xf::populatePagedAttentionLoweringPatterns(patterns, queryTile);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
@@ -918,9 +1011,44 @@ struct LowerAttentionPass
 
 } // namespace
 
+xf::AttentionShapeFactsMap xf::analyzeAttentionShapes(Operation *root) {
+  ONNX::SymbolicShapeAnalysis shapes = createShapeAnalysis(root);
+  AttentionShapeFactsMap map;
+  root->walk([&](XF::AttentionOp op) {
+    Value query = op.getQuery(), key = op.getKey(), value = op.getValue();
+    AttentionShapeFacts &facts = map[op];
+    facts.keyBatch = shapes.provenEqual(key, 0, query, 0);
+    facts.valueBatch = shapes.provenEqual(value, 0, query, 0);
+    facts.keyHeadSize = shapes.provenEqual(key, 3, query, 3);
+    facts.valueSequence = shapes.provenEqual(value, 2, key, 2);
+    facts.valueHeads = shapes.provenEqual(value, 1, key, 1);
+    facts.sameHeads = shapes.provenEqual(query, 1, key, 1);
+    Value mask = op.getMask();
+    if (!mask)
+      return;
+    int64_t missing = 4 - cast<RankedTensorType>(mask.getType()).getRank();
+    std::array<std::pair<Value, int64_t>, 4> targets = {
+        std::pair(query, int64_t(0)), std::pair(query, int64_t(1)),
+        std::pair(query, int64_t(2)), std::pair(key, int64_t(2))};
+    for (int64_t d = 0; d < 4; ++d) {
+      if (d < missing) {
+        facts.maskUnit[d] = true;
+        continue;
+      }
+      int64_t i = d - missing;
+      facts.maskUnit[d] = shapes.getDim(mask, i).getConstant() == 1;
+      facts.maskProven[d] =
+          shapes.provenEqual(mask, i, targets[d].first, targets[d].second);
+    }
+  });
+  return map;
+}
+
 void xf::populateAttentionLoweringPatterns(RewritePatternSet &patterns,
+                                           const AttentionShapeFactsMap &facts,
                                            int64_t queryTile, int64_t kvTile) {
-  patterns.add<AttentionLowering>(patterns.getContext(), queryTile, kvTile);
+  patterns.add<AttentionLowering>(patterns.getContext(), facts, queryTile,
+                                  kvTile);
 }
 
 void xf::populatePagedAttentionLoweringPatterns(RewritePatternSet &patterns,

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/Utils/ShapeChecks.h"
 #include "codegen/XFToLinalg/LinalgBuilders.h"
 #include "codegen/XFToLinalg/XFToLinalg.h"
 
@@ -108,10 +109,16 @@ struct SiluLowering : OpRewritePattern<XF::SiluOp> {
 };
 
 struct SwiGLULowering : OpRewritePattern<XF::SwiGLUOp> {
-  using OpRewritePattern::OpRewritePattern;
+  SwiGLULowering(MLIRContext *context, ONNX::SymbolicShapeAnalysis &shapes)
+      : OpRewritePattern(context), shapes(shapes) {}
 
   LogicalResult matchAndRewrite(XF::SwiGLUOp op,
                                 PatternRewriter &rewriter) const override {
+    // One type, but its dynamic sizes are only the same symbol.
+    for (int64_t d = 0, e = op.getGate().getType().getRank(); d < e; ++d)
+      checkEqualDims(rewriter, op.getLoc(), shapes, op, op.getUp(), d,
+                     op.getGate(), d,
+                     "dimension " + Twine(d) + " of up against gate's");
     rewriter.replaceOp(
         op, buildActivation(
                 rewriter, op.getLoc(), {op.getGate(), op.getUp()},
@@ -121,11 +128,14 @@ struct SwiGLULowering : OpRewritePattern<XF::SwiGLUOp> {
                 }));
     return success();
   }
+
+  ONNX::SymbolicShapeAnalysis &shapes;
 };
 
 } // namespace
 
-void xf::populateXFActivationsToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<GeluLowering, SiluLowering, SwiGLULowering>(
-      patterns.getContext());
+void xf::populateXFActivationsToLinalgPatterns(
+    RewritePatternSet &patterns, ONNX::SymbolicShapeAnalysis &shapes) {
+  patterns.add<GeluLowering, SiluLowering>(patterns.getContext());
+  patterns.add<SwiGLULowering>(patterns.getContext(), shapes);
 }

@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/Utils/ShapeChecks.h"
 #include "codegen/XFToLinalg/LinalgBuilders.h"
 #include "codegen/XFToLinalg/XFToLinalg.h"
 #include "dialects/ONNX/IR/ONNXOps.h"
@@ -87,7 +88,8 @@ Value buildEpilogue(OpBuilder &b, Location loc, Value accumulator, Value bias,
 }
 
 struct LinearLowering : OpRewritePattern<XF::LinearOp> {
-  using OpRewritePattern::OpRewritePattern;
+  LinearLowering(MLIRContext *context, ONNX::SymbolicShapeAnalysis &shapes)
+      : OpRewritePattern(context), shapes(shapes) {}
 
   LogicalResult matchAndRewrite(XF::LinearOp op,
                                 PatternRewriter &rewriter) const override {
@@ -96,6 +98,9 @@ struct LinearLowering : OpRewritePattern<XF::LinearOp> {
     auto elementType = cast<FloatType>(
         cast<RankedTensorType>(input.getType()).getElementType());
     FloatType computeType = getComputeType(elementType);
+    checkEqualDims(rewriter, loc, shapes, op, weight, 1, input,
+                   cast<RankedTensorType>(input.getType()).getRank() - 1,
+                   "the weight's columns against the input's features");
     ContractionShape shape = getContractionShape(
         rewriter, loc, input, tensor::getMixedSize(rewriter, loc, weight, 0));
     AffineMap weightMap =
@@ -132,6 +137,8 @@ struct LinearLowering : OpRewritePattern<XF::LinearOp> {
                                          op.getBias(), elementType));
     return success();
   }
+
+  ONNX::SymbolicShapeAnalysis &shapes;
 };
 
 /// The code of element k of a row, as an i32, from the byte that holds it:
@@ -298,7 +305,8 @@ struct QEmbeddingLowering : OpRewritePattern<XF::QEmbeddingOp> {
 
 } // namespace
 
-void xf::populateXFLinearToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<LinearLowering, QLinearLowering, QEmbeddingLowering>(
-      patterns.getContext());
+void xf::populateXFLinearToLinalgPatterns(RewritePatternSet &patterns,
+                                          ONNX::SymbolicShapeAnalysis &shapes) {
+  patterns.add<LinearLowering>(patterns.getContext(), shapes);
+  patterns.add<QLinearLowering, QEmbeddingLowering>(patterns.getContext());
 }

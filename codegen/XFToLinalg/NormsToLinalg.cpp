@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/Utils/ShapeChecks.h"
 #include "codegen/XFToLinalg/LinalgBuilders.h"
 #include "codegen/XFToLinalg/XFToLinalg.h"
 
@@ -73,7 +74,8 @@ Value buildInverseRoot(OpBuilder &b, Location loc, Value sums, Value count,
 }
 
 struct RMSNormLowering : OpRewritePattern<XF::RMSNormOp> {
-  using OpRewritePattern::OpRewritePattern;
+  RMSNormLowering(MLIRContext *context, ONNX::SymbolicShapeAnalysis &shapes)
+      : OpRewritePattern(context), shapes(shapes) {}
 
   LogicalResult matchAndRewrite(XF::RMSNormOp op,
                                 PatternRewriter &rewriter) const override {
@@ -85,6 +87,8 @@ struct RMSNormLowering : OpRewritePattern<XF::RMSNormOp> {
     SmallVector<OpFoldResult> sizes =
         tensor::getMixedSizes(rewriter, loc, input);
     Value count = indexToFloat(rewriter, loc, sizes.back(), computeType);
+    checkEqualDims(rewriter, loc, shapes, op, op.getWeight(), 0, input,
+                   rank - 1, "the weight's size against the input's features");
 
     Value sumOfSquares = buildLastDimSum(
         rewriter, loc, input, {}, computeType,
@@ -111,12 +115,15 @@ struct RMSNormLowering : OpRewritePattern<XF::RMSNormOp> {
     rewriter.replaceOp(op, result);
     return success();
   }
+
+  ONNX::SymbolicShapeAnalysis &shapes;
 };
 
 /// Two passes over each row: the mean, then the mean of squared deviations
 /// from it (more accurate than E[x^2] - E[x]^2).
 struct LayerNormLowering : OpRewritePattern<XF::LayerNormOp> {
-  using OpRewritePattern::OpRewritePattern;
+  LayerNormLowering(MLIRContext *context, ONNX::SymbolicShapeAnalysis &shapes)
+      : OpRewritePattern(context), shapes(shapes) {}
 
   LogicalResult matchAndRewrite(XF::LayerNormOp op,
                                 PatternRewriter &rewriter) const override {
@@ -128,6 +135,11 @@ struct LayerNormLowering : OpRewritePattern<XF::LayerNormOp> {
     SmallVector<OpFoldResult> sizes =
         tensor::getMixedSizes(rewriter, loc, input);
     Value count = indexToFloat(rewriter, loc, sizes.back(), computeType);
+    checkEqualDims(rewriter, loc, shapes, op, op.getWeight(), 0, input,
+                   rank - 1, "the weight's size against the input's features");
+    if (op.getBias())
+      checkEqualDims(rewriter, loc, shapes, op, op.getBias(), 0, input,
+                     rank - 1, "the bias's size against the input's features");
 
     Value sum = buildLastDimSum(
         rewriter, loc, input, {}, computeType,
@@ -175,6 +187,8 @@ struct LayerNormLowering : OpRewritePattern<XF::LayerNormOp> {
     rewriter.replaceOp(op, result);
     return success();
   }
+
+  ONNX::SymbolicShapeAnalysis &shapes;
 };
 
 /// Element d of a head is the first or second member of the pair rotated by
@@ -187,7 +201,8 @@ struct LayerNormLowering : OpRewritePattern<XF::LayerNormOp> {
 /// Elements from R on pass through; their i and partner are clamped to 0 and
 /// d so that no read leaves the tables or the head.
 struct RopeLowering : OpRewritePattern<XF::RopeOp> {
-  using OpRewritePattern::OpRewritePattern;
+  RopeLowering(MLIRContext *context, ONNX::SymbolicShapeAnalysis &shapes)
+      : OpRewritePattern(context), shapes(shapes) {}
 
   LogicalResult matchAndRewrite(XF::RopeOp op,
                                 PatternRewriter &rewriter) const override {
@@ -206,6 +221,18 @@ struct RopeLowering : OpRewritePattern<XF::RopeOp> {
     auto elementType = cast<FloatType>(type.getElementType());
     FloatType computeType = getComputeType(elementType);
 
+    // The body reads both tables at each token (and sequence) of the input.
+    for (auto [table, name] : {std::pair(cos, "cos"), std::pair(sin, "sin")}) {
+      checkEqualDims(rewriter, loc, shapes, op, table, tableRank - 2, input, 2,
+                     Twine("the ") + name +
+                         " table's tokens against the "
+                         "input's");
+      if (perSequence)
+        checkEqualDims(rewriter, loc, shapes, op, table, 0, input, 0,
+                       Twine("the ") + name +
+                           " table's sequences against "
+                           "the input's");
+    }
     Value halfRotary = tensor::DimOp::create(rewriter, loc, cos, tableRank - 1);
     Value rotary = arith::AddIOp::create(rewriter, loc, halfRotary, halfRotary);
     Value result = buildMap(
@@ -265,11 +292,14 @@ struct RopeLowering : OpRewritePattern<XF::RopeOp> {
     rewriter.replaceOp(op, result);
     return success();
   }
+
+  ONNX::SymbolicShapeAnalysis &shapes;
 };
 
 } // namespace
 
-void xf::populateXFNormsToLinalgPatterns(RewritePatternSet &patterns) {
+void xf::populateXFNormsToLinalgPatterns(RewritePatternSet &patterns,
+                                         ONNX::SymbolicShapeAnalysis &shapes) {
   patterns.add<RMSNormLowering, LayerNormLowering, RopeLowering>(
-      patterns.getContext());
+      patterns.getContext(), shapes);
 }

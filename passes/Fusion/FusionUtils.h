@@ -12,10 +12,10 @@
 #define XF_PASSES_FUSION_FUSIONUTILS_H
 
 #include "dialects/ONNX/IR/ONNXOps.h"
+#include "dialects/ONNX/IR/SymbolicShapes.h"
 
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/SmallVector.h"
-#include <map>
 #include <optional>
 
 namespace xf::fusion {
@@ -92,31 +92,11 @@ mlir::Value createI64Constant(mlir::OpBuilder &builder, mlir::Location loc,
 mlir::Value createTranspose(mlir::OpBuilder &builder, mlir::Location loc,
                             mlir::Value value, llvm::ArrayRef<int64_t> perm);
 
-/// A sum of symbolic sizes with integer coefficients plus a constant: what an
-/// element of a shape computation (Shape -> Gather -> Add -> Unsqueeze ->
-/// Concat) stands for. Symbols are (tensor, dimension) pairs for a
-/// dimension read with Shape, or (value, element) for anything else.
-struct SymbolicInt {
-  using Symbol = std::pair<const void *, int64_t>;
-  std::map<Symbol, int64_t> terms;
-  int64_t constant = 0;
-
-  SymbolicInt &operator+=(const SymbolicInt &other);
-  SymbolicInt scaled(int64_t factor) const;
-  bool isConstant() const;
-  bool operator==(const SymbolicInt &other) const;
-};
-
-SymbolicInt operator-(const SymbolicInt &lhs, const SymbolicInt &rhs);
-SymbolicInt operator+(const SymbolicInt &lhs, const SymbolicInt &rhs);
-
-/// Element `index` (row-major) of the integer tensor `value`, read
-/// symbolically. Unknown computations become symbols of their own, so two
-/// reads of one value compare equal.
-SymbolicInt getSymbolicInt(mlir::Value value, int64_t index = 0);
-
-/// Dimension `dim` of `value`'s type, symbolically.
-SymbolicInt getSymbolicDim(mlir::Value value, int64_t dim);
+/// The symbolic reading of shape arithmetic, shared with shape inference
+/// and codegen (dialects/ONNX/IR/SymbolicShapes.h).
+using ONNX::getSymbolicDim;
+using ONNX::getSymbolicInt;
+using ONNX::SymbolicInt;
 
 } // namespace xf::fusion
 

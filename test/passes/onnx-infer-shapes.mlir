@@ -19,11 +19,12 @@
 // CHECK: %[[T:.+]] = onnx.Transpose %[[R]] {perm = [0, 2, 1, 3]} : (tensor<?x?x8x64xf32>) -> tensor<?x8x?x64xf32>
 // CHECK: return %[[T]] : tensor<?x8x?x64xf32>
 
-// Without folding, the Mul hides the head count.
+// Without folding, the Mul hides the head count from the Reshape's own
+// inference; the symbolic shape analysis reads 4 * 2 through it.
 // NOFOLD-LABEL: func.func @attention_reshape
-// NOFOLD-SAME: -> tensor<?x?x?x64xf32>
-// NOFOLD: onnx.Reshape {{.+}} -> tensor<?x?x?x64xf32>
-// NOFOLD: onnx.Transpose {{.+}} -> tensor<?x?x?x64xf32>
+// NOFOLD-SAME: -> tensor<?x8x?x64xf32>
+// NOFOLD: onnx.Reshape {{.+}} -> tensor<?x?x8x64xf32>
+// NOFOLD: onnx.Transpose {{.+}} -> tensor<?x8x?x64xf32>
 func.func @attention_reshape(%x: tensor<?x?x512xf32>) -> tensor<?x?x?x?xf32> {
   %shape = onnx.Shape %x : (tensor<?x?x512xf32>) -> tensor<3xi64>
   %zero = onnx.Constant {value = dense<0> : tensor<i64>} : tensor<i64>
@@ -229,4 +230,60 @@ func.func @refinement_conflict(%x: tensor<?xf32>, %y: tensor<2x3xf32>) -> tensor
   // expected-error @+1 {{result #0 has type 'tensor<5xf32>' but its refined operands give 'tensor<2xf32>'}}
   %r = onnx.Reshape %x, %dim : (tensor<?xf32>, tensor<1xi64>) -> tensor<5xf32>
   return %r : tensor<5xf32>
+}
+
+// -----
+
+// Proven equal to a static size: the -1 of [batch, -1, 2] over a
+// [batch, 8] input is 8 / 2 = 4 once batch cancels, which the Reshape's own
+// inference (element count unknown) cannot see.
+// CHECK-LABEL: func.func @inferred_cancels
+// CHECK-SAME: -> tensor<?x4x2xf32>
+// CHECK: onnx.Reshape {{.+}} -> tensor<?x4x2xf32>
+// NOFOLD-LABEL: func.func @inferred_cancels
+// NOFOLD-SAME: -> tensor<?x4x2xf32>
+func.func @inferred_cancels(%x: tensor<?x8xf32>) -> tensor<?x?x?xf32> {
+  %shape = onnx.Shape %x : (tensor<?x8xf32>) -> tensor<2xi64>
+  %zero = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %batch = onnx.Gather %shape, %zero : (tensor<2xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %rest = onnx.Constant {value = dense<[-1, 2]> : tensor<2xi64>} : tensor<2xi64>
+  %target = onnx.Concat %batch, %rest {axis = 0 : i64} : (tensor<1xi64>, tensor<2xi64>) -> tensor<3xi64>
+  %r = onnx.Reshape %x, %target : (tensor<?x8xf32>, tensor<3xi64>) -> tensor<?x?x?xf32>
+  return %r : tensor<?x?x?xf32>
+}
+
+// -----
+
+// Proven 1: torch's Expand target Where(Equal(shape, -1), 1, shape) hides
+// the 1 in [1, rows] from Expand's own inference; a size is never -1, so
+// the analysis reads the shape through it. A broadcast against it then
+// keeps the other side's size.
+// CHECK-LABEL: func.func @torch_expand_unit
+// CHECK-SAME: -> tensor<1x?x8xf32>
+// CHECK: onnx.Expand {{.+}} -> tensor<1x?x8xf32>
+// NOFOLD-LABEL: func.func @torch_expand_unit
+// NOFOLD-SAME: -> tensor<1x?x8xf32>
+func.func @torch_expand_unit(%x: tensor<1x1x8xf32>, %y: tensor<?xf32>) -> tensor<?x?x8xf32> {
+  %rows = onnx.Shape %y : (tensor<?xf32>) -> tensor<1xi64>
+  %one = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %eight = onnx.Constant {value = dense<8> : tensor<1xi64>} : tensor<1xi64>
+  %target = onnx.Concat %one, %rows, %eight {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<3xi64>
+  %minus = onnx.Constant {value = dense<-1> : tensor<3xi64>} : tensor<3xi64>
+  %ones = onnx.Constant {value = dense<1> : tensor<3xi64>} : tensor<3xi64>
+  %eq = onnx.Equal %target, %minus : (tensor<3xi64>, tensor<3xi64>) -> tensor<3xi1>
+  %fixed = onnx.Where %eq, %ones, %target : (tensor<3xi1>, tensor<3xi64>, tensor<3xi64>) -> tensor<3xi64>
+  %e = onnx.Expand %x, %fixed : (tensor<1x1x8xf32>, tensor<3xi64>) -> tensor<?x?x8xf32>
+  return %e : tensor<?x?x8xf32>
+}
+
+// -----
+
+// Near miss: two inputs' sizes are not one symbol, so nothing is refined.
+// CHECK-LABEL: func.func @unproven
+// CHECK-SAME: -> tensor<?x?xf32>
+// NOFOLD-LABEL: func.func @unproven
+// NOFOLD-SAME: -> tensor<?x?xf32>
+func.func @unproven(%a: tensor<?x?xf32>, %b: tensor<?x?xf32>) -> tensor<?x?xf32> {
+  %s = onnx.Sub %a, %b : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x?xf32>
+  return %s : tensor<?x?xf32>
 }

@@ -4,12 +4,14 @@
 // context lengths and one key and one value pool per layer; the attention
 // writes its keys and values into the pools and reads them back paged. The
 // flattened [1, H, B*S, D] query is viewed as [B, H, S, D] and back.
+// The token-stream inputs share their dim_params, as block_tables and
+// context_lens do (xf-check-dim-params checks them on entry).
 // CHECK-LABEL: func.func @main
-// CHECK-SAME: %[[IDS:[^:]+]]: tensor<?x?xi64> {onnx.name = "input_ids"}
-// CHECK-SAME: %[[POS:[^:]+]]: tensor<?x?xi64> {onnx.name = "position_ids"}
-// CHECK-SAME: %[[SLOTS:[^:]+]]: tensor<?x?xi32> {onnx.name = "slot_mapping"}
-// CHECK-SAME: %[[TABLES:[^:]+]]: tensor<?x?xi32> {onnx.name = "block_tables"}
-// CHECK-SAME: %[[LENS:[^:]+]]: tensor<?xi32> {onnx.name = "context_lens"}
+// CHECK-SAME: %[[IDS:[^:]+]]: tensor<?x?xi64> {onnx.dim_params = ["xf.stream", "xf.tokens"], onnx.name = "input_ids"}
+// CHECK-SAME: %[[POS:[^:]+]]: tensor<?x?xi64> {onnx.dim_params = ["xf.stream", "xf.tokens"], onnx.name = "position_ids"}
+// CHECK-SAME: %[[SLOTS:[^:]+]]: tensor<?x?xi32> {onnx.dim_params = ["xf.stream", "xf.tokens"], onnx.name = "slot_mapping"}
+// CHECK-SAME: %[[TABLES:[^:]+]]: tensor<?x?xi32> {onnx.dim_params = ["xf.sequences", ""], onnx.name = "block_tables"}
+// CHECK-SAME: %[[LENS:[^:]+]]: tensor<?xi32> {onnx.dim_params = ["xf.sequences"], onnx.name = "context_lens"}
 // CHECK-SAME: %[[KP:[^:]+]]: tensor<?x2x16x4xf32> {onnx.name = "kv_cache.0.key"}
 // CHECK-SAME: %[[VP:[^:]+]]: tensor<?x2x16x4xf32> {onnx.name = "kv_cache.0.value"})
 // CHECK-SAME: -> (tensor<?x?x8xf32> {onnx.name = "logits"})
@@ -33,8 +35,13 @@
 // CHECK: %[[SPLIT:.+]] = onnx.Reshape %[[Q]]
 // CHECK: %[[BHSD:.+]] = onnx.Transpose %[[SPLIT]] {perm = [1, 0, 2, 3]}
 // CHECK: %[[O:.+]] = xf.paged_attention %[[BHSD]], %[[K]], %[[V]], %[[TABLES]], %[[LENS]] scale = 5.000000e-01 causal
-// CHECK: onnx.Transpose %[[O]] {perm = [1, 0, 2, 3]}
-// CHECK: scf.yield
+// CHECK: %[[BACK:.+]] = onnx.Transpose %[[O]] {perm = [1, 0, 2, 3]}
+// The view back takes the query's sizes (allowzero), so both branches
+// yield them: the shape analysis proves what reads the result.
+// CHECK: %[[QS:.+]] = onnx.Shape %[[Q]] {end = 3 : i64} : (tensor<?x2x?x4xf32>) -> tensor<3xi64>
+// CHECK: %[[JOIN:.+]] = onnx.Concat %[[QS]], %{{.+}} {axis = 0 : i64}
+// CHECK: %[[JOINED:.+]] = onnx.Reshape %[[BACK]], %[[JOIN]] {allowzero = 1 : i64}
+// CHECK: scf.yield %[[JOINED]]
 func.func @main(%ids: tensor<?x?xi64> {onnx.name = "input_ids"}) -> (tensor<?x?x8xf32> {onnx.name = "logits"}) {
   %table = onnx.Constant {value = dense<0.5> : tensor<16x8xf32>} : tensor<16x8xf32>
   %split = onnx.Constant {value = dense<[0, 0, 2, 4]> : tensor<4xi64>} : tensor<4xi64>
@@ -55,16 +62,18 @@ func.func @main(%ids: tensor<?x?xi64> {onnx.name = "input_ids"}) -> (tensor<?x?x
 // the past length read position_ids, and the padding mask made from
 // attention_mask is dropped with its input.
 // CHECK-LABEL: func.func @main
-// CHECK-SAME: %{{[^:]+}}: tensor<?x?xi64> {onnx.name = "input_ids"}
-// CHECK-SAME: %[[POS:[^:]+]]: tensor<?x?xi64> {onnx.name = "position_ids"}
-// CHECK-SAME: {onnx.name = "slot_mapping"}
+// CHECK-SAME: %{{[^:]+}}: tensor<?x?xi64> {onnx.dim_params = ["xf.stream", "xf.tokens"], onnx.name = "input_ids"}
+// CHECK-SAME: %[[POS:[^:]+]]: tensor<?x?xi64> {onnx.dim_params = ["xf.stream", "xf.tokens"], onnx.name = "position_ids"}
+// CHECK-SAME: onnx.name = "slot_mapping"}
 // CHECK-SAME: {onnx.name = "kv_cache.0.key"}
 // CHECK-SAME: {onnx.name = "kv_cache.0.value"})
 // CHECK-SAME: -> (tensor<?x?x8xf32> {onnx.name = "logits"})
 // CHECK-NOT: attention_mask
 // CHECK-NOT: past_key_values
 // CHECK-NOT: onnx.Range
-// CHECK: %[[FLAT:.+]] = onnx.Reshape %[[POS]]
+// The positions are flattened to their own length, read with Shape.
+// CHECK: %[[LEN:.+]] = onnx.Shape %[[POS]] {end = 2 : i64, start = 1 : i64}
+// CHECK: %[[FLAT:.+]] = onnx.Reshape %[[POS]], %[[LEN]] {allowzero = 1 : i64}
 // CHECK: onnx.Cast %[[FLAT]] {{.*}}to = f32
 // CHECK-NOT: onnx.Concat %{{.*}}axis = 2
 // CHECK: xf.kv_cache_write

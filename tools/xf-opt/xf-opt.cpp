@@ -1,9 +1,10 @@
 //===- xf-opt.cpp - run any xfc pass or pipeline on IR --------------------===//
 
-#include "dialects/InitAllDialects.h"
 #include "codegen/Passes.h"
 #include "codegen/Pipelines/CPUPipeline.h"
+#include "dialects/InitAllDialects.h"
 #include "passes/Passes.h"
+#include "test/lib/TestPasses.h"
 
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -21,6 +22,7 @@ int main(int argc, char **argv) {
   xf::registerXFPasses();
   xf::registerXFCodegenPasses();
   xf::registerXFCpuPipeline();
+  xf::test::registerTestPasses();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "xf-opt: runs xfc's passes and pipelines on MLIR\n",
       registry));

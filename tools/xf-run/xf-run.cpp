@@ -5,8 +5,9 @@
 // files named after the graph outputs. It is how the ONNX backend node tests
 // check the generated code.
 //
-// Exit codes: 0 ran; 1 the model could not be compiled or the inputs do not
-// fit it (a message says why); 2 bad command line.
+// Exit codes: 0 ran; 1 the model could not be compiled, the inputs do not
+// fit it, or the generated code stopped on a shape its checks refuse (a
+// message says why); 2 bad command line.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,8 +33,12 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/WithColor.h"
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <dlfcn.h>
 #include <fstream>
+#include <unistd.h>
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -60,6 +65,14 @@ static cl::opt<bool> bindSmallIntInputs(
 static cl::opt<std::string>
     keepSharedObject("keep-so", cl::desc("Also keep the shared object here"),
                      cl::value_desc("file.so"), cl::cat(category));
+enum class Sanitizer { None, Address };
+static cl::opt<Sanitizer> sanitize(
+    "sanitize",
+    cl::desc("Instrument the generated code: 'address' runs it under "
+             "AddressSanitizer (xf-run restarts itself with the ASan runtime "
+             "preloaded), so an out-of-bounds access stops it with a report"),
+    cl::values(clEnumValN(Sanitizer::Address, "address", "AddressSanitizer")),
+    cl::init(Sanitizer::None), cl::cat(category));
 
 namespace {
 
@@ -100,6 +113,26 @@ std::optional<int32_t> onnxDataType(Type type) {
   return std::nullopt;
 }
 
+/// Instrumented code in a shared object needs the ASan runtime to be the
+/// process's first library: restarts xf-run with it preloaded, unless it is
+/// already loaded. Returns only on failure.
+int restartUnderAddressSanitizer(char **argv) {
+  std::string error;
+  FailureOr<std::string> runtime = xf::findAddressSanitizerRuntime(error);
+  if (failed(runtime))
+    return fail(error);
+  std::string preload = *runtime;
+  if (const char *previous = std::getenv("LD_PRELOAD"))
+    preload += std::string(":") + previous;
+  setenv("LD_PRELOAD", preload.c_str(), /*overwrite=*/1);
+  // xf-run's own memory (the MLIR context, the result buffers) lives until
+  // exit on purpose; leak reports would be about that, not the model.
+  setenv("ASAN_OPTIONS", "detect_leaks=0", /*overwrite=*/0);
+  execv("/proc/self/exe", argv);
+  return fail(std::string("cannot restart under AddressSanitizer: ") +
+              std::strerror(errno));
+}
+
 /// Finds argument `name` of @main by its ONNX name.
 std::optional<unsigned> argumentIndex(func::FuncOp func, llvm::StringRef name) {
   for (unsigned i = 0; i < func.getNumArguments(); ++i)
@@ -119,6 +152,10 @@ int main(int argc, char **argv) {
       "xf-run: compiles an ONNX model for the CPU and runs it\n\n"
       "  xf-run model.onnx --input x=x.pb --input y=y.pb --output-dir out\n\n"
       "Writes one OUTPUT_NAME.pb (a TensorProto) per graph output.\n");
+  xf::EmissionOptions emission;
+  emission.addressSanitizer = sanitize == Sanitizer::Address;
+  if (emission.addressSanitizer && !dlsym(RTLD_DEFAULT, "__asan_init"))
+    return restartUnderAddressSanitizer(argv);
 
   DialectRegistry registry;
   xf::registerAllDialects(registry);
@@ -223,9 +260,11 @@ int main(int argc, char **argv) {
       return fail("an output's rank is unknown at compile time; xf-run needs "
                   "ranked outputs");
 
-  // Compile. The ONNX names were read above; LLVM has no use for them.
+  // Compile. The ONNX names were read above; the dim_params become entry
+  // checks (xf-check-dim-params).
   unsigned numArguments = func.getNumArguments();
-  func.removeArgAttrsAttr();
+  for (unsigned i = 0; i < numArguments; ++i)
+    func.setArgAttrs(i, xf::keepDimParamAttrs(func.getArgAttrDict(i)));
   func.removeResAttrsAttr();
   func->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
   // The C symbol `main` belongs to the program that calls the model.
@@ -236,7 +275,7 @@ int main(int argc, char **argv) {
     return fail("the CPU pipeline failed on '" + modelPath + "'");
   if (failed(xf::addPackedEntryPoint(*module, xf::kModelFunction)))
     return 1;
-  auto object = xf::emitObjectFile(*module, targetCpu);
+  auto object = xf::emitObjectFile(*module, targetCpu, emission);
   if (failed(object))
     return 1;
 
@@ -254,7 +293,8 @@ int main(int argc, char **argv) {
       return fail("cannot write " + objectPath);
   }
   std::string linkError;
-  if (failed(xf::linkSharedObject({objectPath}, sharedPath, linkError)))
+  if (failed(
+          xf::linkSharedObject({objectPath}, sharedPath, linkError, emission)))
     return fail(linkError);
   void *library = dlopen(sharedPath.c_str(), RTLD_NOW | RTLD_LOCAL);
   llvm::sys::fs::remove_directories(workDir);

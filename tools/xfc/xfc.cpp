@@ -70,6 +70,14 @@ static cl::opt<bool> printIRAfterAll("print-ir-after-all",
 static cl::opt<std::string> targetCpu(
     "target-cpu", cl::desc("CPU to generate code for (default: native)"),
     cl::init("native"), cl::cat(category));
+enum class Sanitizer { None, Address };
+static cl::opt<Sanitizer> sanitize(
+    "sanitize",
+    cl::desc("Instrument the generated code (the runtime is not): 'address' "
+             "links the program with AddressSanitizer, which stops it with a "
+             "report at any out-of-bounds access of the model's code"),
+    cl::values(clEnumValN(Sanitizer::Address, "address", "AddressSanitizer")),
+    cl::init(Sanitizer::None), cl::cat(category));
 static cl::opt<int64_t> maxContext(
     "max-context",
     cl::desc("Longest sequence the program accepts (default 2048)"),
@@ -836,8 +844,11 @@ int main(int argc, char **argv) {
   if (auto written = writer.write(weightsPath); !written)
     return fail(written.error());
 
-  // The weights' data now lives in the file; the code takes pointers.
-  func.removeArgAttrsAttr();
+  // The weights' data now lives in the file; the code takes pointers. The
+  // inputs keep their names and dim_params, which xf-check-dim-params
+  // turns into one entry check.
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    func.setArgAttrs(i, xf::keepDimParamAttrs(func.getArgAttrDict(i)));
   func.removeResAttrsAttr();
   func->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
   // The C symbol `main` belongs to the program that calls the model.
@@ -876,11 +887,13 @@ int main(int argc, char **argv) {
     return writeOutput(text);
   }
   progress.step("generating code for " + targetCpu + " (LLVM -O3)");
+  xf::EmissionOptions emission;
+  emission.addressSanitizer = sanitize == Sanitizer::Address;
   if (emit == Emit::LLVM) {
-    auto ir = xf::emitLLVMIR(*module, targetCpu);
+    auto ir = xf::emitLLVMIR(*module, targetCpu, emission);
     return failed(ir) ? 1 : writeOutput(*ir);
   }
-  auto object = xf::emitObjectFile(*module, targetCpu);
+  auto object = xf::emitObjectFile(*module, targetCpu, emission);
   if (failed(object))
     return 1;
   if (emit == Emit::Object)
@@ -899,8 +912,8 @@ int main(int argc, char **argv) {
   std::string linkError;
   // Link to a temporary name, then rename: OUT is complete or absent.
   std::string partial = outputPath + ".partial";
-  LogicalResult linked =
-      xf::linkExecutable({objectPath.str().str()}, partial, linkError);
+  LogicalResult linked = xf::linkExecutable({objectPath.str().str()}, partial,
+                                            linkError, emission);
   llvm::sys::fs::remove(objectPath);
   if (failed(linked)) {
     llvm::sys::fs::remove(partial);

@@ -23,6 +23,8 @@ def XF_Dialect : Dialect {
     The dialect that xfc's fusion passes produce and its codegen consumes.
     Every op works on ranked tensors with value semantics and has no side
     effects: even the KV-cache ops take a pool and return the updated pool.
+    The one exception is `xf.check_dim`, the run-time shape check that
+    lowerings emit, which may stop the program.
     Dimensions may be dynamic; verifiers check shape rules only where the
     dimensions involved are static.
 

@@ -8,9 +8,12 @@
 
 #include "dialects/XF/IR/XFOps.h"
 
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
@@ -344,6 +347,75 @@ LogicalResult QEmbeddingOp::verify() {
     return failure();
   return verifyLeadingDims(*this, getIds().getType().getShape(), "ids",
                            result);
+}
+
+//===----------------------------------------------------------------------===//
+// Run-time shape checks
+//===----------------------------------------------------------------------===//
+
+LogicalResult CheckDimOp::canonicalize(CheckDimOp op,
+                                       PatternRewriter &rewriter) {
+  // One value on both sides, or constants that satisfy the rule.
+  std::optional<int64_t> size = getConstantIntValue(op.getSize());
+  std::optional<int64_t> expected = getConstantIntValue(op.getExpected());
+  bool holds = op.getSize() == op.getExpected() ||
+               (size && expected && *size == *expected) ||
+               (op.getBroadcast() && size == 1);
+  if (!holds)
+    return failure();
+  rewriter.eraseOp(op);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Dimension sources
+//===----------------------------------------------------------------------===//
+
+std::optional<std::pair<Value, int64_t>>
+xf::XF::getResultDimSource(OpResult result, int64_t dim) {
+  Operation *op = result.getOwner();
+  using Source = std::optional<std::pair<Value, int64_t>>;
+  return llvm::TypeSwitch<Operation *, Source>(op)
+      .Case<AttentionOp>([&](AttentionOp attention) -> Source {
+        if (dim == 3)
+          return std::pair(attention.getValue(), int64_t(3));
+        return std::pair(attention.getQuery(), dim);
+      })
+      .Case<PagedAttentionOp>([&](PagedAttentionOp attention) -> Source {
+        if (dim == 3)
+          return std::pair(attention.getValuePool(), int64_t(3));
+        return std::pair(attention.getQuery(), dim);
+      })
+      .Case<KVCacheWriteOp>([&](KVCacheWriteOp write) -> Source {
+        return std::pair(result.getResultNumber() == 0 ? write.getKeyPool()
+                                                       : write.getValuePool(),
+                         dim);
+      })
+      .Case<RMSNormOp, LayerNormOp, RopeOp, GeluOp, SiluOp, SwiGLUOp>(
+          [&](Operation *op) -> Source {
+            return std::pair(op->getOperand(0), dim);
+          })
+      .Case<LinearOp, QLinearOp>([&](Operation *op) -> Source {
+        int64_t rank = cast<RankedTensorType>(result.getType()).getRank();
+        if (dim < rank - 1)
+          return std::pair(op->getOperand(0), dim);
+        // N: the weight's rows, or the rows of the scales of packed ones.
+        if (auto linear = dyn_cast<LinearOp>(op))
+          return std::pair(linear.getWeight(), int64_t(0));
+        return std::pair(cast<QLinearOp>(op).getScales(), int64_t(0));
+      })
+      .Case<EmbeddingOp>([&](EmbeddingOp embedding) -> Source {
+        int64_t idsRank = embedding.getIds().getType().getRank();
+        if (dim < idsRank)
+          return std::pair(embedding.getIds(), dim);
+        return std::pair(embedding.getTable(), int64_t(1));
+      })
+      .Case<QEmbeddingOp>([&](QEmbeddingOp embedding) -> Source {
+        if (dim < embedding.getIds().getType().getRank())
+          return std::pair(embedding.getIds(), dim);
+        return std::nullopt;
+      })
+      .Default([](Operation *) -> Source { return std::nullopt; });
 }
 
 #define GET_OP_CLASSES

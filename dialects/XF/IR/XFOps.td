@@ -547,4 +547,39 @@ def XF_QEmbeddingOp : XF_Op<"qembedding"> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Run-time shape checks
+//===----------------------------------------------------------------------===//
+
+def XF_CheckDimOp : Op<XF_Dialect, "check_dim", [MemoryEffects<[MemWrite]>]> {
+  let summary = "stops the program when a run-time size breaks a shape rule";
+  let description = [{
+    Lowerings emit this op for a shape rule between two sizes that are not
+    known at compile time and that the symbolic shape analysis does not
+    prove (dialects/ONNX/IR/SymbolicShapes.h): `size` must equal
+    `expected`, or, with `broadcast`, be 1. Where it does not, the program
+    prints one of
+    ```
+    error: <message> is <size>, which does not broadcast to <expected>
+    error: <message> is <size> but must be <expected>
+    ```
+    (with and without `broadcast`) to stderr and exits with status 1, before
+    any access that depends on the sizes. `message` names the op (its
+    ONNX node and file) and the dimension. `xf-lower-shape-checks` turns the
+    op into a call of the runtime's `xfrt_shape_error`; canonicalization
+    removes a check that holds at compile time. Unlike every other `xf` op
+    it has an effect (it may end the program), which keeps it in place.
+    ```mlir
+    xf.check_dim %mask_heads, %heads broadcast
+        "model.onnx: node 'Add_3' (onnx.Add): dimension 1 of input 1"
+    ```
+  }];
+  let arguments = (ins Index:$size, Index:$expected, UnitAttr:$broadcast,
+                       StrAttr:$message);
+  let assemblyFormat = [{
+    $size `,` $expected (`broadcast` $broadcast^)? $message attr-dict
+  }];
+  let hasCanonicalizeMethod = 1;
+}
+
 #endif // XF_DIALECTS_XF_IR_XFOPS_TD

@@ -93,6 +93,28 @@ extern "C" void xfrt_qmatmul_f32(int64_t m, int64_t n, int64_t k, int64_t a,
                                  int64_t zeroPointsF32, int64_t bits,
                                  int64_t groupSize, int64_t c, int64_t cM);
 
+// Shape errors. A size that is known only at run time and that the compiler
+// could not prove right (a dimension that is `?` in the model, say a mask's
+// head dimension that may broadcast) is checked by the generated code before
+// anything reads through it (xf.check_dim, lowered by xf-lower-shape-checks).
+// A failing check calls
+//
+//   void xfrt_shape_error(const char *message, int64_t size,
+//                         int64_t expected, int64_t broadcast);
+//
+// which prints, with `message` naming the op (its ONNX node and file) and
+// the dimension,
+//
+//   error: <message> is <size>, which does not broadcast to <expected>
+//   error: <message> is <size> but must be <expected>
+//
+// (broadcast != 0: `size` had to be `expected` or 1; otherwise equal) to
+// stderr and exits the process with status 1. It never returns. The message
+// pointer is passed as a 64-bit integer, as the kernels' pointers are.
+extern "C" [[noreturn]] void xfrt_shape_error(int64_t message, int64_t size,
+                                              int64_t expected,
+                                              int64_t broadcast);
+
 namespace xf {
 
 /// The shape and strides of one xfrt_matmul_f32 call.

@@ -10,13 +10,14 @@
 // RUN: sed '/^}$/d' %t.lowered.mlir > %t.mlir
 // RUN: sed -n '/^\/\/ DRIVER/,$p' %s >> %t.mlir
 // RUN: echo '}' >> %t.mlir
-// RUN: xf-opt %t.mlir -one-shot-bufferize="bufferize-function-boundaries" \
+// RUN: xf-opt %t.mlir -xf-lower-shape-checks \
+// RUN:   -one-shot-bufferize="bufferize-function-boundaries" \
 // RUN:   -convert-linalg-to-loops -expand-strided-metadata -lower-affine \
 // RUN:   -convert-scf-to-cf -convert-math-to-llvm -convert-arith-to-llvm \
 // RUN:   -convert-index-to-llvm -finalize-memref-to-llvm -convert-func-to-llvm \
 // RUN:   -convert-cf-to-llvm -reconcile-unrealized-casts \
 // RUN: | mlir-runner -e main -entry-point-result=void \
-// RUN:   -shared-libs=/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so,/usr/lib/llvm-22/lib/libmlir_runner_utils.so \
+// RUN:   -shared-libs=/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so,/usr/lib/llvm-22/lib/libmlir_runner_utils.so,%xfrt_kernels \
 // RUN: | FileCheck %s
 
 func.func @slice1d(%x: tensor<10xf32>, %starts: tensor<1xi64>, %ends: tensor<1xi64>, %steps: tensor<1xi64>) -> tensor<?xf32> {

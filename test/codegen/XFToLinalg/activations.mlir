@@ -49,8 +49,12 @@ func.func @silu(%x: tensor<?x?x11008xf32>) -> tensor<?x?x11008xf32> {
 
 // -----
 
+// gate and up are separate arguments: their one type does not make their
+// sequence lengths one, so that dimension is checked.
 // CHECK-LABEL: func.func @swiglu_bf16
 // CHECK-SAME: (%[[G:.+]]: tensor<1x?x64xbf16>, %[[U:.+]]: tensor<1x?x64xbf16>)
+// CHECK: xf.check_dim {{.+}} "{{.*}}(xf.swiglu): dimension 1 of up against gate's"
+// CHECK-NOT: xf.check_dim
 // CHECK: linalg.generic {{.+}} ins(%[[G]], %[[U]] : tensor<1x?x64xbf16>, tensor<1x?x64xbf16>)
 // CHECK-NEXT: ^bb0(%[[GV:.+]]: bf16, %[[UV:.+]]: bf16, %{{.+}}: bf16):
 // CHECK-NEXT: %[[GE:.+]] = arith.extf %[[GV]] : bf16 to f32
@@ -64,4 +68,16 @@ func.func @silu(%x: tensor<?x?x11008xf32>) -> tensor<?x?x11008xf32> {
 func.func @swiglu_bf16(%g: tensor<1x?x64xbf16>, %u: tensor<1x?x64xbf16>) -> tensor<1x?x64xbf16> {
   %y = xf.swiglu %g, %u : tensor<1x?x64xbf16>
   return %y : tensor<1x?x64xbf16>
+}
+
+// -----
+
+// gate and up computed from one input: proven, no check.
+// CHECK-LABEL: func.func @swiglu_proven
+// CHECK-NOT: xf.check_dim
+// CHECK: linalg.generic
+func.func @swiglu_proven(%x: tensor<1x?x64xf32>) -> tensor<1x?x64xf32> {
+  %g = xf.silu %x : tensor<1x?x64xf32>
+  %y = xf.swiglu %g, %x : tensor<1x?x64xf32>
+  return %y : tensor<1x?x64xf32>
 }

@@ -81,10 +81,16 @@ func.func @layer_norm_no_bias(%x: tensor<2x8xbf16>, %w: tensor<8xbf16>) -> tenso
 // -----
 
 // rotate_half: the angle and the partner index come from d and R/2 (the
-// table's last dimension); elements from R on keep their value.
+// table's last dimension); elements from R on keep their value. The
+// tables' tokens, separate arguments here, are checked against the input's.
 
 // CHECK-LABEL: func.func @rope_rotate_half
 // CHECK-SAME: (%[[X:.+]]: tensor<1x32x?x128xf32>, %[[COS:.+]]: tensor<?x32xf32>, %[[SIN:.+]]: tensor<?x32xf32>)
+// CHECK: %[[CT:.+]] = tensor.dim %[[COS]], %{{.+}} : tensor<?x32xf32>
+// CHECK: %[[XT:.+]] = tensor.dim %[[X]], %{{.+}} : tensor<1x32x?x128xf32>
+// CHECK: xf.check_dim %[[CT]], %[[XT]] "{{.*}}(xf.rope): the cos table's tokens against the input's"
+// CHECK: %[[ST:.+]] = tensor.dim %[[SIN]], %{{.+}} : tensor<?x32xf32>
+// CHECK: xf.check_dim %[[ST]], %{{.+}} "{{.*}}(xf.rope): the sin table's tokens against the input's"
 // CHECK: %[[HALF:.+]] = tensor.dim %[[COS]], %{{.+}} : tensor<?x32xf32>
 // CHECK: %[[R:.+]] = arith.addi %[[HALF]], %[[HALF]] : index
 // CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%[[X]] : tensor<1x32x?x128xf32>)
@@ -124,6 +130,10 @@ func.func @rope_rotate_half(%x: tensor<1x32x?x128xf32>, %cos: tensor<?x32xf32>, 
 
 // CHECK-LABEL: func.func @rope_interleaved
 // CHECK-SAME: (%[[X:.+]]: tensor<?x8x?x64xf16>, %[[COS:.+]]: tensor<?x?x32xf16>, %[[SIN:.+]]: tensor<?x?x32xf16>)
+// CHECK: xf.check_dim {{.+}} "{{.*}}(xf.rope): the cos table's tokens against the input's"
+// CHECK: xf.check_dim {{.+}} "{{.*}}(xf.rope): the cos table's sequences against the input's"
+// CHECK: xf.check_dim {{.+}} "{{.*}}(xf.rope): the sin table's tokens against the input's"
+// CHECK: xf.check_dim {{.+}} "{{.*}}(xf.rope): the sin table's sequences against the input's"
 // CHECK: linalg.generic
 // CHECK-DAG: %[[B:.+]] = linalg.index 0 : index
 // CHECK-DAG: %[[T:.+]] = linalg.index 2 : index
@@ -142,4 +152,23 @@ func.func @rope_rotate_half(%x: tensor<1x32x?x128xf32>, %cos: tensor<?x32xf32>, 
 func.func @rope_interleaved(%x: tensor<?x8x?x64xf16>, %cos: tensor<?x?x32xf16>, %sin: tensor<?x?x32xf16>) -> tensor<?x8x?x64xf16> {
   %y = xf.rope %x, %cos, %sin style = interleaved : (tensor<?x8x?x64xf16>, tensor<?x?x32xf16>, tensor<?x?x32xf16>) -> tensor<?x8x?x64xf16>
   return %y : tensor<?x8x?x64xf16>
+}
+
+// -----
+
+// Tables computed from the input's own positions (its token dimension,
+// through a reduction and a Slice of the whole dimension): proven, no check.
+
+// CHECK-LABEL: func.func @rope_proven_tables
+// CHECK-NOT: xf.check_dim
+// CHECK: linalg.generic
+func.func @rope_proven_tables(%x: tensor<1x2x?x8xf32>) -> tensor<1x2x?x8xf32> {
+  %axes = onnx.Constant {value = dense<[0, 1]> : tensor<2xi64>} : tensor<2xi64>
+  %mean = onnx.ReduceMean %x, %axes {keepdims = 0 : i64} : (tensor<1x2x?x8xf32>, tensor<2xi64>) -> tensor<?x8xf32>
+  %start = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %end = onnx.Constant {value = dense<4> : tensor<1xi64>} : tensor<1xi64>
+  %axis = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %table = onnx.Slice %mean, %start, %end axes %axis : (tensor<?x8xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x4xf32>
+  %y = xf.rope %x, %table, %table style = rotate_half : (tensor<1x2x?x8xf32>, tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<1x2x?x8xf32>
+  return %y : tensor<1x2x?x8xf32>
 }

@@ -244,3 +244,15 @@ func.func @embedding(%table: tensor<32000x4096xf16>, %ids: tensor<1x?xi64>, %id:
   %r = xf.embedding %table, %id : (tensor<32000x4096xf16>, tensor<i32>) -> tensor<4096xf16>
   return %e, %r : tensor<1x?x4096xf16>, tensor<4096xf16>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @check_dim
+// CHECK-SAME: (%[[A:.+]]: index, %[[B:.+]]: index)
+// CHECK: xf.check_dim %[[A]], %[[B]] broadcast "model.onnx: node 'add' (onnx.Add): dimension 1 of input 1"
+// CHECK: xf.check_dim %[[A]], %[[B]] "m: equal"
+func.func @check_dim(%a: index, %b: index) {
+  xf.check_dim %a, %b broadcast "model.onnx: node 'add' (onnx.Add): dimension 1 of input 1"
+  xf.check_dim %a, %b "m: equal"
+  return
+}

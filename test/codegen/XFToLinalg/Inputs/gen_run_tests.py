@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 PIPELINE = (
     "builtin.module(builtin.module(xf-convert-xf-to-linalg,"
-    "convert-elementwise-to-linalg,"
+    "convert-elementwise-to-linalg,xf-lower-shape-checks,"
     "one-shot-bufferize{bufferize-function-boundaries}),"
     "one-shot-bufferize{bufferize-function-boundaries},convert-linalg-to-loops,"
     "expand-strided-metadata,lower-affine,convert-scf-to-cf,convert-math-to-libm,"
@@ -36,7 +36,7 @@ HEADER = """// Numerics of xf-convert-xf-to-linalg: {what}. The xf kernels sit i
 
 // RUN: xf-opt %s -pass-pipeline='{pipeline}' \\
 // RUN: | mlir-runner -e main -entry-point-result=void -link-nested-modules \\
-// RUN:   -shared-libs=/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so,/usr/lib/llvm-22/lib/libmlir_runner_utils.so \\
+// RUN:   -shared-libs=/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so,/usr/lib/llvm-22/lib/libmlir_runner_utils.so,%xfrt_kernels \\
 // RUN: | FileCheck %s
 """
 

@@ -32,6 +32,7 @@
 
 #include "dialects/ONNX/IR/ONNXOps.h"
 #include "dialects/ONNX/IR/ShapeHelpers.h"
+#include "dialects/ONNX/IR/SymbolicShapes.h"
 #include "dialects/XF/IR/XFOps.h"
 
 #include "llvm/Support/DebugLog.h"
@@ -258,34 +259,90 @@ template <typename OpTy> struct RaisePattern : OpRewritePattern<OpTy> {
 // GroupQueryAttention
 //===----------------------------------------------------------------------===//
 
+/// Where dimension `dim` of `result` comes from, for the ops the symbolic
+/// shape analysis leaves to its caller: xf ops, and the onnx ops this pass
+/// raises in the same run (so that the proof below sees the same sizes
+/// whichever of them the greedy driver rewrites first).
+std::optional<ONNX::SymbolicShapeAnalysis::DimSource>
+dimSource(OpResult result, int64_t dim) {
+  using Source = ONNX::SymbolicShapeAnalysis::DimSource;
+  Operation *op = result.getOwner();
+  unsigned index = result.getResultNumber();
+  if (index == 0 &&
+      isa<ONNX::SimplifiedLayerNormalizationOp, ONNX::RMSNormalizationOp,
+          ONNX::GeluOp, ONNX::FastGeluOp, ONNX::RotaryEmbeddingOp,
+          ONNX::ContribRotaryEmbeddingOp>(op))
+    return Source(op->getOperand(0), dim);
+  // The normalized output and the residual sum.
+  if ((index == 0 || index == 3) &&
+      isa<ONNX::SkipSimplifiedLayerNormalizationOp,
+          ONNX::SkipLayerNormalizationOp>(op))
+    return Source(op->getOperand(0), dim);
+  // An attention output has its query's dimensions but the last.
+  if (index == 0 &&
+      isa<ONNX::GroupQueryAttentionOp, ONNX::MultiHeadAttentionOp,
+          ONNX::AttentionOp>(op) &&
+      dim + 1 < cast<RankedTensorType>(result.getType()).getRank())
+    return Source(op->getOperand(0), dim);
+  return XF::getResultDimSource(result, dim);
+}
+
+/// `value` with every dimension of a function argument that has an ONNX
+/// dim_param name replaced by the name's symbol (as the analysis writes
+/// the named dimensions of checked functions). Equally named dimensions
+/// are one size by ONNX's contract, which xf-check-dim-params checks on
+/// entry to every compiled function; inputs the paged KV cache replaces
+/// are gone by then, their lengths kept by the cache itself.
+SymbolicInt byDimParam(const SymbolicInt &value) {
+  SymbolicInt result = SymbolicInt::of(value.constant);
+  for (auto [symbol, coefficient] : value.terms) {
+    SymbolicInt::Symbol renamed = symbol;
+    // Dimension symbols have a non-negative second half and a value first.
+    if (symbol.second >= 0) {
+      auto arg = dyn_cast<BlockArgument>(
+          Value::getFromOpaquePointer(symbol.first));
+      auto func = arg ? dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp())
+                      : func::FuncOp();
+      if (func && arg.getOwner() == &func.getBody().front())
+        if (auto names = func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(),
+                                                          "onnx.dim_params");
+            names && symbol.second < static_cast<int64_t>(names.size()))
+          if (auto name = dyn_cast<StringAttr>(names[symbol.second]);
+              name && !name.getValue().empty())
+            renamed = {name.getAsOpaquePointer(), ONNX::kDimParamSymbol};
+    }
+    result += SymbolicInt::of(renamed).scaled(coefficient);
+  }
+  return result;
+}
+
 /// The value all elements of the integer tensor `value` hold, when they
 /// provably hold one: a splat, or a sum over one axis of a
 /// ConstantOfShape (ReduceSum of an all-ones mask is its length), with
 /// elementwise integer arithmetic on top.
-std::optional<SymbolicInt> uniformElement(Value value) {
+std::optional<SymbolicInt> uniformElement(ONNX::SymbolicShapeAnalysis &shapes,
+                                          Value value) {
   if (std::optional<SmallVector<int64_t>> values =
           ONNX::getConstantIntValues(value)) {
     if (values->empty() || !llvm::all_equal(*values))
       return std::nullopt;
-    SymbolicInt result;
-    result.constant = values->front();
-    return result;
+    return SymbolicInt::of(values->front());
   }
   Operation *op = value.getDefiningOp();
   if (!op)
     return std::nullopt;
   if (isa<ONNX::IdentityOp, ONNX::ReshapeOp, ONNX::SqueezeOp,
           ONNX::UnsqueezeOp, ONNX::ExpandOp>(op))
-    return uniformElement(op->getOperand(0));
+    return uniformElement(shapes, op->getOperand(0));
   if (auto cast = dyn_cast<ONNX::CastOp>(op)) {
     if (!getElementTypeOrSelf(cast.getInput().getType()).isSignlessInteger() ||
         !cast.getTo().isSignlessInteger())
       return std::nullopt;
-    return uniformElement(cast.getInput());
+    return uniformElement(shapes, cast.getInput());
   }
   if (isa<ONNX::AddOp, ONNX::SubOp>(op)) {
-    std::optional<SymbolicInt> lhs = uniformElement(op->getOperand(0));
-    std::optional<SymbolicInt> rhs = uniformElement(op->getOperand(1));
+    std::optional<SymbolicInt> lhs = uniformElement(shapes, op->getOperand(0));
+    std::optional<SymbolicInt> rhs = uniformElement(shapes, op->getOperand(1));
     if (!lhs || !rhs)
       return std::nullopt;
     return isa<ONNX::AddOp>(op) ? *lhs + *rhs : *lhs - *rhs;
@@ -312,7 +369,7 @@ std::optional<SymbolicInt> uniformElement(Value value) {
     }
     if (!axis)
       return std::nullopt;
-    return getSymbolicInt(fill.getInput(), *axis).scaled(fillValue);
+    return shapes.getElement(fill.getInput(), *axis).scaled(fillValue);
   }
   return std::nullopt;
 }
@@ -320,16 +377,16 @@ std::optional<SymbolicInt> uniformElement(Value value) {
 /// Whether every batch row of `op` provably holds past + new tokens:
 /// seqlens_k[b] + 1 == total_sequence_length == P + S.
 bool rowsAreFull(ONNX::GroupQueryAttentionOp op) {
-  std::optional<SymbolicInt> seqlen = uniformElement(op.getSeqlensK());
+  ONNX::SymbolicShapeAnalysis shapes(dimSource);
+  std::optional<SymbolicInt> seqlen = uniformElement(shapes, op.getSeqlensK());
   if (!seqlen)
     return false;
-  SymbolicInt one;
-  one.constant = 1;
-  SymbolicInt total = getSymbolicInt(op.getTotalSequenceLength(), 0);
-  SymbolicInt tokens = getSymbolicDim(op.getQuery(), 1);
+  SymbolicInt total = byDimParam(shapes.getElement(op.getTotalSequenceLength()));
+  SymbolicInt tokens = shapes.getDim(op.getQuery(), 1);
   if (Value past = op.getPastKey())
-    tokens += getSymbolicDim(past, 2);
-  return *seqlen + one == total && total == tokens;
+    tokens += shapes.getDim(past, 2);
+  return byDimParam(*seqlen + SymbolicInt::of(1)) == total &&
+         total == byDimParam(tokens);
 }
 
 /// `fresh` [B, H, S, D] written into each row of `past` [B, H, P, D] after

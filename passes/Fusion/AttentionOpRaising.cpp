@@ -16,8 +16,10 @@
 // time. Where they provably say that every batch row is full
 // (seqlens_k[b] + 1 == total_sequence_length == past + new, which is what
 // xf-bind-attention-mask's all-ones mask gives the GenAI builder's
-// ReduceSum(mask) - 1 and Shape(mask)[1]), the raise is causal attention
-// over Concat(past, new) with the tokens at positions past + s. Otherwise it
+// ReduceSum(mask) - 1 and Shape(mask)[1]; proved with the symbolic shape
+// analysis, equally named dim_params taken as one size), the raise is
+// causal attention over Concat(past, new) with the tokens at positions
+// past + s. Otherwise it
 // writes ONNX Runtime's per-row computation out: each row's new keys land
 // after that row's own past (a GatherND over Concat(past, new)), rotary
 // positions are per token, and an additive mask says which keys each query

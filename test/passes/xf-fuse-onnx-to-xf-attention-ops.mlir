@@ -69,6 +69,67 @@ func.func @gqa_bound_mask(%qkv: tensor<1x?x128xf32>, %pk: tensor<1x2x?x16xf32>, 
 
 // -----
 
+// A later layer: its past is another input than the one the mask's length
+// was built from, of the same dim_param name (one size by ONNX's contract,
+// which xf-check-dim-params checks on entry), and the query comes through
+// a normalization and a projection of the embedded ids: full rows.
+// CHECK-LABEL: func.func @gqa_named_past
+// CHECK: %[[PK:.+]] = onnx.Concat %arg2, %{{.+}} {axis = 2 : i64}
+// CHECK: xf.attention %{{.+}}, %[[PK]], %{{.+}} scale = 2.500000e-01 causal :
+// CHECK-NOT: onnx.GatherND
+func.func @gqa_named_past(%ids: tensor<1x?xi64> {onnx.dim_params = ["", "sequence_length"]}, %pk0: tensor<1x2x?x16xf32> {onnx.dim_params = ["", "", "past_sequence_length", ""]}, %pk1: tensor<1x2x?x16xf32> {onnx.dim_params = ["", "", "past_sequence_length", ""]}, %pv1: tensor<1x2x?x16xf32> {onnx.dim_params = ["", "", "past_sequence_length", ""]}) -> tensor<1x?x64xf32> {
+  %table = onnx.Constant {value = dense<1.0> : tensor<16x64xf32>} : tensor<16x64xf32>
+  %w = onnx.Constant {value = dense<1.0> : tensor<64x128xf32>} : tensor<64x128xf32>
+  %gamma = onnx.Constant {value = dense<1.0> : tensor<64xf32>} : tensor<64xf32>
+  %x = onnx.Gather %table, %ids : (tensor<16x64xf32>, tensor<1x?xi64>) -> tensor<1x?x64xf32>
+  %n, %inv = onnx.SimplifiedLayerNormalization %x, %gamma : (tensor<1x?x64xf32>, tensor<64xf32>) -> (tensor<1x?x64xf32>, tensor<1x?x1xf32>)
+  %qkv = onnx.MatMul %n, %w : (tensor<1x?x64xf32>, tensor<64x128xf32>) -> tensor<1x?x128xf32>
+  %b = onnx.Shape %ids {end = 1 : i64, start = 0 : i64} : (tensor<1x?xi64>) -> tensor<1xi64>
+  %s = onnx.Shape %ids {end = 2 : i64, start = 1 : i64} : (tensor<1x?xi64>) -> tensor<1xi64>
+  %p = onnx.Shape %pk0 {end = 3 : i64, start = 2 : i64} : (tensor<1x2x?x16xf32>) -> tensor<1xi64>
+  %t = onnx.Add %p, %s : (tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %shape = onnx.Concat %b, %t {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %mask = onnx.ConstantOfShape %shape {value = dense<1> : tensor<1xi64>} : (tensor<2xi64>) -> tensor<1x?xi64>
+  %one = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %sum = onnx.ReduceSum %mask, %one {keepdims = 0 : i64} : (tensor<1x?xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %sub = onnx.Sub %sum, %one : (tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %seqlens = onnx.Cast %sub {to = i32} : (tensor<1xi64>) -> tensor<1xi32>
+  %mshape = onnx.Shape %mask : (tensor<1x?xi64>) -> tensor<2xi64>
+  %i1 = onnx.Constant {value = dense<1> : tensor<i64>} : tensor<i64>
+  %len = onnx.Gather %mshape, %i1 {axis = 0 : i64} : (tensor<2xi64>, tensor<i64>) -> tensor<i64>
+  %total = onnx.Cast %len {to = i32} : (tensor<i64>) -> tensor<i32>
+  %o, %pko, %pvo = onnx.com.microsoft.GroupQueryAttention %qkv, %pk1, %pv1, %seqlens, %total {kv_num_heads = 2 : i64, num_heads = 4 : i64, operandSegmentSizes = array<i32: 1, 0, 0, 1, 1, 1, 1, 0, 0, 0>} : (tensor<1x?x128xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1xi32>, tensor<i32>) -> (tensor<1x?x64xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>)
+  return %o : tensor<1x?x64xf32>
+}
+
+// -----
+
+// Near miss: the past's length has another name than the one the mask
+// was built from; nothing says they agree: per-row code.
+// CHECK-LABEL: func.func @gqa_other_past_name
+// CHECK: onnx.GatherND
+// CHECK: xf.attention %{{.+}} mask %{{.+}} scale = 2.500000e-01 :
+func.func @gqa_other_past_name(%qkv: tensor<1x?x128xf32>, %pk0: tensor<1x2x?x16xf32> {onnx.dim_params = ["", "", "past_sequence_length", ""]}, %pk1: tensor<1x2x?x16xf32> {onnx.dim_params = ["", "", "cache_length", ""]}, %pv1: tensor<1x2x?x16xf32> {onnx.dim_params = ["", "", "cache_length", ""]}) -> tensor<1x?x64xf32> {
+  %b = onnx.Shape %qkv {end = 1 : i64, start = 0 : i64} : (tensor<1x?x128xf32>) -> tensor<1xi64>
+  %s = onnx.Shape %qkv {end = 2 : i64, start = 1 : i64} : (tensor<1x?x128xf32>) -> tensor<1xi64>
+  %p = onnx.Shape %pk0 {end = 3 : i64, start = 2 : i64} : (tensor<1x2x?x16xf32>) -> tensor<1xi64>
+  %t = onnx.Add %p, %s : (tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %shape = onnx.Concat %b, %t {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %mask = onnx.ConstantOfShape %shape {value = dense<1> : tensor<1xi64>} : (tensor<2xi64>) -> tensor<1x?xi64>
+  %one = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %sum = onnx.ReduceSum %mask, %one {keepdims = 0 : i64} : (tensor<1x?xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %sub = onnx.Sub %sum, %one : (tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %seqlens = onnx.Cast %sub {to = i32} : (tensor<1xi64>) -> tensor<1xi32>
+  %mshape = onnx.Shape %mask : (tensor<1x?xi64>) -> tensor<2xi64>
+  %i1 = onnx.Constant {value = dense<1> : tensor<i64>} : tensor<i64>
+  %len = onnx.Gather %mshape, %i1 {axis = 0 : i64} : (tensor<2xi64>, tensor<i64>) -> tensor<i64>
+  %total = onnx.Cast %len {to = i32} : (tensor<i64>) -> tensor<i32>
+  %o, %pko, %pvo = onnx.com.microsoft.GroupQueryAttention %qkv, %pk1, %pv1, %seqlens, %total {kv_num_heads = 2 : i64, num_heads = 4 : i64, operandSegmentSizes = array<i32: 1, 0, 0, 1, 1, 1, 1, 0, 0, 0>} : (tensor<1x?x128xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1xi32>, tensor<i32>) -> (tensor<1x?x64xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>)
+  return %o : tensor<1x?x64xf32>
+}
+
+// -----
+
 // Lengths known only at run time: each row's keys gathered after its own
 // past, and a mask of j < L_b, j <= past_b + s and past_b + s - j < 4.
 // CHECK-LABEL: func.func @gqa_runtime_lengths

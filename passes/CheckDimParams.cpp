@@ -10,6 +10,7 @@
 
 #include "dialects/ONNX/IR/SymbolicShapes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringMap.h"
@@ -87,6 +88,27 @@ struct CheckDimParamsPass
                 "of {5})",
                 func.getSymName(), d, name.getValue(),
                 describeArgument(func, i), dj, describeArgument(func, j))));
+      }
+    }
+    // Dimensions promised to be at least 1: size == max(size, 1).
+    for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
+      auto positive =
+          func.getArgAttrOfType<ArrayAttr>(i, xf::ONNX::kPositiveDimsAttr);
+      auto type = dyn_cast<RankedTensorType>(func.getArgument(i).getType());
+      if (!positive || !type)
+        continue;
+      for (Attribute attr : positive) {
+        int64_t d = cast<IntegerAttr>(attr).getInt();
+        if (d >= type.getRank() || !type.isDynamicDim(d))
+          continue;
+        Value size = tensor::DimOp::create(builder, loc, func.getArgument(i), d);
+        Value atLeastOne = arith::MaxUIOp::create(
+            builder, loc, size, arith::ConstantIndexOp::create(builder, loc, 1));
+        xf::XF::CheckDimOp::create(
+            builder, loc, size, atLeastOne, /*broadcast=*/false,
+            builder.getStringAttr(llvm::formatv(
+                "@{0}: dimension {1} of {2} (never empty)", func.getSymName(),
+                d, describeArgument(func, i))));
       }
     }
     if (any)

@@ -30,6 +30,7 @@
 
 #include "passes/Passes.h"
 
+#include "dialects/ONNX/IR/SymbolicShapes.h"
 #include "xf/ModelABI.h"
 
 #include "mlir/IR/Builders.h"
@@ -247,6 +248,12 @@ struct IdentifyModelRolesPass
                               << describeInput(func, *ids)
                               << ", are not an integer [batch, sequence] tensor";
     inputRoles[*ids] = abi::kInputIds;
+    // The program never runs an empty batch or sequence, and xfc's CPU
+    // pipeline checks both that and the dim_params on entry
+    // (xf-check-dim-params), after the passes that change the signature.
+    func.setArgAttr(*ids, ONNX::kPositiveDimsAttr,
+                    Builder(ctx).getI64ArrayAttr({0, 1}));
+    func->setAttr(ONNX::kDimParamsCheckedLaterAttr, UnitAttr::get(ctx));
 
     // KV cache pairs: an output that returns a float rank-4 input grown by
     // Concat on axis 2, or the present_key/present_value of an attention

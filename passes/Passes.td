@@ -19,9 +19,13 @@ def CheckDimParamsPass : Pass<"xf-check-dim-params", "::mlir::func::FuncOp"> {
     it needs either). The symbolic shape analysis then takes equally named
     dimensions to be one symbol, which proves broadcasts between inputs
     (GPT-2's token and position embeddings) with one check per call instead
-    of one per op. A function without names is left as it is.
+    of one per op. It also checks that dimensions marked
+    `xf.positive_dims` (the token ids of a language-model program) are at
+    least 1, which the analysis relies on. A function without names is left
+    as it is.
   }];
-  let dependentDialects = ["::mlir::tensor::TensorDialect",
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect",
                            "::xf::XF::XFDialect"];
 }
 

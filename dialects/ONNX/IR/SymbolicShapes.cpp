@@ -139,7 +139,10 @@ std::optional<SymbolicInt> product(ArrayRef<SymbolicInt> factors) {
 bool keepsShape(Operation *op) {
   return isa<SqrtOp, ReciprocalOp, NegOp, ExpOp, LogOp, ErfOp, TanhOp,
              SigmoidOp, ReluOp, AbsOp, SinOp, CosOp, NotOp, IdentityOp, CastOp,
-             SoftmaxOp, CumSumOp, TriluOp, LayerNormalizationOp>(op);
+             SoftmaxOp, CumSumOp, TriluOp, LayerNormalizationOp, IsNaNOp,
+             GeluOp, ScatterNDOp, RMSNormalizationOp,
+             SimplifiedLayerNormalizationOp,
+             SkipSimplifiedLayerNormalizationOp, SkipLayerNormalizationOp>(op);
 }
 
 bool broadcasts(Operation *op) {
@@ -335,6 +338,37 @@ SymbolicShapeAnalysis::inferredReshapeDim(Value input,
   return dividedExactly(*top, bottom->constant);
 }
 
+bool SymbolicShapeAnalysis::isPositive(const SymbolicInt &value) {
+  if (!value.isNonNegative())
+    return false;
+  if (value.constant > 0)
+    return true;
+  for (const auto &[symbol, coefficient] : value.terms) {
+    if (symbol.second == kDimParamSymbol) {
+      // A name is positive when some positive dimension carries it; the
+      // functions that use names check them on entry.
+      if (positiveNames.contains(symbol.first))
+        return true;
+      continue;
+    }
+    auto arg = dyn_cast_or_null<BlockArgument>(
+        Value::getFromOpaquePointer(symbol.first));
+    auto function =
+        arg ? dyn_cast_or_null<FunctionOpInterface>(
+                  arg.getOwner()->getParentOp())
+            : FunctionOpInterface();
+    if (!function || arg.getOwner() != &function.getFunctionBody().front())
+      continue;
+    auto dims = function.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(),
+                                                     kPositiveDimsAttr);
+    if (dims && llvm::any_of(dims, [&](Attribute d) {
+          return cast<IntegerAttr>(d).getInt() == symbol.second;
+        }))
+      return true;
+  }
+  return false;
+}
+
 SymbolicInt SymbolicShapeAnalysis::computeDim(Value value, int64_t dim) {
   int64_t rank = rankOf(value);
   if (rank < 0 || dim < 0 || dim >= rank)
@@ -346,14 +380,36 @@ SymbolicInt SymbolicShapeAnalysis::computeDim(Value value, int64_t dim) {
     if (!function || arg.getOwner() != &function.getFunctionBody().front())
       return opaqueDim(value, dim);
     // Named dimensions are one symbol once the function checks them.
-    if (auto checked =
-            function->getAttrOfType<ArrayAttr>(kCheckedDimParamsAttr);
-        checked && arg.getArgNumber() < checked.size())
-      if (auto names = dyn_cast<ArrayAttr>(checked[arg.getArgNumber()]);
-          names && dim < static_cast<int64_t>(names.size()))
-        if (auto name = dyn_cast<StringAttr>(names[dim]);
-            name && !name.getValue().empty())
-          return SymbolicInt::of({name.getAsOpaquePointer(), kDimParamSymbol});
+    auto namesOf = [&](unsigned i) -> ArrayAttr {
+      if (auto checked =
+              function->getAttrOfType<ArrayAttr>(kCheckedDimParamsAttr))
+        return i < checked.size() ? dyn_cast<ArrayAttr>(checked[i])
+                                  : ArrayAttr();
+      if (function->hasAttr(kDimParamsCheckedLaterAttr))
+        return function.getArgAttrOfType<ArrayAttr>(i, "onnx.dim_params");
+      return {};
+    };
+    if (ArrayAttr names = namesOf(arg.getArgNumber());
+        names && dim < static_cast<int64_t>(names.size()))
+      if (auto name = dyn_cast<StringAttr>(names[dim]);
+          name && !name.getValue().empty()) {
+        // Every name a positive dimension of this function carries.
+        if (namesSeen.insert(function.getOperation()).second)
+          for (unsigned i = 0; i < function.getNumArguments(); ++i) {
+            ArrayAttr argNames = namesOf(i);
+            auto positive =
+                function.getArgAttrOfType<ArrayAttr>(i, kPositiveDimsAttr);
+            if (!argNames || !positive)
+              continue;
+            for (Attribute d : positive) {
+              int64_t index = cast<IntegerAttr>(d).getInt();
+              if (index < static_cast<int64_t>(argNames.size()))
+                if (auto n = dyn_cast<StringAttr>(argNames[index]))
+                  positiveNames.insert(n.getAsOpaquePointer());
+            }
+          }
+        return SymbolicInt::of({name.getAsOpaquePointer(), kDimParamSymbol});
+      }
     return SymbolicInt::of({value.getAsOpaquePointer(), dim});
   }
 
@@ -437,7 +493,7 @@ SymbolicInt SymbolicShapeAnalysis::computeDim(Value value, int64_t dim) {
       if (!e.isNonNegative())
         return opaqueDim(value, i);
       if (allowZero || e.constant > 0 || i >= inputRank ||
-          e == getDim(input, i))
+          e == getDim(input, i) || isPositive(e))
         return e;
       return opaqueDim(value, i);
     };
@@ -540,6 +596,19 @@ SymbolicInt SymbolicShapeAnalysis::computeDim(Value value, int64_t dim) {
     if (dim < *axis + indicesRank)
       return getDim(gather.getIndices(), dim - *axis);
     return getDim(gather.getData(), dim - indicesRank + 1);
+  }
+  if (auto gather = dyn_cast<GatherNDOp>(op)) {
+    // indices.shape[:-1] + data.shape[batch_dims + k:].
+    int64_t indicesRank = rankOf(gather.getIndices());
+    auto indicesType = dyn_cast<RankedTensorType>(gather.getIndices().getType());
+    if (indicesRank < 1 || !indicesType ||
+        indicesType.isDynamicDim(indicesRank - 1))
+      return opaqueDim(value, dim);
+    int64_t tuple = indicesType.getDimSize(indicesRank - 1);
+    if (dim < indicesRank - 1)
+      return getDim(gather.getIndices(), dim);
+    return getDim(gather.getData(), gather.getBatchDims() + tuple +
+                                        (dim - (indicesRank - 1)));
   }
   if (auto expand = dyn_cast<ExpandOp>(op)) {
     int64_t inputRank = rankOf(expand.getInput());

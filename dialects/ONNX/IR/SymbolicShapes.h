@@ -23,6 +23,7 @@
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/SmallVector.h"
 
 #include <functional>
@@ -63,6 +64,13 @@ SymbolicInt operator+(const SymbolicInt &lhs, const SymbolicInt &rhs);
 /// The second half of the symbol of a named dimension.
 inline constexpr int64_t kDimParamSymbol = INT64_MIN;
 
+/// Argument attribute: the dimensions of the argument that are at least 1
+/// on every call (the token ids of a language-model program: it never runs
+/// an empty batch or sequence). `xf-check-dim-params` checks it on entry;
+/// the analysis relies on it where a size of 0 would change an op's meaning
+/// (a Reshape target entry of 0 copies the input's size).
+inline constexpr llvm::StringLiteral kPositiveDimsAttr = "xf.positive_dims";
+
 /// Function attribute that `xf-check-dim-params` sets once the function
 /// checks, on entry, that its arguments' dimensions of one ONNX dim_param
 /// name agree: an array with one array of names (StringAttr, "" for none)
@@ -70,6 +78,14 @@ inline constexpr int64_t kDimParamSymbol = INT64_MIN;
 /// symbol.
 inline constexpr llvm::StringLiteral kCheckedDimParamsAttr =
     "xf.checked_dim_params";
+
+/// Function attribute (unit) of a function whose pipeline checks its
+/// dim_params on entry later, after passes that change its signature
+/// (xfc's: xf-check-dim-params runs in the CPU pipeline): until then the
+/// analysis reads the names from each argument's `onnx.dim_params`, which
+/// move with the arguments.
+inline constexpr llvm::StringLiteral kDimParamsCheckedLaterAttr =
+    "xf.dim_params_checked_later";
 
 class SymbolicShapeAnalysis {
 public:
@@ -100,6 +116,11 @@ public:
     return getDim(lhs, lhsDim) == getDim(rhs, rhsDim);
   }
 
+  /// Whether `value` is at least 1 for any sizes: no negative coefficient
+  /// or constant, and a positive constant or a symbol that is a dimension
+  /// marked with kPositiveDimsAttr (or a name such a dimension carries).
+  bool isPositive(const SymbolicInt &value);
+
   /// Readable form of a sum for diagnostics and tests: `%arg0.d1`,
   /// `batch`, `2*%arg1.d0 + 1`, `?3` for an opaque symbol.
   std::string print(const SymbolicInt &value);
@@ -123,6 +144,9 @@ private:
   llvm::DenseMap<std::pair<mlir::Value, int64_t>, SymbolicInt> dims, elements;
   /// Opaque symbols in the order they were first printed, for stable names.
   llvm::DenseMap<const void *, unsigned> opaqueNames;
+  /// Names of dimensions marked positive, as their symbols were made.
+  llvm::SmallPtrSet<const void *, 4> positiveNames;
+  llvm::SmallPtrSet<mlir::Operation *, 2> namesSeen;
   /// Guards against cycles (graph regions) and very deep chains.
   unsigned depth = 0;
 };

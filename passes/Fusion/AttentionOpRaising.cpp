@@ -17,7 +17,7 @@
 // (seqlens_k[b] + 1 == total_sequence_length == past + new, which is what
 // xf-bind-attention-mask's all-ones mask gives the GenAI builder's
 // ReduceSum(mask) - 1 and Shape(mask)[1]; proved with the symbolic shape
-// analysis, equally named dim_params taken as one size), the raise is
+// analysis), the raise is
 // causal attention over Concat(past, new) with the tokens at positions
 // past + s. Otherwise it
 // writes ONNX Runtime's per-row computation out: each row's new keys land
@@ -271,14 +271,8 @@ dimSource(OpResult result, int64_t dim) {
   Operation *op = result.getOwner();
   unsigned index = result.getResultNumber();
   if (index == 0 &&
-      isa<ONNX::SimplifiedLayerNormalizationOp, ONNX::RMSNormalizationOp,
-          ONNX::GeluOp, ONNX::FastGeluOp, ONNX::RotaryEmbeddingOp,
+      isa<ONNX::FastGeluOp, ONNX::RotaryEmbeddingOp,
           ONNX::ContribRotaryEmbeddingOp>(op))
-    return Source(op->getOperand(0), dim);
-  // The normalized output and the residual sum.
-  if ((index == 0 || index == 3) &&
-      isa<ONNX::SkipSimplifiedLayerNormalizationOp,
-          ONNX::SkipLayerNormalizationOp>(op))
     return Source(op->getOperand(0), dim);
   // An attention output has its query's dimensions but the last.
   if (index == 0 &&
@@ -287,35 +281,6 @@ dimSource(OpResult result, int64_t dim) {
       dim + 1 < cast<RankedTensorType>(result.getType()).getRank())
     return Source(op->getOperand(0), dim);
   return XF::getResultDimSource(result, dim);
-}
-
-/// `value` with every dimension of a function argument that has an ONNX
-/// dim_param name replaced by the name's symbol (as the analysis writes
-/// the named dimensions of checked functions). Equally named dimensions
-/// are one size by ONNX's contract, which xf-check-dim-params checks on
-/// entry to every compiled function; inputs the paged KV cache replaces
-/// are gone by then, their lengths kept by the cache itself.
-SymbolicInt byDimParam(const SymbolicInt &value) {
-  SymbolicInt result = SymbolicInt::of(value.constant);
-  for (auto [symbol, coefficient] : value.terms) {
-    SymbolicInt::Symbol renamed = symbol;
-    // Dimension symbols have a non-negative second half and a value first.
-    if (symbol.second >= 0) {
-      auto arg = dyn_cast<BlockArgument>(
-          Value::getFromOpaquePointer(symbol.first));
-      auto func = arg ? dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp())
-                      : func::FuncOp();
-      if (func && arg.getOwner() == &func.getBody().front())
-        if (auto names = func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(),
-                                                          "onnx.dim_params");
-            names && symbol.second < static_cast<int64_t>(names.size()))
-          if (auto name = dyn_cast<StringAttr>(names[symbol.second]);
-              name && !name.getValue().empty())
-            renamed = {name.getAsOpaquePointer(), ONNX::kDimParamSymbol};
-    }
-    result += SymbolicInt::of(renamed).scaled(coefficient);
-  }
-  return result;
 }
 
 /// The value all elements of the integer tensor `value` hold, when they
@@ -377,18 +342,19 @@ std::optional<SymbolicInt> uniformElement(ONNX::SymbolicShapeAnalysis &shapes,
 }
 
 /// Whether every batch row of `op` provably holds past + new tokens:
-/// seqlens_k[b] + 1 == total_sequence_length == P + S.
+/// seqlens_k[b] + 1 == total_sequence_length == P + S. (In xfc the past
+/// lengths of all layers are one symbol: the analysis trusts their shared
+/// dim_param, which xf-check-dim-params checks on entry.)
 bool rowsAreFull(ONNX::GroupQueryAttentionOp op) {
   ONNX::SymbolicShapeAnalysis shapes(dimSource);
   std::optional<SymbolicInt> seqlen = uniformElement(shapes, op.getSeqlensK());
   if (!seqlen)
     return false;
-  SymbolicInt total = byDimParam(shapes.getElement(op.getTotalSequenceLength()));
+  SymbolicInt total = shapes.getElement(op.getTotalSequenceLength());
   SymbolicInt tokens = shapes.getDim(op.getQuery(), 1);
   if (Value past = op.getPastKey())
     tokens += shapes.getDim(past, 2);
-  return byDimParam(*seqlen + SymbolicInt::of(1)) == total &&
-         total == byDimParam(tokens);
+  return *seqlen + SymbolicInt::of(1) == total && total == tokens;
 }
 
 /// `fresh` [B, H, S, D] written into each row of `past` [B, H, P, D] after

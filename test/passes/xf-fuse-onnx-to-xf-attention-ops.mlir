@@ -71,13 +71,14 @@ func.func @gqa_bound_mask(%qkv: tensor<1x?x128xf32>, %pk: tensor<1x2x?x16xf32>, 
 
 // A later layer: its past is another input than the one the mask's length
 // was built from, of the same dim_param name (one size by ONNX's contract,
-// which xf-check-dim-params checks on entry), and the query comes through
-// a normalization and a projection of the embedded ids: full rows.
+// which xf-check-dim-params checks on entry; xfc's functions say so with
+// xf.dim_params_checked_later), and the query comes through a
+// normalization and a projection of the embedded ids: full rows.
 // CHECK-LABEL: func.func @gqa_named_past
 // CHECK: %[[PK:.+]] = onnx.Concat %arg2, %{{.+}} {axis = 2 : i64}
 // CHECK: xf.attention %{{.+}}, %[[PK]], %{{.+}} scale = 2.500000e-01 causal :
 // CHECK-NOT: onnx.GatherND
-func.func @gqa_named_past(%ids: tensor<1x?xi64> {onnx.dim_params = ["", "sequence_length"]}, %pk0: tensor<1x2x?x16xf32> {onnx.dim_params = ["", "", "past_sequence_length", ""]}, %pk1: tensor<1x2x?x16xf32> {onnx.dim_params = ["", "", "past_sequence_length", ""]}, %pv1: tensor<1x2x?x16xf32> {onnx.dim_params = ["", "", "past_sequence_length", ""]}) -> tensor<1x?x64xf32> {
+func.func @gqa_named_past(%ids: tensor<1x?xi64> {onnx.dim_params = ["", "sequence_length"]}, %pk0: tensor<1x2x?x16xf32> {onnx.dim_params = ["", "", "past_sequence_length", ""]}, %pk1: tensor<1x2x?x16xf32> {onnx.dim_params = ["", "", "past_sequence_length", ""]}, %pv1: tensor<1x2x?x16xf32> {onnx.dim_params = ["", "", "past_sequence_length", ""]}) -> tensor<1x?x64xf32> attributes {xf.dim_params_checked_later} {
   %table = onnx.Constant {value = dense<1.0> : tensor<16x64xf32>} : tensor<16x64xf32>
   %w = onnx.Constant {value = dense<1.0> : tensor<64x128xf32>} : tensor<64x128xf32>
   %gamma = onnx.Constant {value = dense<1.0> : tensor<64xf32>} : tensor<64xf32>
@@ -109,7 +110,7 @@ func.func @gqa_named_past(%ids: tensor<1x?xi64> {onnx.dim_params = ["", "sequenc
 // CHECK-LABEL: func.func @gqa_other_past_name
 // CHECK: onnx.GatherND
 // CHECK: xf.attention %{{.+}} mask %{{.+}} scale = 2.500000e-01 :
-func.func @gqa_other_past_name(%qkv: tensor<1x?x128xf32>, %pk0: tensor<1x2x?x16xf32> {onnx.dim_params = ["", "", "past_sequence_length", ""]}, %pk1: tensor<1x2x?x16xf32> {onnx.dim_params = ["", "", "cache_length", ""]}, %pv1: tensor<1x2x?x16xf32> {onnx.dim_params = ["", "", "cache_length", ""]}) -> tensor<1x?x64xf32> {
+func.func @gqa_other_past_name(%qkv: tensor<1x?x128xf32>, %pk0: tensor<1x2x?x16xf32> {onnx.dim_params = ["", "", "past_sequence_length", ""]}, %pk1: tensor<1x2x?x16xf32> {onnx.dim_params = ["", "", "cache_length", ""]}, %pv1: tensor<1x2x?x16xf32> {onnx.dim_params = ["", "", "cache_length", ""]}) -> tensor<1x?x64xf32> attributes {xf.dim_params_checked_later} {
   %b = onnx.Shape %qkv {end = 1 : i64, start = 0 : i64} : (tensor<1x?x128xf32>) -> tensor<1xi64>
   %s = onnx.Shape %qkv {end = 2 : i64, start = 1 : i64} : (tensor<1x?x128xf32>) -> tensor<1xi64>
   %p = onnx.Shape %pk0 {end = 3 : i64, start = 2 : i64} : (tensor<1x2x?x16xf32>) -> tensor<1xi64>

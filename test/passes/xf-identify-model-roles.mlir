@@ -40,7 +40,7 @@ func.func @main(%ids: tensor<?x?xi64> {onnx.name = "tokens"},
 // past_key / past_value grown, one layer per op, whatever order the
 // outputs come in.
 // CHECK-LABEL: func.func @main
-// CHECK-SAME: {onnx.name = "input_ids", xf.exported_name = "tokens"}
+// CHECK-SAME: {onnx.name = "input_ids", xf.exported_name = "tokens"
 // CHECK-SAME: {onnx.name = "attention_mask", xf.exported_name = "mask"}
 // CHECK-SAME: {onnx.name = "past_key_values.0.key", xf.exported_name = "k0"}
 // CHECK-SAME: {onnx.name = "past_key_values.0.value", xf.exported_name = "v0"}

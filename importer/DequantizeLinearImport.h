@@ -12,9 +12,22 @@
 #ifndef XF_IMPORTER_DEQUANTIZELINEARIMPORT_H
 #define XF_IMPORTER_DEQUANTIZELINEARIMPORT_H
 
-#include "importer/AttentionExpansion.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Operation.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+
+namespace onnx {
+class NodeProto;
+} // namespace onnx
 
 namespace xf {
+
+/// Creates the onnx op `onnx.<opType>` at the builder's insertion point with
+/// `numResults` results whose types it infers, and verifies it; on failure
+/// the op is gone and an error was reported.
+using ONNXOpCreator = llvm::function_ref<mlir::FailureOr<mlir::Operation *>(
+    llvm::StringRef opType, mlir::ValueRange operands,
+    llvm::ArrayRef<mlir::NamedAttribute> attributes, unsigned numResults)>;
 
 /// Expands DequantizeLinear (`inputs`: x, x_scale, optional x_zero_point)
 /// into onnx ops made by `create`: Mul(Sub(Cast(x), Cast(zero_point)),

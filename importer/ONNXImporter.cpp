@@ -9,8 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "importer/ONNXImporter.h"
-#include "importer/AttentionExpansion.h"
-#include "importer/ContribAttentionExpansion.h"
+#include "importer/ContribAttentionImport.h"
 #include "importer/DequantizeLinearImport.h"
 #include "importer/MatMulNBitsImport.h"
 #include "importer/TensorImport.h"
@@ -124,10 +123,11 @@ bool isDefaultDomain(StringRef domain) {
 }
 
 /// ONNX Runtime contrib operators that import one to one as onnx dialect
-/// ops (raised to xf ops by xf-fuse-onnx-to-xf): the op's name and its input
-/// counts. The GenAI builder writes SimplifiedLayerNormalization in the
-/// default domain, where ONNX Runtime registers it; com.microsoft Gelu is
-/// ONNX's Gelu with approximate = "none".
+/// ops (raised to xf ops by xf-fuse-onnx-to-xf): the op's name and its
+/// operand counts (after ContribAttentionImport's dropped inputs). The
+/// GenAI builder writes SimplifiedLayerNormalization in the default domain,
+/// where ONNX Runtime registers it; com.microsoft Gelu is ONNX's Gelu with
+/// approximate = "none".
 struct ContribOperator {
   StringRef domain, opType, opName;
   int64_t minInputs, maxInputs;
@@ -144,6 +144,14 @@ const ContribOperator *findContribOperator(StringRef domain, StringRef opType) {
        "com.microsoft.SkipLayerNormalization", 3, 5, 4},
       {"com.microsoft", "FastGelu", "com.microsoft.FastGelu", 1, 2, 1},
       {"com.microsoft", "Gelu", "Gelu", 1, 1, 1},
+      {"com.microsoft", "RotaryEmbedding", "com.microsoft.RotaryEmbedding", 4,
+       4, 1},
+      {"com.microsoft", "MultiHeadAttention",
+       "com.microsoft.MultiHeadAttention", 1, 8, 3},
+      // Its required inputs (0, 5 and 6) are checked by
+      // checkContribAttention: optional ones come between them.
+      {"com.microsoft", "GroupQueryAttention",
+       "com.microsoft.GroupQueryAttention", 1, 10, 3},
   };
   StringRef normalized = domain == "ai.onnx" ? StringRef() : domain;
   for (const ContribOperator &op : table)
@@ -151,10 +159,6 @@ const ContribOperator *findContribOperator(StringRef domain, StringRef opType) {
       return &op;
   return nullptr;
 }
-
-/// Operators the onnx dialect has no op for that the importer expands into
-/// onnx ops (AttentionExpansion.h).
-bool isExpandedOperator(StringRef opType) { return opType == "Attention"; }
 
 //===----------------------------------------------------------------------===//
 // Diagnostics
@@ -195,15 +199,8 @@ private:
                                    SmallVectorImpl<Attribute> *dimParams);
   LogicalResult importNode(const onnx::NodeProto &node);
   LogicalResult importConstantNode(const onnx::NodeProto &node, Location loc);
-  LogicalResult importExpandedNode(const onnx::NodeProto &node, Location loc,
-                                   int64_t version);
-  LogicalResult importContribNode(const onnx::NodeProto &node, Location loc);
   /// The values of `node`'s inputs, null for an absent optional one.
   SmallVector<Value> nodeInputs(const onnx::NodeProto &node);
-  /// Binds `node`'s named outputs to `outputs`; an output the expansion did
-  /// not produce is an error.
-  LogicalResult bindOutputs(const onnx::NodeProto &node,
-                            ArrayRef<Value> outputs, Location loc);
   FailureOr<Operation *> createOp(StringRef opType, ValueRange operands,
                                   ArrayRef<NamedAttribute> attributes,
                                   unsigned numResults, Location loc);
@@ -266,12 +263,7 @@ ModelImporter::checkOperatorsSupported(const onnx::GraphProto &graph) {
     // An operator the dialect has is imported only if the model's opset
     // defines it: a node's meaning is that of its operator version.
     if (version &&
-        (isExpandedOperator(node.op_type()) ||
-         RegisteredOperationName::lookup("onnx." + node.op_type(), &context)))
-      continue;
-    // ONNX Runtime's contrib attention operators, expanded on import.
-    if (isContribAttention(node.domain(), node.op_type()) &&
-        domainOpsets.count(node.domain()))
+        RegisteredOperationName::lookup("onnx." + node.op_type(), &context))
       continue;
     if (findContribOperator(node.domain(), node.op_type()) &&
         (defaultDomain || domainOpsets.count(node.domain())))
@@ -526,8 +518,6 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
   Location loc = nodeLoc(node);
   StringRef opType = node.op_type();
   int64_t version = sinceVersion(opType, opset);
-  if (isContribAttention(node.domain(), opType))
-    return importContribNode(node, loc);
   if (isMatMulNBits(node.domain(), opType)) {
     SmallVector<Value> inputs = nodeInputs(node);
     FailureOr<Value> result = importMatMulNBits(node, inputs, builder, loc);
@@ -561,19 +551,30 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
   }
   if (opType == "Constant")
     return importConstantNode(node, loc);
-  if (isExpandedOperator(opType))
-    return importExpandedNode(node, loc, version);
   // The dialect op: onnx.<op_type>, or a contrib operator's own name.
   const ContribOperator *contrib =
       isDefaultDomain(node.domain()) && version
           ? nullptr
           : findContribOperator(node.domain(), opType);
   std::string opName = contrib ? contrib->opName.str() : opType.str();
+  ContribAttentionForm dropped;
+  if (contrib && isContribAttention(node.domain(), opType)) {
+    FailureOr<ContribAttentionForm> form = checkContribAttention(node, loc);
+    if (failed(form))
+      return failure();
+    dropped = std::move(*form);
+  }
+  if (!contrib && opType == "Attention" && version < 24 &&
+      node.input_size() > 6 && !node.input(6).empty())
+    return error(loc) << node.op_type()
+                      << ": input 6 (nonpad_kv_seqlen) needs Attention-24";
 
   // Operands, with absent optional inputs as gaps.
   SmallVector<Value> operands;
   SmallVector<bool> present;
-  for (const std::string &name : node.input()) {
+  for (auto [index, name] : llvm::enumerate(node.input())) {
+    if (llvm::is_contained(dropped.droppedInputs, index))
+      continue;
     if (name.empty()) {
       operands.push_back(nullptr);
       present.push_back(false);
@@ -587,6 +588,8 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
   SmallVector<NamedAttribute> attributes;
   ArrayRef<LegacyOperand> legacyOperands = legacyOperandsOf(opType);
   for (const onnx::AttributeProto &attr : node.attribute()) {
+    if (llvm::is_contained(dropped.droppedAttributes, attr.name()))
+      continue;
     const LegacyOperand *legacy =
         llvm::find_if(legacyOperands, [&](const LegacyOperand &form) {
           return version <= form.newestVersionWithAttribute &&
@@ -733,12 +736,14 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
   }
 
   unsigned numResults = 1;
-  if (opType == "Split")
+  if (contrib)
+    numResults = contrib->numOutputs;
+  else if (opType == "Split")
     numResults = node.output_size();
   else if (opType == "LayerNormalization")
     numResults = 3;
-  else if (contrib)
-    numResults = contrib->numOutputs;
+  else if (opType == "Attention")
+    numResults = 4;
   if (static_cast<unsigned>(node.output_size()) > numResults)
     return error(loc) << node.op_type() << " has " << node.output_size()
                       << " outputs; " << opType << " has " << numResults;
@@ -779,59 +784,11 @@ ModelImporter::createOp(StringRef opType, ValueRange operands,
   return op;
 }
 
-LogicalResult ModelImporter::importExpandedNode(const onnx::NodeProto &node,
-                                                Location loc, int64_t version) {
-  StringRef opType = node.op_type();
-  auto [minInputs, maxInputs] = inputArity(opType);
-  if (node.input_size() > maxInputs)
-    return error(loc) << node.op_type() << " has " << node.input_size()
-                      << " input(s); " << opType << "-" << version << " takes "
-                      << minInputs << " to " << maxInputs;
-  SmallVector<Value> inputs = nodeInputs(node);
-  SmallVector<Value> outputs;
-  auto create = [&](StringRef type, ValueRange operands,
-                    ArrayRef<NamedAttribute> attributes, unsigned numResults) {
-    return createOp(type, operands, attributes, numResults, loc);
-  };
-  if (failed(expandAttention(node, version, inputs, builder, loc, create,
-                             outputs)))
-    return failure();
-  return bindOutputs(node, outputs, loc);
-}
-
-LogicalResult ModelImporter::bindOutputs(const onnx::NodeProto &node,
-                                         ArrayRef<Value> outputs,
-                                         Location loc) {
-  for (auto [index, output] : llvm::enumerate(node.output())) {
-    if (output.empty())
-      continue;
-    if (index >= outputs.size() || !outputs[index])
-      return error(loc) << node.op_type() << ": output " << index
-                        << " was not produced";
-    values[output] = outputs[index];
-  }
-  return success();
-}
-
 SmallVector<Value> ModelImporter::nodeInputs(const onnx::NodeProto &node) {
   SmallVector<Value> inputs;
   for (const std::string &name : node.input())
     inputs.push_back(name.empty() ? Value() : values.lookup(name));
   return inputs;
-}
-
-LogicalResult ModelImporter::importContribNode(const onnx::NodeProto &node,
-                                               Location loc) {
-  SmallVector<Value> inputs = nodeInputs(node);
-  SmallVector<Value> outputs;
-  auto create = [&](StringRef type, ValueRange operands,
-                    ArrayRef<NamedAttribute> attributes, unsigned numResults) {
-    return createOp(type, operands, attributes, numResults, loc);
-  };
-  if (failed(expandContribAttention(node, inputs, builder, loc, create,
-                                    outputs)))
-    return failure();
-  return bindOutputs(node, outputs, loc);
 }
 
 OwningOpRef<ModuleOp> ModelImporter::import(onnx::ModelProto &model) {

@@ -24,6 +24,10 @@ struct FuseONNXToXFPass : xf::impl::FuseONNXToXFPassBase<FuseONNXToXFPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     xf::populateCompoundOpRaisingPatterns(patterns);
+    llvm::DenseMap<Operation *, std::string> refusals;
+    xf::populateAttentionOpRaisingPatterns(
+        patterns,
+        [&](Operation *op, StringRef why) { refusals[op] = why.str(); });
     // Reasons are kept per op and reported once, for the ops still there
     // after the greedy driver is done (a pattern may be tried many times).
     llvm::DenseMap<Operation *, std::string> reasons;
@@ -43,6 +47,24 @@ struct FuseONNXToXFPass : xf::impl::FuseONNXToXFPassBase<FuseONNXToXFPass> {
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       getOperation().emitWarning()
           << "xf-fuse-onnx-to-xf: patterns did not converge";
+    // The attention operators have no lowering but xf.attention: one left
+    // is an error here, with the reason, rather than at the conversion.
+    bool refused = false;
+    getOperation().walk([&](Operation *op) {
+      if (!isa<xf::ONNX::AttentionOp, xf::ONNX::RotaryEmbeddingOp,
+               xf::ONNX::GroupQueryAttentionOp,
+               xf::ONNX::MultiHeadAttentionOp,
+               xf::ONNX::ContribRotaryEmbeddingOp>(op))
+        return;
+      auto it = refusals.find(op);
+      op->emitError() << op->getName().stripDialect()
+                      << " cannot be compiled: "
+                      << (it != refusals.end() ? it->second
+                                               : std::string("not raised"));
+      refused = true;
+    });
+    if (refused)
+      return signalPassFailure();
     if (!remarks)
       return;
     getOperation().walk([&](Operation *op) {

@@ -10,7 +10,8 @@
 //                    the embedding table's row count
 //   past_key_values.L.key / .value, present.L.key / .value
 //                    a float rank-4 input that an output returns grown by
-//                    the new tokens (Concat(past, new) on axis 2), per layer
+//                    the new tokens (Concat(past, new) on axis 2, or an
+//                    attention operator's present from its past), per layer
 //                    in the order the graph lists them
 //   position_ids     an integer [batch, sequence] input that reaches float
 //                    arithmetic (rotary angles) or a second embedding table
@@ -34,6 +35,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
@@ -132,6 +134,34 @@ Reach reachOf(Value input) {
   return reach;
 }
 
+/// The past cache `present` returns grown by the new tokens: the first
+/// input of a float rank-4 Concat(past, new) on axis 2, or the past_key or
+/// past_value of an attention operator whose present_key or present_value
+/// `present` is (`isValue` then says which); null otherwise.
+Value grownPast(Value present, std::optional<bool> &isValue) {
+  auto type = dyn_cast<RankedTensorType>(present.getType());
+  if (!type || type.getRank() != 4 || !isa<FloatType>(type.getElementType()))
+    return nullptr;
+  if (auto concat = present.getDefiningOp<ONNX::ConcatOp>()) {
+    if ((concat.getAxis() != 2 && concat.getAxis() != -2) ||
+        concat.getInputs().size() != 2)
+      return nullptr;
+    return concat.getInputs().front();
+  }
+  auto result = dyn_cast<OpResult>(present);
+  if (!result || (result.getResultNumber() != 1 &&
+                  result.getResultNumber() != 2))
+    return nullptr;
+  isValue = result.getResultNumber() == 2;
+  return TypeSwitch<Operation *, Value>(result.getOwner())
+      .Case<ONNX::GroupQueryAttentionOp, ONNX::MultiHeadAttentionOp>(
+          [&](auto op) { return *isValue ? op.getPastValue() : op.getPastKey(); })
+      .Case([&](ONNX::AttentionOp op) {
+        return *isValue ? op.getPastValue() : op.getPastKey();
+      })
+      .Default([](Operation *) { return Value(); });
+}
+
 struct IdentifyModelRolesPass
     : xf::impl::IdentifyModelRolesPassBase<IdentifyModelRolesPass> {
   void runOnOperation() override {
@@ -226,27 +256,33 @@ struct IdentifyModelRolesPass
     func->setAttr(ONNX::kDimParamsCheckedLaterAttr, UnitAttr::get(ctx));
 
     // KV cache pairs: an output that returns a float rank-4 input grown by
-    // Concat on axis 2. Which layer and whether key or value: from the
-    // exporter's names where they say it as `<layer>.key` / `<layer>.value`
-    // consistently, else in the graph's order, alternating key and value.
-    SmallVector<std::pair<unsigned, unsigned>> caches; // (output, input)
+    // Concat on axis 2, or the present_key/present_value of an attention
+    // operator reading it as past_key/past_value. Which layer and whether
+    // key or value: from the exporter's names where they say it as
+    // `<layer>.key` / `<layer>.value` consistently, else from the attention
+    // operators (one layer each, in the order the outputs name them), else
+    // in the graph's order, alternating key and value.
+    struct Cache {
+      unsigned output, input;
+      Operation *attention; // null for a Concat
+      bool isValue;
+    };
+    SmallVector<Cache> caches;
     for (unsigned i = 0; i < func.getNumResults(); ++i) {
       Value returned = ret.getOperand(i);
       while (auto identity = returned.getDefiningOp<ONNX::IdentityOp>())
         returned = identity.getInput();
-      auto concat = returned.getDefiningOp<ONNX::ConcatOp>();
-      auto type = dyn_cast<RankedTensorType>(returned.getType());
-      int64_t axis = concat ? static_cast<int64_t>(concat.getAxis()) : 0;
-      if (!concat || !type || type.getRank() != 4 || (axis != 2 && axis != -2) ||
-          concat.getInputs().size() != 2)
-        continue;
-      auto past = dyn_cast<BlockArgument>(concat.getInputs().front());
+      std::optional<bool> knownValue;
+      auto past =
+          dyn_cast_or_null<BlockArgument>(grownPast(returned, knownValue));
       if (!past || past.getOwner() != &entry ||
-          llvm::any_of(caches, [&](std::pair<unsigned, unsigned> c) {
-            return c.second == past.getArgNumber();
+          llvm::any_of(caches, [&](const Cache &c) {
+            return c.input == past.getArgNumber();
           }))
         continue;
-      caches.push_back({i, past.getArgNumber()});
+      caches.push_back({i, past.getArgNumber(),
+                        knownValue ? returned.getDefiningOp() : nullptr,
+                        knownValue.value_or(false)});
     }
     auto parseSlot = [](StringRef name) -> std::optional<std::string> {
       for (StringRef kind : {"key", "value"}) {
@@ -266,9 +302,9 @@ struct IdentifyModelRolesPass
     };
     SmallVector<std::string> slots;
     llvm::StringSet<> seenSlots;
-    for (auto [output, input] : caches) {
+    for (const Cache &cache : caches) {
       std::optional<std::string> slot =
-          parseSlot(nameAttr(func, input, false));
+          parseSlot(nameAttr(func, cache.input, false));
       if (!slot || !seenSlots.insert(*slot).second) {
         slots.clear();
         break;
@@ -277,13 +313,25 @@ struct IdentifyModelRolesPass
     }
     if (slots.size() != caches.size()) {
       slots.clear();
-      for (unsigned c = 0; c < caches.size(); ++c)
-        slots.push_back(std::to_string(c / 2) +
-                        (c % 2 ? ".value" : ".key"));
+      bool fromAttention =
+          llvm::all_of(caches, [](const Cache &c) { return c.attention; });
+      llvm::DenseMap<Operation *, unsigned> attentionLayers;
+      for (auto [c, cache] : llvm::enumerate(caches)) {
+        if (!fromAttention) {
+          slots.push_back(std::to_string(c / 2) +
+                          (c % 2 ? ".value" : ".key"));
+          continue;
+        }
+        unsigned next = attentionLayers.size();
+        unsigned layer =
+            attentionLayers.try_emplace(cache.attention, next).first->second;
+        slots.push_back(std::to_string(layer) +
+                        (cache.isValue ? ".value" : ".key"));
+      }
     }
     for (auto [c, cache] : llvm::enumerate(caches)) {
-      inputRoles[cache.second] = std::string(abi::kPastPrefix) + slots[c];
-      outputRoles[cache.first] = std::string(abi::kPresentPrefix) + slots[c];
+      inputRoles[cache.input] = std::string(abi::kPastPrefix) + slots[c];
+      outputRoles[cache.output] = std::string(abi::kPresentPrefix) + slots[c];
     }
 
     // The other inputs, by what they reach.

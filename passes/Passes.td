@@ -76,7 +76,17 @@ def FuseONNXToXFPass : Pass<"xf-fuse-onnx-to-xf", "::mlir::ModuleOp"> {
 
     Operators that state a block whole (Gelu, RMSNormalization, ONNX
     Runtime's SimplifiedLayerNormalization, Skip(Simplified)LayerNormalization,
-    FastGelu) are always raised to their xf op.
+    FastGelu) are always raised to their xf op, and so are the attention
+    operators: ONNX's Attention and RotaryEmbedding and ONNX Runtime's
+    GroupQueryAttention, MultiHeadAttention and RotaryEmbedding become
+    xf.attention and xf.rope, with the KV cache as Concat(past, new) on axis
+    2, `causal`/`window`/`softcap` where they say it and an additive mask
+    otherwise. GroupQueryAttention is causal attention over Concat(past,
+    new) where seqlens_k and total_sequence_length provably fill every row;
+    otherwise its per-row semantics are written out (each row's keys after
+    its own past, positions per token, a mask per row).
+    local_window_size = W is `window = W`. An attention operator that cannot
+    be raised is an error naming it and why.
 
     Each family can be turned off with its option. With `remarks`, every
     Softmax left unfused and every attention whose masks stay an operand
@@ -110,7 +120,9 @@ def IdentifyModelRolesPass
     them: `input_ids` (gathers rows of the [vocab, hidden] embedding
     table), `logits` (the float [batch, sequence, vocab] output),
     `past_key_values.L.key/.value` and `present.L.key/.value` (a float
-    rank-4 input an output returns grown by Concat on axis 2),
+    rank-4 input an output returns grown by Concat on axis 2, or as the
+    present_key/present_value of an attention operator reading it as
+    past_key/past_value),
     `attention_mask` (an integer input that reaches mask logic),
     `position_ids` (an integer input that reaches float arithmetic or a
     position table) and `cache_position` (a 1-D integer input, rewritten to

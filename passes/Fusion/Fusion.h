@@ -24,6 +24,18 @@ namespace xf {
 /// onnx ops have no lowering of their own.
 void populateCompoundOpRaisingPatterns(mlir::RewritePatternSet &patterns);
 
+/// ONNX's Attention and RotaryEmbedding and ONNX Runtime's
+/// GroupQueryAttention, MultiHeadAttention and RotaryEmbedding into
+/// xf.attention and xf.rope, with onnx ops for the head layout, the KV
+/// cache (Concat(past, new) on axis 2) and masks xf.attention's attributes
+/// cannot state; GroupQueryAttention's per-row lengths are written out
+/// exactly unless they provably fill every row. Always applied: these onnx
+/// ops have no lowering of their own. `refuse` is told why an op cannot be
+/// raised.
+void populateAttentionOpRaisingPatterns(
+    mlir::RewritePatternSet &patterns,
+    std::function<void(mlir::Operation *, llvm::StringRef)> refuse);
+
 /// Softmax(scale * Q K^T + masks) V, written with MatMul, Transpose,
 /// Div/Mul by constants, Where/Add masks and Softmax, into xf.attention:
 /// strips repeat_kv (so GQA/MQA keep their key/value heads), recognizes

@@ -43,11 +43,6 @@ NON_GOALS = {
 }
 
 
-# Operators the dialect has no op for that the importer expands into onnx
-# ops (importer/AttentionExpansion.cpp); their tests are selected too.
-IMPORTER_EXPANDED_OPS = {"Attention"}
-
-
 def supported_ops(td_path):
     """The operators of the onnx dialect (ONNXOps.td's mnemonics)."""
     with open(td_path) as f:
@@ -131,11 +126,10 @@ def select_tests(node_dir, ops, name_filter=""):
         if os.path.isfile(path):
             models[name] = onnx.load(path, load_external_data=False)
     selected = {}
-    importable_ops = set(ops) | IMPORTER_EXPANDED_OPS
     for name, model in models.items():
         if not re.search(name_filter, name):
             continue
-        if all(is_default_domain(n.domain) and n.op_type in importable_ops
+        if all(is_default_domain(n.domain) and n.op_type in ops
                for n in graph_nodes(model.graph)):
             selected[name] = tested_operator(name, model, models)
     return models, selected
@@ -191,10 +185,6 @@ def write_doc(path, ops, tests, results, outcome):
                "(`*_expanded`) of operators the dialect lacks are selected "
                "when their expansion uses only supported operators; they are "
                "listed under the operator they expand, marked *(expanded)*. "
-               "Operators the importer expands into onnx ops itself ("
-               + ", ".join(f"`{op}`" for op in sorted(IMPORTER_EXPANDED_OPS))
-               + ") are selected as if the dialect had them, marked "
-               "*(importer)*. "
                "A test passes when `xf-translate --import-onnx` imports it: "
                "every node converts, result types are inferred, and each "
                "graph output's inferred type agrees with the declared one. "
@@ -224,8 +214,7 @@ def write_doc(path, ops, tests, results, outcome):
     for op in sorted(by_op, key=str.lower):
         names = by_op[op]
         ok = sum(1 for t in names if results[t][0])
-        label = (f"`{op}`" if op in ops else f"`{op}` *(importer)*"
-                 if op in IMPORTER_EXPANDED_OPS else f"`{op}` *(expanded)*")
+        label = f"`{op}`" if op in ops else f"`{op}` *(expanded)*"
         missing = ", ".join(
             f"`{t}` ({'non-goal' if outcome[t] != 'failed' else 'failure'})"
             for t in names if not results[t][0])

@@ -35,6 +35,44 @@ func.func @main(%ids: tensor<?x?xi64> {onnx.name = "tokens"},
 
 // -----
 
+// GroupQueryAttention reads the cache (as the GenAI builder writes it, with
+// the mask reaching ReduceSum): its present_key / present_value are the
+// past_key / past_value grown, one layer per op, whatever order the
+// outputs come in.
+// CHECK-LABEL: func.func @main
+// CHECK-SAME: {onnx.name = "input_ids", xf.exported_name = "tokens"
+// CHECK-SAME: {onnx.name = "attention_mask", xf.exported_name = "mask"}
+// CHECK-SAME: {onnx.name = "past_key_values.0.key", xf.exported_name = "k0"}
+// CHECK-SAME: {onnx.name = "past_key_values.0.value", xf.exported_name = "v0"}
+// CHECK-SAME: {onnx.name = "past_key_values.1.key", xf.exported_name = "k1"}
+// CHECK-SAME: {onnx.name = "past_key_values.1.value", xf.exported_name = "v1"}
+// CHECK-SAME: {onnx.name = "logits"}, tensor<1x2x?x16xf32> {onnx.name = "present.0.key", xf.exported_name = "k0_out"}, tensor<1x2x?x16xf32> {onnx.name = "present.1.key", xf.exported_name = "k1_out"}, tensor<1x2x?x16xf32> {onnx.name = "present.0.value", xf.exported_name = "v0_out"}, tensor<1x2x?x16xf32> {onnx.name = "present.1.value", xf.exported_name = "v1_out"})
+func.func @main(%ids: tensor<1x?xi64> {onnx.name = "tokens"},
+                %mask: tensor<1x?xi64> {onnx.name = "mask"},
+                %k0: tensor<1x2x?x16xf32> {onnx.name = "k0"},
+                %v0: tensor<1x2x?x16xf32> {onnx.name = "v0"},
+                %k1: tensor<1x2x?x16xf32> {onnx.name = "k1"},
+                %v1: tensor<1x2x?x16xf32> {onnx.name = "v1"})
+    -> (tensor<1x?x128xf32> {onnx.name = "logits"},
+        tensor<1x2x?x16xf32> {onnx.name = "k0_out"},
+        tensor<1x2x?x16xf32> {onnx.name = "k1_out"},
+        tensor<1x2x?x16xf32> {onnx.name = "v0_out"},
+        tensor<1x2x?x16xf32> {onnx.name = "v1_out"}) {
+  %table = onnx.Constant {value = dense<1.0> : tensor<128x128xf32>} : tensor<128x128xf32>
+  %e = onnx.Gather %table, %ids : (tensor<128x128xf32>, tensor<1x?xi64>) -> tensor<1x?x128xf32>
+  %one = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %sum = onnx.ReduceSum %mask, %one {keepdims = 0 : i64} : (tensor<1x?xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %sub = onnx.Sub %sum, %one : (tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %seqlens = onnx.Cast %sub {to = i32} : (tensor<1xi64>) -> tensor<1xi32>
+  %shape = onnx.Shape %mask {start = 1 : i64} : (tensor<1x?xi64>) -> tensor<1xi64>
+  %total = onnx.Cast %shape {to = i32} : (tensor<1xi64>) -> tensor<1xi32>
+  %o0, %pk0, %pv0 = onnx.com.microsoft.GroupQueryAttention %e, %k0, %v0, %seqlens, %total {kv_num_heads = 2 : i64, num_heads = 4 : i64, operandSegmentSizes = array<i32: 1, 0, 0, 1, 1, 1, 1, 0, 0, 0>} : (tensor<1x?x128xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1xi32>, tensor<1xi32>) -> (tensor<1x?x64xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>)
+  %o1, %pk1, %pv1 = onnx.com.microsoft.GroupQueryAttention %e, %k1, %v1, %seqlens, %total {kv_num_heads = 2 : i64, num_heads = 4 : i64, operandSegmentSizes = array<i32: 1, 0, 0, 1, 1, 1, 1, 0, 0, 0>} : (tensor<1x?x128xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1xi32>, tensor<1xi32>) -> (tensor<1x?x64xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>)
+  return %e, %pk0, %pk1, %pv0, %pv1 : tensor<1x?x128xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>
+}
+
+// -----
+
 // A 1-D cache_position input reads position_ids, added if missing.
 // CHECK-LABEL: func.func @main
 // CHECK-SAME: %[[IDS:[^:]+]]: tensor<?x?xi64> {onnx.name = "input_ids"}

@@ -380,6 +380,219 @@ def ONNX_FastGeluOp : ONNX_Op<"com.microsoft.FastGelu"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Attention and rotary embeddings
+//===----------------------------------------------------------------------===//
+
+def ONNX_AttentionOp : ONNX_Op<"Attention", [AttrSizedOperandSegments]> {
+  let summary = "ONNX Attention (opset 23, 24): scaled dot-product attention";
+  let description = [{
+    ONNX's `Attention` as onnx/reference/ops/op_attention.py computes it.
+    `Q`, `K`, `V` are all 3-D [B, S, H * D] (then `q_num_heads` and
+    `kv_num_heads` are required and split the last dimension into heads)
+    or all 4-D [B, H, S, D]. With `past_key`/`past_value` [B, Hkv, P, D],
+    `present_key` = Concat(past_key, K) on the sequence axis (K itself
+    without a past), likewise `present_value`; T = P + Skv keys are
+    attended. Query head `h` reads key/value head `h / (Hq / Hkv)`.
+
+    `scores = scale * Q K^T` (`scale` defaults to 1/sqrt(D)); with
+    `softcap > 0`, `scores = softcap * tanh(scores / softcap)`; then the
+    bias is added: `attn_mask` (bool: false hides the key; float: added;
+    shorter than T: padded with hidden keys), `is_causal` (key `j` visible
+    to query `i` iff `j <= i + P`, aligned to the top left), and
+    `nonpad_kv_seqlen` [B] (opset 24: key `j` of batch `b` visible iff
+    `j < nonpad_kv_seqlen[b]`). `Y = softmax(scores) V`, computed in
+    `softmax_precision` if given, back to [B, S, Hq * Dv] for 3-D inputs.
+    `qk_matmul_output` [B, Hq, S, T] is the softcapped scores
+    (`qk_matmul_output_mode` 0, 1), the scores with the bias (2) or the
+    probabilities (3).
+
+    ```mlir
+    %y, %pk, %pv, %qk = onnx.Attention %q, %k, %v
+        {is_causal = 1 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0>}
+        : (tensor<1x8x?x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>)
+        -> (tensor<1x8x?x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>,
+            tensor<1x8x?x?xf32>)
+    ```
+  }];
+  let arguments = (ins ONNX_FloatTensor:$Q, ONNX_FloatTensor:$K,
+                       ONNX_FloatTensor:$V,
+                       Optional<ONNX_AnyTensor>:$attn_mask,
+                       Optional<ONNX_FloatTensor>:$past_key,
+                       Optional<ONNX_FloatTensor>:$past_value,
+                       Optional<ONNX_I64Tensor>:$nonpad_kv_seqlen,
+                       DefaultValuedAttr<I64Attr, "0">:$is_causal,
+                       OptionalAttr<I64Attr>:$kv_num_heads,
+                       OptionalAttr<I64Attr>:$q_num_heads,
+                       DefaultValuedAttr<I64Attr, "0">:$qk_matmul_output_mode,
+                       OptionalAttr<F32Attr>:$scale,
+                       DefaultValuedAttr<F32Attr, "0.0">:$softcap,
+                       OptionalAttr<I64Attr>:$softmax_precision);
+  let results = (outs ONNX_FloatTensor:$Y, ONNX_FloatTensor:$present_key,
+                      ONNX_FloatTensor:$present_value,
+                      ONNX_FloatTensor:$qk_matmul_output);
+}
+
+def ONNX_RotaryEmbeddingOp : ONNX_Op<"RotaryEmbedding"> {
+  let summary = "ONNX RotaryEmbedding (opset 23)";
+  let description = [{
+    Rotates pairs of elements of each head of `X` ([B, H, S, D], or
+    [B, S, H * D] with `num_heads`) by per-token angles: the first
+    `rotary_embedding_dim` elements (0: all of D) as pairs `(i, i + R/2)`,
+    or `(2i, 2i + 1)` with `interleaved`, by `cos_cache[position_ids[b,
+    s]]` and `sin_cache[...]` ([max_position, R/2] tables), or by
+    `cos_cache[b, s]` ([B, S, R/2]) without `position_ids`:
+    `(x1, x2) -> (x1 cos - x2 sin, x2 cos + x1 sin)`. The other elements
+    pass through; `Y` has `X`'s shape.
+
+    ```mlir
+    %y = onnx.RotaryEmbedding %x, %cos, %sin, %pos
+        : (tensor<2x4x3x8xf32>, tensor<50x4xf32>, tensor<50x4xf32>, tensor<2x3xi64>)
+        -> tensor<2x4x3x8xf32>
+    ```
+  }];
+  let arguments = (ins ONNX_FloatTensor:$X, ONNX_FloatTensor:$cos_cache,
+                       ONNX_FloatTensor:$sin_cache,
+                       Optional<ONNX_I64Tensor>:$position_ids,
+                       DefaultValuedAttr<I64Attr, "0">:$interleaved,
+                       OptionalAttr<I64Attr>:$num_heads,
+                       DefaultValuedAttr<I64Attr, "0">:$rotary_embedding_dim);
+  let results = (outs ONNX_FloatTensor:$Y);
+}
+
+def ONNX_ContribRotaryEmbeddingOp
+    : ONNX_Op<"com.microsoft.RotaryEmbedding"> {
+  let summary = "ONNX Runtime RotaryEmbedding";
+  let description = [{
+    com.microsoft contrib operator, as ONNX Runtime's CPU kernel computes
+    it: `input` is [B, S, hidden] (heads of D = hidden / `num_heads`, or of
+    D = 2 * cos_cache's width without `num_heads`) or [B, H, S, D]; token
+    `s` of batch `b` is at position `position_ids[b, s]`, or
+    `position_ids[0] + s` for a one-element `position_ids`. Its first
+    R = `rotary_embedding_dim` (0: 2 * cos_cache's width) elements are
+    rotated as onnx.RotaryEmbedding does, with rows of `cos_cache` and
+    `sin_cache` [max_position, R/2]; `interleaved` pairs `(2i, 2i + 1)`.
+    `scale` and `is_packed_batching` do not change the result (ONNX
+    Runtime reads them only to check the cache's length).
+
+    ```mlir
+    %y = onnx.com.microsoft.RotaryEmbedding %x, %pos, %cos, %sin {num_heads = 4 : i64}
+        : (tensor<1x?x64xf32>, tensor<1x?xi64>, tensor<2048x8xf32>, tensor<2048x8xf32>)
+        -> tensor<1x?x64xf32>
+    ```
+  }];
+  let arguments = (ins ONNX_FloatTensor:$input, ONNX_I64Tensor:$position_ids,
+                       ONNX_FloatTensor:$cos_cache,
+                       ONNX_FloatTensor:$sin_cache,
+                       DefaultValuedAttr<I64Attr, "0">:$interleaved,
+                       DefaultValuedAttr<I64Attr, "0">:$num_heads,
+                       DefaultValuedAttr<I64Attr, "0">:$rotary_embedding_dim,
+                       DefaultValuedAttr<F32Attr, "1.0">:$scale,
+                       DefaultValuedAttr<I64Attr, "0">:$is_packed_batching);
+  let results = (outs ONNX_FloatTensor:$output);
+}
+
+def ONNX_MultiHeadAttentionOp
+    : ONNX_Op<"com.microsoft.MultiHeadAttention", [AttrSizedOperandSegments]> {
+  let summary = "ONNX Runtime MultiHeadAttention (self/cross attention)";
+  let description = [{
+    com.microsoft contrib operator in the forms exporters write: `query`
+    [B, S, H * D], `key` [B, L, H * D] and `value` [B, L, H * Dv], the
+    optional packed `bias` [H * (2 D + Dv)] added to them first (Q | K | V
+    parts); `past_key`/`past_value` [B, H, P, D] are prepended to the new
+    keys and values, which are `present_key`/`present_value` [B, H, P + L,
+    D]. `scores = scale * Q K^T` (1/sqrt(D) by default) plus
+    `mask_filter_value` where `key_padding_mask` ([B, P + L] or [B, S, P +
+    L] int32) is 0, plus `attention_bias` ([B or 1, H or 1, S, P + L]);
+    with `unidirectional`, key `j` is visible to query `i` iff `j <= i + P`.
+    `output = softmax(scores) V` as [B, S, H * Dv].
+
+    ```mlir
+    %o, %pk, %pv = onnx.com.microsoft.MultiHeadAttention %q, %k, %v, %pastk, %pastv
+        {num_heads = 4 : i64, unidirectional = 1 : i64,
+         operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 1, 1>}
+        : (tensor<2x3x32xf32>, tensor<2x3x32xf32>, tensor<2x3x32xf32>,
+           tensor<2x4x5x8xf32>, tensor<2x4x5x8xf32>)
+        -> (tensor<2x3x32xf32>, tensor<2x4x8x8xf32>, tensor<2x4x8x8xf32>)
+    ```
+  }];
+  let arguments = (ins ONNX_FloatTensor:$query,
+                       Optional<ONNX_FloatTensor>:$key,
+                       Optional<ONNX_FloatTensor>:$value,
+                       Optional<ONNX_FloatTensor>:$bias,
+                       Optional<TensorOf<[I32]>>:$key_padding_mask,
+                       Optional<ONNX_FloatTensor>:$attention_bias,
+                       Optional<ONNX_FloatTensor>:$past_key,
+                       Optional<ONNX_FloatTensor>:$past_value,
+                       I64Attr:$num_heads,
+                       OptionalAttr<F32Attr>:$scale,
+                       DefaultValuedAttr<I64Attr, "0">:$unidirectional,
+                       DefaultValuedAttr<F32Attr, "-10000.0">:$mask_filter_value);
+  let results = (outs ONNX_FloatTensor:$output, ONNX_FloatTensor:$present_key,
+                      ONNX_FloatTensor:$present_value);
+}
+
+def ONNX_GroupQueryAttentionOp
+    : ONNX_Op<"com.microsoft.GroupQueryAttention", [AttrSizedOperandSegments]> {
+  let summary = "ONNX Runtime GroupQueryAttention (causal, with a KV cache)";
+  let description = [{
+    com.microsoft contrib operator, as ONNX Runtime's CPU kernel computes
+    it. `query` [B, S, Hq * D] with `key` and `value` [B, S, Hkv * D], or
+    packed Q | K | V [B, S, (Hq + 2 Hkv) * D] without them; `past_key`,
+    `past_value` [B, Hkv, P, D] (BNSH; P = 0 without them). With
+    `T = total_sequence_length` (a scalar) and, per batch row `b`,
+    `L_b = seqlens_k[b] + 1` (int32):
+
+    - a first prompt is a call with `S == T`; there `past_b = 0`, else
+      `past_b = L_b - S`;
+    - `present_key` [B, Hkv, max(T, P), D] holds row b's first `past_b`
+      past keys, then its S new keys (rotated), then zeros; likewise
+      `present_value`;
+    - with `do_rotary`, token `s` of row `b` is at position `past_b + s`:
+      Q and the new K are rotated by rows of `cos_cache`/`sin_cache`
+      [max_position, R/2] (the first R elements of each head; pairs
+      `(i, i + R/2)`, or `(2i, 2i + 1)` with `rotary_interleaved`);
+    - query `s` of row `b` sees key `j` of that row's present iff
+      `j < L_b`, `j <= past_b + s` and, with `local_window_size = W > 0`,
+      `past_b + s - j < W` (W keys, itself included);
+    - `scores = scale * q.k` (1/sqrt(D) by default), then
+      `softcap * tanh(scores / softcap)` if `softcap > 0`, plus
+      `attention_bias` ([B or 1, Hq or 1, S, T]) if given; query head `h`
+      reads key/value head `h / (Hq / Hkv)`; a query that sees no key
+      gives zeros. `output` is [B, S, Hq * D].
+
+    When every row is full (`seqlens_k[b] == T - 1` and `T == P + S`),
+    that is causal attention over Concat(past, new) at positions P + s.
+
+    ```mlir
+    %o, %pk, %pv = onnx.com.microsoft.GroupQueryAttention %qkv, %pastk, %pastv, %seqlens, %total, %cos, %sin
+        {num_heads = 4 : i64, kv_num_heads = 2 : i64, do_rotary = 1 : i64,
+         operandSegmentSizes = array<i32: 1, 0, 0, 1, 1, 1, 1, 1, 1, 0>}
+        : (tensor<1x?x128xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>,
+           tensor<1xi32>, tensor<i32>, tensor<2048x8xf32>, tensor<2048x8xf32>)
+        -> (tensor<1x?x64xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>)
+    ```
+  }];
+  let arguments = (ins ONNX_FloatTensor:$query,
+                       Optional<ONNX_FloatTensor>:$key,
+                       Optional<ONNX_FloatTensor>:$value,
+                       Optional<ONNX_FloatTensor>:$past_key,
+                       Optional<ONNX_FloatTensor>:$past_value,
+                       TensorOf<[I32]>:$seqlens_k,
+                       TensorOf<[I32]>:$total_sequence_length,
+                       Optional<ONNX_FloatTensor>:$cos_cache,
+                       Optional<ONNX_FloatTensor>:$sin_cache,
+                       Optional<ONNX_FloatTensor>:$attention_bias,
+                       I64Attr:$num_heads, I64Attr:$kv_num_heads,
+                       OptionalAttr<F32Attr>:$scale,
+                       DefaultValuedAttr<F32Attr, "0.0">:$softcap,
+                       DefaultValuedAttr<I64Attr, "-1">:$local_window_size,
+                       DefaultValuedAttr<I64Attr, "0">:$do_rotary,
+                       DefaultValuedAttr<I64Attr, "0">:$rotary_interleaved);
+  let results = (outs ONNX_FloatTensor:$output, ONNX_FloatTensor:$present_key,
+                      ONNX_FloatTensor:$present_value);
+}
+
+//===----------------------------------------------------------------------===//
 // Reductions
 //===----------------------------------------------------------------------===//
 

@@ -444,6 +444,433 @@ LogicalResult SkipLayerNormalizationOp::inferResultTypes(
 }
 
 //===----------------------------------------------------------------------===//
+// Attention and rotary embeddings
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The static one of two sizes of one dimension, or an error if both are
+/// static and differ.
+FailureOr<int64_t> mergeDims(Operation *op, int64_t a, int64_t b,
+                             StringRef what) {
+  if (!isDynamic(a) && !isDynamic(b) && a != b)
+    return op->emitOpError() << what << " disagree: " << a << " and " << b;
+  return isDynamic(a) ? b : a;
+}
+
+/// `hidden / heads`, or an error if `hidden` is static and not a multiple.
+FailureOr<int64_t> headSize(Operation *op, int64_t hidden, int64_t heads,
+                            StringRef name) {
+  if (isDynamic(hidden))
+    return ShapedType::kDynamic;
+  if (hidden % heads != 0)
+    return op->emitOpError() << name << "'s hidden size " << hidden
+                             << " is not a multiple of its " << heads
+                             << " heads";
+  return hidden / heads;
+}
+
+/// Checks that `value` is a ranked tensor of `rank` and `elementType`.
+LogicalResult checkTensor(Operation *op, Value value, StringRef name,
+                          int64_t rank, Type elementType,
+                          StringRef shapeText) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!type || type.getRank() != rank || type.getElementType() != elementType)
+    return op->emitOpError() << name << " must be " << rank << "-D "
+                             << shapeText << " of " << elementType << ", not "
+                             << value.getType();
+  return success();
+}
+
+int64_t addDims(int64_t a, int64_t b) {
+  return isDynamic(a) || isDynamic(b) ? ShapedType::kDynamic : a + b;
+}
+} // namespace
+
+LogicalResult AttentionOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  Type element = elementTypeOf(getQ());
+  if (failed(requireSameElementType(*this, {getQ(), getK(), getV()})))
+    return failure();
+  auto q = shapeOf(getQ()), k = shapeOf(getK()), v = shapeOf(getV());
+  if (!q || !k || !v) {
+    resultTypes.append(4, UnrankedTensorType::get(element));
+    return success();
+  }
+  int64_t rank = q->size();
+  if ((rank != 3 && rank != 4) || k->size() != q->size() ||
+      v->size() != q->size())
+    return emitOpError() << "Q, K and V must all be 3-D or all 4-D, not of "
+                            "ranks "
+                         << q->size() << ", " << k->size() << ", "
+                         << v->size();
+  for (auto [name, heads] : {std::pair("q_num_heads", getQNumHeads()),
+                             std::pair("kv_num_heads", getKvNumHeads())})
+    if (heads && static_cast<int64_t>(*heads) <= 0)
+      return emitOpError() << name << " must be positive, not "
+                           << static_cast<int64_t>(*heads);
+  int64_t qkMode = getQkMatmulOutputMode();
+  if (qkMode < 0 || qkMode > 3)
+    return emitOpError() << "qk_matmul_output_mode " << qkMode
+                         << " is not one of 0, 1, 2, 3";
+  // [B, Hq, Sq, D], [B, Hkv, Skv, D], [B, Hkv, Skv, Dv].
+  int64_t batch, hq, hkv, sq, skv, dk, dv;
+  if (rank == 3) {
+    if (!getQNumHeads() || !getKvNumHeads())
+      return emitOpError() << "3-D Q, K, V need the q_num_heads and "
+                              "kv_num_heads attributes";
+    hq = *getQNumHeads();
+    hkv = *getKvNumHeads();
+    FailureOr<int64_t> dq = headSize(*this, (*q)[2], hq, "Q");
+    FailureOr<int64_t> dkOr = headSize(*this, (*k)[2], hkv, "K");
+    FailureOr<int64_t> dvOr = headSize(*this, (*v)[2], hkv, "V");
+    if (failed(dq) || failed(dkOr) || failed(dvOr))
+      return failure();
+    FailureOr<int64_t> d = mergeDims(*this, *dq, *dkOr, "Q's and K's head sizes");
+    if (failed(d))
+      return failure();
+    dk = *d;
+    dv = *dvOr;
+    sq = (*q)[1];
+    skv = (*k)[1];
+  } else {
+    hq = (*q)[1];
+    hkv = (*k)[1];
+    for (auto [name, attr, heads] :
+         {std::tuple("q_num_heads", getQNumHeads(), hq),
+          std::tuple("kv_num_heads", getKvNumHeads(), hkv)})
+      if (attr && !isDynamic(heads) && heads != static_cast<int64_t>(*attr))
+        return emitOpError() << name << " is " << static_cast<int64_t>(*attr)
+                             << " but the 4-D input has " << heads
+                             << " heads";
+    if (isDynamic(hq) && getQNumHeads())
+      hq = *getQNumHeads();
+    if (isDynamic(hkv) && getKvNumHeads())
+      hkv = *getKvNumHeads();
+    FailureOr<int64_t> d =
+        mergeDims(*this, (*q)[3], (*k)[3], "Q's and K's head sizes");
+    FailureOr<int64_t> vh = mergeDims(*this, hkv, (*v)[1], "K's and V's heads");
+    if (failed(d) || failed(vh))
+      return failure();
+    hkv = *vh;
+    dk = *d;
+    dv = (*v)[3];
+    sq = (*q)[2];
+    skv = (*k)[2];
+  }
+  FailureOr<int64_t> kvLength =
+      mergeDims(*this, skv, (*v)[rank == 3 ? 1 : 2], "K's and V's lengths");
+  if (failed(kvLength))
+    return failure();
+  skv = *kvLength;
+  if (!isDynamic(hq) && !isDynamic(hkv) && hq % hkv != 0)
+    return emitOpError() << "Q's " << hq
+                         << " heads are not a multiple of K's and V's " << hkv;
+  batch = (*q)[0];
+  for (ArrayRef<int64_t> s : {ArrayRef<int64_t>(*k), ArrayRef<int64_t>(*v)}) {
+    FailureOr<int64_t> b = mergeDims(*this, batch, s[0], "batch sizes");
+    if (failed(b))
+      return failure();
+    batch = *b;
+  }
+
+  int64_t past = 0;
+  if (!getPastKey() != !getPastValue())
+    return emitOpError() << "past_key and past_value must be given together";
+  if (getPastKey()) {
+    for (auto [name, value, headDim] :
+         {std::tuple("past_key", getPastKey(), dk),
+          std::tuple("past_value", getPastValue(), dv)}) {
+      if (failed(checkTensor(*this, value, name, 4, element,
+                             "[batch, kv_num_heads, past, head_size]")))
+        return failure();
+      auto p = *shapeOf(value);
+      if (failed(mergeDims(*this, p[1], hkv, "past and new kv heads")) ||
+          failed(mergeDims(*this, p[3], headDim, "past and new head sizes")))
+        return failure();
+    }
+    FailureOr<int64_t> p = mergeDims(*this, (*shapeOf(getPastKey()))[2],
+                                     (*shapeOf(getPastValue()))[2],
+                                     "past_key's and past_value's lengths");
+    if (failed(p))
+      return failure();
+    past = *p;
+  }
+  if (Value mask = getAttnMask()) {
+    auto type = dyn_cast<RankedTensorType>(mask.getType());
+    if (!type || type.getRank() < 1 || type.getRank() > 4 ||
+        (!type.getElementType().isInteger(1) &&
+         type.getElementType() != element))
+      return emitOpError() << "attn_mask must be bool or " << element
+                           << " of rank 1 to 4, not " << mask.getType();
+  }
+  if (Value lengths = getNonpadKvSeqlen()) {
+    auto s = shapeOf(lengths);
+    if (!s || s->size() != 1)
+      return emitOpError() << "nonpad_kv_seqlen must be 1-D [batch], not "
+                           << lengths.getType();
+  }
+  int64_t total = addDims(past, skv);
+  Shape y = rank == 3 ? Shape{batch, sq, multiplyDims(hq, dv)}
+                      : Shape{batch, hq, sq, dv};
+  resultTypes.push_back(RankedTensorType::get(y, element));
+  resultTypes.push_back(
+      RankedTensorType::get({batch, hkv, total, dk}, element));
+  resultTypes.push_back(
+      RankedTensorType::get({batch, hkv, total, dv}, element));
+  resultTypes.push_back(RankedTensorType::get({batch, hq, sq, total}, element));
+  return success();
+}
+
+LogicalResult
+RotaryEmbeddingOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  if (failed(requireSameElementType(*this, {getX(), getCosCache(),
+                                            getSinCache()})))
+    return failure();
+  if (auto x = shapeOf(getX())) {
+    if (x->size() != 3 && x->size() != 4)
+      return emitOpError() << "X must be 3-D [batch, sequence, hidden] or "
+                              "4-D [batch, heads, sequence, head_size], not "
+                           << getX().getType();
+    if (x->size() == 3 &&
+        (!getNumHeads() || static_cast<int64_t>(*getNumHeads()) <= 0))
+      return emitOpError() << "a 3-D X needs a positive num_heads";
+  }
+  int64_t tableRank = getPositionIds() ? 2 : 3;
+  for (Value table : {getCosCache(), getSinCache()})
+    if (auto s = shapeOf(table); s && static_cast<int64_t>(s->size()) != tableRank)
+      return emitOpError() << "cos_cache and sin_cache must be "
+                           << (tableRank == 2
+                                   ? "2-D [max_position, rotary_dim / 2] with "
+                                     "position_ids"
+                                   : "3-D [batch, sequence, rotary_dim / 2] "
+                                     "without position_ids")
+                           << ", not " << table.getType();
+  int64_t rotaryDim = getRotaryEmbeddingDim();
+  if (rotaryDim < 0 || rotaryDim % 2 != 0)
+    return emitOpError() << "rotary_embedding_dim must be even and not "
+                            "negative, not "
+                         << rotaryDim;
+  return inferSameAsOperand(getX(), resultTypes);
+}
+
+LogicalResult
+ContribRotaryEmbeddingOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  if (failed(requireSameElementType(*this, {getInput(), getCosCache(),
+                                            getSinCache()})))
+    return failure();
+  if (auto x = shapeOf(getInput()); x && x->size() != 3 && x->size() != 4)
+    return emitOpError() << "input must be 3-D [batch, sequence, hidden] or "
+                            "4-D [batch, heads, sequence, head_size], not "
+                         << getInput().getType();
+  if (auto p = shapeOf(getPositionIds()); p && p->size() != 1 && p->size() != 2)
+    return emitOpError() << "position_ids must be [1] or [batch, sequence], "
+                            "not "
+                         << getPositionIds().getType();
+  for (Value table : {getCosCache(), getSinCache()})
+    if (auto s = shapeOf(table); s && s->size() != 2)
+      return emitOpError() << "cos_cache and sin_cache must be 2-D "
+                              "[max_position, rotary_dim / 2], not "
+                           << table.getType();
+  if (static_cast<int64_t>(getNumHeads()) < 0 ||
+      static_cast<int64_t>(getRotaryEmbeddingDim()) < 0 ||
+      getRotaryEmbeddingDim() % 2 != 0)
+    return emitOpError() << "num_heads must not be negative and "
+                            "rotary_embedding_dim must be even and not "
+                            "negative";
+  if (getRotaryEmbeddingDim() > 0 && getNumHeads() == 0)
+    return emitOpError() << "rotary_embedding_dim needs num_heads";
+  return inferSameAsOperand(getInput(), resultTypes);
+}
+
+LogicalResult
+MultiHeadAttentionOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  Type element = elementTypeOf(getQuery());
+  int64_t heads = getNumHeads();
+  if (heads <= 0)
+    return emitOpError() << "num_heads must be positive, not " << heads;
+  if (!getKey() || !getValue())
+    return emitOpError() << "packed QKV (no key and value) is not supported; "
+                            "give query, key and value as 3-D tensors";
+  StringRef form = "[batch, sequence, hidden]";
+  if (failed(checkTensor(*this, getQuery(), "query", 3, element, form)) ||
+      failed(checkTensor(*this, getKey(), "key", 3, element,
+                         "[batch, kv_sequence, hidden] (packed KV and "
+                         "BNSH keys are not supported)")) ||
+      failed(checkTensor(*this, getValue(), "value", 3, element, form)))
+    return failure();
+  Shape q = *shapeOf(getQuery()), k = *shapeOf(getKey()),
+        v = *shapeOf(getValue());
+  FailureOr<int64_t> dq = headSize(*this, q[2], heads, "query");
+  FailureOr<int64_t> dk = headSize(*this, k[2], heads, "key");
+  FailureOr<int64_t> dv = headSize(*this, v[2], heads, "value");
+  if (failed(dq) || failed(dk) || failed(dv))
+    return failure();
+  FailureOr<int64_t> d = mergeDims(*this, *dq, *dk, "query's and key's head sizes");
+  FailureOr<int64_t> length = mergeDims(*this, k[1], v[1], "key's and value's lengths");
+  if (failed(d) || failed(length))
+    return failure();
+  int64_t batch = q[0];
+  for (int64_t b : {k[0], v[0]}) {
+    FailureOr<int64_t> merged = mergeDims(*this, batch, b, "batch sizes");
+    if (failed(merged))
+      return failure();
+    batch = *merged;
+  }
+  if (Value bias = getBias()) {
+    if (failed(checkTensor(*this, bias, "bias", 1, element,
+                           "[3 * hidden] (Q | K | V)")))
+      return failure();
+    int64_t n = (*shapeOf(bias))[0];
+    int64_t expected = addDims(addDims(q[2], k[2]), v[2]);
+    if (failed(mergeDims(*this, n, expected, "bias's length and Q | K | V's")))
+      return failure();
+  }
+  if (Value mask = getKeyPaddingMask()) {
+    auto s = shapeOf(mask);
+    if (!s || (s->size() != 2 && s->size() != 3))
+      return emitOpError() << "key_padding_mask must be [batch, "
+                              "total_sequence_length] or [batch, "
+                              "sequence_length, total_sequence_length], not "
+                           << mask.getType()
+                           << " (the [batch] and [3 * batch + 2] length forms "
+                              "are not supported)";
+  }
+  if (Value bias = getAttentionBias())
+    if (failed(checkTensor(*this, bias, "attention_bias", 4, element,
+                           "[batch or 1, num_heads or 1, sequence, total]")))
+      return failure();
+  int64_t past = 0;
+  if (!getPastKey() != !getPastValue())
+    return emitOpError() << "past_key and past_value must be given together";
+  if (getPastKey()) {
+    for (auto [name, value, headDim] :
+         {std::tuple("past_key", getPastKey(), *d),
+          std::tuple("past_value", getPastValue(), *dv)}) {
+      if (failed(checkTensor(*this, value, name, 4, element,
+                             "[batch, num_heads, past, head_size]")))
+        return failure();
+      Shape p = *shapeOf(value);
+      if (failed(mergeDims(*this, p[1], heads, "past heads and num_heads")) ||
+          failed(mergeDims(*this, p[3], headDim, "past and new head sizes")))
+        return failure();
+    }
+    past = (*shapeOf(getPastKey()))[2];
+  }
+  int64_t total = addDims(past, *length);
+  resultTypes.push_back(RankedTensorType::get({q[0], q[1], v[2]}, element));
+  resultTypes.push_back(RankedTensorType::get({batch, heads, total, *d}, element));
+  resultTypes.push_back(RankedTensorType::get({batch, heads, total, *dv}, element));
+  return success();
+}
+
+LogicalResult
+GroupQueryAttentionOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  Type element = elementTypeOf(getQuery());
+  int64_t heads = getNumHeads(), kvHeads = getKvNumHeads();
+  if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0)
+    return emitOpError() << "num_heads (" << heads
+                         << ") must be a positive multiple of kv_num_heads ("
+                         << kvHeads << ")";
+  if (failed(checkTensor(*this, getQuery(), "query", 3, element,
+                         "[batch, sequence, hidden]")))
+    return failure();
+  Shape q = *shapeOf(getQuery());
+  if (isDynamic(q[2]))
+    return emitOpError() << "query's hidden size must be static, not "
+                         << getQuery().getType();
+  if (!getKey() != !getValue())
+    return emitOpError() << "key and value must be given together (or "
+                            "neither, for packed QKV)";
+  int64_t headDim;
+  if (!getKey()) {
+    int64_t groups = heads + 2 * kvHeads;
+    if (q[2] % groups != 0)
+      return emitOpError() << "packed QKV's width " << q[2]
+                           << " is not a multiple of num_heads + 2 * "
+                              "kv_num_heads ("
+                           << groups << ")";
+    headDim = q[2] / groups;
+  } else {
+    if (q[2] % heads != 0)
+      return emitOpError() << "query's hidden size " << q[2]
+                           << " is not a multiple of num_heads (" << heads
+                           << ")";
+    headDim = q[2] / heads;
+    for (auto [name, value] :
+         {std::pair("key", getKey()), std::pair("value", getValue())}) {
+      if (failed(checkTensor(*this, value, name, 3, element,
+                             "[batch, sequence, kv_num_heads * head_size]")))
+        return failure();
+      Shape s = *shapeOf(value);
+      if (failed(mergeDims(*this, s[2], kvHeads * headDim,
+                           "kv_num_heads * head_size and key/value's "
+                           "hidden size")) ||
+          failed(mergeDims(*this, s[1], q[1], "query's and key/value's "
+                                              "lengths")) ||
+          failed(mergeDims(*this, s[0], q[0], "batch sizes")))
+        return failure();
+    }
+  }
+  int64_t past = 0;
+  if (!getPastKey() != !getPastValue())
+    return emitOpError() << "past_key and past_value must be given together";
+  if (getPastKey()) {
+    for (auto [name, value] : {std::pair("past_key", getPastKey()),
+                               std::pair("past_value", getPastValue())}) {
+      if (failed(checkTensor(*this, value, name, 4, element,
+                             "[batch, kv_num_heads, past, head_size] (BNSH)")))
+        return failure();
+      Shape p = *shapeOf(value);
+      if (failed(mergeDims(*this, p[1], kvHeads, "past heads and "
+                                                 "kv_num_heads")) ||
+          failed(mergeDims(*this, p[3], headDim, "past and new head sizes")))
+        return failure();
+    }
+    FailureOr<int64_t> p = mergeDims(*this, (*shapeOf(getPastKey()))[2],
+                                     (*shapeOf(getPastValue()))[2],
+                                     "past_key's and past_value's lengths");
+    if (failed(p))
+      return failure();
+    past = *p;
+  }
+  if (auto s = shapeOf(getSeqlensK()); s && s->size() != 1)
+    return emitOpError() << "seqlens_k must be 1-D [batch], not "
+                         << getSeqlensK().getType();
+  if (!isScalarLike(getTotalSequenceLength()))
+    return emitOpError() << "total_sequence_length must be a scalar, not "
+                         << getTotalSequenceLength().getType();
+  if (!getCosCache() != !getSinCache())
+    return emitOpError() << "cos_cache and sin_cache must be given together";
+  if (getDoRotary() && !getCosCache())
+    return emitOpError() << "do_rotary needs cos_cache and sin_cache";
+  if (getCosCache()) {
+    for (Value table : {getCosCache(), getSinCache()}) {
+      if (failed(checkTensor(*this, table, "cos_cache and sin_cache", 2,
+                             element, "[max_position, rotary_dim / 2]")))
+        return failure();
+      int64_t half = (*shapeOf(table))[1];
+      if (!isDynamic(half) && 2 * half > headDim)
+        return emitOpError() << "cos_cache and sin_cache rotate " << 2 * half
+                             << " elements, more than the head size "
+                             << headDim;
+    }
+  }
+  if (Value bias = getAttentionBias())
+    if (failed(checkTensor(*this, bias, "attention_bias", 4, element,
+                           "[batch or 1, num_heads or 1, sequence, total]")))
+      return failure();
+  // max(total_sequence_length, past), when both are known.
+  int64_t present = ShapedType::kDynamic;
+  if (auto total = getConstantIntValues(getTotalSequenceLength());
+      total && total->size() == 1 && !isDynamic(past))
+    present = std::max((*total)[0], past);
+  resultTypes.push_back(
+      RankedTensorType::get({q[0], q[1], heads * headDim}, element));
+  resultTypes.append(2, RankedTensorType::get({q[0], kvHeads, present, headDim},
+                                              element));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // Reductions
 //===----------------------------------------------------------------------===//
 

@@ -836,3 +836,67 @@ func.func @constant_of_shape_negative_dim() -> tensor<*xf32> {
   %z = onnx.ConstantOfShape %s : (tensor<2xi64>) -> tensor<*xf32>
   return %z : tensor<*xf32>
 }
+
+// -----
+
+func.func @attention_3d_without_heads(%q: tensor<1x8x64xf32>) -> tensor<1x8x64xf32> {
+  // expected-error @+1 {{3-D Q, K, V need the q_num_heads and kv_num_heads attributes}}
+  %y, %pk, %pv, %qk = onnx.Attention %q, %q, %q {operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0>} : (tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64xf32>) -> (tensor<1x8x64xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  return %y : tensor<1x8x64xf32>
+}
+
+// -----
+
+func.func @attention_heads_not_grouped(%q: tensor<1x6x4x16xf32>, %k: tensor<1x4x4x16xf32>) -> tensor<1x6x4x16xf32> {
+  // expected-error @+1 {{Q's 6 heads are not a multiple of K's and V's 4}}
+  %y, %pk, %pv, %qk = onnx.Attention %q, %k, %k {operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0>} : (tensor<1x6x4x16xf32>, tensor<1x4x4x16xf32>, tensor<1x4x4x16xf32>) -> (tensor<1x6x4x16xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  return %y : tensor<1x6x4x16xf32>
+}
+
+// -----
+
+func.func @gqa_heads_not_grouped(%q: tensor<1x6x48xf32>, %k: tensor<1x6x32xf32>, %s: tensor<1xi32>, %t: tensor<i32>) -> tensor<1x6x48xf32> {
+  // expected-error @+1 {{num_heads (3) must be a positive multiple of kv_num_heads (2)}}
+  %o, %pk, %pv = onnx.com.microsoft.GroupQueryAttention %q, %k, %k, %s, %t {kv_num_heads = 2 : i64, num_heads = 3 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 1, 1, 0, 0, 0>} : (tensor<1x6x48xf32>, tensor<1x6x32xf32>, tensor<1x6x32xf32>, tensor<1xi32>, tensor<i32>) -> (tensor<1x6x48xf32>, tensor<*xf32>, tensor<*xf32>)
+  return %o : tensor<1x6x48xf32>
+}
+
+// -----
+
+func.func @gqa_key_width(%q: tensor<1x6x64xf32>, %k: tensor<1x6x48xf32>, %s: tensor<1xi32>, %t: tensor<i32>) -> tensor<1x6x64xf32> {
+  // expected-error @+1 {{kv_num_heads * head_size and key/value's hidden size disagree: 48 and 32}}
+  %o, %pk, %pv = onnx.com.microsoft.GroupQueryAttention %q, %k, %k, %s, %t {kv_num_heads = 2 : i64, num_heads = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 1, 1, 0, 0, 0>} : (tensor<1x6x64xf32>, tensor<1x6x48xf32>, tensor<1x6x48xf32>, tensor<1xi32>, tensor<i32>) -> (tensor<1x6x64xf32>, tensor<*xf32>, tensor<*xf32>)
+  return %o : tensor<1x6x64xf32>
+}
+
+// -----
+
+func.func @gqa_rotary_without_caches(%q: tensor<1x6x64xf32>, %k: tensor<1x6x32xf32>, %s: tensor<1xi32>, %t: tensor<i32>) -> tensor<1x6x64xf32> {
+  // expected-error @+1 {{do_rotary needs cos_cache and sin_cache}}
+  %o, %pk, %pv = onnx.com.microsoft.GroupQueryAttention %q, %k, %k, %s, %t {do_rotary = 1 : i64, kv_num_heads = 2 : i64, num_heads = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 1, 1, 0, 0, 0>} : (tensor<1x6x64xf32>, tensor<1x6x32xf32>, tensor<1x6x32xf32>, tensor<1xi32>, tensor<i32>) -> (tensor<1x6x64xf32>, tensor<*xf32>, tensor<*xf32>)
+  return %o : tensor<1x6x64xf32>
+}
+
+// -----
+
+func.func @mha_packed_qkv(%q: tensor<1x6x4x3x8xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{packed QKV (no key and value) is not supported; give query, key and value as 3-D tensors}}
+  %o, %pk, %pv = onnx.com.microsoft.MultiHeadAttention %q {num_heads = 4 : i64, operandSegmentSizes = array<i32: 1, 0, 0, 0, 0, 0, 0, 0>} : (tensor<1x6x4x3x8xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  return %o : tensor<*xf32>
+}
+
+// -----
+
+func.func @rotary_3d_without_heads(%x: tensor<2x5x64xf32>, %c: tensor<32x8xf32>, %p: tensor<2x5xi64>) -> tensor<2x5x64xf32> {
+  // expected-error @+1 {{a 3-D X needs a positive num_heads}}
+  %y = onnx.RotaryEmbedding %x, %c, %c, %p : (tensor<2x5x64xf32>, tensor<32x8xf32>, tensor<32x8xf32>, tensor<2x5xi64>) -> tensor<2x5x64xf32>
+  return %y : tensor<2x5x64xf32>
+}
+
+// -----
+
+func.func @rotary_tables_without_positions(%x: tensor<2x4x5x16xf32>, %c: tensor<32x8xf32>) -> tensor<2x4x5x16xf32> {
+  // expected-error @+1 {{cos_cache and sin_cache must be 3-D [batch, sequence, rotary_dim / 2] without position_ids}}
+  %y = onnx.RotaryEmbedding %x, %c, %c : (tensor<2x4x5x16xf32>, tensor<32x8xf32>, tensor<32x8xf32>) -> tensor<2x4x5x16xf32>
+  return %y : tensor<2x4x5x16xf32>
+}

@@ -747,3 +747,23 @@ func.func @constant() -> (tensor<2x2xf32>, tensor<4xi64>, tensor<f32>) {
     }
   }
 #-}
+
+// -----
+
+// Attention operators: result types from the heads (GQA: 8 query heads
+// over 2 key/value heads), the past and, for GroupQueryAttention, the
+// total length.
+// CHECK-LABEL: func.func @attention_ops
+// CHECK: onnx.Attention %arg0, %arg1, %arg2 {is_causal = 1 : i64, kv_num_heads = 2 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0>, q_num_heads = 8 : i64} : (tensor<1x?x128xf32>, tensor<1x?x32xf32>, tensor<1x?x32xf32>) -> (tensor<1x?x128xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x8x?x?xf32>)
+// CHECK: onnx.com.microsoft.GroupQueryAttention %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6 {kv_num_heads = 2 : i64, local_window_size = 16 : i64, num_heads = 8 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 0, 0, 0>, softcap = 5.000000e+01 : f32}
+// CHECK: onnx.com.microsoft.MultiHeadAttention %arg0, %arg0, %arg0 {num_heads = 8 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>}
+// CHECK: onnx.RotaryEmbedding %arg7, %arg8, %arg8, %arg9 {interleaved = 1 : i64}
+// CHECK: onnx.com.microsoft.RotaryEmbedding %arg0, %arg9, %arg8, %arg8 {num_heads = 8 : i64}
+func.func @attention_ops(%q: tensor<1x?x128xf32>, %k: tensor<1x?x32xf32>, %v: tensor<1x?x32xf32>, %pk: tensor<1x2x?x16xf32>, %pv: tensor<1x2x?x16xf32>, %seqlens: tensor<1xi32>, %total: tensor<i32>, %x: tensor<1x8x?x16xf32>, %cache: tensor<64x8xf32>, %pos: tensor<1x?xi64>) -> (tensor<1x?x128xf32>, tensor<1x?x128xf32>, tensor<1x?x128xf32>, tensor<1x8x?x16xf32>, tensor<1x?x128xf32>) {
+  %y, %pko, %pvo, %qk = onnx.Attention %q, %k, %v {is_causal = 1 : i64, kv_num_heads = 2 : i64, q_num_heads = 8 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0>} : (tensor<1x?x128xf32>, tensor<1x?x32xf32>, tensor<1x?x32xf32>) -> (tensor<1x?x128xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x8x?x?xf32>)
+  %o, %gk, %gv = onnx.com.microsoft.GroupQueryAttention %q, %k, %v, %pk, %pv, %seqlens, %total {kv_num_heads = 2 : i64, local_window_size = 16 : i64, num_heads = 8 : i64, softcap = 50.0 : f32, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 0, 0, 0>} : (tensor<1x?x128xf32>, tensor<1x?x32xf32>, tensor<1x?x32xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1xi32>, tensor<i32>) -> (tensor<1x?x128xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>)
+  %m, %mk, %mv = onnx.com.microsoft.MultiHeadAttention %q, %q, %q {num_heads = 8 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>} : (tensor<1x?x128xf32>, tensor<1x?x128xf32>, tensor<1x?x128xf32>) -> (tensor<1x?x128xf32>, tensor<1x8x?x16xf32>, tensor<1x8x?x16xf32>)
+  %r = onnx.RotaryEmbedding %x, %cache, %cache, %pos {interleaved = 1 : i64} : (tensor<1x8x?x16xf32>, tensor<64x8xf32>, tensor<64x8xf32>, tensor<1x?xi64>) -> tensor<1x8x?x16xf32>
+  %c = onnx.com.microsoft.RotaryEmbedding %q, %pos, %cache, %cache {num_heads = 8 : i64} : (tensor<1x?x128xf32>, tensor<1x?xi64>, tensor<64x8xf32>, tensor<64x8xf32>) -> tensor<1x?x128xf32>
+  return %y, %o, %m, %r, %c : tensor<1x?x128xf32>, tensor<1x?x128xf32>, tensor<1x?x128xf32>, tensor<1x8x?x16xf32>, tensor<1x?x128xf32>
+}

@@ -13,12 +13,13 @@
 //                    the new tokens (Concat(past, new) on axis 2, or an
 //                    attention operator's present from its past), per layer
 //                    in the order the graph lists them
-//   position_ids     an integer [batch, sequence] input that reaches float
-//                    arithmetic (rotary angles) or a second embedding table
-//                    (learned positions) and no mask logic
+//   position_ids     an integer [batch, sequence] input that reaches rotary
+//                    angles (Cos, Sin, a RotaryEmbedding op) or a second
+//                    embedding table (learned positions) and no mask logic
 //   attention_mask   an integer [batch, length] input that reaches mask
 //                    logic (a bool cast, comparisons, Where, ReduceSum or
-//                    CumSum)
+//                    CumSum), or float arithmetic that reaches a Softmax and
+//                    no rotary angle (an additive (1 - mask) * min)
 //   cache_position   an integer [sequence] input: the new tokens' positions,
 //                    rewritten to read position_ids
 //
@@ -94,6 +95,8 @@ struct Reach {
   bool maskLogic = false;   // bool casts, comparisons, Where, sums
   bool floatMath = false;   // cast to float and computed with
   bool positionTable = false; // indices of a gather from a float table
+  bool trigonometry = false;  // rotary angles: Cos or Sin of them
+  bool softmaxInput = false;  // a Softmax reads what they became
 };
 
 Reach reachOf(Value input) {
@@ -121,6 +124,11 @@ Reach reachOf(Value input) {
         else if (isa<FloatType>(cast.getTo()))
           reach.floatMath = true;
       }
+      if (isa<ONNX::CosOp, ONNX::SinOp, ONNX::RotaryEmbeddingOp,
+              ONNX::ContribRotaryEmbeddingOp>(user))
+        reach.trigonometry = true;
+      if (isa<ONNX::SoftmaxOp>(user))
+        reach.softmaxInput = true;
       if (isa<ONNX::EqualOp, ONNX::LessOp, ONNX::LessOrEqualOp,
               ONNX::GreaterOp, ONNX::GreaterOrEqualOp, ONNX::NotOp,
               ONNX::AndOp, ONNX::OrOp, ONNX::ReduceSumOp, ONNX::CumSumOp>(
@@ -181,6 +189,20 @@ struct IdentifyModelRolesPass
            "'";
   }
 
+  /// "inputs: x tensor<2x3xf32>; outputs: y tensor<2x3xf32>" for messages.
+  std::string describeSignature(func::FuncOp func) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << "inputs:";
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      os << " " << nameAttr(func, i, false) << " "
+         << func.getArgumentTypes()[i];
+    os << "; outputs:";
+    for (unsigned i = 0; i < func.getNumResults(); ++i)
+      os << " " << nameAttr(func, i, true) << " " << func.getResultTypes()[i];
+    return text;
+  }
+
   LogicalResult run(func::FuncOp func) {
     MLIRContext *ctx = func.getContext();
     Block &entry = func.getBody().front();
@@ -208,7 +230,10 @@ struct IdentifyModelRolesPass
     if (!logits)
       return func.emitError()
              << "xf-identify-model-roles: no output is float [batch, "
-                "sequence, vocab] logits with a static vocab";
+                "sequence, vocab] logits with a static vocab; xfc compiles "
+                "language models (token ids in, logits out), and this model "
+                "has "
+             << describeSignature(func);
     outputRoles[*logits] = abi::kLogits;
     int64_t vocab =
         cast<RankedTensorType>(func.getResultTypes()[*logits]).getDimSize(2);
@@ -225,7 +250,8 @@ struct IdentifyModelRolesPass
       return func.emitError()
              << "xf-identify-model-roles: no input feeds a token embedding "
                 "(a Gather from a float ["
-             << vocab << ", hidden] table)";
+             << vocab << ", hidden] table); this model has "
+             << describeSignature(func);
     // Learned positions in a table as long as the vocabulary look the same;
     // there the exporter's name decides.
     std::optional<unsigned> ids;
@@ -364,7 +390,13 @@ struct IdentifyModelRolesPass
         role = abi::kCachePosition;
       else if (reach.maskLogic)
         role = abi::kAttentionMask;
-      else if (reach.floatMath || reach.positionTable)
+      else if (reach.positionTable || reach.trigonometry)
+        role = abi::kPositionIds;
+      // Float arithmetic that ends in the scores and never becomes an angle
+      // or a table row: an additive mask, (1 - mask) * min as GPT-2 writes.
+      else if (reach.floatMath && reach.softmaxInput)
+        role = abi::kAttentionMask;
+      else if (reach.floatMath)
         role = abi::kPositionIds;
       else
         return func.emitError()

@@ -108,7 +108,8 @@ def FuseONNXToXFPass : Pass<"xf-fuse-onnx-to-xf", "::mlir::ModuleOp"> {
            "explain, as remarks, each attention left unfused and each mask "
            "kept as an operand">,
   ];
-  let dependentDialects = ["::xf::ONNX::ONNXDialect", "::xf::XF::XFDialect"];
+  let dependentDialects = ["::xf::ONNX::ONNXDialect", "::xf::XF::XFDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def IdentifyModelRolesPass

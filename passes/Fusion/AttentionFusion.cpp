@@ -31,6 +31,7 @@
 #include "dialects/ONNX/IR/ShapeHelpers.h"
 #include "dialects/XF/IR/XFOps.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/Support/DebugLog.h"
 
@@ -44,6 +45,18 @@ namespace ONNX = xf::ONNX;
 namespace XF = xf::XF;
 
 namespace {
+
+/// "node 'name': " for a location that carries an ONNX node name.
+std::string describeLocation(Location loc) {
+  if (auto fused = dyn_cast<FusedLoc>(loc); fused && !fused.getLocations().empty())
+    return describeLocation(fused.getLocations().front());
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return "node '" + name.getName().str() + "': ";
+  if (auto file = dyn_cast<FileLineColLoc>(loc))
+    return file.getFilename().str() + ":" + std::to_string(file.getLine()) +
+           ": ";
+  return "";
+}
 
 /// The scale factor of `value` = x * c or x / c with `c` a unit constant,
 /// and x; nullopt otherwise.
@@ -475,6 +488,22 @@ struct AttentionPattern : OpRewritePattern<ONNX::MatMulOp> {
       }
     }
 
+    // The mask dimensions the analysis assumed to be the scores'.
+    if (semantics && (causal || window || semantics->residual.empty())) {
+      for (const MaskSemantics::DimCheck &check : semantics->dimChecks) {
+        bool isQuery = check.scoresDim == 2;
+        Value size = tensor::DimOp::create(rewriter, loc, check.mask,
+                                           check.maskDim);
+        Value expected = tensor::DimOp::create(
+            rewriter, loc, isQuery ? query : value, 2);
+        XF::CheckDimOp::create(
+            rewriter, loc, size, expected, /*broadcast=*/false,
+            rewriter.getStringAttr(
+                describeLocation(check.mask.getLoc()) +
+                "attention mask, dimension " + std::to_string(check.maskDim) +
+                (isQuery ? " (query length)" : " (key length)")));
+      }
+    }
     LDBG() << "attention at " << loc << " scale " << scale
            << (causal ? " causal" : "") << (mask ? " masked" : "")
            << (window ? " window " + std::to_string(window) : "");

@@ -883,6 +883,7 @@ std::optional<MaskSemantics> analyzeMasks(ArrayRef<MaskTerm> terms,
     return std::nullopt;
   }
   Evaluator evaluator(why);
+  SmallVector<MaskSemantics::DimCheck> dimChecks;
   SmallVector<Affine> top;
   for (int v = 0; v < kNumIndices; ++v)
     top.push_back(Affine::index(v));
@@ -905,6 +906,9 @@ std::optional<MaskSemantics> analyzeMasks(ArrayRef<MaskTerm> terms,
         at.push_back(Affine::of(0));
         continue;
       }
+      if (!ShapedType::isDynamic(size) && ShapedType::isDynamic(scoreSize) &&
+          offset + d >= kQuery)
+        dimChecks.push_back({term.value, d, offset + d});
       if (ShapedType::isDynamic(size) && scoreSize != 1) {
         SymbolicInt dim = getSymbolicDim(term.value, d);
         if (dim.isConstant() && dim.constant == 1) {
@@ -912,13 +916,13 @@ std::optional<MaskSemantics> analyzeMasks(ArrayRef<MaskTerm> terms,
           continue;
         }
         // Batch and head dimensions of a mask may stay unproven: the
-        // conditions this analysis accepts do not depend on them.
+        // conditions this analysis accepts do not depend on them. A query
+        // or key dimension that is not proven (GPT-2's bias rows sliced up
+        // to a length the analysis cannot bound by the buffer's) is
+        // checked at run time by the user of the result.
         if (offset + d >= kQuery &&
-            !(dim == getSymbolicDim(scores, offset + d))) {
-          why = "a mask's query or key dimension is not proven to be the "
-                "scores'";
-          return std::nullopt;
-        }
+            !(dim == getSymbolicDim(scores, offset + d)))
+          dimChecks.push_back({term.value, d, offset + d});
       }
       at.push_back(top[offset + d]);
     }
@@ -1014,6 +1018,7 @@ std::optional<MaskSemantics> analyzeMasks(ArrayRef<MaskTerm> terms,
   SymbolicInt past =
       getSymbolicDim(scores, kKey) - getSymbolicDim(scores, kQuery);
   MaskSemantics semantics;
+  semantics.dimChecks = std::move(dimChecks);
   std::optional<int64_t> window;
   for (auto [atom, polarity] : literals) {
     const Affine &a = atom->affine;

@@ -66,6 +66,17 @@ struct MaskSemantics {
   /// the masks must then stay an operand, while `causal` and `window`
   /// remain true statements about them (and let codegen skip hidden keys).
   std::string residual;
+  /// Mask dimensions (query or key) that the symbolic shape analysis could
+  /// not prove to be the scores'. The semantics above assume they are (the
+  /// mask not broadcasting over them); whoever uses the semantics checks
+  /// it at run time, so a mask that is not stops the program instead of
+  /// being read at the wrong positions.
+  struct DimCheck {
+    mlir::Value mask;
+    int64_t maskDim;
+    int64_t scoresDim;
+  };
+  llvm::SmallVector<DimCheck> dimChecks;
 };
 
 /// Proves what `terms` do to the scores `scores` ([B, H, Sq, Skv], the

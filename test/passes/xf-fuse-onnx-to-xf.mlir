@@ -211,10 +211,13 @@ func.func @attention_wrong_offset_not_causal(%q: tensor<1x4x4x16xf32>, %k: tenso
 // -----
 
 // Causal and padding combined with And (Llama's export): the causal part
-// sets `causal`, the padding part stays as Where(pad, 0, min).
+// sets `causal`; the padding part reads a graph input, so the whole mask
+// stays as the operand (applying it again under `causal` changes nothing).
+// xfc binds the padding mask to ones before fusion, which folds it away.
 // CHECK-LABEL: func.func @attention_causal_and_padding
 // CHECK-SAME: %[[PAD:[^:]+]]: tensor<1x1x1x8xi1>
-// CHECK: %[[MASK:.+]] = onnx.Where %[[PAD]], %{{.+}}, %{{.+}} : (tensor<1x1x1x8xi1>, tensor<f32>, tensor<f32>) -> tensor<1x1x1x8xf32>
+// CHECK: %[[ALLOWED:.+]] = onnx.And %{{.+}}, %[[PAD]]
+// CHECK: %[[MASK:.+]] = onnx.Where %[[ALLOWED]], %{{.+}}, %{{.+}} : (tensor<1x1x8x8xi1>, tensor<f32>, tensor<f32>) -> tensor<1x1x8x8xf32>
 // CHECK: xf.attention %arg0, %arg1, %arg2 mask %[[MASK]] scale = 1.000000e+00 causal
 func.func @attention_causal_and_padding(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %pad: tensor<1x1x1x8xi1>) -> tensor<1x4x8x16xf32> {
   %square = onnx.Constant {value = dense<[8, 8]> : tensor<2xi64>} : tensor<2xi64>
@@ -238,11 +241,13 @@ func.func @attention_causal_and_padding(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4
 // -----
 
 // GPT-2: rows [Skv - Sq, Skv) and columns [0, Skv) of a lower-triangular
-// bool buffer, applied with Where; the padding term (1 - mask) * -10000
-// stays as the additive mask.
+// bool buffer, applied with Where, plus an additive term from a graph input
+// that can hold any value (a bias, not a keep/mask choice): the whole
+// masked sum stays as the operand and `causal` is not claimed.
 // CHECK-LABEL: func.func @attention_gpt2_sliced_bias
 // CHECK-SAME: %[[ADD:[^:]+]]: tensor<1x1x1x8xf32>
-// CHECK: xf.attention %arg0, %arg1, %arg2 mask %[[ADD]] scale = 2.500000e-01 causal
+// CHECK: %[[MASK:.+]] = onnx.Add %{{.+}}, %[[ADD]]
+// CHECK: xf.attention %arg0, %arg1, %arg2 mask %[[MASK]] scale = 2.500000e-01 :
 func.func @attention_gpt2_sliced_bias(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>, %v: tensor<1x4x8x16xf32>, %additive: tensor<1x1x1x8xf32>) -> tensor<1x4x8x16xf32> {
   %bias = onnx.Constant {value = dense<[[[
       [true, false, false, false, false, false, false, false, false, false],
@@ -283,10 +288,42 @@ func.func @attention_gpt2_sliced_bias(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8
 
 // -----
 
-// Causal from Range comparisons: kv_idx <= q_idx, with dynamic lengths.
+// Causal from Range comparisons: kv_idx <= q_idx, with the lengths read from
+// the shapes of Q and K (past = Skv - Sq), as dynamo exports build them.
 // CHECK-LABEL: func.func @attention_causal_range_compare
 // CHECK: xf.attention %arg0, %arg1, %arg2 scale = 1.000000e+00 causal
-func.func @attention_causal_range_compare(%q: tensor<1x4x?x16xf32>, %k: tensor<1x4x?x16xf32>, %v: tensor<1x4x?x16xf32>, %past: tensor<i64>, %seq: tensor<i64>) -> tensor<1x4x?x16xf32> {
+func.func @attention_causal_range_compare(%q: tensor<1x4x?x16xf32>, %k: tensor<1x4x?x16xf32>, %v: tensor<1x4x?x16xf32>) -> tensor<1x4x?x16xf32> {
+  %zero = onnx.Constant {value = dense<0> : tensor<i64>} : tensor<i64>
+  %one = onnx.Constant {value = dense<1> : tensor<i64>} : tensor<i64>
+  %two = onnx.Constant {value = dense<2> : tensor<i64>} : tensor<i64>
+  %qshape = onnx.Shape %q : (tensor<1x4x?x16xf32>) -> tensor<4xi64>
+  %kshape = onnx.Shape %k : (tensor<1x4x?x16xf32>) -> tensor<4xi64>
+  %seq = onnx.Gather %qshape, %two : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %total = onnx.Gather %kshape, %two : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %past = onnx.Sub %total, %seq : (tensor<i64>, tensor<i64>) -> tensor<i64>
+  %qpos = onnx.Range %past, %total, %one : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %kpos = onnx.Range %zero, %total, %one : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %ax = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %rows = onnx.Unsqueeze %qpos, %ax : (tensor<?xi64>, tensor<1xi64>) -> tensor<?x1xi64>
+  %cond = onnx.LessOrEqual %kpos, %rows : (tensor<?xi64>, tensor<?x1xi64>) -> tensor<?x?xi1>
+  %ninf = onnx.Constant {value = dense<0xFF800000> : tensor<f32>} : tensor<f32>
+  %kt = onnx.Transpose %k {perm = [0, 1, 3, 2]} : (tensor<1x4x?x16xf32>) -> tensor<1x4x16x?xf32>
+  %s = onnx.MatMul %q, %kt : (tensor<1x4x?x16xf32>, tensor<1x4x16x?xf32>) -> tensor<1x4x?x?xf32>
+  %m = onnx.Where %cond, %s, %ninf : (tensor<?x?xi1>, tensor<1x4x?x?xf32>, tensor<f32>) -> tensor<1x4x?x?xf32>
+  %p = onnx.Softmax %m {axis = -1 : i64} : (tensor<1x4x?x?xf32>) -> tensor<1x4x?x?xf32>
+  %o = onnx.MatMul %p, %v : (tensor<1x4x?x?xf32>, tensor<1x4x?x16xf32>) -> tensor<1x4x?x16xf32>
+  return %o : tensor<1x4x?x16xf32>
+}
+
+// -----
+
+// Near miss: the same comparison over lengths that come from elsewhere
+// (two free scalars) says nothing about the positions of Q and K, so the
+// mask is kept whole and `causal` is not set.
+// CHECK-LABEL: func.func @attention_range_compare_unrelated_lengths
+// CHECK: %[[MASK:.+]] = onnx.Where
+// CHECK: xf.attention %arg0, %arg1, %arg2 mask %[[MASK]] scale = 1.000000e+00 :
+func.func @attention_range_compare_unrelated_lengths(%q: tensor<1x4x?x16xf32>, %k: tensor<1x4x?x16xf32>, %v: tensor<1x4x?x16xf32>, %past: tensor<i64>, %seq: tensor<i64>) -> tensor<1x4x?x16xf32> {
   %zero = onnx.Constant {value = dense<0> : tensor<i64>} : tensor<i64>
   %one = onnx.Constant {value = dense<1> : tensor<i64>} : tensor<i64>
   %total = onnx.Add %past, %seq : (tensor<i64>, tensor<i64>) -> tensor<i64>

@@ -4,7 +4,7 @@
 // the [vocab, hidden] table, the mask reaches a bool cast, the positions a
 // float cast; the cache pair is what an output returns grown on axis 2.
 // CHECK-LABEL: func.func @main
-// CHECK-SAME: {onnx.name = "input_ids", xf.exported_name = "tokens"}
+// CHECK-SAME: {onnx.name = "input_ids", xf.exported_name = "tokens", xf.positive_dims = [0, 1]}
 // CHECK-SAME: {onnx.name = "attention_mask", xf.exported_name = "mask"}
 // CHECK-SAME: {onnx.name = "position_ids", xf.exported_name = "pos"}
 // CHECK-SAME: {onnx.name = "past_key_values.0.key", xf.exported_name = "cache_k"}
@@ -75,7 +75,7 @@ func.func @main(%ids: tensor<1x?xi64> {onnx.name = "tokens"},
 
 // A 1-D cache_position input reads position_ids, added if missing.
 // CHECK-LABEL: func.func @main
-// CHECK-SAME: %[[IDS:[^:]+]]: tensor<?x?xi64> {onnx.name = "input_ids"}
+// CHECK-SAME: %[[IDS:[^:]+]]: tensor<?x?xi64> {onnx.name = "input_ids", xf.positive_dims = [0, 1]}
 // CHECK-SAME: %[[POS:[^:]+]]: tensor<?x?xi64> {onnx.name = "position_ids"}
 // CHECK: %[[FLAT:.+]] = onnx.Reshape %[[POS]]
 // CHECK: onnx.Cast %[[FLAT]] {to = f32}

@@ -59,8 +59,8 @@ func.func @main(%ids: tensor<?x?xi64> {onnx.name = "input_ids"}) -> (tensor<?x?x
 
 // An optimum-style cache: Concat(past, new) on axis 2 is replaced, the
 // present output and the past input go, positions computed by Range from
-// the past length read position_ids, and the padding mask made from
-// attention_mask is dropped with its input.
+// the past length read position_ids, and the attention_mask input, which
+// xf-bind-attention-mask has already cut from the attention, goes.
 // CHECK-LABEL: func.func @main
 // CHECK-SAME: %{{[^:]+}}: tensor<?x?xi64> {onnx.dim_params = ["xf.stream", "xf.tokens"], onnx.name = "input_ids"}
 // CHECK-SAME: %[[POS:[^:]+]]: tensor<?x?xi64> {onnx.dim_params = ["xf.stream", "xf.tokens"], onnx.name = "position_ids"}
@@ -111,10 +111,7 @@ func.func @main(%ids: tensor<?x?xi64> {onnx.name = "input_ids"},
   %q = onnx.Transpose %r {perm = [0, 2, 1, 3]} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
   %k = onnx.Concat %pk, %q {axis = 2 : i64} : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
   %v = onnx.Concat %pv, %q {axis = 2 : i64} : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
-  %mu = onnx.Unsqueeze %mask, %axes : (tensor<?x?xi64>, tensor<2xi64>) -> tensor<?x1x1x?xi64>
-  %mb = onnx.Cast %mu {to = i1} : (tensor<?x1x1x?xi64>) -> tensor<?x1x1x?xi1>
-  %m = onnx.Where %mb, %zero, %min : (tensor<?x1x1x?xi1>, tensor<f32>, tensor<f32>) -> tensor<?x1x1x?xf32>
-  %a = xf.attention %q, %k, %v mask %m scale = 5.000000e-01 causal : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x1x1x?xf32>) -> tensor<?x2x?x4xf32>
+  %a = xf.attention %q, %k, %v scale = 5.000000e-01 causal : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
   %t = onnx.Transpose %a {perm = [0, 2, 1, 3]} : (tensor<?x2x?x4xf32>) -> tensor<?x?x2x4xf32>
   %o = onnx.Reshape %t, %join : (tensor<?x?x2x4xf32>, tensor<3xi64>) -> tensor<?x?x8xf32>
   return %o, %k, %v : tensor<?x?x8xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>
@@ -122,8 +119,8 @@ func.func @main(%ids: tensor<?x?xi64> {onnx.name = "input_ids"},
 
 // -----
 
-// Near miss: an additive mask that does not come from attention_mask (an
-// ALiBi-style bias) cannot be dropped.
+// Near miss: an additive mask left on the attention (here an ALiBi-style
+// bias) cannot be applied by the paged cache.
 func.func @main(%ids: tensor<?x?xi64> {onnx.name = "input_ids"}) -> (tensor<?x?x8xf32> {onnx.name = "logits"}) {
   %table = onnx.Constant {value = dense<0.5> : tensor<16x8xf32>} : tensor<16x8xf32>
   %split = onnx.Constant {value = dense<[0, 0, 2, 4]> : tensor<4xi64>} : tensor<4xi64>
@@ -132,7 +129,7 @@ func.func @main(%ids: tensor<?x?xi64> {onnx.name = "input_ids"}) -> (tensor<?x?x
   %e = onnx.Gather %table, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
   %r = onnx.Reshape %e, %split : (tensor<?x?x8xf32>, tensor<4xi64>) -> tensor<?x?x2x4xf32>
   %q = onnx.Transpose %r {perm = [0, 2, 1, 3]} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
-  // expected-error @+1 {{not a padding mask made from attention_mask}}
+  // expected-error @+1 {{has a mask other than causal and a sliding window}}
   %a = xf.attention %q, %q, %q mask %bias scale = 5.000000e-01 causal : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<1x2x1x1xf32>) -> tensor<?x2x?x4xf32>
   %t = onnx.Transpose %a {perm = [0, 2, 1, 3]} : (tensor<?x2x?x4xf32>) -> tensor<?x?x2x4xf32>
   %o = onnx.Reshape %t, %join : (tensor<?x?x2x4xf32>, tensor<3xi64>) -> tensor<?x?x8xf32>

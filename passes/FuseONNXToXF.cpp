@@ -6,6 +6,7 @@
 #include "dialects/ONNX/IR/ONNXOps.h"
 #include "dialects/XF/IR/XFOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 

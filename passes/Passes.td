@@ -109,6 +109,7 @@ def FuseONNXToXFPass : Pass<"xf-fuse-onnx-to-xf", "::mlir::ModuleOp"> {
            "kept as an operand">,
   ];
   let dependentDialects = ["::xf::ONNX::ONNXDialect", "::xf::XF::XFDialect",
+                           "::mlir::arith::ArithDialect",
                            "::mlir::tensor::TensorDialect"];
 }
 

@@ -31,6 +31,7 @@
 #include "dialects/ONNX/IR/ShapeHelpers.h"
 #include "dialects/XF/IR/XFOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/Support/DebugLog.h"
@@ -45,6 +46,65 @@ namespace ONNX = xf::ONNX;
 namespace XF = xf::XF;
 
 namespace {
+
+/// Dimension `d` of `value` as an index, computed from the sizes and bounds
+/// that make it where that is simple (a Slice's clamped bounds, through
+/// casts), so that a run-time check of it does not keep the sliced tensor
+/// (GPT-2's [1, 1, n_positions, n_positions] bias buffer) alive.
+Value reifyDim(OpBuilder &b, Location loc, Value value, int64_t d) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (!type.isDynamicDim(d))
+    return arith::ConstantIndexOp::create(b, loc, type.getDimSize(d));
+  Operation *def = value.getDefiningOp();
+  if (isa_and_nonnull<ONNX::CastOp, ONNX::NotOp>(def))
+    return reifyDim(b, loc, def->getOperand(0), d);
+  auto slice = dyn_cast_or_null<ONNX::SliceOp>(def);
+  if (!slice)
+    return tensor::DimOp::create(b, loc, value, d);
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> axes;
+  if (slice.getAxes()) {
+    auto constant = ONNX::getConstantIntValues(slice.getAxes());
+    if (!constant)
+      return tensor::DimOp::create(b, loc, value, d);
+    axes = *constant;
+  } else {
+    for (int64_t i = 0; i < rank; ++i)
+      axes.push_back(i);
+  }
+  std::optional<size_t> position;
+  for (auto [i, axis] : llvm::enumerate(axes))
+    if ((axis < 0 ? axis + rank : axis) == d)
+      position = i;
+  if (!position)
+    return reifyDim(b, loc, slice.getData(), d);
+  if (slice.getSteps()) {
+    auto steps = ONNX::getConstantIntValues(slice.getSteps());
+    if (!steps || (*steps)[*position] != 1)
+      return tensor::DimOp::create(b, loc, value, d);
+  }
+  Type i64 = b.getI64Type();
+  Value size = arith::IndexCastOp::create(
+      b, loc, i64, reifyDim(b, loc, slice.getData(), d));
+  Value zero = arith::ConstantIntOp::create(b, loc, i64, 0);
+  Value at = arith::ConstantIndexOp::create(b, loc, *position);
+  // ONNX clamps a bound to [0, size] after adding size to a negative one.
+  auto clamp = [&](Value bounds) -> Value {
+    Value x = tensor::ExtractOp::create(b, loc, bounds, ValueRange{at});
+    Value negative =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, zero);
+    Value fromEnd = arith::MaxSIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, x, size), zero);
+    Value fromStart = arith::MinSIOp::create(b, loc, x, size);
+    return arith::SelectOp::create(b, loc, negative, fromEnd, fromStart);
+  };
+  Value length = arith::MaxSIOp::create(
+      b, loc,
+      arith::SubIOp::create(b, loc, clamp(slice.getEnds()),
+                            clamp(slice.getStarts())),
+      zero);
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), length);
+}
 
 /// "node 'name': " for a location that carries an ONNX node name.
 std::string describeLocation(Location loc) {
@@ -492,8 +552,7 @@ struct AttentionPattern : OpRewritePattern<ONNX::MatMulOp> {
     if (semantics && (causal || window || semantics->residual.empty())) {
       for (const MaskSemantics::DimCheck &check : semantics->dimChecks) {
         bool isQuery = check.scoresDim == 2;
-        Value size = tensor::DimOp::create(rewriter, loc, check.mask,
-                                           check.maskDim);
+        Value size = reifyDim(rewriter, loc, check.mask, check.maskDim);
         Value expected = tensor::DimOp::create(
             rewriter, loc, isQuery ? query : value, 2);
         XF::CheckDimOp::create(

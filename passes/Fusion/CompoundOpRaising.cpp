@@ -7,8 +7,9 @@
 // families are disabled: an onnx op of this kind has no lowering of its own.
 // Each pattern checks what the xf op cannot express (normalized axes other
 // than the last, statistics outputs that are read, a non-f32 stash type
-// with other element types) and leaves the op alone otherwise, so the
-// conversion to linalg reports it by node name.
+// with other element types); an RMS norm over several axes becomes its own
+// arithmetic, anything else is left alone, so the conversion to linalg
+// reports it by node name.
 //
 //===----------------------------------------------------------------------===//
 
@@ -95,11 +96,62 @@ struct RMSNormalizationPattern : OpRewritePattern<OpTy> {
     SmallVector<Value> statistics(op->getResults().drop_front());
     if (failed(checkNormalization(rewriter, op, op.getX(), op.getScale(),
                                   op.getAxis(), statistics)))
-      return failure();
+      return decompose(op, rewriter);
     Value norm =
         XF::RMSNormOp::create(rewriter, op.getLoc(), op.getX().getType(),
                               op.getX(), op.getScale(), op.getEpsilonAttr());
     rewriter.replaceAllUsesWith(op->getResult(0), norm);
+    rewriter.eraseOp(op);
+    return success();
+  }
+
+  /// What xf.rms_norm cannot state (several normalized axes, a scale that
+  /// broadcasts over more than [D]) as the operator's own arithmetic, in
+  /// f32: x / sqrt(mean(x^2 over axis..rank-1) + epsilon) * scale.
+  LogicalResult decompose(OpTy op, PatternRewriter &rewriter) const {
+    for (Value statistic : op->getResults().drop_front())
+      if (!statistic.use_empty())
+        return rewriter.notifyMatchFailure(op, "statistics are read");
+    auto type = dyn_cast<RankedTensorType>(op.getX().getType());
+    if (!type)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    int64_t rank = type.getRank();
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < 0)
+      axis += rank;
+    if (axis < 0 || axis >= rank)
+      return rewriter.notifyMatchFailure(op, "axis out of range");
+    Location loc = op.getLoc();
+    Type f32 = rewriter.getF32Type();
+    auto toF32 = [&](Value v) -> Value {
+      auto t = cast<RankedTensorType>(v.getType());
+      if (t.getElementType().isF32())
+        return v;
+      return createInferred<ONNX::CastOp>(rewriter, loc, f32, v,
+                                          TypeAttr::get(f32));
+    };
+    Value x = toF32(op.getX());
+    SmallVector<int64_t> axes;
+    for (int64_t a = axis; a < rank; ++a)
+      axes.push_back(a);
+    Value square = createInferred<ONNX::MulOp>(rewriter, loc, f32, x, x);
+    Value mean = createInferred<ONNX::ReduceMeanOp>(
+        rewriter, loc, f32, square, createI64Constant(rewriter, loc, axes));
+    Value epsilon = createScalarConstant(
+        rewriter, loc, f32, op.getEpsilon().convertToFloat());
+    Value root = createInferred<ONNX::SqrtOp>(
+        rewriter, loc, f32,
+        createInferred<ONNX::AddOp>(rewriter, loc, f32, mean, epsilon));
+    Value normalized =
+        createInferred<ONNX::DivOp>(rewriter, loc, f32, x, root);
+    Value y = createInferred<ONNX::MulOp>(rewriter, loc, f32, normalized,
+                                          toF32(op.getScale()));
+    if (!type.getElementType().isF32())
+      y = createInferred<ONNX::CastOp>(rewriter, loc, type.getElementType(), y,
+                                       TypeAttr::get(type.getElementType()));
+    if (y.getType() != op->getResult(0).getType())
+      return rewriter.notifyMatchFailure(op, "scale changes the shape");
+    rewriter.replaceAllUsesWith(op->getResult(0), y);
     rewriter.eraseOp(op);
     return success();
   }

@@ -941,10 +941,31 @@ std::optional<MaskSemantics> analyzeMasks(ArrayRef<MaskTerm> terms,
     return std::nullopt;
   }
 
-  // Which assignments leave the key visible.
+  // Which assignments can happen: x + k1 <= 0 (or = 0) implies x + k2 <= 0
+  // when k1 - k2 is never negative, whatever the sizes. (A legacy Hugging
+  // Face causal mask hides a key when j > i and when j > past + i; only the
+  // second matters, as past >= 0.)
   unsigned count = 1u << atoms.size();
+  SmallVector<bool> feasible(count, true);
+  for (auto [i, first] : llvm::enumerate(atoms)) {
+    for (auto [j, second] : llvm::enumerate(atoms)) {
+      if (i == j || second->kind != Expr::Kind::LessEq ||
+          (first->kind != Expr::Kind::LessEq &&
+           first->kind != Expr::Kind::Equal) ||
+          first->affine.coeff != second->affine.coeff ||
+          !(first->affine.constant - second->affine.constant).isNonNegative())
+        continue;
+      for (unsigned bits = 0; bits < count; ++bits)
+        if (((bits >> i) & 1) && !((bits >> j) & 1))
+          feasible[bits] = false;
+    }
+  }
+
+  // Which assignments leave the key visible.
   SmallVector<bool> visible(count);
   for (unsigned bits = 0; bits < count; ++bits) {
+    if (!feasible[bits])
+      continue;
     llvm::DenseMap<const Expr *, bool> assignment;
     for (auto [i, atom] : llvm::enumerate(atoms))
       assignment[atom] = (bits >> i) & 1;
@@ -1002,6 +1023,8 @@ std::optional<MaskSemantics> analyzeMasks(ArrayRef<MaskTerm> terms,
       literals.push_back({atom, *fixed});
   }
   for (unsigned bits = 0; bits < count; ++bits) {
+    if (!feasible[bits])
+      continue;
     bool all = true;
     for (auto [atom, polarity] : literals) {
       unsigned i = llvm::find(atoms, atom) - atoms.begin();

@@ -343,6 +343,89 @@ func.func @attention_range_compare_unrelated_lengths(%q: tensor<1x4x?x16xf32>, %
 
 // -----
 
+// The legacy Hugging Face causal mask (Falcon, OPT through optimum): min
+// where j > i (triu of a full matrix) and j > cache_position[i] = past + i,
+// the past being the cache the keys were concatenated to. As past >= 0 the
+// second implies the first, so the keys kept are j <= past + i: causal.
+// CHECK-LABEL: func.func @attention_legacy_hf_causal
+// CHECK-NOT: onnx.Where
+// CHECK: %[[K:.+]] = onnx.Concat %arg1, %arg0
+// CHECK-NOT: onnx.Where
+// CHECK: xf.attention %arg0, %[[K]], %arg2 scale = 1.000000e+00 causal :
+func.func @attention_legacy_hf_causal(%q: tensor<1x4x?x16xf32>, %pk: tensor<1x4x?x16xf32>, %v: tensor<1x4x?x16xf32>) -> tensor<1x4x?x16xf32> {
+  %k = onnx.Concat %pk, %q {axis = 2 : i64} : (tensor<1x4x?x16xf32>, tensor<1x4x?x16xf32>) -> tensor<1x4x?x16xf32>
+  %zero = onnx.Constant {value = dense<0> : tensor<i64>} : tensor<i64>
+  %one = onnx.Constant {value = dense<1> : tensor<i64>} : tensor<i64>
+  %two = onnx.Constant {value = dense<2> : tensor<i64>} : tensor<i64>
+  %ax = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %qshape = onnx.Shape %q : (tensor<1x4x?x16xf32>) -> tensor<4xi64>
+  %kshape = onnx.Shape %k : (tensor<1x4x?x16xf32>) -> tensor<4xi64>
+  %seq = onnx.Gather %qshape, %two : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %total = onnx.Gather %kshape, %two : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %past = onnx.Sub %total, %seq : (tensor<i64>, tensor<i64>) -> tensor<i64>
+  %first = onnx.Identity %past : (tensor<i64>) -> tensor<i64>
+  %end = onnx.Add %first, %seq : (tensor<i64>, tensor<i64>) -> tensor<i64>
+  %rows = onnx.Range %zero, %seq, %one : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %rows2 = onnx.Unsqueeze %rows, %ax : (tensor<?xi64>, tensor<1xi64>) -> tensor<?x1xi64>
+  %cache = onnx.Range %first, %end, %one : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %cache2 = onnx.Unsqueeze %cache, %ax : (tensor<?xi64>, tensor<1xi64>) -> tensor<?x1xi64>
+  %cols = onnx.Range %zero, %total, %one : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %above = onnx.Greater %cols, %rows2 : (tensor<?xi64>, tensor<?x1xi64>) -> tensor<?x?xi1>
+  %ahead = onnx.Greater %cols, %cache2 : (tensor<?xi64>, tensor<?x1xi64>) -> tensor<?x?xi1>
+  %hidden = onnx.And %above, %ahead : (tensor<?x?xi1>, tensor<?x?xi1>) -> tensor<?x?xi1>
+  %min = onnx.Constant {value = dense<-3.40282347E+38> : tensor<f32>} : tensor<f32>
+  %fzero = onnx.Constant {value = dense<0.0> : tensor<f32>} : tensor<f32>
+  %mask = onnx.Where %hidden, %min, %fzero : (tensor<?x?xi1>, tensor<f32>, tensor<f32>) -> tensor<?x?xf32>
+  %kt = onnx.Transpose %k {perm = [0, 1, 3, 2]} : (tensor<1x4x?x16xf32>) -> tensor<1x4x16x?xf32>
+  %s = onnx.MatMul %q, %kt : (tensor<1x4x?x16xf32>, tensor<1x4x16x?xf32>) -> tensor<1x4x?x?xf32>
+  %m = onnx.Add %s, %mask : (tensor<1x4x?x?xf32>, tensor<?x?xf32>) -> tensor<1x4x?x?xf32>
+  %p = onnx.Softmax %m {axis = -1 : i64} : (tensor<1x4x?x?xf32>) -> tensor<1x4x?x?xf32>
+  %o = onnx.MatMul %p, %v : (tensor<1x4x?x?xf32>, tensor<1x4x?x16xf32>) -> tensor<1x4x?x16xf32>
+  return %o : tensor<1x4x?x16xf32>
+}
+
+// -----
+
+// Near miss: the same with cache positions past - 1 + i. Whether j > i or
+// j > past - 1 + i decides depends on whether past is 0, which the sizes do
+// not say: the mask stays whole.
+// CHECK-LABEL: func.func @attention_legacy_hf_offset_near_miss
+// CHECK: %[[MASK:.+]] = onnx.Where
+// CHECK: xf.attention %arg0, %{{.+}}, %arg2 mask %[[MASK]] scale = 1.000000e+00 :
+func.func @attention_legacy_hf_offset_near_miss(%q: tensor<1x4x?x16xf32>, %pk: tensor<1x4x?x16xf32>, %v: tensor<1x4x?x16xf32>) -> tensor<1x4x?x16xf32> {
+  %k = onnx.Concat %pk, %q {axis = 2 : i64} : (tensor<1x4x?x16xf32>, tensor<1x4x?x16xf32>) -> tensor<1x4x?x16xf32>
+  %zero = onnx.Constant {value = dense<0> : tensor<i64>} : tensor<i64>
+  %one = onnx.Constant {value = dense<1> : tensor<i64>} : tensor<i64>
+  %two = onnx.Constant {value = dense<2> : tensor<i64>} : tensor<i64>
+  %ax = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %qshape = onnx.Shape %q : (tensor<1x4x?x16xf32>) -> tensor<4xi64>
+  %kshape = onnx.Shape %k : (tensor<1x4x?x16xf32>) -> tensor<4xi64>
+  %seq = onnx.Gather %qshape, %two : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %total = onnx.Gather %kshape, %two : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %past = onnx.Sub %total, %seq : (tensor<i64>, tensor<i64>) -> tensor<i64>
+  %first = onnx.Sub %past, %one : (tensor<i64>, tensor<i64>) -> tensor<i64>
+  %end = onnx.Add %first, %seq : (tensor<i64>, tensor<i64>) -> tensor<i64>
+  %rows = onnx.Range %zero, %seq, %one : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %rows2 = onnx.Unsqueeze %rows, %ax : (tensor<?xi64>, tensor<1xi64>) -> tensor<?x1xi64>
+  %cache = onnx.Range %first, %end, %one : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %cache2 = onnx.Unsqueeze %cache, %ax : (tensor<?xi64>, tensor<1xi64>) -> tensor<?x1xi64>
+  %cols = onnx.Range %zero, %total, %one : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %above = onnx.Greater %cols, %rows2 : (tensor<?xi64>, tensor<?x1xi64>) -> tensor<?x?xi1>
+  %ahead = onnx.Greater %cols, %cache2 : (tensor<?xi64>, tensor<?x1xi64>) -> tensor<?x?xi1>
+  %hidden = onnx.And %above, %ahead : (tensor<?x?xi1>, tensor<?x?xi1>) -> tensor<?x?xi1>
+  %min = onnx.Constant {value = dense<-3.40282347E+38> : tensor<f32>} : tensor<f32>
+  %fzero = onnx.Constant {value = dense<0.0> : tensor<f32>} : tensor<f32>
+  %mask = onnx.Where %hidden, %min, %fzero : (tensor<?x?xi1>, tensor<f32>, tensor<f32>) -> tensor<?x?xf32>
+  %kt = onnx.Transpose %k {perm = [0, 1, 3, 2]} : (tensor<1x4x?x16xf32>) -> tensor<1x4x16x?xf32>
+  %s = onnx.MatMul %q, %kt : (tensor<1x4x?x16xf32>, tensor<1x4x16x?xf32>) -> tensor<1x4x?x?xf32>
+  %m = onnx.Add %s, %mask : (tensor<1x4x?x?xf32>, tensor<?x?xf32>) -> tensor<1x4x?x?xf32>
+  %p = onnx.Softmax %m {axis = -1 : i64} : (tensor<1x4x?x?xf32>) -> tensor<1x4x?x?xf32>
+  %o = onnx.MatMul %p, %v : (tensor<1x4x?x?xf32>, tensor<1x4x?x16xf32>) -> tensor<1x4x?x16xf32>
+  return %o : tensor<1x4x?x16xf32>
+}
+
+// -----
+
 // An additive causal mask: Trilu(upper, k = 1) of -inf.
 // CHECK-LABEL: func.func @attention_causal_additive_triu
 // CHECK: xf.attention %arg0, %arg1, %arg2 scale = 1.000000e+00 causal :

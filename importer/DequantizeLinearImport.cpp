@@ -14,7 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "importer/DequantizeLinearImport.h"
-#include "importer/QLinearPacking.h"
+#include "dialects/ONNX/IR/QLinearPacking.h"
 
 #include "dialects/ONNX/IR/ONNXOps.h"
 #include "dialects/XF/IR/XFOps.h"

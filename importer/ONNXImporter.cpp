@@ -11,7 +11,6 @@
 #include "importer/ONNXImporter.h"
 #include "importer/ContribAttentionImport.h"
 #include "importer/DequantizeLinearImport.h"
-#include "importer/MatMulNBitsImport.h"
 #include "importer/TensorImport.h"
 
 #include "dialects/ONNX/IR/ONNXOps.h"
@@ -152,6 +151,7 @@ const ContribOperator *findContribOperator(StringRef domain, StringRef opType) {
       // checkContribAttention: optional ones come between them.
       {"com.microsoft", "GroupQueryAttention",
        "com.microsoft.GroupQueryAttention", 1, 10, 3},
+      {"com.microsoft", "MatMulNBits", "com.microsoft.MatMulNBits", 3, 6, 1},
   };
   StringRef normalized = domain == "ai.onnx" ? StringRef() : domain;
   for (const ContribOperator &op : table)
@@ -268,11 +268,8 @@ ModelImporter::checkOperatorsSupported(const onnx::GraphProto &graph) {
     if (findContribOperator(node.domain(), node.op_type()) &&
         (defaultDomain || domainOpsets.count(node.domain())))
       continue;
-    // ONNX Runtime's blockwise-quantized matmul, imported as xf.qlinear;
     // DequantizeLinear, expanded (and folded into a MatMul that reads it).
-    if ((isMatMulNBits(node.domain(), node.op_type()) &&
-         domainOpsets.count(node.domain())) ||
-        (version && node.op_type() == "DequantizeLinear"))
+    if (version && node.op_type() == "DequantizeLinear")
       continue;
     std::string line = "  " + node.op_type() + " (domain '" +
                        (defaultDomain ? "ai.onnx" : node.domain()) + "'";
@@ -518,14 +515,6 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
   Location loc = nodeLoc(node);
   StringRef opType = node.op_type();
   int64_t version = sinceVersion(opType, opset);
-  if (isMatMulNBits(node.domain(), opType)) {
-    SmallVector<Value> inputs = nodeInputs(node);
-    FailureOr<Value> result = importMatMulNBits(node, inputs, builder, loc);
-    if (failed(result))
-      return failure();
-    values[node.output(0)] = *result;
-    return success();
-  }
   if (isDefaultDomain(node.domain()) &&
       (opType == "DequantizeLinear" || opType == "MatMul")) {
     SmallVector<Value> inputs = nodeInputs(node);

@@ -1,7 +1,7 @@
 //===- TensorImport.cpp - ONNX tensors and types -> MLIR ------------------===//
 
 #include "importer/TensorImport.h"
-#include "importer/QLinearPacking.h"
+#include "dialects/ONNX/IR/QLinearPacking.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinDialect.h"

@@ -27,9 +27,11 @@ struct FuseONNXToXFPass : xf::impl::FuseONNXToXFPassBase<FuseONNXToXFPass> {
     RewritePatternSet patterns(&getContext());
     xf::populateCompoundOpRaisingPatterns(patterns);
     llvm::DenseMap<Operation *, std::string> refusals;
-    xf::populateAttentionOpRaisingPatterns(
-        patterns,
-        [&](Operation *op, StringRef why) { refusals[op] = why.str(); });
+    auto refuse = [&](Operation *op, StringRef why) {
+      refusals[op] = why.str();
+    };
+    xf::populateAttentionOpRaisingPatterns(patterns, refuse);
+    xf::populateQuantizedOpRaisingPatterns(patterns, refuse);
     // Reasons are kept per op and reported once, for the ops still there
     // after the greedy driver is done (a pattern may be tried many times).
     llvm::DenseMap<Operation *, std::string> reasons;
@@ -49,14 +51,15 @@ struct FuseONNXToXFPass : xf::impl::FuseONNXToXFPassBase<FuseONNXToXFPass> {
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       getOperation().emitWarning()
           << "xf-fuse-onnx-to-xf: patterns did not converge";
-    // The attention operators have no lowering but xf.attention: one left
-    // is an error here, with the reason, rather than at the conversion.
+    // The attention and quantized operators have no lowering but the xf
+    // op they are raised to: one left is an error here, with the reason,
+    // rather than at the conversion.
     bool refused = false;
     getOperation().walk([&](Operation *op) {
       if (!isa<xf::ONNX::AttentionOp, xf::ONNX::RotaryEmbeddingOp,
                xf::ONNX::GroupQueryAttentionOp,
                xf::ONNX::MultiHeadAttentionOp,
-               xf::ONNX::ContribRotaryEmbeddingOp>(op))
+               xf::ONNX::ContribRotaryEmbeddingOp, xf::ONNX::MatMulNBitsOp>(op))
         return;
       auto it = refusals.find(op);
       op->emitError() << op->getName().stripDialect()

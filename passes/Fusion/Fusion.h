@@ -24,6 +24,13 @@ namespace xf {
 /// onnx ops have no lowering of their own.
 void populateCompoundOpRaisingPatterns(mlir::RewritePatternSet &patterns);
 
+/// ONNX Runtime's MatMulNBits into xf.qlinear, its codes repacked at compile
+/// time; `refuse` hears why one cannot be (g_idx, other bit widths, weights
+/// that are not constants).
+void populateQuantizedOpRaisingPatterns(
+    mlir::RewritePatternSet &patterns,
+    std::function<void(mlir::Operation *, llvm::StringRef)> refuse);
+
 /// ONNX's Attention and RotaryEmbedding and ONNX Runtime's
 /// GroupQueryAttention, MultiHeadAttention and RotaryEmbedding into
 /// xf.attention and xf.rope, with onnx ops for the head layout, the KV

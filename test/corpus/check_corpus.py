@@ -3,7 +3,8 @@
 onnxruntime on the same file.
 
     check_corpus.py --xfc build/bin/xfc --workdir build/test/corpus \\
-        [--only NAME,...] [--table docs/corpus.md] [--json FILE]
+        [--only NAME,...] [--table docs/corpus.md] [--json FILE] \\
+        [--manifest build/corpus-real/manifest.json]
 
 For each export in test/corpus/manifest.json (those the generator made):
 
@@ -76,6 +77,13 @@ def reference_model(path, workdir):
     out = os.path.join(workdir, "reference.onnx")
     onnx.save(model, out)
     return out
+
+
+def export_prompt(model, text):
+    """`text` in ids of the tokenizer.json next to `model`."""
+    from tokenizers import Tokenizer
+    tokenizer = Tokenizer.from_file(os.path.join(os.path.dirname(model), "tokenizer.json"))
+    return tokenizer.encode(text).ids
 
 
 def ort_session(path):
@@ -169,7 +177,7 @@ def row_error(a, b):
 def check_export(export, args, config):
     import numpy as np
     name = export["name"]
-    model = os.path.join(HERE, export["path"])
+    model = os.path.join(args.base, export["path"])
     work = os.path.join(args.workdir, name)
     os.makedirs(work, exist_ok=True)
     row = {"name": name, "architecture": export["architecture"], "exporter": export["exporter"]}
@@ -182,7 +190,7 @@ def check_export(export, args, config):
         row["reason"] = info["error"] if isinstance(info["error"], str) else " ".join(info["error"])
         row["pass"] = export.get("expect") == "refused"
         return row
-    prompt = args.prompt
+    prompt = args.prompt or export_prompt(model, args.prompt_text)
     vocab = config["vocab"]
     problems = []
     try:
@@ -279,7 +287,9 @@ def write_table(rows, path, manifest):
         "exports in test/corpus/manifest.json: tiny random-weight Hugging Face models",
         "exported by " + ", ".join(f"{k} {v}" for k, v in manifest["versions"].items()
                                      if k in ("optimum-onnx", "torch", "transformers", "onnxruntime-genai")) + ".",
-        f"Each is compiled with xfc and run on a {len(manifest['prompt_ids'])}-token prompt:",
+        "Each is compiled with xfc and run on " + (
+            f"a {len(manifest['prompt_ids'])}-token prompt:" if manifest.get("prompt_ids")
+            else f"the prompt \"{manifest.get('prompt_text')}\":"),
         f"prompt logits against onnxruntime (largest difference relative to the row's",
         f"largest logit; bound {TOLERANCE:g}), {GENERATE} greedy ids against onnxruntime, and the",
         "same model compiled with every fusion off.",
@@ -311,6 +321,9 @@ def main():
     parser.add_argument("--only", help="comma-separated export names")
     parser.add_argument("--table", help="write the coverage table (markdown) here")
     parser.add_argument("--json", help="write the results as JSON here")
+    parser.add_argument("--manifest", default=os.path.join(HERE, "manifest.json"),
+                        help="the corpus to check: test/corpus/manifest.json, or the one "
+                             "make_corpus.py --real writes next to the real exports")
     parser.add_argument("--skip-unfused", action="store_true",
                         help="skip the --no-fuse differential (faster)")
     args = parser.parse_args()
@@ -320,9 +333,13 @@ def main():
     except ImportError as e:
         print(f"SKIPPED: {e} (scripts/setup.sh installs it)")
         return 77
-    with open(os.path.join(HERE, "manifest.json")) as fh:
+    with open(args.manifest) as fh:
         manifest = json.load(fh)
-    args.prompt = manifest["prompt_ids"]
+    args.base = os.path.dirname(os.path.abspath(args.manifest))
+    # The tiny models share one prompt of ids; the real ones (--real) one
+    # sentence, tokenized by each export's own tokenizer.json.
+    args.prompt = manifest.get("prompt_ids")
+    args.prompt_text = manifest.get("prompt_text")
     configs = {m["name"]: m["config"] for m in manifest["models"]}
     only = set(args.only.split(",")) if args.only else None
     rows = []

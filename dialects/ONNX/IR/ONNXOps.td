@@ -338,6 +338,41 @@ def ONNX_SkipSimplifiedLayerNormalizationOp
                       ONNX_FloatTensor:$input_skip_bias_sum);
 }
 
+def ONNX_MatMulNBitsOp
+    : ONNX_Op<"com.microsoft.MatMulNBits", [AttrSizedOperandSegments]> {
+  let summary = "ONNX Runtime MatMulNBits: A times block-quantized weights";
+  let description = [{
+    com.microsoft contrib operator (what onnxruntime's quantizer and the
+    GenAI builder write for int4/int8 weights): `Y = A x W^T (+ bias)` with
+    `W` [N, K] dequantized block by block along K:
+    `W[n, k] = (q[n, k] - zero_point[n, k / block_size]) * scale[n, ...]`.
+    `B` is uint8 [N, ceil(K / block_size), block_size * bits / 8], codes
+    packed low nibble first for 4 bits; `scales` [N * blocks] of A's type;
+    `zero_points` uint8 packed as B is (or A's float type), default
+    2^(bits - 1); `g_idx` (act-order groups) and `accuracy_level` (how
+    narrow A may be made inside the product) as ONNX Runtime defines them.
+    xf-fuse-onnx-to-xf raises it to xf.qlinear (passes/Fusion/
+    QuantizedOpRaising.cpp).
+
+    ```mlir
+    %y = onnx.com.microsoft.MatMulNBits %a, %b, %scales
+        {K = 64 : i64, N = 96 : i64, bits = 4 : i64, block_size = 32 : i64,
+         operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0>}
+        : (tensor<1x?x64xf32>, tensor<96x2x16xui8>, tensor<192xf32>) -> tensor<1x?x96xf32>
+    ```
+  }];
+  let arguments = (ins ONNX_FloatTensor:$A, ONNX_AnyTensor:$B,
+                       ONNX_FloatTensor:$scales,
+                       Optional<ONNX_AnyTensor>:$zero_points,
+                       Optional<ONNX_AnyTensor>:$g_idx,
+                       Optional<ONNX_FloatTensor>:$bias,
+                       I64Attr:$K, I64Attr:$N,
+                       DefaultValuedAttr<I64Attr, "4">:$bits,
+                       I64Attr:$block_size,
+                       DefaultValuedAttr<I64Attr, "0">:$accuracy_level);
+  let results = (outs ONNX_FloatTensor:$Y);
+}
+
 def ONNX_SkipLayerNormalizationOp
     : ONNX_Op<"com.microsoft.SkipLayerNormalization",
               [AttrSizedOperandSegments]> {

@@ -433,6 +433,20 @@ LogicalResult SkipSimplifiedLayerNormalizationOp::inferResultTypes(
   return success();
 }
 
+LogicalResult
+MatMulNBitsOp::inferResultTypes(SmallVectorImpl<Type> &resultTypes) {
+  // A [..., K] -> [..., N]; N read by name, as the importer checks
+  // attributes only after inference.
+  auto type = dyn_cast<RankedTensorType>(getA().getType());
+  auto n = (*this)->getAttrOfType<IntegerAttr>("N");
+  if (!type || type.getRank() < 1 || !n)
+    return failure();
+  SmallVector<int64_t> shape(type.getShape());
+  shape.back() = n.getInt();
+  resultTypes.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
+
 LogicalResult SkipLayerNormalizationOp::inferResultTypes(
     SmallVectorImpl<Type> &resultTypes) {
   if (failed(inferNormalization(*this, getInput(), -1,

@@ -418,6 +418,10 @@ SymbolicInt SymbolicShapeAnalysis::computeDim(Value value, int64_t dim) {
 
   if (keepsShape(op))
     return getDim(op->getOperand(0), dim);
+  // A [..., K] x W^T: A's dimensions, then N.
+  if (auto nbits = dyn_cast<MatMulNBitsOp>(op))
+    return dim < rank - 1 ? getDim(nbits.getA(), dim)
+                          : SymbolicInt::of(static_cast<int64_t>(nbits.getN()));
   if (broadcasts(op))
     return broadcastDim(value, op->getOperands(), dim);
 

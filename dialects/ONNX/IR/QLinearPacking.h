@@ -1,16 +1,17 @@
 //===- QLinearPacking.h - xf.qlinear's code packing, shared -*- C++ -*-===//
 //
-// Helpers shared by the importers that build xf.qlinear on constants
-// (MatMulNBitsImport.cpp, DequantizeLinearImport.cpp) and by the INT4/UINT4
-// initializer import (TensorImport.cpp): reading 4-bit values packed two per
+// Helpers shared by what builds xf.qlinear on constants (the MatMulNBits
+// raise in passes/Fusion/QuantizedOpRaising.cpp, the importer's
+// DequantizeLinearImport.cpp) and by the INT4/UINT4 initializer import
+// (importer/TensorImport.cpp): reading 4-bit values packed two per
 // byte, low nibble first (ONNX's INT4/UINT4 raw data, MatMulNBits' B and
 // zero points), packing [N, K] codes into xf.qlinear's rows, and making a
 // named dense-resource constant.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef XF_IMPORTER_QLINEARPACKING_H
-#define XF_IMPORTER_QLINEARPACKING_H
+#ifndef XF_DIALECTS_ONNX_IR_QLINEARPACKING_H
+#define XF_DIALECTS_ONNX_IR_QLINEARPACKING_H
 
 #include "dialects/ONNX/IR/ONNXOps.h"
 
@@ -89,4 +90,4 @@ mlir::Value createResourceConstant(mlir::OpBuilder &b, mlir::Location loc,
 
 } // namespace xf
 
-#endif // XF_IMPORTER_QLINEARPACKING_H
+#endif // XF_DIALECTS_ONNX_IR_QLINEARPACKING_H

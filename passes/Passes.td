@@ -85,8 +85,14 @@ def FuseONNXToXFPass : Pass<"xf-fuse-onnx-to-xf", "::mlir::ModuleOp"> {
     new) where seqlens_k and total_sequence_length provably fill every row;
     otherwise its per-row semantics are written out (each row's keys after
     its own past, positions per token, a mask per row).
-    local_window_size = W is `window = W`. An attention operator that cannot
-    be raised is an error naming it and why.
+    local_window_size = W is `window = W`. ONNX Runtime's MatMulNBits is
+    raised to xf.qlinear on its codes repacked at compile time. An attention
+    or MatMulNBits operator that cannot be raised is an error naming it and
+    why.
+
+    A mask's query or key length that the symbolic shape analysis cannot
+    prove to be the scores' is checked at run time by an `xf.check_dim`
+    before the attention whose `causal`/`window` relied on it.
 
     Each family can be turned off with its option. With `remarks`, every
     Softmax left unfused and every attention whose masks stay an operand

@@ -41,7 +41,7 @@ TOLERANCE = 1e-4
 # tiny random models: 4e-2 to 8e-2 of the row scale seen.
 ROUNDED_TOLERANCE = 2e-1
 GENERATE = 32
-ALL_FAMILIES = "attention,norms,rope,activations,linear"
+ALL_FAMILIES = "all"
 
 
 def rounds_activations(path):

@@ -103,7 +103,9 @@ static cl::opt<std::string> kvMemory(
 static cl::list<std::string> noFuse(
     "no-fuse",
     cl::desc("Leave these onnx -> xf fusion families unfused, for "
-             "comparisons: attention, norms, rope, activations, linear"),
+             "comparisons: attention, norms, rope, activations, linear, or "
+             "all (operators such as GroupQueryAttention or MatMulNBits are "
+             "still raised: they have no other lowering)"),
     cl::CommaSeparated, cl::value_desc("family,..."), cl::cat(category));
 
 static cl::opt<std::string> quantize(
@@ -256,7 +258,10 @@ private:
 xf::FuseONNXToXFPassOptions fusionOptions() {
   xf::FuseONNXToXFPassOptions options;
   for (const std::string &family : noFuse) {
-    if (family == "attention")
+    if (family == "all")
+      options.attention = options.norms = options.rope = options.activations =
+          options.linear = false;
+    else if (family == "attention")
       options.attention = false;
     else if (family == "norms")
       options.norms = false;
@@ -497,10 +502,12 @@ int main(int argc, char **argv) {
   if (maxContext <= 0)
     return usageError("--max-context must be positive");
   for (const std::string &family : noFuse)
-    if (!llvm::is_contained(llvm::ArrayRef<llvm::StringRef>{"attention", "norms", "rope", "activations", "linear"},
-                            family))
+    if (!llvm::is_contained(
+            llvm::ArrayRef<llvm::StringRef>{"attention", "norms", "rope",
+                                            "activations", "linear", "all"},
+            family))
       return usageError("--no-fuse: unknown fusion family '" + family +
-                        "' (attention, norms, rope, activations, linear)");
+                        "' (attention, norms, rope, activations, linear, all)");
   if (quantize != "none" && quantize != "int8" && quantize != "int4")
     return usageError("--quantize: expected none, int8 or int4, not '" +
                       quantize + "'");

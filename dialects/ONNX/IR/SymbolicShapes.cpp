@@ -284,13 +284,21 @@ SymbolicInt SymbolicShapeAnalysis::broadcastDim(Value result,
                                                 ValueRange operands,
                                                 int64_t dim) {
   int64_t rank = rankOf(result);
-  std::optional<SymbolicInt> size;
-  bool ambiguous = false;
+  SmallVector<std::pair<Value, int64_t>> reads;
   for (Value operand : operands) {
     int64_t operandRank = rankOf(operand);
     if (operandRank < 0)
       return opaqueDim(result, dim);
-    int64_t i = dim - (rank - operandRank);
+    reads.push_back({operand, dim - (rank - operandRank)});
+  }
+  return broadcastOf(result, dim, reads);
+}
+
+SymbolicInt SymbolicShapeAnalysis::broadcastOf(
+    Value result, int64_t dim, ArrayRef<std::pair<Value, int64_t>> reads) {
+  std::optional<SymbolicInt> size;
+  bool ambiguous = false;
+  for (auto [operand, i] : reads) {
     if (i < 0)
       continue;
     SymbolicInt s = getDim(operand, i);
@@ -439,26 +447,9 @@ SymbolicInt SymbolicShapeAnalysis::computeDim(Value value, int64_t dim) {
     // Batch dimensions broadcast like an elementwise op's; Unsqueeze-free
     // alignment on the right of the batch part.
     int64_t aBatch = hasM ? aRank - 2 : 0, bBatch = hasN ? bRank - 2 : 0;
-    std::optional<SymbolicInt> size;
-    bool ambiguous = false;
-    for (auto [operand, batch] :
-         {std::pair(matmul.getA(), aBatch), std::pair(matmul.getB(), bBatch)}) {
-      int64_t i = dim - (batchRank - batch);
-      if (i < 0)
-        continue;
-      SymbolicInt s = getDim(operand, i);
-      std::optional<int64_t> c = s.getConstant();
-      if (c == 1)
-        continue;
-      if (c)
-        return s;
-      if (size && *size != s)
-        ambiguous = true;
-      size = s;
-    }
-    if (ambiguous)
-      return opaqueDim(value, dim);
-    return size.value_or(SymbolicInt::of(1));
+    return broadcastOf(value, dim,
+                       {{matmul.getA(), dim - (batchRank - aBatch)},
+                        {matmul.getB(), dim - (batchRank - bBatch)}});
   }
   if (auto gemm = dyn_cast<GemmOp>(op)) {
     if (dim == 0)

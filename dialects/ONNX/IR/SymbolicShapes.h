@@ -135,6 +135,11 @@ private:
   /// sizes are not all one sum.
   SymbolicInt broadcastDim(mlir::Value result, mlir::ValueRange operands,
                            int64_t dim);
+  /// `dim` of `result` as the numpy broadcast of the given (operand, its
+  /// dimension) reads; a negative dimension is a missing one.
+  SymbolicInt broadcastOf(
+      mlir::Value result, int64_t dim,
+      llvm::ArrayRef<std::pair<mlir::Value, int64_t>> reads);
   /// Reshape's `-1`: the input's element count divided by the known
   /// entries', when that cancels to one sum.
   std::optional<SymbolicInt>

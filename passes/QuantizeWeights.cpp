@@ -20,6 +20,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/DebugLog.h"
 #include "llvm/Support/JSON.h"
@@ -245,9 +246,20 @@ struct QuantizeWeightsPass
       tables = quantizeEmbeddings(done, maybeDead);
     // The f32 weights nothing reads any more (a table kept f32 for a gather
     // stays).
-    for (Operation *op : maybeDead)
-      if (op->use_empty())
-        op->erase();
+    // Until none is left (a constant is dead only once the transposes that
+    // read it are gone), each op erased once.
+    SmallVector<Operation *> dead =
+        llvm::SetVector<Operation *>(maybeDead.begin(), maybeDead.end())
+            .takeVector();
+    for (bool erased = true; erased;) {
+      erased = false;
+      for (Operation *&op : dead)
+        if (op && op->use_empty()) {
+          op->erase();
+          op = nullptr;
+          erased = true;
+        }
+    }
     LDBG() << "quantized " << count << " linear layers (" << calibrated
            << " with GPTQ) and " << tables << " embedding lookups";
     statistics.reset();
@@ -347,8 +359,10 @@ struct QuantizeWeightsPass
         continue;
       auto it = done.find({table, width});
       if (it == done.end()) {
+        // A table stored transposed (Gather(Transpose(W [D, V])), the GenAI
+        // builder's tied embedding) is read through its strides.
         std::optional<WeightSource> source = matchWeight(table);
-        if (!source || source->transpose)
+        if (!source)
           continue;
         // An LM head stored as its own copy of the table (exporters untie
         // tied weights into a transposed initializer) shares its packing.
@@ -372,6 +386,11 @@ struct QuantizeWeightsPass
                                              : UnitAttr());
       op->getResult(0).replaceAllUsesWith(lookup.getResult());
       op->erase();
+      if (auto transpose = table.getDefiningOp<ONNX::TransposeOp>()) {
+        maybeDead.push_back(transpose);
+        if (Operation *constant = transpose.getData().getDefiningOp())
+          maybeDead.push_back(constant);
+      }
       ++count;
     }
     return count;

@@ -881,6 +881,27 @@ struct SplitLowering : DataMovementPattern<ONNX::SplitOp> {
   }
 };
 
+/// An index read at run time, counted from the end when negative and
+/// clamped into [0, size): ONNX leaves an out-of-range index undefined, and
+/// generated code must never read or write outside a buffer.
+Value wrapAndClampIndex(OpBuilder &b, Location loc, Value index, Value size) {
+  index = arith::IndexCastOp::create(b, loc, b.getIndexType(), index);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value negative =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, index, zero);
+  index = arith::SelectOp::create(
+      b, loc, negative, arith::AddIOp::create(b, loc, index, size), index);
+  Value last = arith::SubIOp::create(
+      b, loc, size, arith::ConstantIndexOp::create(b, loc, 1));
+  return arith::MaxSIOp::create(
+      b, loc, zero, arith::MinSIOp::create(b, loc, index, last));
+}
+
+/// Gather: a linalg.generic over the result reading `data` at the index
+/// `indices` holds. A Gather from a Transpose reads the transpose's input at
+/// permuted coordinates instead, so a table stored transposed (the GenAI
+/// builder's tied embedding, Gather(Transpose(lm_head [D, V]))) is never
+/// materialized: per token it reads D elements, not a V x D copy.
 struct GatherLowering : DataMovementPattern<ONNX::GatherOp> {
   using DataMovementPattern::DataMovementPattern;
   LogicalResult
@@ -907,6 +928,25 @@ struct GatherLowering : DataMovementPattern<ONNX::GatherOp> {
     int64_t rank = sizes.size();
     Value axisSize = m.value(dataSizes[*axis]);
 
+    // data = Transpose(source, perm): data[i] = source[j], j[perm[d]] = i[d].
+    Value source = data;
+    SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(dataRank));
+    if (auto transpose = op.getData().getDefiningOp<ONNX::TransposeOp>()) {
+      Value input = rewriter.getRemappedValue(transpose.getData());
+      auto inputType =
+          input ? dyn_cast<RankedTensorType>(input.getType()) : nullptr;
+      if (inputType && inputType.getRank() == dataRank &&
+          inputType.getElementType() == dataType.getElementType()) {
+        if (std::optional<ArrayAttr> attr = transpose.getPerm()) {
+          for (auto [d, p] : llvm::enumerate(*attr))
+            perm[d] = cast<IntegerAttr>(p).getInt();
+        } else {
+          std::reverse(perm.begin(), perm.end());
+        }
+        source = input;
+      }
+    }
+
     MLIRContext *context = rewriter.getContext();
     SmallVector<AffineExpr> indexDims;
     for (int64_t d = 0; d < indicesRank; ++d)
@@ -918,45 +958,24 @@ struct GatherLowering : DataMovementPattern<ONNX::GatherOp> {
         rewriter, op.getLoc(), TypeRange{init.getType()}, ValueRange{indices},
         ValueRange{init}, maps, parallel(rank),
         [&](OpBuilder &b, Location loc, ValueRange args) {
-          Value index =
-              arith::IndexCastOp::create(b, loc, b.getIndexType(), args[0]);
-          Value negative =
-              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, index,
-                                    arith::ConstantIndexOp::create(b, loc, 0));
-          index = arith::SelectOp::create(
-              b, loc, negative, arith::AddIOp::create(b, loc, index, axisSize),
-              index);
-          SmallVector<Value> source;
+          SmallVector<Value> at;
           for (int64_t d = 0; d < *axis; ++d)
-            source.push_back(linalg::IndexOp::create(b, loc, d));
-          source.push_back(index);
+            at.push_back(linalg::IndexOp::create(b, loc, d));
+          at.push_back(wrapAndClampIndex(b, loc, args[0], axisSize));
           for (int64_t d = *axis + indicesRank; d < rank; ++d)
-            source.push_back(linalg::IndexOp::create(b, loc, d));
+            at.push_back(linalg::IndexOp::create(b, loc, d));
+          SmallVector<Value> position(dataRank);
+          for (int64_t d = 0; d < dataRank; ++d)
+            position[perm[d]] = at[d];
           linalg::YieldOp::create(
               b, loc,
-              ValueRange{tensor::ExtractOp::create(b, loc, data, source)});
+              ValueRange{tensor::ExtractOp::create(b, loc, source, position)});
         });
     rewriter.replaceOp(
         op, castTo(rewriter, op.getLoc(), generic.getResult(0), resultType));
     return success();
   }
 };
-
-/// An index read at run time, counted from the end when negative and
-/// clamped into [0, size): ONNX leaves an out-of-range index undefined, and
-/// generated code must never read or write outside a buffer.
-Value wrapAndClampIndex(OpBuilder &b, Location loc, Value index, Value size) {
-  index = arith::IndexCastOp::create(b, loc, b.getIndexType(), index);
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value negative =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, index, zero);
-  index = arith::SelectOp::create(
-      b, loc, negative, arith::AddIOp::create(b, loc, index, size), index);
-  Value last = arith::SubIOp::create(
-      b, loc, size, arith::ConstantIndexOp::create(b, loc, 1));
-  return arith::MaxSIOp::create(
-      b, loc, zero, arith::MinSIOp::create(b, loc, index, last));
-}
 
 /// GatherND: a linalg.generic over the result reading `data` at the index
 /// tuple each position of `indices` holds.

@@ -123,6 +123,34 @@ func.func @main(%ids: tensor<1x?xi64>, %w: tensor<3x4xf32>) -> (tensor<1x?x3xf32
 
 // -----
 
+// The GenAI builder's tied form: one [K, N] initializer, read by the head
+// and, transposed, by the lookup. Both share one packing; no f32 copy stays.
+// INT8-LABEL: func.func @main
+// INT8-NOT:     dense_resource<head> :
+// INT8-NOT:     onnx.Gather
+// INT8:         %[[T:.+]] = onnx.Constant {value = dense_resource<head.q8> : tensor<2x3xi8>}
+// INT8:         xf.qembedding %arg0, %[[T]], %{{.+}} bits = 8
+// INT8:         xf.qlinear %{{.+}}, %[[T]],
+// INT8-NOT:     onnx.Transpose
+func.func @main(%ids: tensor<1x?xi64>) -> tensor<1x?x2xf32> {
+  %head = onnx.Constant {value = dense_resource<head> : tensor<3x2xf32>} : tensor<3x2xf32>
+  %table = onnx.Transpose %head {perm = [1, 0]} : (tensor<3x2xf32>) -> tensor<2x3xf32>
+  %h = onnx.Gather %table, %ids : (tensor<2x3xf32>, tensor<1x?xi64>) -> tensor<1x?x3xf32>
+  %t = onnx.Transpose %head {perm = [1, 0]} : (tensor<3x2xf32>) -> tensor<2x3xf32>
+  %logits = xf.linear %h, %t : (tensor<1x?x3xf32>, tensor<2x3xf32>) -> tensor<1x?x2xf32>
+  return %logits : tensor<1x?x2xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      head: "0x040000000000803F0000803F00000040000080BF00004040000000C0"
+    }
+  }
+#-}
+
+// -----
+
 // An untied copy: the head reads a [K, N] initializer equal to the table
 // transposed (how exporters write a tied head); the table's lookup shares
 // the head's packing, so neither f32 copy stays. A different table would

@@ -253,12 +253,32 @@ func.func @split_even(%x: tensor<?x7xf32>) -> (tensor<?x4xf32>, tensor<?x3xf32>)
 // CHECK: %[[I:.+]] = arith.index_cast %[[ID]] : i64 to index
 // CHECK: %[[NEG:.+]] = arith.cmpi slt, %[[I]]
 // CHECK: %[[WRAPPED:.+]] = arith.addi %[[I]], %[[ROWS]] : index
-// CHECK: %[[ROW:.+]] = arith.select %[[NEG]], %[[WRAPPED]], %[[I]] : index
+// CHECK: %[[SEL:.+]] = arith.select %[[NEG]], %[[WRAPPED]], %[[I]] : index
+// CHECK: %[[LAST:.+]] = arith.subi %[[ROWS]], %{{.+}} : index
+// CHECK: %[[LOW:.+]] = arith.minsi %[[SEL]], %[[LAST]] : index
+// CHECK: %[[ROW:.+]] = arith.maxsi %{{.+}}, %[[LOW]] : index
 // CHECK: %[[COL:.+]] = linalg.index 2 : index
 // CHECK: %[[E:.+]] = tensor.extract %[[T]][%[[ROW]], %[[COL]]] : tensor<32000x512xf32>
 // CHECK: linalg.yield %[[E]] : f32
 // CHECK: return %[[G]]
 func.func @gather(%t: tensor<32000x512xf32>, %ids: tensor<?x?xi64>) -> tensor<?x?x512xf32> {
+  %0 = onnx.Gather %t, %ids : (tensor<32000x512xf32>, tensor<?x?xi64>) -> tensor<?x?x512xf32>
+  return %0 : tensor<?x?x512xf32>
+}
+
+// -----
+
+// A Gather from a Transpose (the GenAI builder's tied embedding table,
+// stored as the LM head's [D, V]) reads the transpose's input at swapped
+// coordinates: the [V, D] copy is never made.
+// CHECK-LABEL: func.func @gather_transposed
+// CHECK-SAME: (%[[W:.+]]: tensor<512x32000xf32>, %[[IDS_ARG:.+]]: tensor<?x?xi64>)
+// CHECK: linalg.generic
+// CHECK: %[[ROW:.+]] = arith.maxsi
+// CHECK: %[[COL:.+]] = linalg.index 2 : index
+// CHECK: tensor.extract %[[W]][%[[COL]], %[[ROW]]] : tensor<512x32000xf32>
+func.func @gather_transposed(%w: tensor<512x32000xf32>, %ids: tensor<?x?xi64>) -> tensor<?x?x512xf32> {
+  %t = onnx.Transpose %w {perm = [1, 0]} : (tensor<512x32000xf32>) -> tensor<32000x512xf32>
   %0 = onnx.Gather %t, %ids : (tensor<32000x512xf32>, tensor<?x?xi64>) -> tensor<?x?x512xf32>
   return %0 : tensor<?x?x512xf32>
 }

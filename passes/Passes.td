@@ -252,6 +252,33 @@ def InsertKVCachePass : Pass<"xf-insert-kv-cache", "::mlir::ModuleOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def SelectLogitsRowsPass : Pass<"xf-select-logits-rows", "::mlir::ModuleOp"> {
+  let summary = "Computes the logits only for the rows the runtime asks for";
+  let description = [{
+    A paged step (an `@main` with a `slot_mapping` input, as
+    `xf-insert-kv-cache` makes it) computes logits for every token of its
+    stream, while generation reads one row per sequence: the last token of
+    each. This pass adds an input `logits_rows` [R] (i64, row indices into
+    the stream [1, B*S]) and inserts `onnx.Gather(h, logits_rows, axis = 1)`
+    before the position-wise tail that turns the last hidden states `h`
+    into the `logits` output (final norm, LM head, soft-capping: ops that
+    compute each row from the same row alone, other operands fixed), which
+    then runs on R rows: `logits` becomes [1, R, vocab]. The runtime passes
+    the last row of each sequence when sampling and every row when it needs
+    them all (perplexity, `--logits`). Where the logits are not made by such
+    a tail the function is left alone and every row is computed, as before.
+
+    ```mlir
+    %n = xf.rms_norm %h, %w epsilon = 1.0E-6 : (tensor<?x?x64xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
+    %logits = xf.linear %n, %head : (tensor<?x?x64xf32>, tensor<256x64xf32>) -> tensor<?x?x256xf32>
+    // becomes
+    %r = onnx.Gather %h, %logits_rows {axis = 1 : i64} : (tensor<?x?x64xf32>, tensor<?xi64>) -> tensor<?x?x64xf32>
+    %n = xf.rms_norm %r, %w ...
+    ```
+  }];
+  let dependentDialects = ["::xf::ONNX::ONNXDialect"];
+}
+
 def QuantizeWeightsPass : Pass<"xf-quantize-weights", "::mlir::ModuleOp"> {
   let summary = "Rewrites xf.linear with a constant f32 weight into xf.qlinear";
   let description = [{

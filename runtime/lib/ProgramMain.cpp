@@ -252,9 +252,12 @@ public:
 
   /// Appends `ids` to the sequence and returns the logits of the positions
   /// computed (all of `ids`, unless a paged model found a prefix of them in
-  /// its cache: then the last ones). The view stays valid until the next
-  /// call of append, step or reset.
-  xf::Result<LogitsView> append(const std::vector<int64_t> &ids) {
+  /// its cache: then the last ones). With `allRows` false the view may hold
+  /// the last position's row only (a model that selects its logits rows
+  /// computes no other). The view stays valid until the next call of
+  /// append, step or reset.
+  xf::Result<LogitsView> append(const std::vector<int64_t> &ids,
+                                bool allRows = true) {
     int64_t total = contextLength() + ids.size();
     if (total > maxContext)
       return xf::ErrorMessage{
@@ -274,17 +277,20 @@ public:
                  !appended) {
         return xf::ErrorMessage{appended.error()};
       }
-      return step({*current});
+      return step({*current}, allRows);
     }
     return appendUnpaged(ids);
   }
 
   /// Paged models: runs the tokens each of `seqs` has reserved in the cache
   /// but not computed (createSequence / appendTokens), as one call, and
-  /// marks them computed. Row `b * S + i` of the result holds token i of
-  /// the S (the longest count) of sequence b, right-aligned: the last token
-  /// of sequence b is row `b * S + S - 1`.
-  xf::Result<LogitsView> step(const std::vector<SequenceId> &seqs) {
+  /// marks them computed. With `allRows`, row `b * S + i` of the result
+  /// holds token i of the S (the longest count) of sequence b,
+  /// right-aligned: the last token of sequence b is row `b * S + S - 1`.
+  /// Without, row b holds the last token of sequence b (the only rows a
+  /// model that selects its logits rows computes).
+  xf::Result<LogitsView> step(const std::vector<SequenceId> &seqs,
+                              bool allRows = false) {
     int64_t batch = seqs.size(), width = 1, perSequence = 1;
     for (SequenceId seq : seqs) {
       perSequence = std::max(perSequence,
@@ -309,6 +315,11 @@ public:
       }
       lens[b] = static_cast<int32_t>(length);
     }
+    std::vector<int64_t> rows;
+    if (selectsRows)
+      for (int64_t b = 0; b < batch; ++b)
+        for (int64_t i = allRows ? 0 : perSequence - 1; i < perSequence; ++i)
+          rows.push_back(b * perSequence + i);
     if (auto written =
             kv->writeBlockTables(seqs.data(), batch, width, tables.data());
         !written)
@@ -330,6 +341,9 @@ public:
                                  std::vector<int64_t>{batch, width});
       else if (name == "context_lens")
         descriptors.emplace_back(lens.data(), std::vector<int64_t>{batch});
+      else if (name == "logits_rows")
+        descriptors.emplace_back(
+            rows.data(), std::vector<int64_t>{int64_t(rows.size())});
       else {
         const PoolInput &pool = poolInputs[poolIndexOfInput[i]];
         const std::byte *base =
@@ -347,10 +361,17 @@ public:
       kv->markComputed(seq);
     const xf::OutputView &logits = outputs[logitsOutput];
     LogitsView view;
-    view.base = static_cast<const float *>(logits.aligned) + logits.offset;
-    view.rows = n;
     view.rowStride = logits.strides[1];
     view.vocabStride = logits.strides[2];
+    view.base = static_cast<const float *>(logits.aligned) + logits.offset;
+    view.rows = selectsRows ? int64_t(rows.size()) : n;
+    if (!allRows && !selectsRows) {
+      // The same rows as a selecting model's: the last of each sequence
+      // (one per sequence, S apart).
+      view.base += (perSequence - 1) * view.rowStride;
+      view.rowStride *= perSequence;
+      view.rows = batch;
+    }
     return view;
   }
 
@@ -588,6 +609,10 @@ private:
       if (paged && (name == "slot_mapping" || name == "block_tables" ||
                     name == "context_lens"))
         continue;
+      if (paged && name == "logits_rows") {
+        selectsRows = true;
+        continue;
+      }
       if (paged && name.rfind(poolPrefix, 0) == 0) {
         // kv_cache.L.key or kv_cache.L.value
         std::vector<std::string> parts = split(name, '.');
@@ -643,6 +668,9 @@ private:
   int64_t maxContext = 2048;
   // Paged models.
   bool paged = false;
+  /// The model takes logits_rows (xf-select-logits-rows): the head runs on
+  /// the rows asked for only.
+  bool selectsRows = false;
   bool reusePrefix = true;
   std::vector<PoolInput> poolInputs;
   std::vector<int> poolIndexOfInput;
@@ -672,14 +700,14 @@ int runBench(Model &model, int64_t promptLength, int64_t generateLength) {
     id = static_cast<int64_t>((state >> 33) % model.vocab());
   }
   auto start = Clock::now();
-  auto logits = model.append(ids);
+  auto logits = model.append(ids, /*allRows=*/false);
   if (!logits)
     return fail(logits.error());
   double prefill = secondsSince(start);
   start = Clock::now();
   for (int64_t i = 0; i < generateLength; ++i) {
     int64_t next = argmax(*logits, logits->rows - 1, model.vocab());
-    logits = model.append({next});
+    logits = model.append({next}, /*allRows=*/false);
     if (!logits)
       return fail(logits.error());
   }
@@ -1435,7 +1463,7 @@ int main(int argc, char **argv) {
       model.setReusePrefix(false);
       next = sequence;
     }
-    auto logits = model.append(next);
+    auto logits = model.append(next, /*allRows=*/logitsOut.is_open());
     if (!logits)
       return fail(logits.error());
     if (step == 0)

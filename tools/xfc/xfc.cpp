@@ -315,6 +315,7 @@ void buildXfcPipeline(OpPassManager &pm) {
     options.blockSize = kvBlockSize;
     pm.addPass(xf::createInsertKVCachePass(options));
   }
+  pm.addPass(xf::createSelectLogitsRowsPass());
   // So does quantization, which replaces them with packed ones.
   addQuantization(pm);
   pm.addPass(xf::createOutlineWeightsPass());
@@ -365,6 +366,7 @@ LogicalResult insertKVCache(OwningOpRef<ModuleOp> &module, Progress &progress) {
     xf::InsertKVCachePassOptions options;
     options.blockSize = kvBlockSize;
     pm.addPass(xf::createInsertKVCachePass(options));
+    pm.addPass(xf::createSelectLogitsRowsPass());
     if (succeeded(pm.run(*paged))) {
       module = std::move(paged);
       progress.step(llvm::formatv("paged KV cache: blocks of {0} tokens",

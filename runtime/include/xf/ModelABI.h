@@ -35,7 +35,11 @@
 //   kv_cache.L.key, kv_cache.L.value: plane [L][k|v] of the KVCache pool as
 //   a contiguous [blocks, kv_heads, block_tokens, head_dim] array,
 // and returns logits [1, B*S, vocab]; it writes the new keys and values into
-// the pool in place.
+// the pool in place. A model that also takes
+//   logits_rows [R] i64 (xf-select-logits-rows: rows of the stream)
+// returns logits [1, R, vocab] for those rows only: the runtime asks for the
+// last token of each sequence when it samples, for every row when it needs
+// them all (ppl, --logits).
 //
 // This header is the only place the contract is written down; the compiler
 // side (codegen/Target/LLVMEmission.h, tools/xfc) produces exactly this.

@@ -86,6 +86,22 @@ def export_prompt(model, text):
     return tokenizer.encode(text).ids
 
 
+LONG_PROMPT_TEXT = "/usr/share/common-licenses/GPL-3"
+
+
+def long_prompt(model, count):
+    """The first `count` tokens of a long English text (the GPL's, which
+    every Debian machine has), in the ids of the export's tokenizer.json, so
+    that a sliding window of fewer tokens matters."""
+    from tokenizers import Tokenizer
+    tokenizer = Tokenizer.from_file(os.path.join(os.path.dirname(model), "tokenizer.json"))
+    with open(LONG_PROMPT_TEXT, encoding="utf-8") as fh:
+        ids = tokenizer.encode(fh.read()).ids
+    if len(ids) < count:
+        raise RuntimeError(f"{LONG_PROMPT_TEXT} has only {len(ids)} tokens")
+    return ids[:count]
+
+
 def ort_session(path):
     import onnxruntime as ort
     opts = ort.SessionOptions()
@@ -191,6 +207,8 @@ def check_export(export, args, config):
         row["pass"] = export.get("expect") == "refused"
         return row
     prompt = args.prompt or export_prompt(model, args.prompt_text)
+    if args.long_prompt:
+        prompt = long_prompt(model, args.long_prompt)
     vocab = config["vocab"]
     problems = []
     try:
@@ -324,6 +342,10 @@ def main():
     parser.add_argument("--manifest", default=os.path.join(HERE, "manifest.json"),
                         help="the corpus to check: test/corpus/manifest.json, or the one "
                              "make_corpus.py --real writes next to the real exports")
+    parser.add_argument("--long-prompt", type=int, metavar="N",
+                        help="instead of the manifest's prompt, the first N tokens of "
+                             + LONG_PROMPT_TEXT + " (real exports; N above a sliding "
+                             "window makes the window matter)")
     parser.add_argument("--skip-unfused", action="store_true",
                         help="skip the --no-fuse differential (faster)")
     args = parser.parse_args()

@@ -960,6 +960,21 @@ def gemma3_gguf(work: Path) -> Path:
     return target
 
 
+def add_gguf_chat_template(gguf_path: Path, config_path: Path):
+    """transformers leaves the GGUF's tokenizer.chat_template out of the
+    tokenizer_config.json it writes; the model's own repository has it
+    there, so it is put back."""
+    import gguf
+    field = gguf.GGUFReader(str(gguf_path)).fields.get("tokenizer.chat_template")
+    if field is None or not config_path.exists():
+        return
+    config = json.loads(config_path.read_text())
+    if config.get("chat_template"):
+        return
+    config["chat_template"] = bytes(field.parts[field.data[0]]).decode("utf-8")
+    config_path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n")
+
+
 def real_to_hf(gguf_path: Path, hf: Path) -> dict:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -973,6 +988,7 @@ def real_to_hf(gguf_path: Path, hf: Path) -> dict:
     try:
         tok = AutoTokenizer.from_pretrained(folder, gguf_file=fname)
         tok.save_pretrained(hf)
+        add_gguf_chat_template(gguf_path, hf / "tokenizer_config.json")
     except Exception as ex:  # noqa: BLE001
         tok_note = f"no tokenizer: {type(ex).__name__}: {ex}"[:300]
     return dict(model=model, tokenizer=tok_note)

@@ -6,7 +6,8 @@ with transformers' apply_chat_template, i.e. jinja2.
       --xf-chat-template build/bin/xf-chat-template --workdir /tmp/chat
 
 Every template in test/tokenizer/chat_templates/*.jinja (real models'
-templates, see the README there) is rendered for a set of conversations,
+templates, see the README there) is rendered for a set of conversations
+(and for the contexts in NAME.contexts.json, when there is one),
 each with and without add_generation_prompt: one user turn, system + user,
 multi-turn, ending with the assistant, contents with surrounding
 whitespace, newlines, quotes, backslashes and non-ASCII text, empty
@@ -49,6 +50,19 @@ FIXED_NOW = datetime.datetime(2025, 3, 5, 14, 7, 9)
 # tokenizer's special_tokens_map), by fixture name.
 SPECIAL_TOKENS = {
     "chatml": {"eos_token": "<|im_end|>"},
+    "command-r": {"bos_token": "<BOS_TOKEN>",
+                  "eos_token": "<|END_OF_TURN_TOKEN|>"},
+    "firefunction-v2": {"bos_token": "<|begin_of_text|>",
+                        "eos_token": "<|eot_id|>"},
+    "granite3.3": {"bos_token": "<|end_of_text|>",
+                   "eos_token": "<|end_of_text|>"},
+    "hermes2-pro": {"bos_token": "<|begin_of_text|>",
+                    "eos_token": "<|im_end|>"},
+    "minicpm3": {"bos_token": "<s>", "eos_token": "<|im_end|>"},
+    "mistral-nemo": {"bos_token": "<s>", "eos_token": "</s>"},
+    "phi4": {"bos_token": "<|endoftext|>", "eos_token": "<|im_end|>"},
+    "qwen3-coder": {"eos_token": "<|im_end|>"},
+    "smollm3": {"bos_token": "<|im_start|>", "eos_token": "<|im_end|>"},
     "deepseek-r1": {"bos_token": "<｜begin▁of▁sentence｜>",
                     "eos_token": "<｜end▁of▁sentence｜>"},
     "gemma2": {"bos_token": "<bos>", "eos_token": "<eos>"},
@@ -240,7 +254,7 @@ def first_difference(a, b):
 
 
 def check_template(name, source, tool, workdir, env, tokens, verbose,
-                   own_context=None):
+                   own_contexts=()):
     """Renders every conversation both ways. Returns (cases, failures,
     errors, refused): errors counts the cases where both fail, refused is
     the engine's error if it refused a construct of the template."""
@@ -256,11 +270,12 @@ def check_template(name, source, tool, workdir, env, tokens, verbose,
             context.update(messages=messages, tools=tools, documents=None,
                            add_generation_prompt=agp)
             contexts.append((conv_name, agp, context))
-    if own_context is not None:
-        context = dict(tools=None, documents=None, add_generation_prompt=False)
-        context.update(own_context)
-        contexts.append(("own context", context["add_generation_prompt"],
-                         context))
+    for i, own in enumerate(own_contexts):
+        context = dict(tokens)
+        context.update(tools=None, documents=None, add_generation_prompt=False)
+        context.update(own)
+        contexts.append(("context %d of its own" % (i + 1),
+                         context["add_generation_prompt"], context))
     template, compile_error = compile_jinja(env, source)
     for conv_name, agp, context in contexts:
         expected, expected_error = (
@@ -330,9 +345,14 @@ def main():
         with open(path, encoding="utf-8") as f:
             source = f.read()
         tokens = SPECIAL_TOKENS.get(name, DEFAULT_TOKENS)
+        own_contexts = []
+        if os.path.exists(path[:-len(".jinja")] + ".contexts.json"):
+            with open(path[:-len(".jinja")] + ".contexts.json",
+                      encoding="utf-8") as f:
+                own_contexts = json.load(f)
         cases, failures, errors, _ = check_template(
             name, source, args.xf_chat_template, args.workdir, env, tokens,
-            args.verbose)
+            args.verbose, own_contexts)
         total += cases
         print("%s: %d/%d conversations identical (%d of them errors on both "
               "sides)" % (name, cases - failures, cases, errors))
@@ -343,14 +363,14 @@ def main():
             templates = json.load(f)
         same = refused = differ = 0
         for name, entry in sorted(templates.items()):
-            own_context = None
+            own_contexts = []
             if isinstance(entry, dict):
-                source, own_context = entry["chat_template"], entry["data"]
+                source, own_contexts = entry["chat_template"], [entry["data"]]
             else:
                 source = entry
             cases, failures, errors, refusal = check_template(
                 name, source, args.xf_chat_template, args.workdir, env,
-                DEFAULT_TOKENS, args.verbose, own_context)
+                DEFAULT_TOKENS, args.verbose, own_contexts)
             if failures == 0:
                 same += 1
                 if args.verbose:

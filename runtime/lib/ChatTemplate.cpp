@@ -2849,10 +2849,8 @@ ValueList pySplit(std::string_view text, const std::string *sep,
         if (i == n)
           break;
         if (splits == maxSplit) {
-          size_t end = n;
-          while (end > i && isPySpace(cps[end - 1]))
-            --end;
-          pieces.push_back(fromCodePoints(cps.data() + i, cps.data() + end));
+          // The rest is kept as it is, trailing whitespace included.
+          pieces.push_back(fromCodePoints(cps.data() + i, cps.data() + n));
           break;
         }
         size_t start = i;
@@ -2870,10 +2868,7 @@ ValueList pySplit(std::string_view text, const std::string *sep,
         if (i == 0)
           break;
         if (splits == maxSplit) {
-          size_t begin = 0;
-          while (begin < i && isPySpace(cps[begin]))
-            ++begin;
-          pieces.push_back(fromCodePoints(cps.data() + begin, cps.data() + i));
+          pieces.push_back(fromCodePoints(cps.data(), cps.data() + i));
           break;
         }
         size_t end = i;
@@ -3320,6 +3315,12 @@ public:
              std::to_string(v.loop->items->size()) + ">";
       return true;
     case Kind::Callable:
+      // A macro prints its name; anything else would print an address.
+      if (v.callable->kind == Callable::Kind::Macro ||
+          v.callable->kind == Callable::Kind::Caller) {
+        out += "<Macro '" + v.callable->name + "'>";
+        return true;
+      }
       unsupported(pos, "printing a function");
       return false;
     case Kind::Generator:
@@ -4769,7 +4770,7 @@ public:
         options.indent = p[1]->text;
       else if (p[1]->isIntegral())
         options.indent = std::string(std::max<int64_t>(0, p[1]->asInt()), ' ');
-      else
+      else if (!input.isString()) // json.dumps uses no indent for a str
         return fail(pos, "tojson: indent must be an int or a str");
       options.itemSeparator = ",";
     }

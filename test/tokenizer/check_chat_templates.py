@@ -167,6 +167,230 @@ CONVERSATIONS = {
 }
 
 
+# Small templates, each exercising part of the language, rendered with
+# SNIPPET_CONTEXT: whitespace control, literals, operators, filters, tests,
+# methods, loops, scoping, macros and errors.
+SNIPPET_CONTEXT = {
+    "messages": [{"role": "system", "content": "S"},
+                 {"role": "user", "content": "U1"},
+                 {"role": "assistant", "content": "A1"},
+                 {"role": "user", "content": " U2 "}],
+    "d": {"a": 1, "b": [1, 2], "c": {"x": None}, "e": "é"},
+    "add_generation_prompt": True, "tools": None, "documents": None,
+    "bos_token": "<s>", "eos_token": "</s>",
+}
+SNIPPETS = [
+    # Whitespace control, trim_blocks and lstrip_blocks.
+    "a  {% if true %}\n  b\n  {% endif %}\nc",
+    "  {%- if true -%}  x  {%- endif -%}  ",
+    "{% for i in [1, 2] %}\n  {{ i }}\n{% endfor %}\n",
+    "x\n    {# comment #}\ny\n  {#- c -#}  z",
+    "x {#+ c +#}\n y",
+    "{{- ' a ' -}}\n {{ 'b' }} \n{{ 'c' -}}  \n  d",
+    "a\n  {%+ if true %}b{% endif %}",
+    "a\n  {% if true +%}\nb\n{% endif +%}\nc",
+    "{% raw %}{{ x }}{% endraw %}|  {% raw -%}  {% if %}  {%- endraw %}  |",
+    "  {%- raw %} a {% endraw -%}  \n b",
+    "line1\r\nline2\rline3\r\n{{ 'x' }}\r\n",
+    "two trailing\n\n",
+    "\t {% if true %}tab{% endif %}\n\t{{ 'v' }}",
+    "x\n\u00a0{% if true %}nbsp{% endif %}\n\u3000 {%- if true %}ideographic{% endif %}",
+    "{% set x = 1 %}\n{{ x }}\n{%- set y = 2 -%}\n\n{{ y }}",
+    "{% if true %}\n{% if true %}\n  nested\n{% endif %}\n{% endif %}\nend",
+    "{%- for m in messages %}\n    {{- m.role }}\n{%- endfor %}",
+    "a{#- comment -#}b{#\nmulti\nline\n#}\nc",
+    # Literals and operators.
+    "{{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }} {{ 7 // 2 }} {{ -7 // 2 }} {{ 7 % 3 }} "
+    "{{ -7 % 3 }} {{ 7.5 // 2 }} {{ -7.5 % 2 }} {{ 2 ** 10 }} {{ 2 ** -1 }} "
+    "{{ 10 / 4 }} {{ 1 / 3 }} {{ 2 ** 3 ** 2 }} {{ -2 ** 2 }} {{ 5 - -2 }}",
+    "{{ 0.1 + 0.2 }} {{ 1e100 }} {{ 1.5e-7 }} {{ 100.0 }} {{ 1e16 }} "
+    "{{ 1e15 }} {{ 123456789.123 }} {{ -0.0 }} {{ 0.0001 }} {{ 0.00001 }} "
+    "{{ 1_000 + 0x10 + 0o7 + 0b1 }} {{ 1.5e3 }} {{ 2.5 * 4 }} {{ 1 + 1.0 }}",
+    "{{ 'ab' * 3 }} {{ 3 * 'x' }} {{ 'a' ~ 1 ~ none ~ true ~ 1.0 ~ [1] }} "
+    "{{ [1] * 2 }} {{ 'a' * 0 }} {{ [1, 2] + [3] }} {{ (1,) + (2,) }} "
+    "{{ 'a' 'b' \"c\" }} {{ true + true }} {{ +true }} {{ -false }}",
+    "{{ 1 < 2 < 3 }} {{ 1 < 3 < 2 }} {{ 'a' < 'b' }} {{ 'B' < 'a' }} "
+    "{{ [1, 2] < [1, 3] }} {{ 1 == 1.0 }} {{ true == 1 }} {{ (1, 2) == [1, 2] }} "
+    "{{ none == none }} {{ 2 >= 2.0 }} {{ 'é' > 'z' }} {{ {'a': 1} == {'a': 1.0} }}",
+    "{{ 'a' in 'cat' }} {{ 1 in [1, 2] }} {{ 'k' in {'k': 1} }} "
+    "{{ 3 not in [1, 2] }} {{ 'x' in nothing }} {{ '' in 'abc' }} "
+    "{{ 1.0 in [1] }} {{ [1] in [[1]] }} {{ 'a' in d }}",
+    "{{ 1 and 2 }} {{ 0 or 'x' }} {{ none or [] }} {{ not none }} "
+    "{{ '' and 1 }} {{ not 'a' == 'b' }} {{ not 1 in [1] }}",
+    "{{ 'yes' if 1 else 'no' }} {{ 'y' if 0 }}| {{ 'a' if false else 'b' if "
+    "true else 'c' }}",
+    "{{ [1, 'two', 3.0, none, true, [4], {'five': 5}] }} {{ (1,) }} {{ () }} "
+    "{{ {} }} {{ {'a': 'it\\'s'} }} {{ (1, 'x') }} {{ [] }}",
+    "{{ 'a\\nb\\tc\\\\d\\x41\\u00e9\\U0001F600\\101\\q' }} {{ \"'\" }} "
+    "{{ 'é\\é' }}",
+    "{{ [\"it's\", 'say \"hi\"', 'both \\' \"', '\\n\\t\\\\\\r', "
+    "'\\x00\\x7f\\x85', '\\u00a0\\u200b\\u2028\\ufeff', 'é😀漢字'] }}",
+    "{{ messages }}",
+    "{{ d }} {{ d.c }} {{ d['b'] }} {{ d.b.1 }} {{ d.e }}",
+    # Subscripts, slices and attribute fallbacks.
+    "{{ messages[0].role }} {{ messages[-1]['content'] }} "
+    "{{ messages[9] is defined }} {{ 'hello'[1:3] }} {{ 'hello'[::-1] }} "
+    "{{ [1, 2, 3, 4][1:] }} {{ [1, 2, 3, 4][::2] }} {{ [1, 2, 3][-2:] }} "
+    "{{ 'héllo'[1] }} {{ [1, 2, 3][:-1] }} {{ [1, 2, 3][5:] }} "
+    "{{ [1, 2, 3][::-2] }} {{ 'abc'[-5:2] }} {{ (1, 2, 3)[1:] }}",
+    "{{ d.zz }}|{{ d['zz'] }}|{{ none.x }}|{{ 'abc'.zz }}|{{ d.zz is defined }}"
+    "|{{ messages.0.role }}|{{ [1][true] }}|{{ [1]['x'] is defined }}",
+    # Methods.
+    "{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %} "
+    "{{ d.keys()|list }} {{ d.get('a') }} {{ d.get('zz') }} "
+    "{{ d.get('zz', 5) }} {{ d|length }} {{ d.values()|list }} {{ d.copy() }}",
+    "{{ d.keys() }} {{ d.values() }} {{ d.items() }} {{ d.items()|length }}",
+    "{{ '  x  '.strip() }}|{{ 'xxaxx'.strip('x') }}|{{ '  x'.lstrip() }}|"
+    "{{ 'x  '.rstrip() }}|{{ 'a,b,,c'.split(',') }}|{{ ' a  b '.split() }}|"
+    "{{ 'a b c'.split(' ', 1) }}|{{ 'a b c'.rsplit(' ', 1) }}|"
+    "{{ ' a b c '.rsplit(none, 1) }}|{{ 'abc'.startswith('ab') }}|"
+    "{{ 'abc'.endswith(('x', 'c')) }}|{{ 'Hello World'.upper() }}|"
+    "{{ 'Hello'.lower() }}|{{ \"they're bill's 1st\".title() }}|"
+    "{{ 'hELLO'.capitalize() }}|{{ 'aaa'.replace('a', 'b', 2) }}|"
+    "{{ 'abc'.replace('', '-') }}|{{ 'abcabc'.find('c') }}|"
+    "{{ 'abcabc'.rfind('c') }}|{{ 'abcabc'.count('bc') }}|"
+    "{{ '-'.join(['x', 'y']) }}|{{ 'l1\\nl2\\r\\nl3\\x0bl4'.splitlines() }}|"
+    "{{ 'pre-x'.removeprefix('pre-') }}|{{ ' \\t'.isspace() }}|"
+    "{{ '12'.isdigit() }}|{{ 'ab1'.isalnum() }}|{{ 'Ab'.islower() }}",
+    "{{ '<think>a</think>b'.split('</think>')[-1].lstrip('\\n') }}|"
+    "{{ 'x'.split('x') }}|{{ ''.split() }}|{{ 'a\\u3000b'.split() }}",
+    # Filters.
+    "{{ '  t  '|trim }}|{{ 'xtx'|trim('x') }}|{{ [1, 2]|length }}|"
+    "{{ 'héllo'|length }}|{{ 'abc'|upper }}|{{ 'ABC'|lower }}|"
+    "{{ 'hello world'|capitalize }}|{{ 'hello-world foo(bar) x_y'|title }}|"
+    "{{ 'aXa'|replace('a', 'b') }}|{{ [1, 2, 3]|join('-') }}|"
+    "{{ messages|join(', ', attribute='role') }}|{{ [1, 2]|first }}|"
+    "{{ [1, 2]|last }}|{{ 'abc'|first }}|{{ []|first is defined }}|"
+    "{{ 12|string ~ 'x' }}|{{ [1, 'a']|string }}|{{ 'abc'|list }}|"
+    "{{ d|list }}|{{ (1, 2)|list }}|{{ 5|abs }}|{{ -2.5|abs }}",
+    "{{ '42'|int }} {{ '42.7'|int }} {{ 'x'|int }} {{ 'x'|int(7) }} "
+    "{{ '0x1A'|int(0, 16) }} {{ '1_000'|int }} {{ 3.9|int }} {{ '3.5'|float }} "
+    "{{ 'abc'|float }} {{ true|int }} {{ ' -12 '|int }} {{ '1e3'|int }} "
+    "{{ none|int }} {{ '0b101'|int(0, 0) }} {{ 'inf'|float }} {{ '1_0.5'|float }}",
+    "{{ messages|selectattr('role', 'equalto', 'user')|list|length }} "
+    "{{ messages|map(attribute='role')|join(',') }} "
+    "{{ messages|rejectattr('role', 'eq', 'user')|map(attribute='content')|list }} "
+    "{{ [1, 2, 3, 4]|select('odd')|list }} {{ [1, 2, 3, 4]|reject('even')|list }} "
+    "{{ ['a', 'B']|map('upper')|list }} {{ [0, 1, '', 'x']|select|list }} "
+    "{{ messages|selectattr('nothing')|list }} "
+    "{{ messages|map(attribute='name', default='?')|list }} "
+    "{{ [[1, 2], [3]]|map('length')|list }} {{ ['a', 'b']|reject('in', ['a'])|list }}",
+    "{{ [3, 1, 2]|reverse|list }} {{ 'abc'|reverse }} {{ d|items|list }} "
+    "{{ nothing|items|list }} {{ messages|selectattr('role', '==', 'user')|first }} "
+    "{{ (messages|selectattr('role', 'eq', 'system')|list|last).content }}",
+    "{{ x|default('dflt') }} {{ ''|default('e', true) }} {{ none|d('n') }} "
+    "{{ none|default('n') }} {{ x|default }}| {{ 0|d(5, boolean=true) }}",
+    "{{ {'b': 1, 'a': [1, 2.5, 'x\"y\\\\', none, true]}|tojson }} "
+    "{{ {'b': 1, 'a': {}}|tojson(indent=2) }} {{ [1, [2, []]]|tojson(indent=1) }} "
+    "{{ 'é😀\\u2028\\x1f\\x7f'|tojson }} {{ {'z': 1, 'a': 2}|tojson(sort_keys=true) }} "
+    "{{ 'é😀'|tojson(ensure_ascii=true) }} {{ [1, 2]|tojson(separators=(',', ':')) }} "
+    "{{ 1.0|tojson }} {{ 1e20|tojson }} {{ {1: 'a', none: 2, 1.5: 3}|tojson }} "
+    "{{ (1, 2)|tojson }} {{ messages[0]|tojson(indent='\\t') }} {{ d|tojson }}",
+    "{{ 'a\\nb\\n\\nc'|indent }}|{{ 'a\\nb'|indent(2, true) }}|"
+    "{{ 'a\\n\\nb'|indent(2, blank=true) }}|{{ 'x'|indent('--', first=true) }}|"
+    "{{ 'a\\r\\nb\\n'|indent(1) }}",
+    "{{ ('<a>'|safe) + '<b>&\"\\'' }}|{{ '<b>' + ('<a>'|safe) }}|"
+    "{{ ('<a>'|safe) ~ '<b>' }}|{{ ('x'|safe) is escaped }}|"
+    "{{ 'x' is escaped }}|{{ ('<a>'|safe + '<b>'|safe) }}|{{ ('<a> '|safe)|trim + '<' }}",
+    # Tests.
+    "{{ 1 is odd }} {{ 2 is even }} {{ 9 is divisibleby 3 }} {{ x is defined }} "
+    "{{ x is undefined }} {{ none is none }} {{ 'a' is string }} "
+    "{{ 1 is number }} {{ 1.5 is float }} {{ 1 is integer }} "
+    "{{ true is boolean }} {{ true is true }} {{ false is false }} "
+    "{{ d is mapping }} {{ [1] is sequence }} {{ 'a' is iterable }} "
+    "{{ 1 is iterable }} {{ 'ab' is lower }} {{ 'AB' is upper }} "
+    "{{ 2 is equalto 2 }} {{ 1 is in [1] }} {{ 3 is gt 2 }} "
+    "{{ 'length' is filter }} {{ 'odd' is test }} {{ none is sameas none }} "
+    "{{ 1 is not odd }} {{ x is sequence }} {{ x is iterable }} {{ d is sequence }} "
+    "{{ true is number }} {{ true is integer }} {{ 1.0 is odd }} {{ d.c.x is none }} "
+    "{{ messages is iterable }} {{ (messages|select) is iterable }} "
+    "{{ (messages|select) is sequence }} {{ 'x' is mapping }} {{ x is callable }} "
+    "{{ namespace is callable }} {{ 3 is ge 3 }} {{ 3 is lessthan 4 }} {{ 3 is ne 3 }}",
+    # Loops.
+    "{% for x in [1, 2, 3] %}{{ loop.index }}{{ loop.index0 }}"
+    "{{ loop.revindex }}{{ loop.revindex0 }}{{ loop.first }}{{ loop.last }}"
+    "{{ loop.length }}{{ loop.previtem }}{{ loop.nextitem }}"
+    "{{ loop.cycle('a', 'b') }}{{ loop.depth }};{% endfor %}",
+    "{% for x in [1, 2, 3, 4] if x is even %}{{ loop.index }}:{{ x }}/{{ loop.length }} "
+    "{% else %}none{% endfor %}|{% for x in [] %}x{% else %}empty{% endfor %}|"
+    "{% for x in [1] if false %}x{% else %}filtered{% endfor %}",
+    "{% for x in range(10) %}{% if x == 5 %}{% break %}{% endif %}"
+    "{% if x is odd %}{% continue %}{% endif %}{{ x }}{% endfor %}|"
+    "{% for a in [1, 2] %}{% for b in 'xy' %}{{ a }}{{ b }}{{ loop.index }}"
+    "{% endfor %}{{ loop.index }}{% endfor %}",
+    "{% for a, b in [[1, 2], (3, 4), 'xy'] %}{{ a }}{{ b }};{% endfor %}"
+    "{% for k in d %}{{ k }}{% endfor %}{% for c in 'hé' %}[{{ c }}]{% endfor %}"
+    "{% for m in messages[::-1] %}{{ m.role[0] }}{% endfor %}"
+    "{% for i in range(3, 0, -1) %}{{ i }}{% endfor %}{{ range(3) }}"
+    "{{ range(1, 10, 3) }}{{ range(4)|list }}",
+    "{% set outer = 'o' %}{% for x in [1] %}{% set loop_outer = loop %}"
+    "{% for y in [1, 2] %}{{ loop_outer.index }}{{ loop.index }}{{ outer }}"
+    "{% endfor %}{% endfor %}{{ loop is defined }}{{ x is defined }}",
+    # Scoping, namespaces, assignments.
+    "{% set x = 1 %}{% for i in [1, 2] %}{{ x }}{% set x = x + 1 %}{{ x }}"
+    "{% endfor %}{{ x }}|{% for i in [1, 2] %}{% if i == 1 %}{% set y = 5 %}"
+    "{% endif %}{{ y }}{% endfor %}[{{ y }}]",
+    "{% set ns = namespace(c=0, found=false) %}{% for i in range(3) %}"
+    "{% set ns.c = ns.c + i %}{% if i == 1 %}{% set ns.found = true %}{% endif %}"
+    "{% endfor %}{{ ns.c }}{{ ns.found }}{{ ns.zz }}{{ ns }}"
+    "{% set ns2 = namespace(d) %}{{ ns2.a }}{{ ns['c'] }}",
+    "{% if true %}{% set y = 2 %}{% endif %}{{ y }}|{% set a, b = 1, 2 %}"
+    "{{ a }}{{ b }}{% set c, e = 'xy' %}{{ c }}{{ e }}{% set t = 1, 2 %}{{ t }}",
+    "{% set s %}  hi {{ 1 }}  {% endset %}[{{ s }}]{% set t | trim | upper %}"
+    "  yo  {% endset %}[{{ t }}]{% set u %}{% set inner = 1 %}{% endset %}"
+    "{{ inner is defined }}",
+    "{% set messages = messages[1:] %}{{ messages|length }}"
+    "{% set add_generation_prompt = false %}{{ add_generation_prompt }}",
+    # Macros, call and filter blocks, with, print, generation.
+    "{% macro m(a, b='B', c=none) %}[{{ a }}{{ b }}{{ c }}]{% endmacro %}"
+    "{{ m(1) }}{{ m(1, 2) }}{{ m(1, c=3) }}{{ m() }}{{ m(b=1) }}",
+    "{% set g = 'G' %}{% macro m() %}{{ g }}{{ h }}{% set g = 'local' %}{{ g }}"
+    "{% endmacro %}{{ m() }}{% set h = 'H' %}{{ m() }}{{ g }}",
+    "{% macro r(n) %}{% if n > 0 %}{{ n }}{{ r(n - 1) }}{% endif %}{% endmacro %}"
+    "{{ r(3) }}|{% macro d2(x, y=x * 2) %}{{ y }}{% endmacro %}{{ d2(4) }}",
+    "{% macro w(x) %}<{{ caller() }}{{ x }}>{% endmacro %}"
+    "{% call w('!') %}inner {{ 1 + 1 }}{% endcall %}",
+    "{% filter upper %}hello {{ 'x' }}{% endfilter %}"
+    "{% filter trim|replace('a', 'b') %}  aaa  {% endfilter %}",
+    "{% with a = 1, b = 2 %}{{ a + b }}{% endwith %}{{ a }}|{% print 'p', 1 %}",
+    "{% generation %}gen {{ 1 }}{% set z = 1 %}{% endgeneration %}{{ z }}",
+    "{{ strftime_now('%Y-%m-%d %H:%M:%S %a %A %b %B %j %p %y %e %%|%f|%z|%Z') }}",
+    "{{ 1e22 }} {{ 5e-324 }} {{ 1.7976931348623157e308 }} {{ 0.5 }} {{ 1 / 7 }} "
+    "{{ 3 * 1.1 }} {{ 2 ** 62 }} {{ 10 % 3.5 }} {{ -10 // 3.0 }} {{ 7 // -2 }} "
+    "{{ 7 % -2 }} {{ 2 ** 0.5 }} {{ 4 ** 0.5 }} {{ 1e308 * 10 }} {{ -1e308 * 10 }}",
+    "{% if [] %}a{% elif {} %}b{% elif 0.0 %}c{% elif ' ' %}d{% endif %}"
+    "{% if not '' and not none and nothing is not defined %}e{% endif %}",
+    "{{ '}}' }}{{ '{%' }}{% set x = '%}' %}{{ x }}{# {{ not a tag }} %} #}"
+    "{\"json\": {\"a\": 1}} { {{ '{' }} }",
+    "{%- if true %}\u2003\n{%- endif %}x{{ 'y' -}}\u2003\u2028z",
+    "{% if\r\ntrue\r\n%}crlf inside{% endif %}",
+    "{{ 'abc' ~ d }}{{ d.b|join(d.e) }}{{ [none, true]|join }}{{ messages[0] ~ '' }}",
+    "{% macro m(x) %}{{ x }}{% endmacro %}{% macro n(y) %}{{ m(x=y ~ '!') }}"
+    "{% endmacro %}{{ n('hi') }}{{ m }}",
+    # Errors: both must fail.
+    "{{ raise_exception('boom: ' ~ messages[0].role) }}",
+    "{{ nothing.attr }}", "{{ nothing['x'] }}", "{{ d.zz.y }}",
+    "{{ 1 + 'a' }}", "{{ [1, 2][0:1:0] }}", "{{ nothing + 1 }}",
+    "{{ 'a' < 1 }}", "{{ nothing < 1 }}", "{% for a, b in [1] %}{% endfor %}",
+    "{% for a, b in [[1, 2, 3]] %}{% endfor %}",
+    "{{ range(200000)|length }}", "{{ 1 / 0 }}", "{{ 1 // 0 }}", "{{ 1.0 % 0 }}",
+    "{% set l = [1] %}{% set l.x = 2 %}", "{{ [1].append(2) }}",
+    "{{ d.update({}) }}", "{% if %}{% endif %}", "{{ ", "{% endif %}",
+    "{% for %}", "{{ x|nosuchfilter }}", "{{ x is nosuchtest }}",
+    "{% unknown %}", "{% if true %}", "{{ 'a' 'b }}", "{{ (1 }}",
+    "{{ [1, 2}} }}", "{% macro m(a=1, b) %}{% endmacro %}",
+    "{% macro m(x) %}{% endmacro %}{{ m(1, 2) }}",
+    "{% macro m(x) %}{% endmacro %}{{ m(y=1) }}", "{{ 1 is odd is even }}",
+    "{{ 'x' in 1 }}", "{{ [] in {} }}", "{{ messages|length(1) }}",
+    "{{ -'a' }}", "{{ 'a'|tojson(indent=[]) }}", "{{ nothing|tojson }}",
+    "{{ nothing() }}", "{{ 'a'() }}", "{% break %}", "{{ [1]|last(2) }}",
+    "{{ (messages|select)|last }}", "{{ (messages|select)|length }}",
+    "{{ d.items()[0] }}", "{{ 1 + none }}", "{{ 'abc'.split('') }}",
+    "{{ {[1]: 2} }}", "{% set x = 1 %}{{ x.y.z }}", "{{ 'a' * 'b' }}",
+    "{{ namespace(1) }}", "{{ loop.index }}",
+    "{{ messages|map('nosuch')|list }}", "{{ messages|selectattr('role', 'nosuch')|list }}",
+]
+
 def make_environment():
     """transformers' chat template environment (chat_template_utils.py,
     _compile_jinja_template), with its generation tag's tracking off and
@@ -314,6 +538,40 @@ def check_template(name, source, tool, workdir, env, tokens, verbose,
     return cases, failures, errors, refused
 
 
+def check_snippets(tool, workdir, env):
+    path = os.path.join(workdir, "snippet.jinja")
+    failures = errors = 0
+    for i, source in enumerate(SNIPPETS):
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(source)
+        template, compile_error = compile_jinja(env, source)
+        expected, expected_error = (
+            (None, compile_error) if compile_error else
+            render_jinja(template, SNIPPET_CONTEXT))
+        got, got_error = render_xf(tool, path, SNIPPET_CONTEXT, workdir)
+        label = "snippet %d %r" % (i, source[:60])
+        if expected_error and got_error:
+            errors += 1
+            if expected_error[2] and expected_error[1] not in got_error:
+                failures += 1
+                print("  DIFF %s: raise_exception(%r) but xf says %r" % (
+                    label, expected_error[1], got_error))
+        elif expected_error:
+            failures += 1
+            print("  DIFF %s: jinja2 fails (%s: %s), xf renders %r" % (
+                label, expected_error[0], expected_error[1], got))
+        elif got_error:
+            failures += 1
+            print("  DIFF %s: xf fails (%s), jinja2 renders %r" % (
+                label, got_error, expected))
+        elif got != expected:
+            failures += 1
+            print("  DIFF %s %s" % (label, first_difference(got, expected)))
+    print("snippets: %d/%d identical (%d of them errors on both sides)" % (
+        len(SNIPPETS) - failures, len(SNIPPETS), errors))
+    return failures == 0
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -357,6 +615,8 @@ def main():
         print("%s: %d/%d conversations identical (%d of them errors on both "
               "sides)" % (name, cases - failures, cases, errors))
         ok &= failures == 0
+
+    ok &= check_snippets(args.xf_chat_template, args.workdir, env)
 
     for extra in args.extra:
         with open(extra, encoding="utf-8") as f:

@@ -2662,7 +2662,7 @@ private:
           break;
       }
       if (isOp("*") || isOp("**")) {
-        unsupported(cur().pos, "'" + cur().text + "' arguments");
+        unsupported(cur().pos, "an '" + cur().text + "' argument");
         return;
       }
       if (cur().type == Tok::Name && peek().type == Tok::Operator &&
@@ -2684,7 +2684,7 @@ private:
   }
 
   ExprPtr parseCall(ExprPtr callee) {
-    SourcePos pos = cur().pos;
+    SourcePos pos = callee->pos;
     if (callee->kind == ExprKind::Name &&
         (callee->name == "lipsum" || callee->name == "cycler" ||
          callee->name == "joiner")) {
@@ -3421,7 +3421,7 @@ public:
 
   Value intResult(bool overflow, int64_t r, SourcePos pos) {
     if (overflow)
-      return unsupported(pos, "integer overflow past 64 bits");
+      return unsupported(pos, "an integer beyond 64 bits");
     return Value::fromInt(r);
   }
 
@@ -3436,7 +3436,7 @@ public:
       times = 0;
     size_t unit = seq.kind == Kind::String ? seq.text.size() : seq.list->size();
     if (unit && static_cast<uint64_t>(times) > (size_t(1) << 26) / unit)
-      return unsupported(pos, "repetition this large");
+      return unsupported(pos, "a repetition this large");
     if (seq.kind == Kind::String) {
       std::string out;
       for (int64_t k = 0; k < times; ++k)
@@ -3511,7 +3511,7 @@ public:
     case BinaryOp::FloorDiv:
     case BinaryOp::Mod: {
       if (a.isString() && op == BinaryOp::Mod)
-        return unsupported(pos, "'%' formatting of strings");
+        return unsupported(pos, "'%' formatting of a string");
       if (!numbers)
         return typeError(pos, name, a, b);
       if ((ints && b.asInt() == 0) || (!ints && b.asFloat() == 0))
@@ -3521,8 +3521,8 @@ public:
         int64_t x = a.asInt(), y = b.asInt();
         if (x == std::numeric_limits<int64_t>::min() && y == -1)
           return op == BinaryOp::Mod ? Value::fromInt(0)
-                                     : unsupported(pos, "integer overflow "
-                                                        "past 64 bits");
+                                     : unsupported(pos, "an integer beyond "
+                                                        "64 bits");
         int64_t q = x / y, m = x % y;
         if (m != 0 && ((m < 0) != (y < 0))) {
           --q;
@@ -3754,7 +3754,7 @@ public:
         return *v;
       break;
     case Kind::Callable:
-      return unsupported(pos, "attributes of functions");
+      return unsupported(pos, "an attribute of a function");
     default:
       break;
     }
@@ -4015,7 +4015,7 @@ public:
       return callMacro(c, args, pos, caller);
     case Callable::Kind::Caller: {
       if (!args.positional.empty() || !args.keywords.empty())
-        return unsupported(pos, "arguments to caller()");
+        return unsupported(pos, "passing arguments to caller()");
       std::string out;
       if (!enterCall(pos))
         return Value();
@@ -4426,7 +4426,7 @@ public:
     bool any = false;
     for (uint32_t cp : toCodePoints(text)) {
       if (isCasedBeyondAscii(cp)) {
-        unsupported(pos, "case tests of text with non-ASCII cased letters");
+        unsupported(pos, "a case test of text with non-ASCII cased letters");
         return std::nullopt;
       }
       if (!isAsciiLetter(cp))
@@ -4603,7 +4603,7 @@ public:
         return v.list == other->list;
       if (v.kind == Kind::Dict || v.kind == Kind::Namespace)
         return v.dict == other->dict;
-      unsupported(pos, "'sameas' of a " + std::string(typeName(v)));
+      unsupported(pos, std::string("the test 'sameas' on a ") + typeName(v));
       return std::nullopt;
     }
     if (name == "in") {
@@ -4796,8 +4796,9 @@ public:
       return Value::fromInt(v.asInt());
     if (v.kind == Kind::Float) {
       if (!std::isfinite(v.number) || std::fabs(v.number) >= 9.2e18)
-        return std::isfinite(v.number) ? unsupported(pos, "int() past 64 bits")
-                                       : fallback;
+        return std::isfinite(v.number)
+                   ? unsupported(pos, "an int() beyond 64 bits")
+                   : fallback;
       return Value::fromInt(static_cast<int64_t>(v.number));
     }
     if (!v.isString())
@@ -4844,7 +4845,7 @@ public:
       auto [ptr, ec] =
           std::from_chars(digits.data(), digits.data() + digits.size(), r, b);
       if (ec != std::errc() || ptr != digits.data() + digits.size())
-        return unsupported(pos, "int() past 64 bits");
+        return unsupported(pos, "an int() beyond 64 bits");
       return Value::fromInt(negative ? -r : r);
     }
     // "42.23"|int is 42: through float().
@@ -4852,7 +4853,7 @@ public:
     if (!d || !std::isfinite(*d))
       return fallback;
     if (std::fabs(*d) >= 9.2e18)
-      return unsupported(pos, "int() past 64 bits");
+      return unsupported(pos, "an int() beyond 64 bits");
     return Value::fromInt(static_cast<int64_t>(*d));
   }
 
@@ -5143,7 +5144,7 @@ public:
         return Value();
       if (input.isIntegral()) {
         if (input.asInt() == std::numeric_limits<int64_t>::min())
-          return unsupported(pos, "integer overflow past 64 bits");
+          return unsupported(pos, "an integer beyond 64 bits");
         return Value::fromInt(std::llabs(input.asInt()));
       }
       if (input.kind == Kind::Float)
@@ -5294,7 +5295,7 @@ public:
       bool neg = e.kind == ExprKind::Neg;
       if (v.isIntegral()) {
         if (neg && v.asInt() == std::numeric_limits<int64_t>::min())
-          return unsupported(e.pos, "integer overflow past 64 bits");
+          return unsupported(e.pos, "an integer beyond 64 bits");
         return Value::fromInt(neg ? -v.asInt() : v.asInt());
       }
       if (v.kind == Kind::Float)

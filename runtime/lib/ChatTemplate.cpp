@@ -248,8 +248,15 @@ struct LoopState;
 struct GeneratorState;
 using ValueList = std::vector<Value>;
 
+/// How deeply values may nest. Comparing, printing and freeing values
+/// recurse, so an unbounded depth (a namespace attribute wrapped in a list
+/// in every loop iteration) could exhaust the stack.
+constexpr uint32_t kMaxNesting = 500;
+
 struct Value {
   Kind kind = Kind::Undefined;
+  /// 0 for scalars, else 1 + the deepest value inside (see kMaxNesting).
+  uint32_t depth = 0;
   /// String: jinja2's Markup (from |safe).
   bool markup = false;
   ListFlavor flavor = ListFlavor::List;
@@ -301,10 +308,17 @@ struct Value {
     v.markup = markup;
     return v;
   }
+  static uint32_t deepest(const ValueList &items) {
+    uint32_t d = 0;
+    for (const Value &item : items)
+      d = std::max(d, item.depth);
+    return d;
+  }
   static Value fromList(ValueList items, ListFlavor flavor = ListFlavor::List) {
     Value v;
     v.kind = Kind::List;
     v.flavor = flavor;
+    v.depth = 1 + deepest(items);
     v.list = std::make_shared<const ValueList>(std::move(items));
     return v;
   }
@@ -339,13 +353,20 @@ struct DictData {
 Value Value::fromDict(DictData data) {
   Value v;
   v.kind = Kind::Dict;
+  v.depth = 1;
+  for (const auto &item : data.items)
+    v.depth = std::max({v.depth, item.first.depth + 1, item.second.depth + 1});
   v.dict = std::make_shared<DictData>(std::move(data));
   return v;
 }
 
 Value Value::namespaceOf(DictData data) {
-  Value v = fromDict(std::move(data));
+  // Depth 1 whatever it holds: its attributes change, and the interpreter
+  // empties every namespace when a render ends (which also frees cycles).
+  Value v;
   v.kind = Kind::Namespace;
+  v.depth = 1;
+  v.dict = std::make_shared<DictData>(std::move(data));
   return v;
 }
 
@@ -858,6 +879,8 @@ struct JsonOptions {
   std::string itemSeparator = ", ";
   std::string keySeparator = ": ";
   bool sortKeys = false;
+  /// The longest output allowed.
+  size_t sizeLimit = std::numeric_limits<size_t>::max();
 };
 
 void appendJsonString(std::string &out, std::string_view text,
@@ -920,6 +943,8 @@ std::optional<std::string> dumpJson(std::string &out, const Value &v,
                                     const JsonOptions &options, int depth) {
   if (depth > 512)
     return std::string("tojson: nesting too deep");
+  if (out.size() > options.sizeLimit)
+    return std::string("tojson: output too long");
   auto newline = [&](int level) {
     if (!options.indent)
       return;
@@ -1788,6 +1813,7 @@ private:
   std::vector<Token> toks;
   size_t index = 0;
   int exprDepth = 0;
+  int stmtDepth = 0;
   int loopDepth = 0;
   int macroDepth = 0;
   std::string error;
@@ -1967,7 +1993,18 @@ private:
     return s;
   }
 
+  /// Statements nest by recursion: bounded, like expressions.
   std::unique_ptr<Stmt> parseStatement() {
+    if (++stmtDepth > 200) {
+      fail(cur().pos, "blocks nested too deeply");
+      return nullptr;
+    }
+    std::unique_ptr<Stmt> s = parseTag();
+    --stmtDepth;
+    return s;
+  }
+
+  std::unique_ptr<Stmt> parseTag() {
     const Token &t = cur();
     if (t.type != Tok::Name) {
       fail(t.pos, "tag name expected");
@@ -2595,7 +2632,7 @@ private:
         return nullptr;
       args.push_back(parseSubscribed());
     }
-    if (!expectOp("]"))
+    if (failed() || !expectOp("]"))
       return nullptr;
     if (args.empty()) {
       fail(pos, "expected subscript expression");
@@ -2906,6 +2943,24 @@ std::vector<std::string> pySplitLines(std::string_view text, bool keepEnds) {
   return lines;
 }
 
+/// The length of str.replace(old, new, count)'s result, to check before
+/// making it.
+size_t pyReplaceSize(std::string_view text, std::string_view old,
+                     std::string_view replacement, int64_t count) {
+  if (count < 0)
+    count = std::numeric_limits<int64_t>::max();
+  size_t n = 0;
+  if (old.empty()) {
+    n = std::min<uint64_t>(count, codePointCount(text) + 1);
+  } else {
+    for (size_t at = text.find(old);
+         at != std::string_view::npos && static_cast<int64_t>(n) < count;
+         at = text.find(old, at + old.size()))
+      ++n;
+  }
+  return text.size() - n * old.size() + n * replacement.size();
+}
+
 /// str.replace(old, new, count).
 std::string pyReplace(std::string_view text, std::string_view old,
                       std::string_view replacement, int64_t count) {
@@ -3124,26 +3179,39 @@ struct Args {
   std::vector<std::pair<std::string, Value>> keywords;
 };
 
+uint32_t argsDepth(const Args &args) {
+  uint32_t d = Value::deepest(args.positional);
+  for (const auto &kw : args.keywords)
+    d = std::max(d, kw.second.depth);
+  return d;
+}
+
 Value callableValue(Callable c) {
   Value v;
   v.kind = Kind::Callable;
+  v.depth = 1 + c.self.depth;
   v.callable = std::make_shared<const Callable>(std::move(c));
   return v;
 }
 
+/// A generator whose producer holds values as deep as `inputDepth`.
 Value generatorValue(
-    std::function<std::optional<ValueList>(Interpreter &)> produce) {
+    std::function<std::optional<ValueList>(Interpreter &)> produce,
+    uint32_t inputDepth) {
   Value v;
   v.kind = Kind::Generator;
+  v.depth = 1 + inputDepth;
   v.generator = std::make_shared<GeneratorState>();
   v.generator->produce = std::move(produce);
   return v;
 }
 
 Value generatorOf(ValueList items) {
+  uint32_t depth = Value::deepest(items);
   auto shared = std::make_shared<ValueList>(std::move(items));
   return generatorValue(
-      [shared](Interpreter &) -> std::optional<ValueList> { return *shared; });
+      [shared](Interpreter &) -> std::optional<ValueList> { return *shared; },
+      depth);
 }
 
 constexpr const char *kStrMethods[] = {
@@ -3177,13 +3245,50 @@ class Interpreter {
 public:
   explicit Interpreter(std::optional<std::tm> fixedTime)
       : fixedTime(fixedTime) {}
+  Interpreter(const Interpreter &) = delete;
+  Interpreter &operator=(const Interpreter &) = delete;
+
+  /// Scopes (through macros' closures) and namespaces can form cycles and
+  /// long chains; emptying them all, one by one, frees everything without
+  /// deep recursion.
+  ~Interpreter() {
+    for (const ScopePtr &scope : scopes)
+      scope->vars.clear();
+    for (const std::shared_ptr<DictData> &ns : namespaces)
+      ns->items.clear();
+  }
 
   Result<std::string> render(const Body &body, const ScopePtr &root) {
+    scopes.push_back(root);
     std::string out;
     execBody(body, root, out);
     if (failed())
       return ErrorMessage{error};
     return out;
+  }
+
+  ScopePtr newScope(ScopePtr parent) {
+    scopes.push_back(std::make_shared<Scope>(std::move(parent)));
+    return scopes.back();
+  }
+
+  /// Counts loop iterations and macro calls: a template that runs away
+  /// fails instead of rendering for hours.
+  bool step(SourcePos pos) {
+    if (++steps <= kMaxSteps)
+      return true;
+    fail(pos, "the template runs more than " + std::to_string(kMaxSteps) +
+                  " loop iterations and macro calls");
+    return false;
+  }
+
+  /// Whether a string of `size` bytes may be made.
+  bool checkSize(size_t size, SourcePos pos) {
+    if (size <= kMaxText)
+      return true;
+    unsupported(pos,
+                "text longer than " + std::to_string(kMaxText >> 20) + " MiB");
+    return false;
   }
 
   bool failed() const { return !error.empty(); }
@@ -3435,8 +3540,11 @@ public:
     if (times < 0)
       times = 0;
     size_t unit = seq.kind == Kind::String ? seq.text.size() : seq.list->size();
-    if (unit && static_cast<uint64_t>(times) > (size_t(1) << 26) / unit)
-      return unsupported(pos, "a repetition this large");
+    if (unit && !checkSize(static_cast<uint64_t>(times) > kMaxText / unit
+                               ? kMaxText + 1
+                               : times * unit,
+                           pos))
+      return Value();
     if (seq.kind == Kind::String) {
       std::string out;
       for (int64_t k = 0; k < times; ++k)
@@ -4019,7 +4127,7 @@ public:
       std::string out;
       if (!enterCall(pos))
         return Value();
-      execBody(c.stmt->bodies[0], std::make_shared<Scope>(c.closure), out);
+      execBody(c.stmt->bodies[0], newScope(c.closure), out);
       --callDepth;
       return failed() ? Value() : Value::fromString(std::move(out));
     }
@@ -4033,6 +4141,8 @@ public:
   }
 
   bool enterCall(SourcePos pos) {
+    if (!step(pos))
+      return false;
     if (callDepth >= 64) {
       fail(pos, "macro calls nested too deeply");
       return false;
@@ -4049,7 +4159,7 @@ public:
     if (args.positional.size() > nParams)
       return fail(pos, "macro '" + m.name + "' takes not more than " +
                            std::to_string(nParams) + " argument(s)");
-    auto scope = std::make_shared<Scope>(c.closure);
+    auto scope = newScope(c.closure);
     std::vector<bool> bound(nParams, false);
     for (size_t i = 0; i < args.positional.size(); ++i) {
       scope->set(m.params[i], args.positional[i]);
@@ -4109,8 +4219,11 @@ public:
       }
       for (const auto &kw : args.keywords)
         dictSet(data, Value::fromString(kw.first), kw.second);
-      return name == "dict" ? Value::fromDict(std::move(data))
-                            : Value::namespaceOf(std::move(data));
+      if (name == "dict")
+        return Value::fromDict(std::move(data));
+      Value ns = Value::namespaceOf(std::move(data));
+      namespaces.push_back(ns.dict);
+      return ns;
     }
     if (name == "range")
       return range(args, pos);
@@ -4324,6 +4437,8 @@ public:
           return Value();
         count = *c;
       }
+      if (!checkSize(pyReplaceSize(self.text, *old, *replacement, count), pos))
+        return Value();
       return Value::fromString(pyReplace(self.text, *old, *replacement, count));
     }
     if (name == "find" || name == "rfind" || name == "count") {
@@ -4366,6 +4481,8 @@ public:
         if (i)
           out += self.text;
         out += *s;
+        if (!checkSize(out.size(), pos))
+          return Value();
       }
       return Value::fromString(std::move(out));
     }
@@ -4665,35 +4782,38 @@ public:
                                  args.positional.end());
     }
     testArgs.keywords = args.keywords;
-    return generatorValue([input, attribute, testName, testArgs, select,
-                           pos](Interpreter &in) -> std::optional<ValueList> {
-      std::optional<ValueList> items = in.iterate(input, pos);
-      if (!items)
-        return std::nullopt;
-      ValueList out;
-      for (const Value &item : *items) {
-        Value subject =
-            attribute ? in.attributePath(item, *attribute, pos) : item;
-        if (in.failed())
-          return std::nullopt;
-        bool keep;
-        if (testName) {
-          if (!isSupportedTest(*testName)) {
-            in.fail(pos, "no test named '" + *testName + "'");
+    return generatorValue(
+        [input, attribute, testName, testArgs, select,
+         pos](Interpreter &in) -> std::optional<ValueList> {
+          std::optional<ValueList> items = in.iterate(input, pos);
+          if (!items)
             return std::nullopt;
+          ValueList out;
+          for (const Value &item : *items) {
+            Value subject =
+                attribute ? in.attributePath(item, *attribute, pos) : item;
+            if (in.failed())
+              return std::nullopt;
+            bool keep;
+            if (testName) {
+              if (!isSupportedTest(*testName)) {
+                in.fail(pos, "no test named '" + *testName + "'");
+                return std::nullopt;
+              }
+              std::optional<bool> r =
+                  in.test(*testName, subject, testArgs, pos);
+              if (!r)
+                return std::nullopt;
+              keep = *r;
+            } else {
+              keep = truthy(subject);
+            }
+            if (keep == select)
+              out.push_back(item);
           }
-          std::optional<bool> r = in.test(*testName, subject, testArgs, pos);
-          if (!r)
-            return std::nullopt;
-          keep = *r;
-        } else {
-          keep = truthy(subject);
-        }
-        if (keep == select)
-          out.push_back(item);
-      }
-      return out;
-    });
+          return out;
+        },
+        std::max(input.depth, argsDepth(testArgs)));
   }
 
   Value mapFilter(const Value &input, const Args &args, SourcePos pos) {
@@ -4734,28 +4854,31 @@ public:
                                    args.positional.end());
       filterArgs.keywords = args.keywords;
     }
-    return generatorValue([input, attribute, defaultValue, filterName,
-                           filterArgs,
-                           pos](Interpreter &in) -> std::optional<ValueList> {
-      std::optional<ValueList> items = in.iterate(input, pos);
-      if (!items)
-        return std::nullopt;
-      ValueList out;
-      for (const Value &item : *items) {
-        Value v;
-        if (attribute) {
-          bool hasDefault = defaultValue && defaultValue->kind != Kind::None;
-          v = in.attributePath(item, *attribute, pos,
-                               hasDefault ? &*defaultValue : nullptr);
-        } else {
-          v = in.filter(filterName, item, filterArgs, pos);
-        }
-        if (in.failed())
-          return std::nullopt;
-        out.push_back(std::move(v));
-      }
-      return out;
-    });
+    return generatorValue(
+        [input, attribute, defaultValue, filterName, filterArgs,
+         pos](Interpreter &in) -> std::optional<ValueList> {
+          std::optional<ValueList> items = in.iterate(input, pos);
+          if (!items)
+            return std::nullopt;
+          ValueList out;
+          for (const Value &item : *items) {
+            Value v;
+            if (attribute) {
+              bool hasDefault =
+                  defaultValue && defaultValue->kind != Kind::None;
+              v = in.attributePath(item, *attribute, pos,
+                                   hasDefault ? &*defaultValue : nullptr);
+            } else {
+              v = in.filter(filterName, item, filterArgs, pos);
+            }
+            if (in.failed())
+              return std::nullopt;
+            out.push_back(std::move(v));
+          }
+          return out;
+        },
+        std::max({input.depth, argsDepth(filterArgs),
+                  defaultValue ? defaultValue->depth : 0u}));
   }
 
   Value tojson(const Value &input, const Args &args, SourcePos pos) {
@@ -4768,8 +4891,11 @@ public:
     if (p[1] && p[1]->kind != Kind::None) {
       if (p[1]->isString())
         options.indent = p[1]->text;
-      else if (p[1]->isIntegral())
+      else if (p[1]->isIntegral() &&
+               checkSize(std::max<int64_t>(0, p[1]->asInt()), pos))
         options.indent = std::string(std::max<int64_t>(0, p[1]->asInt()), ' ');
+      else if (failed())
+        return Value();
       else if (!input.isString()) // json.dumps uses no indent for a str
         return fail(pos, "tojson: indent must be an int or a str");
       options.itemSeparator = ",";
@@ -4783,6 +4909,7 @@ public:
       options.keySeparator = (*s.list)[1].text;
     }
     options.sortKeys = p[3] && truthy(*p[3]);
+    options.sizeLimit = kMaxText;
     std::string out;
     if (std::optional<std::string> err = dumpJson(out, input, options, 0))
       return fail(pos, *err);
@@ -4979,7 +5106,8 @@ public:
           out += separator;
         Value item = attribute ? attributePath((*items)[i], *attribute, pos)
                                : (*items)[i];
-        if (failed() || !appendStr(out, item, pos))
+        if (failed() || !appendStr(out, item, pos) ||
+            !checkSize(out.size(), pos))
           return Value();
       }
       return Value::fromString(std::move(out));
@@ -5077,6 +5205,8 @@ public:
           return Value();
         count = *c;
       }
+      if (!checkSize(pyReplaceSize(*s, *old, *replacement, count), pos))
+        return Value();
       return Value::fromString(pyReplace(*s, *old, *replacement, count));
     }
     if (name == "indent") {
@@ -5089,10 +5219,12 @@ public:
       if (p[0]) {
         if (p[0]->isString())
           indentation = p[0]->text;
-        else if (p[0]->isIntegral())
+        else if (p[0]->isIntegral() &&
+                 checkSize(std::max<int64_t>(0, p[0]->asInt()), pos))
           indentation = std::string(std::max<int64_t>(0, p[0]->asInt()), ' ');
         else
-          return fail(pos, "indent width must be an int or a str");
+          return failed() ? Value()
+                          : fail(pos, "indent width must be an int or a str");
       }
       bool first = p[1] && truthy(*p[1]);
       bool blank = p[2] && truthy(*p[2]);
@@ -5106,6 +5238,8 @@ public:
         if (i && (blank || !lines[i].empty()))
           out += indentation;
         out += lines[i];
+        if (!checkSize(out.size(), pos))
+          return Value();
       }
       if (first)
         out = indentation + out;
@@ -5210,6 +5344,15 @@ public:
   }
 
   Value eval(const Expr &e, const ScopePtr &scope) {
+    Value v = evalNode(e, scope);
+    if (v.depth > kMaxNesting)
+      return unsupported(e.pos, "values nested more than " +
+                                    std::to_string(kMaxNesting) +
+                                    " levels deep");
+    return v;
+  }
+
+  Value evalNode(const Expr &e, const ScopePtr &scope) {
     if (failed())
       return Value();
     switch (e.kind) {
@@ -5422,7 +5565,7 @@ public:
   std::optional<std::string> renderBlock(const Body &body,
                                          const ScopePtr &scope) {
     std::string text;
-    if (execBody(body, std::make_shared<Scope>(scope), text) == Flow::Stop)
+    if (execBody(body, newScope(scope), text) == Flow::Stop)
       return std::nullopt;
     return text;
   }
@@ -5433,11 +5576,12 @@ public:
     switch (s.kind) {
     case StmtKind::Text:
       out += s.text;
-      return Flow::Next;
+      return checkSize(out.size(), s.pos) ? Flow::Next : Flow::Stop;
     case StmtKind::Output:
       for (const ExprPtr &e : s.exprs) {
         Value v = eval(*e, scope);
-        if (failed() || !appendStr(out, v, e->pos))
+        if (failed() || !appendStr(out, v, e->pos) ||
+            !checkSize(out.size(), e->pos))
           return Flow::Stop;
       }
       return Flow::Next;
@@ -5510,7 +5654,7 @@ public:
       return Flow::Next;
     }
     case StmtKind::With: {
-      auto inner = std::make_shared<Scope>(scope);
+      auto inner = newScope(scope);
       for (size_t i = 0; i < s.params.size(); ++i) {
         Value v = eval(*s.exprs[i], scope);
         if (failed())
@@ -5520,7 +5664,7 @@ public:
       return execBody(s.bodies[0], inner, out);
     }
     case StmtKind::Scoped:
-      return execBody(s.bodies[0], std::make_shared<Scope>(scope), out);
+      return execBody(s.bodies[0], newScope(scope), out);
     case StmtKind::Break:
       return Flow::Break;
     case StmtKind::Continue:
@@ -5541,7 +5685,9 @@ public:
     auto items = std::make_shared<ValueList>();
     if (const Expr *cond = s.exprs[1].get()) {
       for (const Value &item : *all) {
-        auto iterScope = std::make_shared<Scope>(scope);
+        if (!step(s.pos))
+          return Flow::Stop;
+        auto iterScope = newScope(scope);
         if (!assign(s.target, item, *iterScope, s.pos))
           return Flow::Stop;
         Value keep = eval(*cond, iterScope);
@@ -5557,10 +5703,13 @@ public:
     loop->items = items;
     Value loopValue;
     loopValue.kind = Kind::Loop;
+    loopValue.depth = 1 + Value::deepest(*items);
     for (size_t i = 0; i < items->size(); ++i) {
       // Each iteration is a fresh scope: what the body sets is gone in
       // the next iteration, as in jinja2.
-      auto iterScope = std::make_shared<Scope>(scope);
+      if (!step(s.pos))
+        return Flow::Stop;
+      auto iterScope = newScope(scope);
       if (!assign(s.target, (*items)[i], *iterScope, s.pos))
         return Flow::Stop;
       auto state = std::make_shared<LoopState>(*loop);
@@ -5574,14 +5723,20 @@ public:
         break;
     }
     if (items->empty())
-      return execBody(s.bodies[1], std::make_shared<Scope>(scope), out);
+      return execBody(s.bodies[1], newScope(scope), out);
     return Flow::Next;
   }
 
 private:
+  static constexpr uint64_t kMaxSteps = 10'000'000;
+  static constexpr size_t kMaxText = size_t(1) << 28;
+
   std::optional<std::tm> fixedTime;
   std::string error;
   int callDepth = 0;
+  uint64_t steps = 0;
+  std::vector<ScopePtr> scopes;
+  std::vector<std::shared_ptr<DictData>> namespaces;
 };
 
 } // namespace

@@ -367,6 +367,29 @@ SNIPPETS = [
     "{{ 'abc' ~ d }}{{ d.b|join(d.e) }}{{ [none, true]|join }}{{ messages[0] ~ '' }}",
     "{% macro m(x) %}{{ x }}{% endmacro %}{% macro n(y) %}{{ m(x=y ~ '!') }}"
     "{% endmacro %}{{ n('hi') }}{{ m }}",
+    "{% set g = [1, 2, 3]|select %}{{ g|first }}{{ g|list }}{{ g|list }}"
+    "{% set h = d|items %}{% for k, v in h %}{{ k }}{% endfor %}"
+    "{% for k, v in h %}again{% endfor %}{{ [1, 2]|reverse|first }}"
+    "{{ d|reverse|list }}{{ (messages|map(attribute='role'))|join('+') }}",
+    "{{ range(3) is sequence }}{{ range(3)[1] }}{{ range(3)|length }}"
+    "{{ range(3) == range(3) }}{{ range(0, 3) == [0, 1, 2] }}{{ range(3)|list }}"
+    "{% for x in [1, 2] %}{{ loop }}{% endfor %}{{ [] is sequence }}",
+    "{{ [('a', 1)]|map('first')|list }} {{ ['x', 'y']|map('replace', 'x', 'z')|list }} "
+    "{{ [1, 2]|map('string')|join }} {{ messages|selectattr('content', 'string')|list|length }} "
+    "{{ messages|map(attribute='content')|map('trim')|list }}",
+    "{{ none|string }}|{{ nothing|string }}|{{ nothing|list }}|{{ nothing|length }}|"
+    "{{ nothing|trim }}|{{ 1 if nothing is defined and nothing.x else 2 }}|"
+    "{{ nothing|first }}|{{ nothing|last }}|{{ nothing|join(',') }}|"
+    "{{ nothing|default(none) }}|{{ nothing is sequence }}",
+    "{{ {'a': 1.0, 2: [none]} }} {{ -0 }} {{ (1, 2) < (1, 3) }} {{ 3 // 0.5 }} "
+    "{{ true // 1 }} {{ ''.join(['a', 'b']) }} {{ [1, 2, 1]|count }} {{ 'x'|title }} "
+    "{{ 'ab cd'|capitalize }} {{ messages[0].content.upper() }} {{ 'x' * -1 }}|",
+    "{% set x %}{% for i in [1, 2] %}{{ i }}{% endfor %}{% endset %}{{ x|length }} "
+    "{{ d.b|tojson }} {{ d|tojson(indent=0) }} {{ d|tojson(indent=-1) }} "
+    "{{ [1, 2]|tojson(indent=true) }} {{ {'a': 1}|tojson(separators=[',', ':']) }}",
+    "{% macro outer() %}[{{ caller() }}]{% endmacro %}{% for i in [1, 2] %}"
+    "{% call outer() %}{{ i }}{{ loop.index }}{% endcall %}{% endfor %}"
+    "{% set x = namespace() %}{% set x.y = 1 %}{{ x.y }}",
     # Errors: both must fail.
     "{{ raise_exception('boom: ' ~ messages[0].role) }}",
     "{{ nothing.attr }}", "{{ nothing['x'] }}", "{{ d.zz.y }}",

@@ -11,8 +11,8 @@
 // - Lexing as jinja2's lexer does it: newlines normalized and one trailing
 //   newline dropped; `{%- -%}`, `{{- -}}`, `{#- -#}`, `{%+` and `+%}`;
 //   trim_blocks (the newline after a block or comment tag) and
-//   lstrip_blocks (spaces and tabs before a block or comment tag at the
-//   start of a line); {% raw %}; string escapes as Python's unicode-escape.
+//   lstrip_blocks (the whitespace before a block or comment tag that starts
+//   a line); {% raw %}; string escapes as Python's unicode-escape.
 // - Statements: for (tuple targets, `if` filter, else, loop.index/index0/
 //   revindex/revindex0/first/last/length/previtem/nextitem/cycle/depth),
 //   break/continue, if/elif/else, set (names, tuples, namespace
@@ -47,7 +47,13 @@
 // tables in ChatTemplateTables.inc say which code points Python would
 // change); printing functions, generators and other objects whose Python
 // text is an address. Such a construct fails parse() where it can be seen
-// in the template text, render() otherwise.
+// in the template text (an unknown filter too, even in a branch jinja2
+// would not run), render() otherwise.
+//
+// Limits, since templates come from model files: values nest at most 500
+// deep, blocks and expressions 200, macro calls 64; a render runs at most
+// 10 million loop iterations and macro calls and makes at most 256 MiB of
+// text; integers are 64-bit. Past a limit the render fails.
 //
 // Errors do not unwind by exception (the runtime has none): the first
 // error is kept by the lexer, parser or interpreter, every caller checks
@@ -3214,6 +3220,10 @@ Value generatorOf(ValueList items) {
       depth);
 }
 
+/// Attributes Python's types have: a method here that the engine does not
+/// implement is refused when called (it exists in Python); a mutator is
+/// what ImmutableSandboxedEnvironment blocks (undefined, an error when
+/// called); any other name is a missing attribute (undefined).
 constexpr const char *kStrMethods[] = {
     "capitalize",   "casefold",     "center",    "count",     "encode",
     "endswith",     "expandtabs",   "find",      "format",    "format_map",

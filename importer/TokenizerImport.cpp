@@ -9,6 +9,9 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/FileSystem.h"
 
+#include <cmath>
+#include <cstdlib>
+#include <functional>
 #include <unordered_map>
 
 using namespace xf;
@@ -55,11 +58,15 @@ std::string kindOf(const Value &value) {
   return "?";
 }
 
-Result<Value> readJson(const std::string &path) {
+/// Reads and parses the JSON object in `path`; `text` (when not null) gets
+/// the file's text.
+Result<Value> readJson(const std::string &path, std::string *text = nullptr) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
   if (!buffer)
     return ErrorMessage{path + ": cannot read: " + buffer.getError().message()};
+  if (text)
+    *text = (*buffer)->getBuffer().str();
   llvm::Expected<Value> value = llvm::json::parse((*buffer)->getBuffer());
   if (!value)
     return ErrorMessage{path + ": not valid JSON: " +
@@ -203,6 +210,222 @@ Result<PreTokenizerInfo> recognizePreTokenizer(Reader &reader,
     return PreTokenizerInfo{kind, *prefix};
   }
   return unsupported();
+}
+
+/// serde_json's f64 parsing as built without its float_roundtrip feature,
+/// which is how `tokenizers` reads tokenizer.json: the decimal digits go
+/// into a u64 significand (digits past its range are dropped, the exponent
+/// adjusted for integer ones), which is then multiplied or divided once by
+/// a power of ten. The result is not always the nearest double (about a
+/// third of the 17-digit scores a Unigram trainer writes come out one ulp
+/// off), and Unigram's Viterbi compares sums of scores, so the scores are
+/// read this way. Nothing for text that is not a JSON number.
+std::optional<double> serdeJsonF64(llvm::StringRef text) {
+  static const std::vector<double> kPow10 = [] {
+    std::vector<double> table;
+    for (int k = 0; k <= 308; ++k)
+      table.push_back(std::strtod(("1e" + std::to_string(k)).c_str(),
+                                  nullptr));
+    return table;
+  }();
+  size_t i = 0, n = text.size();
+  bool positive = true;
+  if (i < n && text[i] == '-') {
+    positive = false;
+    ++i;
+  }
+  auto digit = [&](size_t at) {
+    return at < n && text[at] >= '0' && text[at] <= '9';
+  };
+  if (!digit(i))
+    return std::nullopt;
+  uint64_t significand = 0;
+  int64_t exponent = 0;
+  bool overflowed = false, isFloat = false;
+  auto push = [&](unsigned d) {
+    // serde_json's overflow!(significand * 10 + digit, u64::MAX).
+    if (overflowed || (significand >= UINT64_MAX / 10 &&
+                       (significand > UINT64_MAX / 10 || d > UINT64_MAX % 10))) {
+      overflowed = true;
+      return false;
+    }
+    significand = significand * 10 + d;
+    return true;
+  };
+  if (text[i] == '0') {
+    ++i;
+  } else {
+    for (; digit(i); ++i)
+      if (!push(text[i] - '0')) {
+        isFloat = true;
+        ++exponent; // parse_long_integer: the digit is dropped
+      }
+  }
+  if (i < n && text[i] == '.') {
+    isFloat = true;
+    ++i;
+    if (!digit(i))
+      return std::nullopt;
+    for (; digit(i); ++i)
+      if (push(text[i] - '0'))
+        --exponent; // once overflowed, the rest is ignored
+  }
+  if (i < n && (text[i] == 'e' || text[i] == 'E')) {
+    isFloat = true;
+    ++i;
+    bool positiveExp = true;
+    if (i < n && (text[i] == '+' || text[i] == '-'))
+      positiveExp = text[i++] == '+';
+    if (!digit(i))
+      return std::nullopt;
+    int64_t exp = 0;
+    for (; digit(i); ++i) {
+      exp = exp * 10 + (text[i] - '0');
+      if (exp > INT32_MAX) {
+        if (significand != 0 && positiveExp)
+          return std::nullopt; // out of range
+        return positive ? 0.0 : -0.0;
+      }
+    }
+    exponent = positiveExp ? exponent + exp : exponent - exp;
+    exponent = std::clamp<int64_t>(exponent, INT32_MIN, INT32_MAX);
+  }
+  if (i != n)
+    return std::nullopt;
+  if (!isFloat) {
+    // An integer: u64 or i64, then `as f64`.
+    double f = static_cast<double>(significand);
+    return positive ? f : (significand == 0 ? -0.0 : -f);
+  }
+  double f = static_cast<double>(significand);
+  while (true) {
+    uint64_t index = exponent < 0 ? static_cast<uint64_t>(-exponent)
+                                  : static_cast<uint64_t>(exponent);
+    if (index < kPow10.size()) {
+      if (exponent >= 0)
+        f *= kPow10[index];
+      else
+        f /= kPow10[index];
+      break;
+    }
+    if (f == 0.0)
+      break;
+    if (exponent >= 0)
+      return std::nullopt; // out of range
+    f /= 1e308;
+    exponent += 308;
+  }
+  if (std::isinf(f))
+    return std::nullopt;
+  return positive ? f : -f;
+}
+
+/// The text of each number model.vocab[i][1] in a tokenizer.json (a
+/// Unigram vocab's scores), found by a structural walk of the JSON text;
+/// nothing if the walk fails (the document was parsed before, so it only
+/// fails on a shape that is not [[piece, score], ...]).
+std::optional<std::vector<llvm::StringRef>>
+unigramScoreTexts(llvm::StringRef json) {
+  size_t at = 0;
+  auto space = [&] {
+    while (at < json.size() && (json[at] == ' ' || json[at] == '\t' ||
+                                json[at] == '\n' || json[at] == '\r'))
+      ++at;
+  };
+  auto eat = [&](char c) {
+    space();
+    if (at < json.size() && json[at] == c) {
+      ++at;
+      return true;
+    }
+    return false;
+  };
+  // A string's raw text between the quotes.
+  auto string = [&](llvm::StringRef &out) {
+    space();
+    if (at >= json.size() || json[at] != '"')
+      return false;
+    size_t begin = ++at;
+    while (at < json.size() && json[at] != '"')
+      at += json[at] == '\\' ? 2 : 1;
+    if (at >= json.size())
+      return false;
+    out = json.slice(begin, at++);
+    return true;
+  };
+  std::function<bool()> skip = [&]() -> bool {
+    space();
+    if (at >= json.size())
+      return false;
+    char c = json[at];
+    if (c == '"') {
+      llvm::StringRef ignored;
+      return string(ignored);
+    }
+    if (c == '{' || c == '[') {
+      char close = c == '{' ? '}' : ']';
+      ++at;
+      if (eat(close))
+        return true;
+      do {
+        if (c == '{') {
+          llvm::StringRef key;
+          if (!string(key) || !eat(':'))
+            return false;
+        }
+        if (!skip())
+          return false;
+      } while (eat(','));
+      return eat(close);
+    }
+    while (at < json.size() && !llvm::StringRef(",]} \t\r\n").contains(json[at]))
+      ++at;
+    return true;
+  };
+  // Walks an object's members, calling member(key) positioned at each value
+  // (which must consume it).
+  auto members = [&](auto &&member) -> bool {
+    if (!eat('{'))
+      return false;
+    if (eat('}'))
+      return true;
+    do {
+      llvm::StringRef key;
+      if (!string(key) || !eat(':') || !member(key))
+        return false;
+    } while (eat(','));
+    return eat('}');
+  };
+  std::vector<llvm::StringRef> scores;
+  bool found = false;
+  bool ok = members([&](llvm::StringRef key) {
+    if (key != "model")
+      return skip();
+    return members([&](llvm::StringRef modelKey) {
+      if (modelKey != "vocab")
+        return skip();
+      found = true;
+      if (!eat('['))
+        return false;
+      if (eat(']'))
+        return true;
+      do {
+        if (!eat('[') || !skip() || !eat(','))
+          return false;
+        space();
+        size_t begin = at;
+        if (!skip())
+          return false;
+        scores.push_back(json.slice(begin, at));
+        if (!eat(']'))
+          return false;
+      } while (eat(','));
+      return eat(']');
+    });
+  });
+  if (!ok || !found)
+    return std::nullopt;
+  return scores;
 }
 
 /// Whether the pre-tokenizer is (or has, inside a Sequence) a ByteLevel:
@@ -688,7 +911,8 @@ Result<void> readConfig(const std::string &path, TokenizerData &data) {
 Result<TokenizerData>
 xf::importHFTokenizer(const std::string &tokenizerJsonPath,
                       const std::optional<std::string> &configJsonPath) {
-  Result<Value> root = readJson(tokenizerJsonPath);
+  std::string jsonText;
+  Result<Value> root = readJson(tokenizerJsonPath, &jsonText);
   if (!root)
     return ErrorMessage{root.error()};
   Reader reader{tokenizerJsonPath};
@@ -722,6 +946,20 @@ xf::importHFTokenizer(const std::string &tokenizerJsonPath,
                                 kindOf((*vocab)[i]));
       data.vocab.push_back(piece->str());
       data.scores.push_back(*score);
+    }
+    // The scores as tokenizers reads them (see serdeJsonF64).
+    std::optional<std::vector<llvm::StringRef>> texts =
+        unigramScoreTexts(jsonText);
+    if (!texts || texts->size() != data.scores.size())
+      return reader.error("model.vocab",
+                          "cannot find the scores' text in the file");
+    for (size_t i = 0; i < texts->size(); ++i) {
+      std::optional<double> score = serdeJsonF64((*texts)[i]);
+      if (!score)
+        return reader.error("model.vocab[" + std::to_string(i) + "]",
+                            "score '" + (*texts)[i].str() +
+                                "' is out of range");
+      data.scores[i] = *score;
     }
     const Value *unk = model->get("unk_id");
     std::optional<int64_t> unkId = unk ? unk->getAsInteger() : std::nullopt;

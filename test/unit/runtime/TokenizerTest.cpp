@@ -774,6 +774,16 @@ TEST(TokenizerPipelineTest, Decoders) {
   Tokenizer tok = make(data);
   EXPECT_EQ(tok.decode({1, *tok.tokenId("▁a"), 2}, /*skipSpecial=*/true), "a");
   EXPECT_EQ(tok.decode({1, *tok.tokenId("▁a"), 2}), "<s> a</s>");
+  // ByteLevel after Fuse decides for the whole text: one character outside
+  // the byte alphabet keeps all of it as it is (decode() does; the stream
+  // cannot take back what it gave, see Tokenizer.h).
+  TokenizerData level = tinyData({});
+  level.vocab.push_back("▁");
+  level.decoders = {decoder(K::Fuse), decoder(K::ByteLevel)};
+  Tokenizer fused = make(level);
+  EXPECT_EQ(fused.decode({'a', ' '}), "a ");
+  EXPECT_EQ(fused.decode({'a', 256}), "a▁");
+  EXPECT_EQ(fused.decode({'a', ' ', 256}), "a" + byteToken(' ') + "▁");
   // decodeToken: one token in the middle of a text.
   EXPECT_EQ(tok.decodeToken(*tok.tokenId("▁a")), " a");
   EXPECT_EQ(tok.decodeToken(*tok.tokenId("<0xE2>")), "\xE2");

@@ -1107,6 +1107,45 @@ xf::importHFTokenizer(const std::string &tokenizerJsonPath,
     }
   }
 
+  // tokenizers does not take the added tokens' ids from the file: it gives
+  // each the id of its content in the vocab (or of an earlier added token),
+  // else the next id from the vocab's size on (AddedVocabulary::add_tokens,
+  // when the file is read). Files it wrote agree; one that does not is
+  // refused rather than read with other ids than tokenizers reads it with.
+  {
+    std::unordered_map<std::string_view, int32_t> vocabIds, addedIds;
+    size_t entries = 0;
+    for (size_t id = 0; id < data.vocab.size(); ++id)
+      if (!data.vocab[id].empty()) {
+        vocabIds[data.vocab[id]] = static_cast<int32_t>(id);
+        ++entries;
+      }
+    if (data.model == ModelKind::Unigram)
+      entries = data.vocab.size();
+    int64_t next = static_cast<int64_t>(entries);
+    for (size_t i = 0; i < data.addedTokens.size(); ++i) {
+      const AddedToken &token = data.addedTokens[i];
+      int64_t expected;
+      if (auto it = addedIds.find(token.content); it != addedIds.end())
+        expected = it->second;
+      else if (auto it = vocabIds.find(token.content); it != vocabIds.end())
+        expected = it->second;
+      else
+        expected = next++;
+      if (expected != token.id)
+        return reader.error(
+            "added_tokens[" + std::to_string(i) + "].id",
+            "'" + token.content + "' has id " + std::to_string(token.id) +
+                ", but tokenizers gives it id " + std::to_string(expected) +
+                " (the id of its content in the vocab, else the next one "
+                "after the vocab's " +
+                std::to_string(entries) +
+                " entries); a file whose added-token ids disagree is not "
+                "supported");
+      addedIds[token.content] = static_cast<int32_t>(expected);
+    }
+  }
+
   // normalizer
   if (const Value *normalizer = top.get("normalizer"))
     if (Result<void> r = readNormalizer(reader, *normalizer, "normalizer",

@@ -320,6 +320,8 @@ SENTENCEPIECE_KINDS = ["llama2", "mistral", "gemma", "unigram", "nfkc"]
 # in front of each segment (after an added token too) that decoding does
 # not take off again, so only decode's equality with tokenizers' is checked.
 ROUND_TRIP_KINDS = ["gpt2", "smollm", "llama3", "gemma"]
+# Kinds given a few added tokens with normalized=true.
+NORMALIZED_ADDED_KINDS = ["nfd-lower", "llama2", "nfkc"]
 
 
 def byte_tokens():
@@ -367,7 +369,9 @@ def train_tokenizer(kind, training_text, out_dir):
         fallback, decoder Metaspace, ByteFallback, Fuse.
     The SentencePiece-style ones have the 256 <0xXX> byte tokens in their
     vocab and an alphabet limited to 150 characters (the others, and all
-    that the training third of the text lacks, go through byte fallback)."""
+    that the training third of the text lacks, go through byte fallback).
+    nfd-lower, llama2 and nfkc also get added tokens with normalized=true
+    ("Hello World", "ﬁ", " the", "Ⅻ")."""
     from tokenizers import Tokenizer, Regex, decoders, models, normalizers
     from tokenizers import pre_tokenizers, processors, trainers
     specials = SPECIALS + (LLAMA3_SPECIALS if kind == "llama3" else [])
@@ -453,6 +457,14 @@ def train_tokenizer(kind, training_text, out_dir):
     tok.save(path)
     if kind in SENTENCEPIECE_KINDS:
         add_byte_pieces(path)
+    if kind in NORMALIZED_ADDED_KINDS:
+        # Added tokens matched after the normalizer, by their normalized
+        # content (and decoded as that).
+        from tokenizers import AddedToken
+        tok = Tokenizer.from_file(path)
+        tok.add_tokens([AddedToken(t, normalized=True)
+                        for t in ["Hello World", "ﬁ", " the", "Ⅻ"]])
+        tok.save(path)
     with open(os.path.join(out_dir, "tokenizer_config.json"), "w") as f:
         if kind == "llama3":
             json.dump({"chat_template": LLAMA3_TEMPLATE,
@@ -758,6 +770,9 @@ def check_errors(xf_tokenize, workdir, good_json):
             "type": "Metaspace", "replacement": "▁", "split": True,
             "prepend_scheme": "sometimes"}),
          "pre_tokenizer.prepend_scheme: unknown prepend scheme"),
+        (lambda x: x["added_tokens"][1].update(id=1999),
+         "added_tokens[1].id: '<|im_start|>' has id 1999, but tokenizers "
+         "gives it id 1"),
     ]
     for i, (mutate, expected) in enumerate(cases):
         broken = json.loads(json.dumps(good))

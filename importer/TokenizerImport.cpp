@@ -3,11 +3,15 @@
 #include "importer/TokenizerImport.h"
 
 #include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/FileSystem.h"
 
+#include <cmath>
+#include <cstdlib>
+#include <functional>
 #include <unordered_map>
 
 using namespace xf;
@@ -54,11 +58,15 @@ std::string kindOf(const Value &value) {
   return "?";
 }
 
-Result<Value> readJson(const std::string &path) {
+/// Reads and parses the JSON object in `path`; `text` (when not null) gets
+/// the file's text.
+Result<Value> readJson(const std::string &path, std::string *text = nullptr) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
   if (!buffer)
     return ErrorMessage{path + ": cannot read: " + buffer.getError().message()};
+  if (text)
+    *text = (*buffer)->getBuffer().str();
   llvm::Expected<Value> value = llvm::json::parse((*buffer)->getBuffer());
   if (!value)
     return ErrorMessage{path + ": not valid JSON: " +
@@ -204,6 +212,567 @@ Result<PreTokenizerInfo> recognizePreTokenizer(Reader &reader,
   return unsupported();
 }
 
+/// serde_json's f64 parsing as built without its float_roundtrip feature,
+/// which is how `tokenizers` reads tokenizer.json: the decimal digits go
+/// into a u64 significand (digits past its range are dropped, the exponent
+/// adjusted for integer ones), which is then multiplied or divided once by
+/// a power of ten. The result is not always the nearest double (about a
+/// third of the 17-digit scores a Unigram trainer writes come out one ulp
+/// off), and Unigram's Viterbi compares sums of scores, so the scores are
+/// read this way. Nothing for text that is not a JSON number.
+std::optional<double> serdeJsonF64(llvm::StringRef text) {
+  static const std::vector<double> kPow10 = [] {
+    std::vector<double> table;
+    for (int k = 0; k <= 308; ++k)
+      table.push_back(std::strtod(("1e" + std::to_string(k)).c_str(),
+                                  nullptr));
+    return table;
+  }();
+  size_t i = 0, n = text.size();
+  bool positive = true;
+  if (i < n && text[i] == '-') {
+    positive = false;
+    ++i;
+  }
+  auto digit = [&](size_t at) {
+    return at < n && text[at] >= '0' && text[at] <= '9';
+  };
+  if (!digit(i))
+    return std::nullopt;
+  uint64_t significand = 0;
+  int64_t exponent = 0;
+  bool overflowed = false, isFloat = false;
+  auto push = [&](unsigned d) {
+    // serde_json's overflow!(significand * 10 + digit, u64::MAX).
+    if (overflowed || (significand >= UINT64_MAX / 10 &&
+                       (significand > UINT64_MAX / 10 || d > UINT64_MAX % 10))) {
+      overflowed = true;
+      return false;
+    }
+    significand = significand * 10 + d;
+    return true;
+  };
+  if (text[i] == '0') {
+    ++i;
+  } else {
+    for (; digit(i); ++i)
+      if (!push(text[i] - '0')) {
+        isFloat = true;
+        ++exponent; // parse_long_integer: the digit is dropped
+      }
+  }
+  if (i < n && text[i] == '.') {
+    isFloat = true;
+    ++i;
+    if (!digit(i))
+      return std::nullopt;
+    for (; digit(i); ++i)
+      if (push(text[i] - '0'))
+        --exponent; // once overflowed, the rest is ignored
+  }
+  if (i < n && (text[i] == 'e' || text[i] == 'E')) {
+    isFloat = true;
+    ++i;
+    bool positiveExp = true;
+    if (i < n && (text[i] == '+' || text[i] == '-'))
+      positiveExp = text[i++] == '+';
+    if (!digit(i))
+      return std::nullopt;
+    int64_t exp = 0;
+    for (; digit(i); ++i) {
+      exp = exp * 10 + (text[i] - '0');
+      if (exp > INT32_MAX) {
+        if (significand != 0 && positiveExp)
+          return std::nullopt; // out of range
+        return positive ? 0.0 : -0.0;
+      }
+    }
+    exponent = positiveExp ? exponent + exp : exponent - exp;
+    exponent = std::clamp<int64_t>(exponent, INT32_MIN, INT32_MAX);
+  }
+  if (i != n)
+    return std::nullopt;
+  if (!isFloat) {
+    // An integer: u64 or i64, then `as f64`.
+    double f = static_cast<double>(significand);
+    return positive ? f : (significand == 0 ? -0.0 : -f);
+  }
+  double f = static_cast<double>(significand);
+  while (true) {
+    uint64_t index = exponent < 0 ? static_cast<uint64_t>(-exponent)
+                                  : static_cast<uint64_t>(exponent);
+    if (index < kPow10.size()) {
+      if (exponent >= 0)
+        f *= kPow10[index];
+      else
+        f /= kPow10[index];
+      break;
+    }
+    if (f == 0.0)
+      break;
+    if (exponent >= 0)
+      return std::nullopt; // out of range
+    f /= 1e308;
+    exponent += 308;
+  }
+  if (std::isinf(f))
+    return std::nullopt;
+  return positive ? f : -f;
+}
+
+/// The text of each number model.vocab[i][1] in a tokenizer.json (a
+/// Unigram vocab's scores), found by a structural walk of the JSON text;
+/// nothing if the walk fails (the document was parsed before, so it only
+/// fails on a shape that is not [[piece, score], ...]).
+std::optional<std::vector<llvm::StringRef>>
+unigramScoreTexts(llvm::StringRef json) {
+  size_t at = 0;
+  auto space = [&] {
+    while (at < json.size() && (json[at] == ' ' || json[at] == '\t' ||
+                                json[at] == '\n' || json[at] == '\r'))
+      ++at;
+  };
+  auto eat = [&](char c) {
+    space();
+    if (at < json.size() && json[at] == c) {
+      ++at;
+      return true;
+    }
+    return false;
+  };
+  // A string's raw text between the quotes.
+  auto string = [&](llvm::StringRef &out) {
+    space();
+    if (at >= json.size() || json[at] != '"')
+      return false;
+    size_t begin = ++at;
+    while (at < json.size() && json[at] != '"')
+      at += json[at] == '\\' ? 2 : 1;
+    if (at >= json.size())
+      return false;
+    out = json.slice(begin, at++);
+    return true;
+  };
+  std::function<bool()> skip = [&]() -> bool {
+    space();
+    if (at >= json.size())
+      return false;
+    char c = json[at];
+    if (c == '"') {
+      llvm::StringRef ignored;
+      return string(ignored);
+    }
+    if (c == '{' || c == '[') {
+      char close = c == '{' ? '}' : ']';
+      ++at;
+      if (eat(close))
+        return true;
+      do {
+        if (c == '{') {
+          llvm::StringRef key;
+          if (!string(key) || !eat(':'))
+            return false;
+        }
+        if (!skip())
+          return false;
+      } while (eat(','));
+      return eat(close);
+    }
+    while (at < json.size() && !llvm::StringRef(",]} \t\r\n").contains(json[at]))
+      ++at;
+    return true;
+  };
+  // Walks an object's members, calling member(key) positioned at each value
+  // (which must consume it).
+  auto members = [&](auto &&member) -> bool {
+    if (!eat('{'))
+      return false;
+    if (eat('}'))
+      return true;
+    do {
+      llvm::StringRef key;
+      if (!string(key) || !eat(':') || !member(key))
+        return false;
+    } while (eat(','));
+    return eat('}');
+  };
+  std::vector<llvm::StringRef> scores;
+  bool found = false;
+  bool ok = members([&](llvm::StringRef key) {
+    if (key != "model")
+      return skip();
+    return members([&](llvm::StringRef modelKey) {
+      if (modelKey != "vocab")
+        return skip();
+      found = true;
+      if (!eat('['))
+        return false;
+      if (eat(']'))
+        return true;
+      do {
+        if (!eat('[') || !skip() || !eat(','))
+          return false;
+        space();
+        size_t begin = at;
+        if (!skip())
+          return false;
+        scores.push_back(json.slice(begin, at));
+        if (!eat(']'))
+          return false;
+      } while (eat(','));
+      return eat(']');
+    });
+  });
+  if (!ok || !found)
+    return std::nullopt;
+  return scores;
+}
+
+/// Whether the pre-tokenizer is (or has, inside a Sequence) a ByteLevel:
+/// then it must be one of the byte-level forms recognizePreTokenizer knows.
+bool hasByteLevel(const Value *value) {
+  const Object *object = value ? value->getAsObject() : nullptr;
+  if (!object)
+    return false;
+  if (typeOf(*object) == "ByteLevel")
+    return true;
+  if (const Array *list = object->getArray("pretokenizers"))
+    for (const Value &item : *list)
+      if (hasByteLevel(&item))
+        return true;
+  return false;
+}
+
+/// A String pattern ({"String": "..."}); Regex ones are refused.
+Result<std::string> stringPattern(Reader &reader, const Object &object,
+                                  const std::string &path,
+                                  const std::string &what) {
+  const Object *pattern = object.getObject("pattern");
+  if (!pattern)
+    return reader.error(path + ".pattern",
+                        "expected {\"String\": ...}, found " +
+                            (object.get("pattern")
+                                 ? kindOf(*object.get("pattern"))
+                                 : std::string("nothing")));
+  if (auto s = pattern->getString("String")) {
+    if (s->empty())
+      return reader.error(path + ".pattern.String",
+                          what + " with an empty pattern is not supported");
+    return s->str();
+  }
+  if (auto r = pattern->getString("Regex"))
+    return reader.error(path + ".pattern",
+                        what + " with a Regex pattern ('" + r->str() +
+                            "') is not supported (only String patterns)");
+  return reader.error(path + ".pattern", "expected {\"String\": ...}");
+}
+
+Result<std::string> getString(Reader &reader, const Object &object,
+                              const std::string &path, llvm::StringRef key,
+                              std::optional<std::string> fallback = {}) {
+  const Value *value = object.get(key);
+  if ((!value || value->kind() == Value::Null) && fallback)
+    return *fallback;
+  if (value)
+    if (auto s = value->getAsString())
+      return s->str();
+  return reader.error(path + "." + key.str(),
+                      "expected a string, found " +
+                          (value ? kindOf(*value) : std::string("nothing")));
+}
+
+/// A count (Strip's start and stop).
+Result<uint32_t> getCount(Reader &reader, const Object &object,
+                          const std::string &path, llvm::StringRef key) {
+  const Value *value = object.get(key);
+  std::optional<int64_t> n = value ? value->getAsInteger() : std::nullopt;
+  if (!value || value->kind() == Value::Null)
+    return 0u;
+  if (!n || *n < 0 || *n > 1000000)
+    return reader.error(path + "." + key.str(),
+                        "expected a count, found " + kindOf(*value));
+  return static_cast<uint32_t>(*n);
+}
+
+/// Metaspace's prepend_scheme, with the older add_prefix_space (false
+/// means never; tokenizers refuses it with another scheme).
+Result<PrependScheme> prependScheme(Reader &reader, const Object &object,
+                                    const std::string &path) {
+  Result<std::string> name =
+      getString(reader, object, path, "prepend_scheme", std::string("always"));
+  if (!name)
+    return ErrorMessage{name.error()};
+  PrependScheme scheme;
+  if (*name == "always")
+    scheme = PrependScheme::Always;
+  else if (*name == "first")
+    scheme = PrependScheme::First;
+  else if (*name == "never")
+    scheme = PrependScheme::Never;
+  else
+    return reader.error(path + ".prepend_scheme",
+                        "unknown prepend scheme \"" + *name +
+                            "\" (always, first, never)");
+  if (const Value *legacy = object.get("add_prefix_space");
+      legacy && legacy->getAsBoolean() == std::optional<bool>(false)) {
+    if (scheme != PrependScheme::Never)
+      return reader.error(path + ".add_prefix_space",
+                          "false does not match prepend_scheme \"" + *name +
+                              "\" (tokenizers refuses this too)");
+  }
+  return scheme;
+}
+
+Result<std::string> oneCharacter(Reader &reader, const Object &object,
+                                 const std::string &path,
+                                 llvm::StringRef key) {
+  Result<std::string> s = getString(reader, object, path, key);
+  if (!s)
+    return s;
+  llvm::StringRef ref(*s);
+  size_t length = 0;
+  if (!ref.empty()) {
+    unsigned char b = static_cast<unsigned char>(ref[0]);
+    length = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+  }
+  if (ref.empty() || length != ref.size())
+    return reader.error(path + "." + key.str(),
+                        "expected one character, found \"" + *s + "\"");
+  return s;
+}
+
+constexpr llvm::StringLiteral kSupportedNormalizers =
+    "supported: Sequence, Replace (String pattern), Prepend, NFC, NFD, "
+    "NFKC, NFKD, Lowercase, Strip";
+
+Result<void> readNormalizer(Reader &reader, const Value &value,
+                            const std::string &path,
+                            std::vector<NormalizerStep> &steps) {
+  if (value.kind() == Value::Null)
+    return {};
+  const Object *object = value.getAsObject();
+  if (!object)
+    return reader.error(path, "expected a normalizer object, found " +
+                                  kindOf(value));
+  std::string type = typeOf(*object);
+  using Kind = NormalizerStep::Kind;
+  NormalizerStep step;
+  if (type == "Sequence") {
+    const Array *list = object->getArray("normalizers");
+    if (!list)
+      return reader.error(path + ".normalizers", "expected an array");
+    for (size_t i = 0; i < list->size(); ++i)
+      if (Result<void> r = readNormalizer(reader, (*list)[i],
+                                          path + ".normalizers[" +
+                                              std::to_string(i) + "]",
+                                          steps);
+          !r)
+        return r;
+    return {};
+  }
+  if (type == "Replace") {
+    Result<std::string> pattern =
+        stringPattern(reader, *object, path, "normalizer Replace");
+    if (!pattern)
+      return ErrorMessage{pattern.error()};
+    Result<std::string> content = getString(reader, *object, path, "content");
+    if (!content)
+      return ErrorMessage{content.error()};
+    step.kind = Kind::Replace;
+    step.pattern = *pattern;
+    step.content = *content;
+  } else if (type == "Prepend") {
+    Result<std::string> prepend = getString(reader, *object, path, "prepend");
+    if (!prepend)
+      return ErrorMessage{prepend.error()};
+    step.kind = Kind::Prepend;
+    step.content = *prepend;
+  } else if (type == "NFC" || type == "NFD" || type == "NFKC" ||
+             type == "NFKD" || type == "Lowercase") {
+    step.kind = type == "NFC"    ? Kind::NFC
+                : type == "NFD"  ? Kind::NFD
+                : type == "NFKC" ? Kind::NFKC
+                : type == "NFKD" ? Kind::NFKD
+                                 : Kind::Lowercase;
+  } else if (type == "Strip") {
+    Result<bool> left = getBool(reader, *object, path, "strip_left", false);
+    Result<bool> right = getBool(reader, *object, path, "strip_right", false);
+    if (!left)
+      return ErrorMessage{left.error()};
+    if (!right)
+      return ErrorMessage{right.error()};
+    step.kind = Kind::Strip;
+    step.left = *left;
+    step.right = *right;
+  } else {
+    return reader.error(path, "unsupported normalizer " +
+                                  (type.empty() ? "(no type)" : type) + " (" +
+                                  kSupportedNormalizers.str() + ")");
+  }
+  steps.push_back(std::move(step));
+  return {};
+}
+
+/// The pre-tokenizer of a tokenizer without ByteLevel: Split (String
+/// pattern), Metaspace, a Sequence of them, or null.
+Result<void> readPreTokenizerSteps(Reader &reader, const Value &value,
+                                   const std::string &path,
+                                   std::vector<PreTokenizerStep> &steps) {
+  if (value.kind() == Value::Null)
+    return {};
+  const Object *object = value.getAsObject();
+  if (!object)
+    return reader.error(path, "expected a pre-tokenizer object, found " +
+                                  kindOf(value));
+  std::string type = typeOf(*object);
+  PreTokenizerStep step;
+  if (type == "Sequence") {
+    const Array *list = object->getArray("pretokenizers");
+    if (!list)
+      return reader.error(path + ".pretokenizers", "expected an array");
+    for (size_t i = 0; i < list->size(); ++i)
+      if (Result<void> r = readPreTokenizerSteps(
+              reader, (*list)[i],
+              path + ".pretokenizers[" + std::to_string(i) + "]", steps);
+          !r)
+        return r;
+    return {};
+  }
+  if (type == "Split") {
+    Result<std::string> pattern =
+        stringPattern(reader, *object, path, "pre-tokenizer Split");
+    if (!pattern)
+      return ErrorMessage{pattern.error()};
+    Result<std::string> behavior =
+        getString(reader, *object, path, "behavior");
+    if (!behavior)
+      return ErrorMessage{behavior.error()};
+    using B = PreTokenizerStep::Behavior;
+    std::optional<B> b =
+        llvm::StringSwitch<std::optional<B>>(*behavior)
+            .Case("Removed", B::Removed)
+            .Case("Isolated", B::Isolated)
+            .Case("MergedWithPrevious", B::MergedWithPrevious)
+            .Case("MergedWithNext", B::MergedWithNext)
+            .Case("Contiguous", B::Contiguous)
+            .Default(std::nullopt);
+    if (!b)
+      return reader.error(path + ".behavior",
+                          "unknown behavior \"" + *behavior +
+                              "\" (Removed, Isolated, MergedWithPrevious, "
+                              "MergedWithNext, Contiguous)");
+    Result<bool> invert = getBool(reader, *object, path, "invert", false);
+    if (!invert)
+      return ErrorMessage{invert.error()};
+    step.kind = PreTokenizerStep::Kind::Split;
+    step.pattern = *pattern;
+    step.behavior = *b;
+    step.invert = *invert;
+  } else if (type == "Metaspace") {
+    Result<std::string> replacement =
+        oneCharacter(reader, *object, path, "replacement");
+    if (!replacement)
+      return ErrorMessage{replacement.error()};
+    Result<PrependScheme> scheme = prependScheme(reader, *object, path);
+    if (!scheme)
+      return ErrorMessage{scheme.error()};
+    Result<bool> split = getBool(reader, *object, path, "split", true);
+    if (!split)
+      return ErrorMessage{split.error()};
+    step.kind = PreTokenizerStep::Kind::Metaspace;
+    step.pattern = *replacement;
+    step.prependScheme = *scheme;
+    step.split = *split;
+  } else {
+    return reader.error(
+        path, "unsupported pre-tokenizer " +
+                  (type.empty() ? "(no type)" : type) +
+                  " (supported: ByteLevel; Sequence of Digits + ByteLevel; "
+                  "Sequence of the Llama-3 Split + ByteLevel; Split with a "
+                  "String pattern; Metaspace; a Sequence of Split and "
+                  "Metaspace)");
+  }
+  steps.push_back(std::move(step));
+  return {};
+}
+
+constexpr llvm::StringLiteral kSupportedDecoders =
+    "supported: Sequence, ByteLevel, Replace (String pattern), "
+    "ByteFallback, Fuse, Strip, Metaspace";
+
+Result<void> readDecoder(Reader &reader, const Value &value,
+                         const std::string &path,
+                         std::vector<DecoderStep> &steps) {
+  const Object *object = value.getAsObject();
+  if (!object)
+    return reader.error(path, "expected a decoder object, found " +
+                                  kindOf(value));
+  std::string type = typeOf(*object);
+  using Kind = DecoderStep::Kind;
+  DecoderStep step;
+  if (type == "Sequence") {
+    const Array *list = object->getArray("decoders");
+    if (!list)
+      return reader.error(path + ".decoders", "expected an array");
+    for (size_t i = 0; i < list->size(); ++i)
+      if (Result<void> r = readDecoder(reader, (*list)[i],
+                                       path + ".decoders[" +
+                                           std::to_string(i) + "]",
+                                       steps);
+          !r)
+        return r;
+    return {};
+  }
+  if (type == "ByteLevel" || type == "ByteFallback" || type == "Fuse") {
+    step.kind = type == "ByteLevel"      ? Kind::ByteLevel
+                : type == "ByteFallback" ? Kind::ByteFallback
+                                         : Kind::Fuse;
+  } else if (type == "Replace") {
+    Result<std::string> pattern =
+        stringPattern(reader, *object, path, "decoder Replace");
+    if (!pattern)
+      return ErrorMessage{pattern.error()};
+    Result<std::string> content = getString(reader, *object, path, "content");
+    if (!content)
+      return ErrorMessage{content.error()};
+    step.kind = Kind::Replace;
+    step.pattern = *pattern;
+    step.content = *content;
+  } else if (type == "Strip") {
+    Result<std::string> content =
+        oneCharacter(reader, *object, path, "content");
+    if (!content)
+      return ErrorMessage{content.error()};
+    Result<uint32_t> start = getCount(reader, *object, path, "start");
+    Result<uint32_t> stop = getCount(reader, *object, path, "stop");
+    if (!start)
+      return ErrorMessage{start.error()};
+    if (!stop)
+      return ErrorMessage{stop.error()};
+    step.kind = Kind::Strip;
+    step.content = *content;
+    step.start = *start;
+    step.stop = *stop;
+  } else if (type == "Metaspace") {
+    Result<std::string> replacement =
+        oneCharacter(reader, *object, path, "replacement");
+    if (!replacement)
+      return ErrorMessage{replacement.error()};
+    Result<PrependScheme> scheme = prependScheme(reader, *object, path);
+    if (!scheme)
+      return ErrorMessage{scheme.error()};
+    step.kind = Kind::Metaspace;
+    step.pattern = *replacement;
+    step.prependScheme = *scheme;
+  } else {
+    return reader.error(path, "unsupported decoder " +
+                                  (type.empty() ? "(no type)" : type) + " (" +
+                                  kSupportedDecoders.str() + ")");
+  }
+  steps.push_back(std::move(step));
+  return {};
+}
+
 /// The id of `content` among the added tokens, then the vocab.
 std::optional<int32_t> findToken(const TokenizerData &data,
                                  llvm::StringRef content) {
@@ -342,7 +911,8 @@ Result<void> readConfig(const std::string &path, TokenizerData &data) {
 Result<TokenizerData>
 xf::importHFTokenizer(const std::string &tokenizerJsonPath,
                       const std::optional<std::string> &configJsonPath) {
-  Result<Value> root = readJson(tokenizerJsonPath);
+  std::string jsonText;
+  Result<Value> root = readJson(tokenizerJsonPath, &jsonText);
   if (!root)
     return ErrorMessage{root.error()};
   Reader reader{tokenizerJsonPath};
@@ -353,78 +923,151 @@ xf::importHFTokenizer(const std::string &tokenizerJsonPath,
   const Object *model = top.getObject("model");
   if (!model)
     return reader.error("model", "expected an object");
-  if (std::string type = typeOf(*model); !type.empty() && type != "BPE")
-    return reader.error("model.type", "unsupported model type " + type +
-                                          " (only BPE is supported)");
-  Result<bool> byteFallback =
-      getBool(reader, *model, "model", "byte_fallback", false);
-  if (!byteFallback)
-    return ErrorMessage{byteFallback.error()};
-  if (*byteFallback)
-    return reader.error("model.byte_fallback",
-                        "byte fallback is not supported (only byte-level "
-                        "BPE)");
-  for (llvm::StringRef key : {"continuing_subword_prefix",
-                              "end_of_word_suffix"}) {
-    const Value *v = model->get(key);
-    if (v && v->kind() != Value::Null &&
-        !(v->getAsString() && v->getAsString()->empty()))
-      return reader.error("model." + key.str(), "is not supported");
-  }
-  if (const Value *dropout = model->get("dropout");
-      dropout && dropout->kind() != Value::Null &&
-      dropout->getAsNumber().value_or(0) != 0)
-    return reader.error("model.dropout", "BPE dropout is not supported");
-  Result<bool> ignoreMerges =
-      getBool(reader, *model, "model", "ignore_merges", false);
-  if (!ignoreMerges)
-    return ErrorMessage{ignoreMerges.error()};
-  data.ignoreMerges = *ignoreMerges;
-
-  const Object *vocab = model->getObject("vocab");
-  if (!vocab)
-    return reader.error("model.vocab", "expected an object token -> id");
-  int64_t maxId = -1;
-  for (const auto &[key, value] : *vocab) {
-    std::optional<int64_t> id = value.getAsInteger();
-    if (!id || *id < 0 || *id >= (int64_t(1) << 31))
-      return reader.error("model.vocab[\"" + key.str() + "\"]",
-                          "expected a token id, found " + kindOf(value));
-    maxId = std::max(maxId, *id);
-  }
-  data.vocab.assign(static_cast<size_t>(maxId + 1), {});
-  for (const auto &[key, value] : *vocab) {
-    std::string &slot = data.vocab[*value.getAsInteger()];
-    if (!slot.empty())
-      return reader.error("model.vocab[\"" + key.str() + "\"]",
-                          "id " + std::to_string(*value.getAsInteger()) +
-                              " is also the id of '" + slot + "'");
-    slot = key.str();
-  }
-
-  const Array *merges = model->getArray("merges");
-  if (!merges)
-    return reader.error("model.merges", "expected an array");
-  data.merges.reserve(merges->size());
-  for (size_t i = 0; i < merges->size(); ++i) {
-    const Value &merge = (*merges)[i];
-    std::string at = "model.merges[" + std::to_string(i) + "]";
-    if (auto s = merge.getAsString()) {
-      auto [left, right] = s->split(' ');
-      if (left.empty() || right.empty() || right.contains(' '))
-        return reader.error(at, "expected \"left right\", found \"" +
-                                    s->str() + "\"");
-      data.merges.emplace_back(left.str(), right.str());
-      continue;
+  std::string modelType = typeOf(*model);
+  if (modelType == "Unigram") {
+    data.model = ModelKind::Unigram;
+    const Array *vocab = model->getArray("vocab");
+    if (!vocab)
+      return reader.error("model.vocab",
+                          "expected an array of [piece, score]");
+    data.vocab.reserve(vocab->size());
+    data.scores.reserve(vocab->size());
+    for (size_t i = 0; i < vocab->size(); ++i) {
+      const Array *entry = (*vocab)[i].getAsArray();
+      std::optional<llvm::StringRef> piece =
+          entry && entry->size() == 2 ? (*entry)[0].getAsString()
+                                      : std::nullopt;
+      std::optional<double> score =
+          entry && entry->size() == 2 ? (*entry)[1].getAsNumber()
+                                      : std::nullopt;
+      if (!piece || !score)
+        return reader.error("model.vocab[" + std::to_string(i) + "]",
+                            "expected [piece, score], found " +
+                                kindOf((*vocab)[i]));
+      data.vocab.push_back(piece->str());
+      data.scores.push_back(*score);
     }
-    const Array *pair = merge.getAsArray();
-    if (!pair || pair->size() != 2 || !(*pair)[0].getAsString() ||
-        !(*pair)[1].getAsString())
-      return reader.error(at, "expected \"left right\" or [left, right], "
-                              "found " +
-                                  kindOf(merge));
-    data.merges.emplace_back((*pair)[0].getAsString()->str(),
-                             (*pair)[1].getAsString()->str());
+    // The scores as tokenizers reads them (see serdeJsonF64).
+    std::optional<std::vector<llvm::StringRef>> texts =
+        unigramScoreTexts(jsonText);
+    if (!texts || texts->size() != data.scores.size())
+      return reader.error("model.vocab",
+                          "cannot find the scores' text in the file");
+    for (size_t i = 0; i < texts->size(); ++i) {
+      std::optional<double> score = serdeJsonF64((*texts)[i]);
+      if (!score)
+        return reader.error("model.vocab[" + std::to_string(i) + "]",
+                            "score '" + (*texts)[i].str() +
+                                "' is out of range");
+      data.scores[i] = *score;
+    }
+    const Value *unk = model->get("unk_id");
+    std::optional<int64_t> unkId = unk ? unk->getAsInteger() : std::nullopt;
+    if (!unkId)
+      return reader.error("model.unk_id",
+                          "a Unigram model without an unk_id is not "
+                          "supported (tokenizers fails on any character "
+                          "the vocab lacks), found " +
+                              (unk ? kindOf(*unk) : std::string("nothing")));
+    if (*unkId < 0 || *unkId >= static_cast<int64_t>(data.vocab.size()))
+      return reader.error("model.unk_id",
+                          "id " + std::to_string(*unkId) +
+                              " is not in the vocab");
+    data.unkId = static_cast<int32_t>(*unkId);
+    Result<bool> byteFallback =
+        getBool(reader, *model, "model", "byte_fallback", false);
+    if (!byteFallback)
+      return ErrorMessage{byteFallback.error()};
+    data.byteFallback = *byteFallback;
+  } else if (modelType.empty() || modelType == "BPE") {
+    Result<bool> byteFallback =
+        getBool(reader, *model, "model", "byte_fallback", false);
+    if (!byteFallback)
+      return ErrorMessage{byteFallback.error()};
+    data.byteFallback = *byteFallback;
+    Result<bool> fuseUnk = getBool(reader, *model, "model", "fuse_unk", false);
+    if (!fuseUnk)
+      return ErrorMessage{fuseUnk.error()};
+    data.fuseUnk = *fuseUnk;
+    for (llvm::StringRef key :
+         {"continuing_subword_prefix", "end_of_word_suffix"}) {
+      const Value *v = model->get(key);
+      if (v && v->kind() != Value::Null &&
+          !(v->getAsString() && v->getAsString()->empty()))
+        return reader.error("model." + key.str(),
+                            "is not supported (found " + kindOf(*v) +
+                                "; only none or \"\")");
+    }
+    if (const Value *dropout = model->get("dropout");
+        dropout && dropout->kind() != Value::Null &&
+        dropout->getAsNumber().value_or(0) != 0)
+      return reader.error("model.dropout", "BPE dropout is not supported");
+    Result<bool> ignoreMerges =
+        getBool(reader, *model, "model", "ignore_merges", false);
+    if (!ignoreMerges)
+      return ErrorMessage{ignoreMerges.error()};
+    data.ignoreMerges = *ignoreMerges;
+
+    const Object *vocab = model->getObject("vocab");
+    if (!vocab)
+      return reader.error("model.vocab", "expected an object token -> id");
+    int64_t maxId = -1;
+    for (const auto &[key, value] : *vocab) {
+      std::optional<int64_t> id = value.getAsInteger();
+      if (!id || *id < 0 || *id >= (int64_t(1) << 31))
+        return reader.error("model.vocab[\"" + key.str() + "\"]",
+                            "expected a token id, found " + kindOf(value));
+      maxId = std::max(maxId, *id);
+    }
+    data.vocab.assign(static_cast<size_t>(maxId + 1), {});
+    for (const auto &[key, value] : *vocab) {
+      std::string &slot = data.vocab[*value.getAsInteger()];
+      if (!slot.empty())
+        return reader.error("model.vocab[\"" + key.str() + "\"]",
+                            "id " + std::to_string(*value.getAsInteger()) +
+                                " is also the id of '" + slot + "'");
+      slot = key.str();
+    }
+    if (const Value *unk = model->get("unk_token");
+        unk && unk->kind() != Value::Null) {
+      std::optional<llvm::StringRef> name = unk->getAsString();
+      if (!name)
+        return reader.error("model.unk_token",
+                            "expected a string, found " + kindOf(*unk));
+      if (const Value *id = vocab->get(*name))
+        data.unkId = static_cast<int32_t>(*id->getAsInteger());
+      else
+        return reader.error("model.unk_token",
+                            "'" + name->str() + "' is not in the vocab");
+    }
+
+    const Array *merges = model->getArray("merges");
+    if (!merges)
+      return reader.error("model.merges", "expected an array");
+    data.merges.reserve(merges->size());
+    for (size_t i = 0; i < merges->size(); ++i) {
+      const Value &merge = (*merges)[i];
+      std::string at = "model.merges[" + std::to_string(i) + "]";
+      if (auto s = merge.getAsString()) {
+        auto [left, right] = s->split(' ');
+        if (left.empty() || right.empty() || right.contains(' '))
+          return reader.error(at, "expected \"left right\", found \"" +
+                                      s->str() + "\"");
+        data.merges.emplace_back(left.str(), right.str());
+        continue;
+      }
+      const Array *pair = merge.getAsArray();
+      if (!pair || pair->size() != 2 || !(*pair)[0].getAsString() ||
+          !(*pair)[1].getAsString())
+        return reader.error(at, "expected \"left right\" or [left, right], "
+                                "found " +
+                                    kindOf(merge));
+      data.merges.emplace_back((*pair)[0].getAsString()->str(),
+                               (*pair)[1].getAsString()->str());
+    }
+  } else {
+    return reader.error("model.type", "unsupported model type " + modelType +
+                                          " (supported: BPE, Unigram)");
   }
 
   // added_tokens
@@ -464,35 +1107,77 @@ xf::importHFTokenizer(const std::string &tokenizerJsonPath,
     }
   }
 
-  // normalizer
-  if (const Value *normalizer = top.get("normalizer");
-      normalizer && normalizer->kind() != Value::Null) {
-    const Object *o = normalizer->getAsObject();
-    std::string type = o ? typeOf(*o) : kindOf(*normalizer);
-    return reader.error("normalizer", "unsupported normalizer " + type +
-                                          " (byte-level tokenizers have "
-                                          "none)");
+  // tokenizers does not take the added tokens' ids from the file: it gives
+  // each the id of its content in the vocab (or of an earlier added token),
+  // else the next id from the vocab's size on (AddedVocabulary::add_tokens,
+  // when the file is read). Files it wrote agree; one that does not is
+  // refused rather than read with other ids than tokenizers reads it with.
+  {
+    std::unordered_map<std::string_view, int32_t> vocabIds, addedIds;
+    size_t entries = 0;
+    for (size_t id = 0; id < data.vocab.size(); ++id)
+      if (!data.vocab[id].empty()) {
+        vocabIds[data.vocab[id]] = static_cast<int32_t>(id);
+        ++entries;
+      }
+    if (data.model == ModelKind::Unigram)
+      entries = data.vocab.size();
+    int64_t next = static_cast<int64_t>(entries);
+    for (size_t i = 0; i < data.addedTokens.size(); ++i) {
+      const AddedToken &token = data.addedTokens[i];
+      int64_t expected;
+      if (auto it = addedIds.find(token.content); it != addedIds.end())
+        expected = it->second;
+      else if (auto it = vocabIds.find(token.content); it != vocabIds.end())
+        expected = it->second;
+      else
+        expected = next++;
+      if (expected != token.id)
+        return reader.error(
+            "added_tokens[" + std::to_string(i) + "].id",
+            "'" + token.content + "' has id " + std::to_string(token.id) +
+                ", but tokenizers gives it id " + std::to_string(expected) +
+                " (the id of its content in the vocab, else the next one "
+                "after the vocab's " +
+                std::to_string(entries) +
+                " entries); a file whose added-token ids disagree is not "
+                "supported");
+      addedIds[token.content] = static_cast<int32_t>(expected);
+    }
   }
 
-  // pre_tokenizer
-  Result<PreTokenizerInfo> pre =
-      recognizePreTokenizer(reader, top.get("pre_tokenizer"));
-  if (!pre)
-    return ErrorMessage{pre.error()};
-  data.preTokenizer = pre->kind;
-  data.addPrefixSpace = pre->addPrefixSpace;
+  // normalizer
+  if (const Value *normalizer = top.get("normalizer"))
+    if (Result<void> r = readNormalizer(reader, *normalizer, "normalizer",
+                                        data.normalizers);
+        !r)
+      return ErrorMessage{r.error()};
 
-  // decoder
-  const Value *decoder = top.get("decoder");
-  const Object *decoderObject = decoder ? decoder->getAsObject() : nullptr;
-  if (!decoderObject || typeOf(*decoderObject) != "ByteLevel")
-    return reader.error(
-        "decoder", "expected a ByteLevel decoder, found " +
-                       (decoderObject ? (typeOf(*decoderObject).empty()
-                                             ? std::string("no type")
-                                             : typeOf(*decoderObject))
-                                      : decoder ? kindOf(*decoder)
-                                                : std::string("nothing")));
+  // pre_tokenizer: a byte-level form, or Split/Metaspace steps.
+  const Value *preTokenizer = top.get("pre_tokenizer");
+  if (hasByteLevel(preTokenizer)) {
+    Result<PreTokenizerInfo> pre = recognizePreTokenizer(reader, preTokenizer);
+    if (!pre)
+      return ErrorMessage{pre.error()};
+    data.preTokenizer = pre->kind;
+    data.addPrefixSpace = pre->addPrefixSpace;
+  } else {
+    data.preTokenizer = PreTokenizerKind::None;
+    if (preTokenizer)
+      if (Result<void> r = readPreTokenizerSteps(
+              reader, *preTokenizer, "pre_tokenizer", data.preTokenizers);
+          !r)
+        return ErrorMessage{r.error()};
+  }
+
+  // decoder: none joins the token strings with spaces.
+  data.decoders.clear();
+  if (const Value *decoder = top.get("decoder");
+      decoder && decoder->kind() != Value::Null)
+    if (Result<void> r = readDecoder(reader, *decoder, "decoder",
+                                     data.decoders);
+        !r)
+      return ErrorMessage{r.error()};
 
   // post_processor: a leading special token is the BOS the model expects.
   std::optional<int32_t> bos;
@@ -515,13 +1200,23 @@ xf::importHFTokenizer(const std::string &tokenizerJsonPath,
   if (!check) {
     // Name the JSON path of what fromData refused.
     llvm::StringRef message = check.error();
-    std::string where = message.starts_with("merges[")        ? "model."
-                        : message.starts_with("vocab entry")   ? "model.vocab: "
-                        : message.starts_with("added token")   ? "added_tokens: "
-                        : message.starts_with("bos") ||
-                                message.starts_with("eos")
-                            ? "bos/eos: "
-                            : "";
+    // (The step lists are flattened Sequences: decoders[i] is the i-th
+    // decoder step.)
+    std::string where =
+        message.starts_with("merges[")          ? "model."
+        : message.starts_with("vocab entry")    ? "model.vocab: "
+        : message.starts_with("unigram") ||
+                message.starts_with("unk id")
+            ? "model: "
+        : message.starts_with("added token")    ? "added_tokens: "
+        : message.starts_with("normalizers[")   ? "normalizer: "
+        : message.starts_with("pre_tokenizers[") ||
+                message.starts_with("pre-tokenizer")
+            ? "pre_tokenizer: "
+        : message.starts_with("decoders[")      ? "decoder: "
+        : message.starts_with("bos") || message.starts_with("eos")
+            ? "bos/eos: "
+            : "";
     return ErrorMessage{tokenizerJsonPath + ": " + where + check.error()};
   }
   return data;

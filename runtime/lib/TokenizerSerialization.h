@@ -15,8 +15,9 @@
 
 namespace xf::detail {
 
-/// Refuses what Tokenizer::fromData refuses, and merges with a space in a
-/// part (the file stores a merge as "left right").
+/// Refuses what Tokenizer::fromData refuses, and, for kind
+/// "bpe-byte-level", merges with a space in a part (that kind stores a merge
+/// as "left right"; kind "bpe" stores pairs of ids).
 Result<void> checkTokenizerForFile(const TokenizerData &data);
 
 flatbuffers::Offset<xfw::Tokenizer>

@@ -34,8 +34,8 @@ namespace {
 
 constexpr const char *kUsage = R"(usage: xf-tokenize SOURCE [OPTIONS] COMMAND [ARGS]
 
-The runtime tokenizer (byte-level BPE: GPT-2, Llama-3, SmolLM) from the
-command line.
+The runtime tokenizer (Hugging Face tokenizer.json: byte-level BPE,
+SentencePiece-style BPE, Unigram) from the command line.
 
 SOURCE (one of):
   --tokenizer FILE     a Hugging Face tokenizer.json
@@ -58,10 +58,14 @@ COMMANDS:
                        from FILE or stdin and print their text
   decode-lines FILE    decode each line of ids in FILE; print each text as
                        a JSON string on a line of its own
+  stream-decode-lines FILE
+                       the same through StreamDecoder (push each id, then
+                       finish), the pieces joined; fails if a piece is not
+                       valid UTF-8
   chat TEXT [--system TEXT]
                        print the chat prompt for one user message
-  info                 print the vocab size, pre-tokenizer, bos/eos, chat
-                       form and stop ids
+  info                 print the vocab size, model, pre-tokenizer, bos/eos,
+                       chat form and stop ids
 )";
 
 int usageError(const std::string &message) {
@@ -209,8 +213,8 @@ int main(int argc, char **argv) {
   if (configPath && tokenizerPath.empty())
     return usageError("--config goes with --tokenizer");
   if (positional.empty())
-    return usageError("missing command (encode, decode, decode-lines, chat, "
-                      "info)");
+    return usageError("missing command (encode, decode, decode-lines, "
+                      "stream-decode-lines, chat, info)");
   std::string command = positional[0];
   std::vector<std::string> args(positional.begin() + 1, positional.end());
 
@@ -294,6 +298,34 @@ int main(int argc, char **argv) {
     }
     return 0;
   }
+  if (command == "stream-decode-lines") {
+    if (args.size() != 1)
+      return usageError("stream-decode-lines takes one FILE");
+    Result<std::string> text = readFile(args[0]);
+    if (!text)
+      return fail(text.error());
+    std::istringstream lines(*text);
+    std::string line;
+    llvm::raw_fd_ostream &out = llvm::outs();
+    for (size_t number = 1; std::getline(lines, line); ++number) {
+      std::string where = args[0] + ":" + std::to_string(number);
+      Result<std::vector<int32_t>> ids = parseIds(line, where);
+      if (!ids)
+        return fail(ids.error());
+      Tokenizer::StreamDecoder stream(*tokenizer, skipSpecial);
+      std::string whole;
+      for (size_t i = 0; i <= ids->size(); ++i) {
+        std::string piece =
+            i < ids->size() ? stream.push((*ids)[i]) : stream.finish();
+        if (!llvm::json::isUTF8(piece))
+          return fail(where + ": the stream gave invalid UTF-8 after " +
+                      std::to_string(i) + " ids");
+        whole += piece;
+      }
+      out << llvm::json::Value(whole) << "\n";
+    }
+    return 0;
+  }
   if (command == "chat") {
     if (args.size() != 1)
       return usageError("chat takes one TEXT (the user message)");
@@ -312,6 +344,7 @@ int main(int argc, char **argv) {
                 : std::string("none");
     };
     std::cout << "vocab size: " << tokenizer->vocabSize() << "\n"
+              << "model: " << modelKindName(tokenizer->model()) << "\n"
               << "merges: " << tokenizer->data().merges.size() << "\n"
               << "added tokens: " << tokenizer->data().addedTokens.size()
               << "\n"

@@ -13,13 +13,14 @@
 //       {{"system", "Be brief."}, {"user", "Hi!"}},
 //       /*addGenerationPrompt=*/true, {{"bos_token", "<s>"}});
 //
-// The language is the subset of Jinja that chat templates use (see
-// docs in ChatTemplate.cpp); a template that needs anything else is refused
-// by parse() with an error naming the construct and its line:column, never
-// rendered differently. Values follow Python's semantics (str() and repr()
-// of lists and dicts, float formatting, integer division, `in`, slicing,
-// string methods), so the output is byte-identical to jinja2's; the parity
-// test test/tokenizer/check_chat_templates.py compares them.
+// The language is the subset of Jinja that chat templates use (listed in
+// ChatTemplate.cpp); a template that needs anything else is refused with an
+// error naming the construct and its line and column, never rendered
+// differently. Values follow Python's semantics (str() and repr() of lists
+// and dicts, float formatting, integer division, `in`, slicing, string
+// methods), so the output is byte-identical to jinja2's; the parity test
+// test/tokenizer/check_chat_templates.py compares them. A parsed template
+// is immutable: render() may run on several threads at once.
 //
 //===----------------------------------------------------------------------===//
 

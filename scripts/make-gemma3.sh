@@ -33,7 +33,7 @@ gguf="$work/_work/gemma-3-270m-q4_k_m.gguf"
 echo "== the tokenizer (SentencePiece BPE from the GGUF) and Gemma's chat template"
 mkdir -p "$out.tmp"
 "$py" tools/gguf-to-onnx/gguf_tokenizer.py "$gguf" "$out.tmp" \
-  --chat-template tools/gguf-to-onnx/gemma3-chat-template.jinja
+  --chat-template test/tokenizer/chat_templates/gemma3.jinja
 mv "$work/gemma3-270m-optimum/model.onnx" "$out.tmp/model.onnx"
 for f in "$work/gemma3-270m-optimum"/model.onnx_data "$work/gemma3-270m-optimum"/model.onnx.data; do
   [ -f "$f" ] && mv "$f" "$out.tmp/"

@@ -998,7 +998,9 @@ int runSeveral(Model &model, const std::string &promptsPath,
           return fail(templated.error());
         prompt = std::move(*templated);
       }
-      if (tokenizer->addBos() && tokenizer->bosId())
+      // A chat template writes its own BOS (transformers encodes its text
+      // without adding one).
+      if (!chat && tokenizer->addBos() && tokenizer->bosId())
         r.prompt.push_back(*tokenizer->bosId());
       for (int32_t id : tokenizer->encode(prompt))
         r.prompt.push_back(id);
@@ -1412,7 +1414,9 @@ int main(int argc, char **argv) {
         return fail(templated.error());
       text = std::move(*templated);
     }
-    if (tokenizer->addBos() && tokenizer->bosId())
+    // A chat template writes its own BOS (transformers encodes its text
+    // without adding one).
+    if (!chat && tokenizer->addBos() && tokenizer->bosId())
       prompt.push_back(*tokenizer->bosId());
     for (int32_t id : tokenizer->encode(text))
       prompt.push_back(id);

@@ -29,6 +29,7 @@
 //===----------------------------------------------------------------------===
 
 #include "xf/Tokenizer.h"
+#include "xf/ChatTemplate.h"
 
 #include "TokenizerInternal.h"
 #include "TokenizerSerialization.h"
@@ -1230,6 +1231,9 @@ struct Tokenizer::Impl {
   double unkScore = 0;
   bool byteLevel = true;
   std::optional<int32_t> endOfTurn;
+  /// tokenizer_config.json's chat template, parsed; or why it cannot be.
+  std::optional<ChatTemplate> chatTemplate;
+  std::string chatTemplateError;
 
   static constexpr size_t kCacheCapacity = 1 << 16;
   static constexpr size_t kMaxCachedWord = 256;
@@ -1761,15 +1765,16 @@ Result<Tokenizer> Tokenizer::fromData(TokenizerData data) {
       return ErrorMessage{std::string(name) + " id " + std::to_string(id) +
                           " is not a token"};
 
-  const char *turnEnd = d.chatFormat == ChatFormat::ChatML   ? "<|im_end|>"
-                        : d.chatFormat == ChatFormat::Llama3 ? "<|eot_id|>"
-                                                             : nullptr;
-  if (turnEnd) {
-    auto it = impl->idOfString.find(turnEnd);
-    if (it != impl->idOfString.end())
-      impl->endOfTurn = it->second;
+  if (!d.chatTemplate.empty()) {
+    Result<ChatTemplate> parsed = ChatTemplate::parse(d.chatTemplate);
+    if (parsed)
+      impl->chatTemplate.emplace(std::move(*parsed));
+    else
+      impl->chatTemplateError = parsed.error();
   }
-  return Tokenizer(std::move(impl));
+  Tokenizer tokenizer(std::move(impl));
+  tokenizer.impl->endOfTurn = tokenizer.findEndOfTurn();
+  return tokenizer;
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text,
@@ -1912,71 +1917,70 @@ std::string Tokenizer::StreamDecoder::finish() {
 }
 
 
-namespace {
-
-std::string_view trimSpaces(std::string_view text) {
-  std::vector<Char> chars;
-  decodeChars(text, chars);
-  size_t begin = 0, end = chars.size();
-  while (begin < end && chars[begin].cls == CharClass::Space)
-    ++begin;
-  while (end > begin && chars[end - 1].cls == CharClass::Space)
-    --end;
-  if (begin == end)
-    return {};
-  size_t from = chars[begin].offset;
-  size_t to = end < chars.size() ? chars[end].offset : text.size();
-  return text.substr(from, to - from);
+Result<std::string>
+Tokenizer::renderChat(const std::vector<ChatMessage> &messages,
+                      bool addGenerationPrompt) const {
+  const TokenizerData &d = impl->data;
+  if (!impl->chatTemplate) {
+    if (d.chatTemplate.empty())
+      return ErrorMessage{"the tokenizer has no chat template "
+                          "(tokenizer_config.json had no chat_template)"};
+    return ErrorMessage{"the tokenizer's chat template cannot be rendered "
+                        "by this runtime: " +
+                        impl->chatTemplateError +
+                        "; pass the prompt as text or ids"};
+  }
+  std::map<std::string, std::string> variables;
+  if (d.bosId >= 0)
+    variables["bos_token"] = std::string(tokenString(d.bosId));
+  if (d.eosId >= 0)
+    variables["eos_token"] = std::string(tokenString(d.eosId));
+  Result<std::string> text =
+      impl->chatTemplate->render(messages, addGenerationPrompt, variables);
+  if (!text)
+    return ErrorMessage{"the chat template: " + text.error()};
+  return text;
 }
 
-} // namespace
+std::optional<int32_t> Tokenizer::findEndOfTurn() const {
+  // The special token that closes an assistant turn: render one and take
+  // the first special token after its text (<|im_end|>, <|eot_id|>,
+  // <end_of_turn>, </s>, ...). Models stop there as at end of sequence.
+  const std::string reply = "xf-assistant-reply";
+  Result<std::string> text =
+      renderChat({{"user", "xf-user-turn"}, {"assistant", reply}},
+                 /*addGenerationPrompt=*/false);
+  if (!text)
+    return std::nullopt;
+  size_t after = text->find(reply);
+  if (after == std::string::npos)
+    return std::nullopt;
+  after += reply.size();
+  std::optional<int32_t> found;
+  size_t best = std::string::npos;
+  for (const AddedToken &token : impl->data.addedTokens) {
+    if (!token.special)
+      continue;
+    size_t at = text->find(token.content, after);
+    if (at < best || (at == best && found &&
+                      token.content.size() > tokenString(*found).size())) {
+      best = at;
+      found = token.id;
+    }
+  }
+  return found;
+}
 
 Result<std::string>
 Tokenizer::applyChatTemplate(std::string_view user,
                              std::optional<std::string_view> system) const {
-  const TokenizerData &d = impl->data;
-  std::string out;
-  switch (d.chatFormat) {
-  case ChatFormat::None:
-    if (d.chatTemplate.empty())
-      return ErrorMessage{"the tokenizer has no chat template "
-                          "(tokenizer_config.json had no chat_template)"};
-    return ErrorMessage{
-        "the tokenizer's chat template is of a form this runtime cannot "
-        "render (supported: ChatML <|im_start|>...<|im_end|>, Llama 3 "
-        "<|start_header_id|>...<|eot_id|>); pass the prompt as ids or text"};
-  case ChatFormat::ChatML: {
-    std::optional<std::string_view> systemText = system;
-    if (!systemText && !d.defaultSystemPrompt.empty())
-      systemText = d.defaultSystemPrompt;
-    if (systemText)
-      out.append("<|im_start|>system\n")
-          .append(*systemText)
-          .append("<|im_end|>\n");
-    out.append("<|im_start|>user\n")
-        .append(user)
-        .append("<|im_end|>\n<|im_start|>assistant\n");
-    return out;
-  }
-  case ChatFormat::Llama3: {
-    if (d.bosId >= 0)
-      out.append(tokenString(d.bosId));
-    auto turn = [&](std::string_view role, std::string_view content) {
-      out.append("<|start_header_id|>")
-          .append(role)
-          .append("<|end_header_id|>\n\n")
-          .append(trimSpaces(content))
-          .append("<|eot_id|>");
-    };
-    if (system)
-      turn("system", *system);
-    turn("user", user);
-    out.append("<|start_header_id|>assistant<|end_header_id|>\n\n");
-    return out;
-  }
-  }
-  return ErrorMessage{"unknown chat format"};
+  std::vector<ChatMessage> messages;
+  if (system)
+    messages.push_back({"system", std::string(*system)});
+  messages.push_back({"user", std::string(user)});
+  return renderChat(messages, /*addGenerationPrompt=*/true);
 }
+
 
 std::vector<int32_t> Tokenizer::stopIds() const {
   std::vector<int32_t> ids;

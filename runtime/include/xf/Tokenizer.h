@@ -43,6 +43,7 @@
 #ifndef XF_RUNTIME_INCLUDE_XF_TOKENIZER_H
 #define XF_RUNTIME_INCLUDE_XF_TOKENIZER_H
 
+#include "xf/ChatTemplate.h"
 #include "xf/Result.h"
 
 #include <cstddef>
@@ -370,16 +371,23 @@ public:
   };
 
   /// The prompt for one user turn, ready for encode(parseSpecial=true),
-  /// ending with the assistant header (add_generation_prompt). The system
-  /// message is `system`, else the template's default system prompt (if
-  /// any). Fails when the tokenizer has no chat template this runtime can
-  /// render (chatFormat() == None), saying so.
+  /// ending with the assistant header (add_generation_prompt): `system`
+  /// (when given) and `user` rendered by the chat template of
+  /// tokenizer_config.json (xf/ChatTemplate.h, as transformers'
+  /// apply_chat_template renders it, bos_token and eos_token set). The text
+  /// holds whatever BOS the template writes: encode it without adding one.
+  /// Fails when there is no template, or one the runtime cannot render,
+  /// saying so.
   Result<std::string>
   applyChatTemplate(std::string_view user,
                     std::optional<std::string_view> system = {}) const;
+  /// The same for any conversation.
+  Result<std::string> renderChat(const std::vector<ChatMessage> &messages,
+                                 bool addGenerationPrompt) const;
 
-  /// Ids that end a generation: eos and the chat form's end of turn
-  /// (<|im_end|>, <|eot_id|>) when they are tokens; no duplicates.
+  /// Ids that end a generation: eos and the special token that closes an
+  /// assistant turn in the chat template (<|im_end|>, <|eot_id|>,
+  /// <end_of_turn>, ...), when there is one; no duplicates.
   std::vector<int32_t> stopIds() const;
 
   /// One more than the largest id (vocab and added tokens).
@@ -409,6 +417,7 @@ public:
 private:
   struct Impl;
   explicit Tokenizer(std::unique_ptr<Impl> impl);
+  std::optional<int32_t> findEndOfTurn() const;
   std::unique_ptr<Impl> impl;
 };
 

@@ -278,11 +278,14 @@ TEST(TokenizerTest, ChatTemplates) {
   EXPECT_EQ(tok.encode(*prompt).front(), start);
   EXPECT_EQ(tok.stopIds(), (std::vector<int32_t>{start + 2, start + 1}));
 
-  data.chatTemplate = "[INST]";
+  // A template outside the interpreter's subset is refused, saying where.
+  data.chatTemplate = "{% include 'turn.jinja' %}";
   data.chatFormat = ChatFormat::None;
   Result<std::string> refused = make(data).applyChatTemplate("Hi");
   ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().find("cannot render"), std::string::npos);
+  EXPECT_NE(refused.error().find("cannot be rendered"), std::string::npos);
+  EXPECT_NE(refused.error().find("line 1"), std::string::npos);
+  EXPECT_TRUE(make(data).stopIds() == std::vector<int32_t>{start + 2});
   data.chatTemplate.clear();
   refused = make(data).applyChatTemplate("Hi");
   ASSERT_FALSE(refused);
@@ -296,13 +299,30 @@ TEST(TokenizerTest, ChatTemplates) {
                        {bos + 3, "<|eot_id|>", true, false}};
   llama.bosId = bos;
   llama.addBos = true;
-  llama.chatFormat = ChatFormat::Llama3;
+  // Meta-Llama-3-8B-Instruct's template: bos_token comes from the tokenizer.
+  llama.chatTemplate =
+      "{% set loop_messages = messages %}{% for message in loop_messages %}"
+      "{% set content = '<|start_header_id|>' + message['role'] + "
+      "'<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' %}"
+      "{% if loop.index0 == 0 %}{% set content = bos_token + content %}"
+      "{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}"
+      "{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}";
   prompt = make(llama).applyChatTemplate("  Hi \n", "Sys");
   ASSERT_TRUE(prompt);
   EXPECT_EQ(*prompt,
             "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n"
             "Sys<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi"
             "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n");
+  // The end of an assistant turn, found by rendering one.
+  EXPECT_EQ(make(llama).stopIds(), (std::vector<int32_t>{bos + 3}));
+
+  // A template that raises: the render error is the template's message.
+  llama.chatTemplate =
+      "{{ raise_exception('Conversation roles must alternate') }}";
+  Result<std::string> raised = make(llama).applyChatTemplate("Hi");
+  ASSERT_FALSE(raised);
+  EXPECT_NE(raised.error().find("Conversation roles must alternate"),
+            std::string::npos);
 }
 
 namespace {

@@ -4,10 +4,12 @@
 # pretrained model, Q4_K_M) is loaded by transformers (dequantized to fp32)
 # and exported by optimum (text-generation-with-past), in the exporters'
 # environment (scripts/setup-exporters.sh: torch, transformers, optimum;
-# several GB the first time). The tokenizer is Gemma's SentencePiece BPE,
-# built from the GGUF's pieces and scores (tools/gguf-to-onnx/gguf_tokenizer.py:
-# transformers would write it as Unigram, which segments text differently
-# from the tokenizer the model was trained with), with Gemma's chat template.
+# several GB the first time). The tokenizer is the one transformers 5.x
+# writes from the GGUF (SentencePiece BPE with byte fallback, the form of
+# the model's own repository; test/tokenizer/gguf_to_hf_tokenizer.py, in
+# .venv: the exporters' transformers 4.57 writes it as Unigram, which
+# segments text differently from the tokenizer the model was trained with),
+# with Gemma 3's chat template (the GGUF carries none).
 #
 #   scripts/make-gemma3.sh [OUTDIR]     (default build/gemma3; ~15 min the first time)
 #
@@ -22,6 +24,10 @@ if [ -f "$out/model.onnx" ] && [ -f "$out/tokenizer.json" ]; then
   exit 0
 fi
 
+if ! [ -x .venv/bin/python3 ] || ! .venv/bin/python3 -c "import transformers, gguf" 2>/dev/null; then
+  echo "make-gemma3: .venv with transformers and gguf is needed: run scripts/setup.sh first" >&2
+  exit 1
+fi
 scripts/setup-exporters.sh
 py=.venv-exporters/bin/python
 work="$out.export"
@@ -30,10 +36,17 @@ echo "== exporting Gemma 3 270M with optimum into $work (transformers loads the 
 gguf="$work/_work/gemma-3-270m-q4_k_m.gguf"
 [ -f "$gguf" ] || { echo "make-gemma3: $gguf was not made" >&2; exit 1; }
 
-echo "== the tokenizer (SentencePiece BPE from the GGUF) and Gemma's chat template"
+echo "== the tokenizer (transformers' GGUF conversion) and Gemma 3's chat template"
+source scripts/venv.sh
+rm -rf "$out.tmp"
 mkdir -p "$out.tmp"
-"$py" tools/gguf-to-onnx/gguf_tokenizer.py "$gguf" "$out.tmp" \
-  --chat-template test/tokenizer/chat_templates/gemma3.jinja
+python3 test/tokenizer/gguf_to_hf_tokenizer.py "$gguf" "$out.tmp"
+python3 - "$out.tmp/tokenizer_config.json" test/tokenizer/chat_templates/gemma3.jinja <<'PY'
+import json, sys
+config = json.load(open(sys.argv[1], encoding="utf-8"))
+config.setdefault("chat_template", open(sys.argv[2], encoding="utf-8").read())
+json.dump(config, open(sys.argv[1], "w", encoding="utf-8"), indent=2, ensure_ascii=False)
+PY
 mv "$work/gemma3-270m-optimum/model.onnx" "$out.tmp/model.onnx"
 for f in "$work/gemma3-270m-optimum"/model.onnx_data "$work/gemma3-270m-optimum"/model.onnx.data; do
   [ -f "$f" ] && mv "$f" "$out.tmp/"

@@ -120,7 +120,7 @@ def main():
     head_i8_bytes = VOCAB * HIDDEN + VOCAB * (HIDDEN // 128) * 4
 
     lines = [SECTION, "",
-             f"Command: `python3 bench/gemma3_quantized.py --threads {args.threads} --repeats {args.repeats}` "
+             f"Command: `python3 bench/gemma3_quantized.py {shlex.join(sys.argv[1:])}` "
              f"({sbs.machine_info().get('Model name', 'CPU?')}; {args.threads} threads; best of {args.repeats}). "
              f"xfc programs from `{os.path.relpath(args.onnx, ROOT)}` (scripts/make-gemma3.sh: "
              "optimum's export of the package's GGUF); llama.cpp is llama-cpp-python 0.3.36 on the "

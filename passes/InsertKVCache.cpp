@@ -161,6 +161,19 @@ struct InsertKVCachePass
       plans.push_back(plan);
     }
 
+    // When every layer attends within a window, the runtime may release a
+    // sequence's blocks behind the smallest one (a model with any global
+    // layer keeps them all).
+    std::optional<int64_t> window;
+    for (LayerPlan &plan : plans) {
+      std::optional<int64_t> w = plan.attention.getWindow();
+      if (!w) {
+        window.reset();
+        break;
+      }
+      window = std::min(window.value_or(*w), *w);
+    }
+
     OpBuilder builder(func.getContext());
     MLIRContext *ctx = func.getContext();
     Block &entry = func.getBody().front();
@@ -267,6 +280,8 @@ struct InsertKVCachePass
     if (failed(func.eraseArguments(dropArgs)))
       return failure();
     func->setAttr("xf.kv_block_size", builder.getI64IntegerAttr(blockSize));
+    if (window)
+      func->setAttr("xf.kv_window", builder.getI64IntegerAttr(*window));
     LDBG() << "paged " << plans.size() << " attention layers";
     return success();
   }

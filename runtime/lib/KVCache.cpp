@@ -371,7 +371,8 @@ Result<KVCache::SequenceId> KVCache::fork(SequenceId parent) {
     return noSequence(parent);
   Sequence child = it->second;
   for (BlockId block : child.table)
-    acquire(block);
+    if (block != kNoBlock)
+      acquire(block);
   SequenceId id = nextId++;
   seqs.emplace(id, std::move(child));
   return id;
@@ -401,6 +402,10 @@ void KVCache::markComputed(SequenceId id) {
     ChainLink parent = i == 0 ? ChainLink{0, -1, 0} : seq.chain[i - 1];
     uint64_t hash = hashBlock(parent.hash, blockTokens);
     BlockId block = seq.table[i];
+    // Released before a window: the chain (and so the prefix cache) stops
+    // here for this sequence.
+    if (block == kNoBlock)
+      break;
     BlockId same =
         findRegistered(hash, parent.block, parent.generation, blockTokens);
     if (same < 0 && !blocks[block].registered) {
@@ -424,6 +429,15 @@ Result<void> KVCache::truncate(SequenceId id, int64_t length) {
                         std::to_string(id) + " of " +
                         std::to_string(seq.tokens.size()) + " tokens to " +
                         std::to_string(length)};
+  int64_t released = std::find_if(seq.table.begin(), seq.table.end(),
+                                  [](BlockId b) { return b != kNoBlock; }) -
+                     seq.table.begin();
+  if (length < released * cfg.blockTokens)
+    return ErrorMessage{"KV cache: cannot truncate sequence " +
+                        std::to_string(id) + " to " + std::to_string(length) +
+                        " tokens: its first " +
+                        std::to_string(released * cfg.blockTokens) +
+                        " were released (outside the attention window)"};
   size_t keepBlocks =
       static_cast<size_t>((length + cfg.blockTokens - 1) / cfg.blockTokens);
   while (seq.table.size() > keepBlocks) {
@@ -445,8 +459,28 @@ void KVCache::freeSequence(SequenceId id) {
   // (a cached block is useless once its parent is gone).
   const std::vector<BlockId> &table = it->second.table;
   for (auto block = table.rbegin(); block != table.rend(); ++block)
-    release(*block);
+    if (*block != kNoBlock)
+      release(*block);
   seqs.erase(it);
+}
+
+int64_t KVCache::releaseBefore(SequenceId id, int64_t position) {
+  auto it = seqs.find(id);
+  if (it == seqs.end())
+    return 0;
+  Sequence &seq = it->second;
+  int64_t end = std::min<int64_t>(position / cfg.blockTokens,
+                                  static_cast<int64_t>(seq.table.size()));
+  int64_t count = 0;
+  for (int64_t i = 0; i < end; ++i) {
+    BlockId &block = seq.table[static_cast<size_t>(i)];
+    if (block == kNoBlock)
+      continue;
+    release(block);
+    block = kNoBlock;
+    ++count;
+  }
+  return count;
 }
 
 const std::vector<KVCache::BlockId> &KVCache::blockTable(SequenceId seq) const {
@@ -498,7 +532,8 @@ Result<void> KVCache::writeBlockTables(const SequenceId *ids, int64_t count,
                           " blocks, more than the table width " +
                           std::to_string(width)};
     int32_t *dst = out + row * width;
-    std::copy(table.begin(), table.end(), dst);
+    std::transform(table.begin(), table.end(), dst,
+                   [](BlockId b) { return b == kNoBlock ? 0 : b; });
     std::fill(dst + table.size(), dst + width, 0);
   }
   return {};
@@ -529,6 +564,8 @@ KVCacheStats KVCache::stats() const {
     const Sequence &seq = entry.second;
     int64_t length = static_cast<int64_t>(seq.tokens.size());
     for (size_t i = 0; i < seq.table.size(); ++i) {
+      if (seq.table[i] == kNoBlock)
+        continue;
       int64_t slots = std::min<int64_t>(
           cfg.blockTokens, length - static_cast<int64_t>(i) * cfg.blockTokens);
       int64_t &f = fill[static_cast<size_t>(seq.table[i])];
@@ -560,11 +597,17 @@ Result<void> KVCache::checkInvariants() const {
     if (static_cast<int64_t>(seq.chain.size()) > seq.computed / cfg.blockTokens)
       return fail(name + " has a prefix chain longer than its computed "
                          "full blocks");
-    std::vector<BlockId> sorted = seq.table;
+    // Blocks released before a window are a prefix of the table.
+    auto held = std::find_if(seq.table.begin(), seq.table.end(),
+                             [](BlockId b) { return b != kNoBlock; });
+    if (std::find(held, seq.table.end(), kNoBlock) != seq.table.end())
+      return fail(name + " has a released block after a held one");
+    std::vector<BlockId> sorted(held, seq.table.end());
     std::sort(sorted.begin(), sorted.end());
     if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
       return fail(name + " holds a block twice");
-    for (BlockId block : seq.table) {
+    for (auto b = held; b != seq.table.end(); ++b) {
+      BlockId block = *b;
       if (block < 0 || block >= numBlocks)
         return fail(name + " holds block " + std::to_string(block));
       ++holders[static_cast<size_t>(block)];

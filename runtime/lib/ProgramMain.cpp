@@ -357,8 +357,13 @@ public:
       }
     }
     std::vector<xf::OutputView> outputs = invoke(descriptors);
-    for (SequenceId seq : seqs)
+    for (SequenceId seq : seqs) {
       kv->markComputed(seq);
+      // Every layer attends within kvWindow keys: the next query (at the
+      // current length) never reads a block wholly before its window.
+      if (kvWindow > 0)
+        kv->releaseBefore(seq, kv->length(seq) - kvWindow + 1);
+    }
     const xf::OutputView &logits = outputs[logitsOutput];
     LogitsView view;
     view.rowStride = logits.strides[1];
@@ -582,6 +587,11 @@ private:
       if (parseInt(std::string(*m), value))
         maxContext = value;
     }
+    if (auto w = weights.metadata("xf.kv_window")) {
+      int64_t value;
+      if (parseInt(std::string(*w), value) && value > 0)
+        kvWindow = value;
+    }
     auto logits = std::find(outputNames.begin(), outputNames.end(), "logits");
     if (logits == outputNames.end() || outputRanks[logits - outputNames.begin()] != 3)
       return xf::ErrorMessage{path + ": the model has no rank-3 'logits' output"};
@@ -666,6 +676,8 @@ private:
   float emptyPast = 0;
   int64_t vocabSize = 0;
   int64_t maxContext = 2048;
+  /// Every layer attends within this many keys (0: some layer is global).
+  int64_t kvWindow = 0;
   // Paged models.
   bool paged = false;
   /// The model takes logits_rows (xf-select-logits-rows): the head runs on

@@ -183,6 +183,59 @@ def run_program(program, prompt, logits_path):
     return ids, logits
 
 
+def has_kv_window(weights):
+    """Whether xfc recorded that every layer attends within a window."""
+    import mmap
+    with open(weights, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        return m.find(b"xf.kv_window") >= 0
+
+
+def check_window_release(program, prompt, ids, work, exact=True):
+    """Every layer sliding: the runtime releases blocks behind the window.
+    Four sequences decode together past it twice, with a KV budget of 64 MiB
+    and then one of just the blocks the first run held at its peak; both
+    must generate the same ids, and (`exact`) what the program generates for
+    each prompt alone; the peak must be below what the sequences would hold
+    without releasing. A model whose decode rounds activations to int8 is
+    not batch-invariant (a batch of rows takes the f32 path), so only the
+    two batched runs are compared for it."""
+    prompts = [list(prompt)] + [list(prompt[i:]) + list(prompt[:i]) for i in (1, 2, 3)]
+    path = os.path.join(work, "window-prompts.txt")
+    with open(path, "w") as fh:
+        fh.writelines(",".join(map(str, p)) + "\n" for p in prompts)
+
+    def batch(budget):
+        result = subprocess.run(
+            [program, "--tokens-file", path, "--max-tokens", str(GENERATE),
+             "--kv-memory", str(budget)], capture_output=True, text=True, timeout=600)
+        if result.returncode != 0:
+            raise RuntimeError(f"--tokens-file exited {result.returncode}: {result.stderr.strip()[-300:]}")
+        stats = re.search(r"peak (\d+) of (\d+) blocks .*?(\d+) tokens per block.*?(\d+) preemptions",
+                          result.stderr)
+        if not stats:
+            raise RuntimeError("--tokens-file printed no KV-cache use")
+        outs = [[int(t) for t in line.split(",") if t.strip()] for line in result.stdout.split("\n") if line.strip()]
+        return outs, [int(g) for g in stats.groups()]
+
+    problems = []
+    budget = 64 << 20
+    wide, (peak, blocks, block_tokens, _) = batch(budget)
+    held = len(prompts) * -(-(len(prompt) + GENERATE) // block_tokens)
+    if peak >= held:
+        problems.append(f"sliding window: {peak} KV blocks at the peak, not fewer than the "
+                        f"{held} the sequences span (no block released)")
+    tight, (_, tight_blocks, _, preempted) = batch(-(-budget // blocks) * peak)
+    alone = wide
+    if exact:
+        alone = [ids] + [run_program(program, p, os.path.join(work, "window.bin"))[0]
+                         for p in prompts[1:]]
+    if wide != alone or tight != alone:
+        problems.append("sliding window: sequences decoded together (released blocks reused by "
+                        f"others; {tight_blocks} blocks, {preempted} preemptions) generated other "
+                        "ids than each alone")
+    return problems
+
+
 def row_error(a, b):
     """Largest |a - b| of each row relative to the row's largest |b|."""
     import numpy as np
@@ -256,6 +309,10 @@ def check_export(export, args, config):
         again, _ = run_program(program, prompt, os.path.join(work, "logits2.bin"))
         if again != ids:
             problems.append("a second run generated other ids")
+        if has_kv_window(program + ".xfw"):
+            row["window_release"] = True
+            problems += check_window_release(program, prompt, ids, work,
+                                             exact=not rounds_activations(model))
         if not args.skip_unfused:
             unfused = os.path.join(work, "prog-unfused")
             uinfo = compile_model(args.xfc, model, unfused, [f"--no-fuse={ALL_FAMILIES}"])

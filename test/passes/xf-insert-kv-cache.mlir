@@ -16,6 +16,7 @@
 // CHECK-SAME: %[[VP:[^:]+]]: tensor<?x2x16x4xf32> {onnx.name = "kv_cache.0.value"})
 // CHECK-SAME: -> (tensor<?x?x8xf32> {onnx.name = "logits"})
 // CHECK-SAME: xf.kv_block_size = 16
+// CHECK-NOT: xf.kv_window
 // CHECK: %[[Q:.+]] = onnx.Transpose
 // CHECK: %[[K:[^ ,]+]], %[[V:[^ ]+]] = xf.kv_cache_write %[[Q]], %[[Q]] into %[[KP]], %[[VP]] at %[[SLOTS]]
 // A fresh prompt (one sequence, context == its tokens) attends to its
@@ -51,6 +52,48 @@ func.func @main(%ids: tensor<?x?xi64> {onnx.name = "input_ids"}) -> (tensor<?x?x
   %q = onnx.Transpose %r {perm = [0, 2, 1, 3]} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
   %a = xf.attention %q, %q, %q scale = 5.000000e-01 causal : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
   %t = onnx.Transpose %a {perm = [0, 2, 1, 3]} : (tensor<?x2x?x4xf32>) -> tensor<?x?x2x4xf32>
+  %o = onnx.Reshape %t, %join : (tensor<?x?x2x4xf32>, tensor<3xi64>) -> tensor<?x?x8xf32>
+  return %o : tensor<?x?x8xf32>
+}
+
+// -----
+
+// Every layer attends within a window: the smallest one is recorded for the
+// runtime, which releases the blocks behind it.
+// CHECK-LABEL: func.func @main
+// CHECK-SAME: xf.kv_block_size = 16 : i64, xf.kv_window = 4 : i64
+func.func @main(%ids: tensor<?x?xi64> {onnx.name = "input_ids"}) -> (tensor<?x?x8xf32> {onnx.name = "logits"}) {
+  %table = onnx.Constant {value = dense<0.5> : tensor<16x8xf32>} : tensor<16x8xf32>
+  %split = onnx.Constant {value = dense<[0, 0, 2, 4]> : tensor<4xi64>} : tensor<4xi64>
+  %join = onnx.Constant {value = dense<[0, 0, 8]> : tensor<3xi64>} : tensor<3xi64>
+  %e = onnx.Gather %table, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+  %r = onnx.Reshape %e, %split : (tensor<?x?x8xf32>, tensor<4xi64>) -> tensor<?x?x2x4xf32>
+  %q = onnx.Transpose %r {perm = [0, 2, 1, 3]} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  %a = xf.attention %q, %q, %q scale = 5.000000e-01 causal window = 8 : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  %b = xf.attention %q, %q, %q scale = 5.000000e-01 causal window = 4 : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  %s = onnx.Add %a, %b : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  %t = onnx.Transpose %s {perm = [0, 2, 1, 3]} : (tensor<?x2x?x4xf32>) -> tensor<?x?x2x4xf32>
+  %o = onnx.Reshape %t, %join : (tensor<?x?x2x4xf32>, tensor<3xi64>) -> tensor<?x?x8xf32>
+  return %o : tensor<?x?x8xf32>
+}
+
+// -----
+
+// A global layer beside a windowed one (Gemma's pattern): every block stays.
+// CHECK-LABEL: func.func @main
+// CHECK-SAME: xf.kv_block_size = 16 : i64}
+// CHECK-NOT: xf.kv_window
+func.func @main(%ids: tensor<?x?xi64> {onnx.name = "input_ids"}) -> (tensor<?x?x8xf32> {onnx.name = "logits"}) {
+  %table = onnx.Constant {value = dense<0.5> : tensor<16x8xf32>} : tensor<16x8xf32>
+  %split = onnx.Constant {value = dense<[0, 0, 2, 4]> : tensor<4xi64>} : tensor<4xi64>
+  %join = onnx.Constant {value = dense<[0, 0, 8]> : tensor<3xi64>} : tensor<3xi64>
+  %e = onnx.Gather %table, %ids : (tensor<16x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+  %r = onnx.Reshape %e, %split : (tensor<?x?x8xf32>, tensor<4xi64>) -> tensor<?x?x2x4xf32>
+  %q = onnx.Transpose %r {perm = [0, 2, 1, 3]} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  %a = xf.attention %q, %q, %q scale = 5.000000e-01 causal window = 8 : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  %b = xf.attention %q, %q, %q scale = 5.000000e-01 causal : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  %s = onnx.Add %a, %b : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  %t = onnx.Transpose %s {perm = [0, 2, 1, 3]} : (tensor<?x2x?x4xf32>) -> tensor<?x?x2x4xf32>
   %o = onnx.Reshape %t, %join : (tensor<?x?x2x4xf32>, tensor<3xi64>) -> tensor<?x?x8xf32>
   return %o : tensor<?x?x8xf32>
 }

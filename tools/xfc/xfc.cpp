@@ -738,6 +738,8 @@ int main(int argc, char **argv) {
   writer.addMetadata("xf.outputs", llvm::join(outputNames, ","));
   writer.addMetadata("xf.output_ranks", llvm::join(outputRanks, ","));
   writer.addMetadata("xf.max_context", std::to_string(maxContext));
+  if (auto window = func->getAttrOfType<IntegerAttr>("xf.kv_window"))
+    writer.addMetadata("xf.kv_window", std::to_string(window.getInt()));
   if (!kvMemory.empty())
     writer.addMetadata("xf.kv_memory", std::to_string(kvMemoryBytes));
   // A calibration program's Gram outputs: the weights each one is for.

@@ -179,8 +179,18 @@ public:
   void markComputed(SequenceId seq);
 
   /// Shortens `seq` to `length` tokens (speculative-decoding rollback,
-  /// preemption of a tail); blocks past the end are released.
+  /// preemption of a tail); blocks past the end are released. Fails if
+  /// `length` reaches into blocks releaseBefore has let go.
   Result<void> truncate(SequenceId seq, int64_t length);
+
+  /// Sliding-window attention: releases `seq`'s blocks that hold only
+  /// positions before `position` (no later query attends to them), and
+  /// returns how many it released. Their table entries become kNoBlock
+  /// (written as block 0 by writeBlockTables; the generated code never
+  /// reads a block wholly outside its window). A registered block goes to
+  /// the prefix cache as usual, so another prompt can still share it. The
+  /// caller keeps every position it may still attend to or roll back to.
+  int64_t releaseBefore(SequenceId seq, int64_t position);
 
   /// Releases `seq`'s blocks (refcount - 1 each; a block nobody holds goes to
   /// the cache if registered, else to the free list). Unknown ids are
@@ -188,8 +198,12 @@ public:
   void freeSequence(SequenceId seq);
 
   bool contains(SequenceId seq) const { return seqs.count(seq) != 0; }
-  /// The block table: block ids in token order. Valid until the next call
-  /// that changes this sequence.
+  /// The entry of a block table whose block releaseBefore let go.
+  static constexpr BlockId kNoBlock = -1;
+
+  /// The block table: block ids in token order (kNoBlock for blocks
+  /// released before a window). Valid until the next call that changes this
+  /// sequence.
   const std::vector<BlockId> &blockTable(SequenceId seq) const;
   int64_t length(SequenceId seq) const;
   int64_t computedLength(SequenceId seq) const;

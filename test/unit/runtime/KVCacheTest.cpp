@@ -365,6 +365,46 @@ TEST(KVCacheTest, WritesBlockTablesForABatch) {
   EXPECT_FALSE(kv.writeBlockTables(ids.data(), 2, 2, tables.data()).ok());
 }
 
+TEST(KVCacheTest, ReleasesBlocksOutsideTheWindow) {
+  KVCache kv = makeCache(smallConfig(8));
+  SequenceId a = create(kv, iota(10, 0));
+  compute(kv, a);
+  SequenceId b = *kv.fork(a);
+  std::vector<BlockId> before = kv.blockTable(a);
+  // Positions 0..4 are out of the window: only block 0 (0..3) is wholly.
+  EXPECT_EQ(kv.releaseBefore(a, 5), 1);
+  EXPECT_EQ(kv.blockTable(a)[0], KVCache::kNoBlock);
+  EXPECT_EQ(kv.refCount(before[0]), 1); // b still holds it
+  EXPECT_EQ(kv.releaseBefore(a, 5), 0); // already released
+  expectInvariants(kv);
+
+  // The released entry is written as block 0; the others as they were.
+  std::vector<int32_t> table(3, -1);
+  ASSERT_TRUE(kv.writeBlockTables(&a, 1, 3, table.data()).ok());
+  EXPECT_EQ(table, (std::vector<int32_t>{0, before[1], before[2]}));
+
+  // Growing past the window keeps releasing from the front; the pattern of
+  // every position still held is intact.
+  ASSERT_TRUE(kv.appendTokens(a, iota(6, 10)).ok());
+  compute(kv, a);
+  EXPECT_EQ(kv.releaseBefore(a, 12), 2);
+  for (int64_t pos = 12; pos < 16; ++pos)
+    EXPECT_TRUE(holdsPattern(kv, a, pos));
+  EXPECT_FALSE(kv.truncate(a, 7).ok()); // into a released block
+  ASSERT_TRUE(kv.truncate(a, 13).ok());
+  expectInvariants(kv);
+
+  // Freed alone, a registered block goes to the prefix cache: a new prompt
+  // still shares it.
+  kv.freeSequence(b);
+  SequenceId c = create(kv, iota(9, 0));
+  EXPECT_EQ(kv.blockTable(c)[0], before[0]);
+  kv.freeSequence(a);
+  kv.freeSequence(c);
+  EXPECT_EQ(kv.stats().usedBlocks, 0);
+  expectInvariants(kv);
+}
+
 //===--- Prefix cache -----------------------------------------------------===//
 
 TEST(KVCacheTest, SharesACachedPrefixInWholeBlocks) {

@@ -15,6 +15,8 @@ config.excludes = ["Inputs", "lit.cfg.py", "unit", "conformance", "fuzz", "CMake
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%xf_src_root", config.xf_src_root))
+# The C++ compiler, for tests that compile runtime headers.
+config.substitutions.append(("%cxx", config.cxx_compiler))
 # The runtime's kernels and thread pool, for mlir-runner -shared-libs.
 config.substitutions.append(
     ("%xfrt_kernels", os.path.join(config.xf_obj_root, "runtime", "libxfrt_kernels.so")))

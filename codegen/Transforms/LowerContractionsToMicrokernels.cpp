@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/Transforms/Microkernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -30,7 +31,6 @@ namespace xf {
 using namespace mlir;
 
 namespace {
-constexpr llvm::StringLiteral kMatmulKernel = "xfrt_matmul_f32";
 constexpr int kMaxOuterDims = 2;
 
 /// The loops of a contraction in the kernel's terms.
@@ -78,19 +78,6 @@ std::optional<KernelLoops> matchKernelLoops(linalg::LinalgOp op) {
   if (loops.outer.size() > kMaxOuterDims)
     return std::nullopt;
   return loops;
-}
-
-func::FuncOp getOrDeclareKernel(ModuleOp module, OpBuilder &builder) {
-  if (auto existing = module.lookupSymbol<func::FuncOp>(kMatmulKernel))
-    return existing;
-  OpBuilder::InsertionGuard guard(builder);
-  builder.setInsertionPointToStart(module.getBody());
-  SmallVector<Type> arguments(20, builder.getI64Type());
-  auto kernel = func::FuncOp::create(
-      builder, module.getLoc(), kMatmulKernel,
-      builder.getFunctionType(arguments, {}));
-  kernel.setPrivate();
-  return kernel;
 }
 
 void lowerToKernelCall(linalg::LinalgOp op, const KernelLoops &loops,
@@ -166,10 +153,10 @@ struct LowerContractionsToMicrokernelsPass
     });
     if (matches.empty())
       return;
-    OpBuilder builder(module.getContext());
-    func::FuncOp kernel = getOrDeclareKernel(module, builder);
+    func::FuncOp kernel =
+        xf::getOrInsertMicrokernel(module, xf::Microkernel::MatmulF32);
     for (auto &[op, loops] : matches) {
-      LDBG() << "calling " << kMatmulKernel << " for " << op;
+      LDBG() << "calling " << kernel.getSymName() << " for " << op;
       lowerToKernelCall(op, loops, kernel);
     }
   }

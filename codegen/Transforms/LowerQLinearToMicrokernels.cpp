@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/Transforms/Microkernels.h"
 
 #include "dialects/ONNX/IR/ONNXOps.h"
 #include "dialects/XF/IR/XFOps.h"
@@ -38,21 +39,6 @@ namespace xf {
 using namespace mlir;
 
 namespace {
-constexpr llvm::StringLiteral kQMatmulKernel = "xfrt_qmatmul_f32";
-constexpr int kKernelArguments = 16;
-
-func::FuncOp getOrDeclareKernel(ModuleOp module) {
-  if (auto existing = module.lookupSymbol<func::FuncOp>(kQMatmulKernel))
-    return existing;
-  OpBuilder builder(module.getContext());
-  builder.setInsertionPointToStart(module.getBody());
-  SmallVector<Type> arguments(kKernelArguments, builder.getI64Type());
-  auto kernel = func::FuncOp::create(builder, module.getLoc(), kQMatmulKernel,
-                                     builder.getFunctionType(arguments, {}));
-  kernel.setPrivate();
-  return kernel;
-}
-
 bool isSupported(xf::XF::QLinearOp op) {
   auto input = op.getInput().getType();
   // Float zero points have the scales' type (the verifier checks), so f32.
@@ -161,9 +147,10 @@ struct LowerQLinearToMicrokernelsPass
     });
     if (ops.empty())
       return;
-    func::FuncOp kernel = getOrDeclareKernel(module);
+    func::FuncOp kernel =
+        xf::getOrInsertMicrokernel(module, xf::Microkernel::QMatmulF32);
     for (xf::XF::QLinearOp op : ops) {
-      LDBG() << "calling " << kQMatmulKernel << " for " << op;
+      LDBG() << "calling " << kernel.getSymName() << " for " << op;
       lower(op, kernel);
     }
   }

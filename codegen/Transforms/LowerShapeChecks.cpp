@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/Transforms/Microkernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -24,23 +25,6 @@ namespace xf {
 using namespace mlir;
 
 namespace {
-/// The runtime's entry point, runtime/include/xf/Kernels.h:
-/// void xfrt_shape_error(const char *message, int64_t size,
-///                       int64_t expected, int64_t broadcast).
-constexpr llvm::StringLiteral kShapeError = "xfrt_shape_error";
-
-func::FuncOp getOrDeclareShapeError(ModuleOp module) {
-  if (auto existing = module.lookupSymbol<func::FuncOp>(kShapeError))
-    return existing;
-  OpBuilder builder = OpBuilder::atBlockBegin(module.getBody());
-  Type i64 = builder.getI64Type();
-  auto function =
-      func::FuncOp::create(builder, module.getLoc(), kShapeError,
-                           builder.getFunctionType({i64, i64, i64, i64}, {}));
-  function.setPrivate();
-  return function;
-}
-
 /// The messages as NUL-terminated constant globals, one per distinct text.
 class MessageTable {
 public:
@@ -105,7 +89,8 @@ struct LowerShapeChecksPass
     module.walk([&](xf::XF::CheckDimOp check) { checks.push_back(check); });
     if (checks.empty())
       return;
-    func::FuncOp callee = getOrDeclareShapeError(module);
+    func::FuncOp callee =
+        xf::getOrInsertMicrokernel(module, xf::Microkernel::ShapeError);
     MessageTable messages(module);
     for (xf::XF::CheckDimOp check : checks)
       lowerCheck(check, callee, messages);

@@ -13,12 +13,13 @@
 //
 //   xfrt_parallel_for(i64 count, ptr body, ptr context)
 //
-// (runtime/include/xf/Kernels.h). The values cross into and out of their
+// (runtime/include/xf/Microkernels.def). The values cross into and out of their
 // LLVM form through unrealized casts that the LLVM conversion resolves.
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/Transforms/Microkernels.h"
 
 #include "mlir/Conversion/LLVMCommon/TypeConverter.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -39,8 +40,6 @@ namespace xf {
 using namespace mlir;
 
 namespace {
-constexpr llvm::StringLiteral kParallelFor = "xfrt_parallel_for";
-
 bool isCapturable(Type type) {
   if (auto memref = dyn_cast<MemRefType>(type))
     return memref.isStrided();
@@ -66,7 +65,6 @@ struct OutlineParallelLoopsPass
     LLVMTypeConverter converter(context);
     auto ptrType = LLVM::LLVMPointerType::get(context);
     Type i64 = IntegerType::get(context, 64);
-    auto bodyType = FunctionType::get(context, {ptrType, i64}, {});
 
     SmallVector<scf::ForallOp> loops;
     module.walk([&](scf::ForallOp op) {
@@ -80,13 +78,12 @@ struct OutlineParallelLoopsPass
 
     OpBuilder builder(context);
     builder.setInsertionPointToEnd(module.getBody());
-    func::FuncOp parallelFor = module.lookupSymbol<func::FuncOp>(kParallelFor);
-    if (!parallelFor) {
-      parallelFor = func::FuncOp::create(
-          builder, module.getLoc(), kParallelFor,
-          builder.getFunctionType({i64, bodyType, ptrType}, {}));
-      parallelFor.setPrivate();
-    }
+    func::FuncOp parallelFor = xf::getOrInsertMicrokernel(
+        builder, module, xf::Microkernel::ParallelFor);
+    // The outlined bodies have the type of the kernel's callback parameter.
+    auto bodyType = cast<FunctionType>(
+        xf::microkernelType(context, xf::Microkernel::ParallelFor)
+            .getInput(1));
 
     llvm::DenseMap<Operation *, unsigned> counters;
     for (scf::ForallOp loop : loops) {

@@ -35,15 +35,11 @@
 #ifndef XF_RUNTIME_INCLUDE_XF_KERNELS_H
 #define XF_RUNTIME_INCLUDE_XF_KERNELS_H
 
+// The prototypes of xfrt_matmul_f32, xfrt_qmatmul_f32 and xfrt_shape_error
+// come from the table that codegen declares them from (xf/Microkernels.def).
+#include "xf/Microkernels.h"
+
 #include <cstdint>
-
-extern "C" void xfrt_matmul_f32(int64_t outer0, int64_t outer1, int64_t m,
-                                int64_t n, int64_t k, int64_t a, int64_t aO0,
-                                int64_t aO1, int64_t aM, int64_t aK, int64_t b,
-                                int64_t bO0, int64_t bO1, int64_t bK,
-                                int64_t bN, int64_t c, int64_t cO0,
-                                int64_t cO1, int64_t cM, int64_t cN);
-
 
 // Quantized linear layers (`xf.qlinear`, lowered by xf-lower-qlinear-to-
 // microkernels) call
@@ -86,12 +82,6 @@ extern "C" void xfrt_matmul_f32(int64_t outer0, int64_t outer1, int64_t m,
 // codes are multiplied as integers: C then differs from the f32 sum by the
 // rounding of A (at most half a step, max|A| / 254, per element). ISA and
 // threads as for xfrt_matmul_f32.
-extern "C" void xfrt_qmatmul_f32(int64_t m, int64_t n, int64_t k, int64_t a,
-                                 int64_t aM, int64_t w, int64_t wN,
-                                 int64_t scales, int64_t sN,
-                                 int64_t zeroPoints, int64_t zN,
-                                 int64_t zeroPointsF32, int64_t bits,
-                                 int64_t groupSize, int64_t c, int64_t cM);
 
 // Shape errors. A size that is known only at run time and that the compiler
 // could not prove right (a dimension that is `?` in the model, say a mask's
@@ -111,9 +101,6 @@ extern "C" void xfrt_qmatmul_f32(int64_t m, int64_t n, int64_t k, int64_t a,
 // (broadcast != 0: `size` had to be `expected` or 1; otherwise equal) to
 // stderr and exits the process with status 1. It never returns. The message
 // pointer is passed as a 64-bit integer, as the kernels' pointers are.
-extern "C" [[noreturn]] void xfrt_shape_error(int64_t message, int64_t size,
-                                              int64_t expected,
-                                              int64_t broadcast);
 
 namespace xf {
 

@@ -11,6 +11,12 @@
 #ifndef XF_RUNTIME_INCLUDE_XF_THREADPOOL_H
 #define XF_RUNTIME_INCLUDE_XF_THREADPOOL_H
 
+// parallelFor for generated code is xfrt_parallel_for (xf/Microkernels.def):
+// the CPU pipeline's `xf-outline-parallel-loops` turns an scf.forall into its
+// call, with the loop body outlined into `body` and its captured values behind
+// `context`.
+#include "xf/Microkernels.h"
+
 #include <cstdint>
 
 namespace xf {
@@ -30,12 +36,5 @@ void parallelFor(int64_t count, void (*body)(void *context, int64_t item),
                  void *context);
 
 } // namespace xf
-
-/// parallelFor for generated code: the CPU pipeline's
-/// `xf-outline-parallel-loops` turns an scf.forall into this call, with the
-/// loop body outlined into `body` and its captured values behind `context`.
-extern "C" void xfrt_parallel_for(int64_t count,
-                                  void (*body)(void *context, int64_t item),
-                                  void *context);
 
 #endif // XF_RUNTIME_INCLUDE_XF_THREADPOOL_H

@@ -45,7 +45,7 @@ DECODE_PROMPT = 16
 
 
 # --------------------------------------------------------------------------
-# Prompt ids: the LCG of runtime/lib/ProgramMain.cpp's runBench, so the
+# Prompt ids: the LCG of runtime/frontends/Bench.cpp, so the
 # program's `bench --prompt-len P` and the other engines see the same ids.
 
 def lcg_ids(count, vocab):

@@ -16,14 +16,9 @@
 // pointer, offset (in elements), sizes[R], strides[R] (in elements). This is
 // MLIR's C interface for memrefs.
 //
-// The .xfw metadata tells the program what to pass:
-//   xf.inputs        comma-separated input names, in argument order
-//   xf.input_shapes  comma-separated input shapes, dims joined by 'x', '?'
-//                    for a dynamic one ("?x?", "?x2x?x16")
-//   xf.outputs       comma-separated output names
-//   xf.output_ranks  comma-separated output ranks (to size the results block)
-//   xf.max_context   the longest sequence the program accepts
-//   xf.kv_memory     (optional) the default size of the paged KV pool
+// The .xfw's ModelMetadata (xf/ModelMetadata.h: input names and shapes,
+// output names and ranks, max context, KV pool size and window) tells the
+// program what to pass; bindModel() maps each input to its role below.
 //
 // A model compiled with the paged KV cache (xf-insert-kv-cache; its inputs
 // include slot_mapping) takes, for B sequences of S new tokens each,
@@ -49,7 +44,10 @@
 #ifndef XF_RUNTIME_INCLUDE_XF_MODELABI_H
 #define XF_RUNTIME_INCLUDE_XF_MODELABI_H
 
+#include "xf/Result.h"
+
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -69,7 +67,58 @@ inline constexpr std::string_view kLogits = "logits";
 /// past_key_values.L.key / .value and present.L.key / .value.
 inline constexpr std::string_view kPastPrefix = "past_key_values.";
 inline constexpr std::string_view kPresentPrefix = "present.";
+/// The paged KV cache's inputs (xf-insert-kv-cache, xf-select-logits-rows).
+inline constexpr std::string_view kSlotMapping = "slot_mapping";
+inline constexpr std::string_view kBlockTables = "block_tables";
+inline constexpr std::string_view kContextLens = "context_lens";
+inline constexpr std::string_view kLogitsRows = "logits_rows";
+/// kv_cache.L.key / .value.
+inline constexpr std::string_view kPoolPrefix = "kv_cache.";
 } // namespace abi
+
+struct ModelMetadata;
+
+/// What the runtime passes for one input of the compiled function.
+enum class InputRole {
+  InputIds,
+  AttentionMask,
+  PositionIds,
+  SlotMapping,
+  BlockTables,
+  ContextLens,
+  LogitsRows,
+  KVPool, ///< kv_cache.L.key/value: plane [layer][kind] of the paged pool
+  Past,   ///< past_key_values.*: the previous call's output `present`
+};
+
+struct InputBinding {
+  InputRole role = InputRole::InputIds;
+  /// KVPool: the layer and 0 for key, 1 for value.
+  int64_t layer = 0;
+  int64_t kind = 0;
+  /// Past: the output fed back as this input, and its shape (-1 dynamic).
+  int64_t present = -1;
+  std::vector<int64_t> shape;
+};
+
+/// Every input of a compiled model bound to its role: the one place that
+/// reads the contract above from a model's metadata.
+struct ModelBinding {
+  std::vector<InputBinding> inputs;
+  /// Takes slot_mapping: runs over the paged KV cache.
+  bool paged = false;
+  /// Takes logits_rows: computes only the logits rows asked for.
+  bool selectsRows = false;
+  size_t logitsOutput = 0;
+  /// Paged: layers, and the [?, kv_heads, block_tokens, head_dim] shape every
+  /// pool plane shares.
+  int64_t layers = 0;
+  std::vector<int64_t> poolShape;
+};
+
+/// Binds `metadata`'s inputs; an error names `path` and the input.
+Result<ModelBinding> bindModel(const ModelMetadata &metadata,
+                               const std::string &path);
 
 /// A strided memref descriptor of any rank, as words.
 class MemRefDescriptor {

@@ -1,0 +1,75 @@
+//===- Common.cpp - what the program's front ends share -------------------===//
+
+#include "Frontends.h"
+
+#include "xf/Tokenizer.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+using namespace xf;
+using namespace xf::frontends;
+
+int xf::frontends::fail(const std::string &message) {
+  std::cerr << "error: " << message << "\n";
+  return 1;
+}
+
+int xf::frontends::usageError(const std::string &message) {
+  std::cerr << "error: " << message << "\n(see --help)\n";
+  return 2;
+}
+
+std::string xf::frontends::jsonString(const std::string &text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20) {
+      char buffer[8];
+      std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
+      out += buffer;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+double xf::frontends::secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+Result<std::vector<std::vector<int64_t>>>
+xf::frontends::readChunks(const CompiledModel &model, const Options &options) {
+  const std::string &path = options.textPath;
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return ErrorMessage{"cannot read " + path + ": " + std::strerror(errno)};
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  auto tokenizer = Tokenizer::fromWeightsFile(model.weightsFile());
+  if (!tokenizer)
+    return ErrorMessage{tokenizer.error()};
+  std::vector<int32_t> ids = tokenizer->encode(text, /*parseSpecial=*/false);
+  int64_t context = options.context;
+  int64_t count = ids.size() / context;
+  if (options.maxChunks > 0)
+    count = std::min(count, options.maxChunks);
+  if (count == 0)
+    return ErrorMessage{path + " has " + std::to_string(ids.size()) +
+                        " tokens, fewer than one chunk of " +
+                        std::to_string(context)};
+  std::vector<std::vector<int64_t>> chunks;
+  for (int64_t c = 0; c < count; ++c)
+    chunks.emplace_back(ids.begin() + c * context,
+                        ids.begin() + (c + 1) * context);
+  return chunks;
+}

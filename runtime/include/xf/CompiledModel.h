@@ -1,0 +1,107 @@
+//===- CompiledModel.h - the program's compiled model -----------*- C++ -*-===//
+//
+// The compiled function (xf_packed_main, ModelABI.h) with its weights file,
+// bound through the file's ModelMetadata. Two kinds exist. A paged model
+// (xf-insert-kv-cache ran: it takes slot_mapping) keeps every sequence's
+// keys and values in the runtime's KVCache and runs B sequences of S new
+// tokens per call: it is the engine's ModelStep. Any other model runs as it
+// was exported, one sequence at a time (append/reset): with optimum's
+// past_key_values.* it gets the previous call's present.* back as its past;
+// without, it recomputes the whole sequence every step.
+//
+// In libxfrt_main (with the front ends), not libxfrt: it calls the
+// generated code, which only a program links.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef XF_RUNTIME_INCLUDE_XF_COMPILEDMODEL_H
+#define XF_RUNTIME_INCLUDE_XF_COMPILEDMODEL_H
+
+#include "xf/Engine.h"
+#include "xf/ModelABI.h"
+#include "xf/ModelMetadata.h"
+#include "xf/WeightsFile.h"
+
+#include <memory>
+#include <optional>
+#include <unordered_set>
+
+namespace xf {
+
+class CompiledModel : public ModelStep {
+public:
+  using SequenceId = KVCache::SequenceId;
+
+  /// Maps the weights at `path` and binds the model. `kvMemory`: bytes of a
+  /// paged model's KV pool (0: what xfc recorded, else 512 MiB).
+  static Result<std::unique_ptr<CompiledModel>> load(const std::string &path,
+                                                     int64_t kvMemory = 0);
+  ~CompiledModel() override;
+
+  // ModelStep (paged models only).
+  int64_t vocabSize() const override { return meta.vocabSize; }
+  int64_t maxContext() const override { return meta.maxContext; }
+  KVCache &cache() override { return *kv; }
+  Result<LogitsView> run(const std::vector<SequenceId> &seqs,
+                         bool allRows) override;
+
+  const ModelMetadata &metadata() const { return meta; }
+  const WeightsFile &weightsFile() const { return weights; }
+  bool isPaged() const { return binding.paged; }
+  bool hasKVCache() const;
+  /// Output `index` of the last call; valid until the next call.
+  const OutputView &lastOutput(size_t index) const {
+    return lastOutputs[index];
+  }
+
+  // The single sequence, for every kind of model.
+  /// Whether it may share cached prefix blocks (paged). Off when every
+  /// position's logits are wanted (--logits, ppl).
+  void setReusePrefix(bool reuse) { reusePrefix = reuse; }
+  /// Tokens in the single sequence.
+  int64_t contextLength() const;
+  /// Forgets the single sequence: the next append starts from nothing.
+  void reset();
+  /// Appends `ids` to the single sequence and returns the logits of the
+  /// positions computed (all of `ids`, unless a paged model found a prefix
+  /// of them in its cache: then the last ones). With `allRows` false the
+  /// view may hold the last position's row only. Valid until the next call.
+  Result<LogitsView> append(const std::vector<int64_t> &ids,
+                            bool allRows = true);
+
+private:
+  /// A past_key_values input's state: the previous call's present.
+  struct PastState {
+    const float *data = nullptr;
+  };
+
+  explicit CompiledModel(WeightsFile file) : weights(std::move(file)) {}
+  Result<void> createCache(int64_t kvMemory);
+  void releaseOutputs();
+  std::vector<OutputView> invoke(std::vector<MemRefDescriptor> &descriptors);
+  Result<LogitsView> appendUnpaged(const std::vector<int64_t> &ids);
+  Result<void> keepPresents(const std::vector<OutputView> &outputs,
+                            int64_t length);
+
+  WeightsFile weights;
+  ModelMetadata meta;
+  ModelBinding binding;
+  std::vector<int64_t> outputRanks;
+  std::unordered_set<void *> ownedBuffers;
+  std::vector<OutputView> lastOutputs;
+  /// Unpaged models: per input, the past fed to it (Past inputs only).
+  std::vector<PastState> pasts;
+  int64_t pastLength = 0;
+  /// The sequence so far, for models without a KV cache.
+  std::vector<int64_t> history;
+  /// What an empty past points at: a valid address holding nothing.
+  float emptyPast = 0;
+  bool reusePrefix = true;
+  std::optional<KVCache> kv;
+  /// The single sequence of a paged model.
+  std::optional<SequenceId> current;
+};
+
+} // namespace xf
+
+#endif // XF_RUNTIME_INCLUDE_XF_COMPILEDMODEL_H

@@ -11,7 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "codegen/Pipelines/CPUPipeline.h"
+#include "codegen/Pipelines/Pipeline.h"
 #include "codegen/Target/LLVMEmission.h"
 #include "dialects/InitAllDialects.h"
 #include "importer/ImportDiagnostics.h"
@@ -142,6 +142,40 @@ std::optional<unsigned> argumentIndex(func::FuncOp func, llvm::StringRef name) {
   return std::nullopt;
 }
 
+/// Makes each integer input of at most 64 elements the constant it was
+/// given (its data and shape leave `inputData` and `inputShapes`), as
+/// exporters write axes, shapes and indices. Data, not a compile option:
+/// the one IR edit xf-run makes itself.
+LogicalResult
+bindSmallIntegerInputs(func::FuncOp func,
+                       SmallVectorImpl<std::vector<char>> &inputData,
+                       SmallVectorImpl<SmallVector<int64_t>> &inputShapes) {
+  FunctionType signature = func.getFunctionType();
+  OpBuilder builder(func.getBody());
+  llvm::BitVector bound(func.getNumArguments());
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    auto type = RankedTensorType::get(
+        inputShapes[i],
+        cast<TensorType>(signature.getInput(i)).getElementType());
+    if (!type.getElementType().isSignlessInteger() ||
+        type.getElementType().isInteger(1) || type.getNumElements() > 64)
+      continue;
+    auto value = DenseElementsAttr::getFromRawBuffer(type, inputData[i]);
+    Value constant = xf::ONNX::ConstantOp::create(builder, func.getLoc(),
+                                                  cast<ElementsAttr>(value));
+    func.getArgument(i).replaceAllUsesWith(constant);
+    bound.set(i);
+  }
+  if (failed(func.eraseArguments(bound)))
+    return failure();
+  for (int i = bound.size() - 1; i >= 0; --i)
+    if (bound.test(i)) {
+      inputData.erase(inputData.begin() + i);
+      inputShapes.erase(inputShapes.begin() + i);
+    }
+  return success();
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -223,37 +257,19 @@ int main(int argc, char **argv) {
                   func.getArgAttrOfType<StringAttr>(i, "onnx.name").str() +
                   "'");
   // Inputs bound as constants leave the signature.
-  if (bindSmallIntInputs) {
-    OpBuilder builder(func.getBody());
-    llvm::BitVector bound(func.getNumArguments());
-    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-      auto type = RankedTensorType::get(inputShapes[i],
-                                        cast<TensorType>(signature.getInput(i))
-                                            .getElementType());
-      if (!type.getElementType().isSignlessInteger() ||
-          type.getElementType().isInteger(1) || type.getNumElements() > 64)
-        continue;
-      auto value = DenseElementsAttr::getFromRawBuffer(type, inputData[i]);
-      Value constant = xf::ONNX::ConstantOp::create(builder, func.getLoc(),
-                                                    cast<ElementsAttr>(value));
-      func.getArgument(i).replaceAllUsesWith(constant);
-      bound.set(i);
-    }
-    if (failed(func.eraseArguments(bound)))
-      return fail("cannot bind inputs as constants");
-    for (int i = bound.size() - 1; i >= 0; --i)
-      if (bound.test(i)) {
-        inputData.erase(inputData.begin() + i);
-        inputShapes.erase(inputShapes.begin() + i);
-      }
-  }
-  // Fold what became constant and refine the result types before checking
-  // that every output's rank is known.
-  PassManager refine(&context);
-  refine.addPass(createCanonicalizerPass());
-  refine.addNestedPass<func::FuncOp>(xf::createONNXInferShapesPass());
-  if (failed(refine.run(*module)))
-    return 1;
+  if (bindSmallIntInputs &&
+      failed(bindSmallIntegerInputs(func, inputData, inputShapes)))
+    return fail("cannot bind inputs as constants");
+
+  // xfc's pipeline in its graph form, in two parts: the outputs' ranks
+  // must be known once the graph is folded and typed.
+  xf::XfcPipelineOptions pipeline;
+  pipeline.languageModel = false;
+  pipeline.to = xf::XfcPhase::XF;
+  PassManager graph(&context);
+  xf::buildXfcPipeline(graph, pipeline);
+  if (failed(graph.run(*module)))
+    return fail("the CPU pipeline failed on '" + modelPath + "'");
   signature = func.getFunctionType();
   for (Type result : signature.getResults())
     if (!cast<TensorType>(result).hasRank())
@@ -263,18 +279,12 @@ int main(int argc, char **argv) {
   // Compile. The ONNX names were read above; the dim_params become entry
   // checks (xf-check-dim-params).
   unsigned numArguments = func.getNumArguments();
-  for (unsigned i = 0; i < numArguments; ++i)
-    func.setArgAttrs(i, xf::keepDimParamAttrs(func.getArgAttrDict(i)));
-  func.removeResAttrsAttr();
-  func->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
-  // The C symbol `main` belongs to the program that calls the model.
-  func.setSymName(xf::kModelFunction);
-  PassManager pm(&context);
-  xf::buildXFCpuPipeline(pm);
-  if (failed(pm.run(*module)))
+  pipeline.from = xf::XfcPhase::XF;
+  pipeline.to = xf::XfcPhase::LLVM;
+  PassManager lower(&context);
+  xf::buildXfcPipeline(lower, pipeline);
+  if (failed(lower.run(*module)))
     return fail("the CPU pipeline failed on '" + modelPath + "'");
-  if (failed(xf::addPackedEntryPoint(*module, xf::kModelFunction)))
-    return 1;
   auto object = xf::emitObjectFile(*module, targetCpu, emission);
   if (failed(object))
     return 1;

@@ -109,6 +109,12 @@ void addGraphPasses(OpPassManager &pm, const XfcPipelineOptions &options) {
 void addLinalgPasses(OpPassManager &pm, const XfcPipelineOptions &options) {
   if (options.modelFunction)
     pm.addPass(createPrepareModelFunctionPass());
+  // A second round, deliberately: xf-insert-kv-cache and
+  // xf-select-logits-rows add shape arithmetic (the views of the query as
+  // sequences, the positions' reshapes) that folds and types only now, and
+  // the weights are arguments by now, so no weight is folded.
+  if (options.languageModel)
+    addShapeSimplification(pm, 1);
   pm.addNestedPass<func::FuncOp>(createCheckDimParamsPass());
   pm.addPass(createLowerQLinearToMicrokernelsPass());
   pm.addPass(createConvertXFToLinalgPass());

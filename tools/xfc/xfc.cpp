@@ -709,10 +709,19 @@ LogicalResult writeOutput(llvm::StringRef bytes) {
   return success();
 }
 
+/// The module as text. A --compile-to phase keeps its locations, so that
+/// xf-opt continues from it exactly as xfc would (shape checks name the
+/// ONNX nodes they come from).
 LogicalResult writeIR(ModuleOp module) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  module->print(os);
+  OpPrintingFlags flags;
+  if (compileTo != CompileTo::Program)
+    flags.enableDebugInfo();
+  module->print(os, flags);
+  // As xf-opt ends its output (--emit=mlir keeps its old form).
+  if (compileTo != CompileTo::Program)
+    os << "\n";
   return writeOutput(text);
 }
 

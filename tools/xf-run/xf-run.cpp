@@ -24,7 +24,6 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/BitVector.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -142,6 +141,104 @@ std::optional<unsigned> argumentIndex(func::FuncOp func, llvm::StringRef name) {
   return std::nullopt;
 }
 
+/// Reads the --input tensors, in argument order, checked against @main's
+/// signature.
+LogicalResult readInputs(func::FuncOp func,
+                         SmallVectorImpl<std::vector<char>> &inputData,
+                         SmallVectorImpl<SmallVector<int64_t>> &inputShapes) {
+  auto error = [](const llvm::Twine &message) {
+    fail(message);
+    return failure();
+  };
+  MLIRContext &context = *func.getContext();
+  FunctionType signature = func.getFunctionType();
+  inputData.assign(func.getNumArguments(), std::vector<char>());
+  inputShapes.assign(func.getNumArguments(), SmallVector<int64_t>());
+  SmallVector<bool> given(func.getNumArguments(), false);
+  for (const std::string &spec : inputs) {
+    auto [name, file] = llvm::StringRef(spec).split('=');
+    if (file.empty())
+      return error("--input takes NAME=FILE.pb, got '" + spec + "'");
+    auto index = argumentIndex(func, name);
+    if (!index)
+      return error("the model has no input named '" + name + "'");
+    auto buffer = llvm::MemoryBuffer::getFile(file);
+    onnx::TensorProto tensor;
+    if (!buffer || !tensor.ParseFromArray((*buffer)->getBufferStart(),
+                                          (*buffer)->getBufferSize()))
+      return error("cannot read a TensorProto from '" + file + "'");
+    auto type = xf::tensorTypeOf(tensor, context);
+    if (!type)
+      return error(file + ": " + llvm::toString(type.takeError()));
+    auto expected = cast<TensorType>(signature.getInput(*index));
+    if (type->getElementType() != expected.getElementType() ||
+        (expected.hasRank() && (type->getRank() != expected.getRank() ||
+                                llvm::any_of(llvm::zip(type->getShape(),
+                                                       expected.getShape()),
+                                             [](auto dims) {
+                                               auto [a, e] = dims;
+                                               return !ShapedType::isDynamic(e) &&
+                                                      a != e;
+                                             })))) {
+      std::string have, want;
+      llvm::raw_string_ostream(have) << *type;
+      llvm::raw_string_ostream(want) << expected;
+      return error("input '" + name + "' is " + have + " but the model takes " +
+                  want);
+    }
+    auto bytes = xf::readInlineTensorData(tensor, *type);
+    if (!bytes)
+      return error(file + ": " + llvm::toString(bytes.takeError()));
+    inputData[*index] = std::move(*bytes);
+    inputShapes[*index] = SmallVector<int64_t>(type->getShape());
+    given[*index] = true;
+  }
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    if (!given[i])
+      return error("no --input for model input '" +
+                  func.getArgAttrOfType<StringAttr>(i, "onnx.name").str() +
+                  "'");
+  return success();
+}
+
+using PackedEntry = void (*)(void **);
+
+/// Links `object` into a shared object, loads it and finds its packed entry
+/// point.
+FailureOr<PackedEntry> loadModel(llvm::StringRef object,
+                                 const xf::EmissionOptions &emission) {
+  auto error = [](const llvm::Twine &message) -> FailureOr<PackedEntry> {
+    fail(message);
+    return failure();
+  };
+  llvm::SmallString<128> workDir;
+  if (auto ec = llvm::sys::fs::createUniqueDirectory("xf-run", workDir))
+    return error("cannot create a temporary directory: " + ec.message());
+  std::string objectPath = (workDir + "/model.o").str();
+  std::string sharedPath = keepSharedObject.empty()
+                               ? (workDir + "/model.so").str()
+                               : keepSharedObject.getValue();
+  {
+    std::ofstream out(objectPath, std::ios::binary);
+    out.write(object.data(), object.size());
+    if (!out)
+      return error("cannot write " + objectPath);
+  }
+  std::string linkError;
+  if (failed(
+          xf::linkSharedObject({objectPath}, sharedPath, linkError, emission)))
+    return error(linkError);
+  void *library = dlopen(sharedPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  llvm::sys::fs::remove_directories(workDir);
+  if (!library)
+    return error(std::string("cannot load the compiled model: ") + dlerror());
+  auto entry = reinterpret_cast<PackedEntry>(
+      dlsym(library, xf::kPackedEntryPoint.data()));
+  if (!entry)
+    return error("the compiled model has no entry point");
+  return entry;
+}
+
 /// Makes each integer input of at most 64 elements the constant it was
 /// given (its data and shape leave `inputData` and `inputShapes`), as
 /// exporters write axes, shapes and indices. Data, not a compile option:
@@ -210,52 +307,10 @@ int main(int argc, char **argv) {
   }
 
   // Inputs, in argument order.
-  SmallVector<std::vector<char>> inputData(func.getNumArguments());
-  SmallVector<SmallVector<int64_t>> inputShapes(func.getNumArguments());
-  SmallVector<bool> given(func.getNumArguments(), false);
-  for (const std::string &spec : inputs) {
-    auto [name, file] = llvm::StringRef(spec).split('=');
-    if (file.empty())
-      return fail("--input takes NAME=FILE.pb, got '" + spec + "'");
-    auto index = argumentIndex(func, name);
-    if (!index)
-      return fail("the model has no input named '" + name + "'");
-    auto buffer = llvm::MemoryBuffer::getFile(file);
-    onnx::TensorProto tensor;
-    if (!buffer || !tensor.ParseFromArray((*buffer)->getBufferStart(),
-                                          (*buffer)->getBufferSize()))
-      return fail("cannot read a TensorProto from '" + file + "'");
-    auto type = xf::tensorTypeOf(tensor, context);
-    if (!type)
-      return fail(file + ": " + llvm::toString(type.takeError()));
-    auto expected = cast<TensorType>(signature.getInput(*index));
-    if (type->getElementType() != expected.getElementType() ||
-        (expected.hasRank() && (type->getRank() != expected.getRank() ||
-                                llvm::any_of(llvm::zip(type->getShape(),
-                                                       expected.getShape()),
-                                             [](auto dims) {
-                                               auto [a, e] = dims;
-                                               return !ShapedType::isDynamic(e) &&
-                                                      a != e;
-                                             })))) {
-      std::string have, want;
-      llvm::raw_string_ostream(have) << *type;
-      llvm::raw_string_ostream(want) << expected;
-      return fail("input '" + name + "' is " + have + " but the model takes " +
-                  want);
-    }
-    auto bytes = xf::readInlineTensorData(tensor, *type);
-    if (!bytes)
-      return fail(file + ": " + llvm::toString(bytes.takeError()));
-    inputData[*index] = std::move(*bytes);
-    inputShapes[*index] = SmallVector<int64_t>(type->getShape());
-    given[*index] = true;
-  }
-  for (unsigned i = 0; i < func.getNumArguments(); ++i)
-    if (!given[i])
-      return fail("no --input for model input '" +
-                  func.getArgAttrOfType<StringAttr>(i, "onnx.name").str() +
-                  "'");
+  SmallVector<std::vector<char>> inputData;
+  SmallVector<SmallVector<int64_t>> inputShapes;
+  if (failed(readInputs(func, inputData, inputShapes)))
+    return 1;
   // Inputs bound as constants leave the signature.
   if (bindSmallIntInputs &&
       failed(bindSmallIntegerInputs(func, inputData, inputShapes)))
@@ -289,32 +344,9 @@ int main(int argc, char **argv) {
   if (failed(object))
     return 1;
 
-  llvm::SmallString<128> workDir;
-  if (auto ec = llvm::sys::fs::createUniqueDirectory("xf-run", workDir))
-    return fail("cannot create a temporary directory: " + ec.message());
-  std::string objectPath = (workDir + "/model.o").str();
-  std::string sharedPath = keepSharedObject.empty()
-                               ? (workDir + "/model.so").str()
-                               : keepSharedObject.getValue();
-  {
-    std::ofstream out(objectPath, std::ios::binary);
-    out.write(object->data(), object->size());
-    if (!out)
-      return fail("cannot write " + objectPath);
-  }
-  std::string linkError;
-  if (failed(
-          xf::linkSharedObject({objectPath}, sharedPath, linkError, emission)))
-    return fail(linkError);
-  void *library = dlopen(sharedPath.c_str(), RTLD_NOW | RTLD_LOCAL);
-  llvm::sys::fs::remove_directories(workDir);
-  if (!library)
-    return fail(std::string("cannot load the compiled model: ") + dlerror());
-  using PackedEntry = void (*)(void **);
-  auto entry = reinterpret_cast<PackedEntry>(
-      dlsym(library, xf::kPackedEntryPoint.data()));
-  if (!entry)
-    return fail("the compiled model has no entry point");
+  FailureOr<PackedEntry> entry = loadModel(*object, emission);
+  if (failed(entry))
+    return 1;
 
   // Arguments: the results' descriptors (one block), then one descriptor
   // per input.
@@ -342,7 +374,7 @@ int main(int argc, char **argv) {
   std::vector<void *> args = {results.data()};
   for (Descriptor &d : descriptors)
     args.push_back(d.words.data());
-  entry(args.data());
+  (*entry)(args.data());
 
   // Outputs, gathered through their strides.
   if (auto ec = llvm::sys::fs::create_directories(outputDir))

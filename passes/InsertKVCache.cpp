@@ -131,8 +131,9 @@ struct InsertKVCachePass
       return;
     }
     // xfc prints this line as it is; test/corpus/check_corpus.py parses it.
+    // At the location, not the op: no dump of @main as a note.
     InFlightDiagnostic warning =
-        func.emitWarning("the KV cache is not paged, because:");
+        mlir::emitWarning(func.getLoc(), "the KV cache is not paged, because:");
     for (auto &[loc, reason] : reasons)
       warning.attachNote(loc) << reason;
   }

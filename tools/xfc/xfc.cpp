@@ -72,7 +72,7 @@ static cl::opt<CompileTo> compileTo(
                           "outlined (as arguments holding their values)"),
                clEnumValN(CompileTo::Linalg, "linalg", "linalg on tensors"),
                clEnumValN(CompileTo::LLVM, "llvm",
-                          "the LLVM dialect (as --emit=mlir writes it)")),
+                          "the LLVM dialect (--emit=mlir's IR, with locations)")),
     cl::init(CompileTo::Program), cl::cat(category));
 static cl::opt<bool> printPipeline(
     "print-pipeline",

@@ -275,4 +275,21 @@ def OutlineParallelLoopsPass
   ];
 }
 
+def AddPackedEntryPointPass
+    : Pass<"xf-add-packed-entry-point", "::mlir::ModuleOp"> {
+  let summary = "Adds xf_packed_main(void **args), which calls the model";
+  let description = [{
+    On a module in the LLVM dialect: adds `void xf_packed_main(void **args)`
+    calling `_mlir_ciface_<function>(args[0], ..., args[n-1])`, so that the
+    runtime (or xf-run) calls the model without knowing its arity.
+    `function` must have been lowered with `llvm.emit_c_interface`
+    (`xf-prepare-model-function`).
+  }];
+  let options = [
+    Option<"function", "function", "std::string", /*default=*/"\"xf_model\"",
+           "the model function the entry point calls">,
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // XF_CODEGEN_PASSES_TD

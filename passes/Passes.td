@@ -142,6 +142,21 @@ def IdentifyModelRolesPass
   let dependentDialects = ["::xf::ONNX::ONNXDialect"];
 }
 
+def CheckModelSignaturePass
+    : Pass<"xf-check-model-signature", "::mlir::ModuleOp"> {
+  let summary = "Checks that @main is a language model a program can drive";
+  let description = [{
+    Run after `xf-identify-model-roles`, which names the inputs and outputs
+    by their role. A program xfc emits feeds token ids and reads logits, so
+    @main must take `input_ids` and optionally `attention_mask` and
+    `position_ids` (int64 [batch, sequence]) and an optimum export's
+    `past_key_values.*` (float [batch, heads, past, head_dim], static heads
+    and head size), and return `logits` (float32 [batch, sequence, vocab],
+    static vocab) first and then only `present.*`. Anything else is an error
+    that lists the inputs and outputs the model has. The IR is not changed.
+  }];
+}
+
 def BindAttentionMaskPass
     : Pass<"xf-bind-attention-mask", "::mlir::ModuleOp"> {
   let summary = "Makes @main's attention_mask input all ones";
@@ -241,10 +256,19 @@ def InsertKVCachePass : Pass<"xf-insert-kv-cache", "::mlir::ModuleOp"> {
     read the past other than through Concat(past, new) on axis 2, a past
     or mask input still read by something else, a non-unit Range over the
     sequence.
+
+    With `strict=false` (xfc's pipeline) none of these is an error: the
+    pass pages a copy of @main and, if that fails, leaves @main as it was
+    exported (the program then recomputes the whole sequence each step) and
+    emits a warning `the KV cache is not paged, because:` with each reason
+    as a note at the op it names.
   }];
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"16",
            "token slots per KV block">,
+    Option<"strict", "strict", "bool", /*default=*/"true",
+           "fail on an attention that cannot be paged; false: leave @main "
+           "unpaged with a warning saying why">,
   ];
   let dependentDialects = ["::xf::ONNX::ONNXDialect", "::xf::XF::XFDialect",
                            "::mlir::arith::ArithDialect",
@@ -390,6 +414,26 @@ def ExposeLinearInputGramsPass
     same X (q/k/v, gate/up) share one matrix.
   }];
   let dependentDialects = ["::xf::ONNX::ONNXDialect", "::xf::XF::XFDialect"];
+}
+
+def PrepareModelFunctionPass
+    : Pass<"xf-prepare-model-function", "::mlir::ModuleOp"> {
+  let summary = "Makes @main the model function a program calls";
+  let description = [{
+    The step between the graph passes and the lowering (was code in xfc's
+    and xf-run's main): @main keeps, of its argument attributes, only what
+    the CPU pipeline reads (`onnx.name` and `onnx.dim_params`, which
+    `xf-check-dim-params` turns into entry checks; a weight's `xf.weight`
+    and `xf.value` go: the tool has written them to the weights file), loses
+    its result attributes, gets `llvm.emit_c_interface` and is renamed
+    `function` (`xf_model`: the C symbol `main` belongs to the program that
+    calls the model).
+  }];
+  let options = [
+    Option<"function", "function", "std::string", /*default=*/"\"xf_model\"",
+           "the name @main gets (codegen/Target/LLVMEmission.h's "
+           "kModelFunction)">,
+  ];
 }
 
 #endif // XF_PASSES_PASSES_TD

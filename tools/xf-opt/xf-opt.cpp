@@ -1,7 +1,7 @@
 //===- xf-opt.cpp - run any xfc pass or pipeline on IR --------------------===//
 
 #include "codegen/Passes.h"
-#include "codegen/Pipelines/CPUPipeline.h"
+#include "codegen/Pipelines/Pipeline.h"
 #include "dialects/InitAllDialects.h"
 #include "passes/Passes.h"
 #include "test/lib/TestPasses.h"
@@ -21,7 +21,7 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   xf::registerXFPasses();
   xf::registerXFCodegenPasses();
-  xf::registerXFCpuPipeline();
+  xf::registerXfcPipelines();
   xf::test::registerTestPasses();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "xf-opt: runs xfc's passes and pipelines on MLIR\n",

@@ -11,7 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "codegen/Pipelines/CPUPipeline.h"
+#include "codegen/Pipelines/Pipeline.h"
 #include "codegen/Target/LLVMEmission.h"
 #include "dialects/InitAllDialects.h"
 #include "importer/ImportDiagnostics.h"
@@ -24,7 +24,6 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/BitVector.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -142,6 +141,138 @@ std::optional<unsigned> argumentIndex(func::FuncOp func, llvm::StringRef name) {
   return std::nullopt;
 }
 
+/// Reads the --input tensors, in argument order, checked against @main's
+/// signature.
+LogicalResult readInputs(func::FuncOp func,
+                         SmallVectorImpl<std::vector<char>> &inputData,
+                         SmallVectorImpl<SmallVector<int64_t>> &inputShapes) {
+  auto error = [](const llvm::Twine &message) {
+    fail(message);
+    return failure();
+  };
+  MLIRContext &context = *func.getContext();
+  FunctionType signature = func.getFunctionType();
+  inputData.assign(func.getNumArguments(), std::vector<char>());
+  inputShapes.assign(func.getNumArguments(), SmallVector<int64_t>());
+  SmallVector<bool> given(func.getNumArguments(), false);
+  for (const std::string &spec : inputs) {
+    auto [name, file] = llvm::StringRef(spec).split('=');
+    if (file.empty())
+      return error("--input takes NAME=FILE.pb, got '" + spec + "'");
+    auto index = argumentIndex(func, name);
+    if (!index)
+      return error("the model has no input named '" + name + "'");
+    auto buffer = llvm::MemoryBuffer::getFile(file);
+    onnx::TensorProto tensor;
+    if (!buffer || !tensor.ParseFromArray((*buffer)->getBufferStart(),
+                                          (*buffer)->getBufferSize()))
+      return error("cannot read a TensorProto from '" + file + "'");
+    auto type = xf::tensorTypeOf(tensor, context);
+    if (!type)
+      return error(file + ": " + llvm::toString(type.takeError()));
+    auto expected = cast<TensorType>(signature.getInput(*index));
+    if (type->getElementType() != expected.getElementType() ||
+        (expected.hasRank() && (type->getRank() != expected.getRank() ||
+                                llvm::any_of(llvm::zip(type->getShape(),
+                                                       expected.getShape()),
+                                             [](auto dims) {
+                                               auto [a, e] = dims;
+                                               return !ShapedType::isDynamic(e) &&
+                                                      a != e;
+                                             })))) {
+      std::string have, want;
+      llvm::raw_string_ostream(have) << *type;
+      llvm::raw_string_ostream(want) << expected;
+      return error("input '" + name + "' is " + have + " but the model takes " +
+                  want);
+    }
+    auto bytes = xf::readInlineTensorData(tensor, *type);
+    if (!bytes)
+      return error(file + ": " + llvm::toString(bytes.takeError()));
+    inputData[*index] = std::move(*bytes);
+    inputShapes[*index] = SmallVector<int64_t>(type->getShape());
+    given[*index] = true;
+  }
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    if (!given[i])
+      return error("no --input for model input '" +
+                  func.getArgAttrOfType<StringAttr>(i, "onnx.name").str() +
+                  "'");
+  return success();
+}
+
+using PackedEntry = void (*)(void **);
+
+/// Links `object` into a shared object, loads it and finds its packed entry
+/// point.
+FailureOr<PackedEntry> loadModel(llvm::StringRef object,
+                                 const xf::EmissionOptions &emission) {
+  auto error = [](const llvm::Twine &message) -> FailureOr<PackedEntry> {
+    fail(message);
+    return failure();
+  };
+  llvm::SmallString<128> workDir;
+  if (auto ec = llvm::sys::fs::createUniqueDirectory("xf-run", workDir))
+    return error("cannot create a temporary directory: " + ec.message());
+  std::string objectPath = (workDir + "/model.o").str();
+  std::string sharedPath = keepSharedObject.empty()
+                               ? (workDir + "/model.so").str()
+                               : keepSharedObject.getValue();
+  {
+    std::ofstream out(objectPath, std::ios::binary);
+    out.write(object.data(), object.size());
+    if (!out)
+      return error("cannot write " + objectPath);
+  }
+  std::string linkError;
+  if (failed(
+          xf::linkSharedObject({objectPath}, sharedPath, linkError, emission)))
+    return error(linkError);
+  void *library = dlopen(sharedPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  llvm::sys::fs::remove_directories(workDir);
+  if (!library)
+    return error(std::string("cannot load the compiled model: ") + dlerror());
+  auto entry = reinterpret_cast<PackedEntry>(
+      dlsym(library, xf::kPackedEntryPoint.data()));
+  if (!entry)
+    return error("the compiled model has no entry point");
+  return entry;
+}
+
+/// Makes each integer input of at most 64 elements the constant it was
+/// given (its data and shape leave `inputData` and `inputShapes`), as
+/// exporters write axes, shapes and indices. Data, not a compile option:
+/// the one IR edit xf-run makes itself.
+LogicalResult
+bindSmallIntegerInputs(func::FuncOp func,
+                       SmallVectorImpl<std::vector<char>> &inputData,
+                       SmallVectorImpl<SmallVector<int64_t>> &inputShapes) {
+  FunctionType signature = func.getFunctionType();
+  OpBuilder builder(func.getBody());
+  llvm::BitVector bound(func.getNumArguments());
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    auto type = RankedTensorType::get(
+        inputShapes[i],
+        cast<TensorType>(signature.getInput(i)).getElementType());
+    if (!type.getElementType().isSignlessInteger() ||
+        type.getElementType().isInteger(1) || type.getNumElements() > 64)
+      continue;
+    auto value = DenseElementsAttr::getFromRawBuffer(type, inputData[i]);
+    Value constant = xf::ONNX::ConstantOp::create(builder, func.getLoc(),
+                                                  cast<ElementsAttr>(value));
+    func.getArgument(i).replaceAllUsesWith(constant);
+    bound.set(i);
+  }
+  if (failed(func.eraseArguments(bound)))
+    return failure();
+  for (int i = bound.size() - 1; i >= 0; --i)
+    if (bound.test(i)) {
+      inputData.erase(inputData.begin() + i);
+      inputShapes.erase(inputShapes.begin() + i);
+    }
+  return success();
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -176,84 +307,24 @@ int main(int argc, char **argv) {
   }
 
   // Inputs, in argument order.
-  SmallVector<std::vector<char>> inputData(func.getNumArguments());
-  SmallVector<SmallVector<int64_t>> inputShapes(func.getNumArguments());
-  SmallVector<bool> given(func.getNumArguments(), false);
-  for (const std::string &spec : inputs) {
-    auto [name, file] = llvm::StringRef(spec).split('=');
-    if (file.empty())
-      return fail("--input takes NAME=FILE.pb, got '" + spec + "'");
-    auto index = argumentIndex(func, name);
-    if (!index)
-      return fail("the model has no input named '" + name + "'");
-    auto buffer = llvm::MemoryBuffer::getFile(file);
-    onnx::TensorProto tensor;
-    if (!buffer || !tensor.ParseFromArray((*buffer)->getBufferStart(),
-                                          (*buffer)->getBufferSize()))
-      return fail("cannot read a TensorProto from '" + file + "'");
-    auto type = xf::tensorTypeOf(tensor, context);
-    if (!type)
-      return fail(file + ": " + llvm::toString(type.takeError()));
-    auto expected = cast<TensorType>(signature.getInput(*index));
-    if (type->getElementType() != expected.getElementType() ||
-        (expected.hasRank() && (type->getRank() != expected.getRank() ||
-                                llvm::any_of(llvm::zip(type->getShape(),
-                                                       expected.getShape()),
-                                             [](auto dims) {
-                                               auto [a, e] = dims;
-                                               return !ShapedType::isDynamic(e) &&
-                                                      a != e;
-                                             })))) {
-      std::string have, want;
-      llvm::raw_string_ostream(have) << *type;
-      llvm::raw_string_ostream(want) << expected;
-      return fail("input '" + name + "' is " + have + " but the model takes " +
-                  want);
-    }
-    auto bytes = xf::readInlineTensorData(tensor, *type);
-    if (!bytes)
-      return fail(file + ": " + llvm::toString(bytes.takeError()));
-    inputData[*index] = std::move(*bytes);
-    inputShapes[*index] = SmallVector<int64_t>(type->getShape());
-    given[*index] = true;
-  }
-  for (unsigned i = 0; i < func.getNumArguments(); ++i)
-    if (!given[i])
-      return fail("no --input for model input '" +
-                  func.getArgAttrOfType<StringAttr>(i, "onnx.name").str() +
-                  "'");
-  // Inputs bound as constants leave the signature.
-  if (bindSmallIntInputs) {
-    OpBuilder builder(func.getBody());
-    llvm::BitVector bound(func.getNumArguments());
-    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-      auto type = RankedTensorType::get(inputShapes[i],
-                                        cast<TensorType>(signature.getInput(i))
-                                            .getElementType());
-      if (!type.getElementType().isSignlessInteger() ||
-          type.getElementType().isInteger(1) || type.getNumElements() > 64)
-        continue;
-      auto value = DenseElementsAttr::getFromRawBuffer(type, inputData[i]);
-      Value constant = xf::ONNX::ConstantOp::create(builder, func.getLoc(),
-                                                    cast<ElementsAttr>(value));
-      func.getArgument(i).replaceAllUsesWith(constant);
-      bound.set(i);
-    }
-    if (failed(func.eraseArguments(bound)))
-      return fail("cannot bind inputs as constants");
-    for (int i = bound.size() - 1; i >= 0; --i)
-      if (bound.test(i)) {
-        inputData.erase(inputData.begin() + i);
-        inputShapes.erase(inputShapes.begin() + i);
-      }
-  }
-  // Fold what became constant and refine the result types before checking
-  // that every output's rank is known.
-  PassManager refine(&context);
-  refine.addPass(createCanonicalizerPass());
-  refine.addNestedPass<func::FuncOp>(xf::createONNXInferShapesPass());
-  if (failed(refine.run(*module)))
+  SmallVector<std::vector<char>> inputData;
+  SmallVector<SmallVector<int64_t>> inputShapes;
+  if (failed(readInputs(func, inputData, inputShapes)))
     return 1;
+  // Inputs bound as constants leave the signature.
+  if (bindSmallIntInputs &&
+      failed(bindSmallIntegerInputs(func, inputData, inputShapes)))
+    return fail("cannot bind inputs as constants");
+
+  // xfc's pipeline in its graph form, in two parts: the outputs' ranks
+  // must be known once the graph is folded and typed.
+  xf::XfcPipelineOptions pipeline;
+  pipeline.languageModel = false;
+  pipeline.to = xf::XfcPhase::XF;
+  PassManager graph(&context);
+  xf::buildXfcPipeline(graph, pipeline);
+  if (failed(graph.run(*module)))
+    return fail("the CPU pipeline failed on '" + modelPath + "'");
   signature = func.getFunctionType();
   for (Type result : signature.getResults())
     if (!cast<TensorType>(result).hasRank())
@@ -263,48 +334,19 @@ int main(int argc, char **argv) {
   // Compile. The ONNX names were read above; the dim_params become entry
   // checks (xf-check-dim-params).
   unsigned numArguments = func.getNumArguments();
-  for (unsigned i = 0; i < numArguments; ++i)
-    func.setArgAttrs(i, xf::keepDimParamAttrs(func.getArgAttrDict(i)));
-  func.removeResAttrsAttr();
-  func->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
-  // The C symbol `main` belongs to the program that calls the model.
-  func.setSymName(xf::kModelFunction);
-  PassManager pm(&context);
-  xf::buildXFCpuPipeline(pm);
-  if (failed(pm.run(*module)))
+  pipeline.from = xf::XfcPhase::XF;
+  pipeline.to = xf::XfcPhase::LLVM;
+  PassManager lower(&context);
+  xf::buildXfcPipeline(lower, pipeline);
+  if (failed(lower.run(*module)))
     return fail("the CPU pipeline failed on '" + modelPath + "'");
-  if (failed(xf::addPackedEntryPoint(*module, xf::kModelFunction)))
-    return 1;
   auto object = xf::emitObjectFile(*module, targetCpu, emission);
   if (failed(object))
     return 1;
 
-  llvm::SmallString<128> workDir;
-  if (auto ec = llvm::sys::fs::createUniqueDirectory("xf-run", workDir))
-    return fail("cannot create a temporary directory: " + ec.message());
-  std::string objectPath = (workDir + "/model.o").str();
-  std::string sharedPath = keepSharedObject.empty()
-                               ? (workDir + "/model.so").str()
-                               : keepSharedObject.getValue();
-  {
-    std::ofstream out(objectPath, std::ios::binary);
-    out.write(object->data(), object->size());
-    if (!out)
-      return fail("cannot write " + objectPath);
-  }
-  std::string linkError;
-  if (failed(
-          xf::linkSharedObject({objectPath}, sharedPath, linkError, emission)))
-    return fail(linkError);
-  void *library = dlopen(sharedPath.c_str(), RTLD_NOW | RTLD_LOCAL);
-  llvm::sys::fs::remove_directories(workDir);
-  if (!library)
-    return fail(std::string("cannot load the compiled model: ") + dlerror());
-  using PackedEntry = void (*)(void **);
-  auto entry = reinterpret_cast<PackedEntry>(
-      dlsym(library, xf::kPackedEntryPoint.data()));
-  if (!entry)
-    return fail("the compiled model has no entry point");
+  FailureOr<PackedEntry> entry = loadModel(*object, emission);
+  if (failed(entry))
+    return 1;
 
   // Arguments: the results' descriptors (one block), then one descriptor
   // per input.
@@ -332,7 +374,7 @@ int main(int argc, char **argv) {
   std::vector<void *> args = {results.data()};
   for (Descriptor &d : descriptors)
     args.push_back(d.words.data());
-  entry(args.data());
+  (*entry)(args.data());
 
   // Outputs, gathered through their strides.
   if (auto ec = llvm::sys::fs::create_directories(outputDir))

@@ -10,7 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "codegen/Pipelines/CPUPipeline.h"
+#include "codegen/Pipelines/Pipeline.h"
 #include "codegen/Target/LLVMEmission.h"
 #include "dialects/InitAllDialects.h"
 #include "dialects/ONNX/IR/ONNXOps.h"
@@ -30,7 +30,7 @@
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
-#include "mlir/Transforms/Passes.h"
+#include "mlir/Pass/PassInstrumentation.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/FileSystem.h"
@@ -60,9 +60,24 @@ static cl::opt<Emit> emit(
                clEnumValN(Emit::Executable, "exe",
                           "a standalone executable (default)")),
     cl::init(Emit::Executable), cl::cat(category));
+enum class CompileTo { Program, ONNX, XF, Linalg, LLVM };
+static cl::opt<CompileTo> compileTo(
+    "compile-to",
+    cl::desc("Stop after a phase of the pipeline and write its IR to OUT "
+             "(stdout without -o, or with -o -) instead of a program; no "
+             "weights file"),
+    cl::values(clEnumValN(CompileTo::ONNX, "onnx", "the imported module"),
+               clEnumValN(CompileTo::XF, "xf",
+                          "fused into xf ops, KV cache paged, weights "
+                          "outlined (as arguments holding their values)"),
+               clEnumValN(CompileTo::Linalg, "linalg", "linalg on tensors"),
+               clEnumValN(CompileTo::LLVM, "llvm",
+                          "the LLVM dialect (--emit=mlir's IR, with locations)")),
+    cl::init(CompileTo::Program), cl::cat(category));
 static cl::opt<bool> printPipeline(
     "print-pipeline",
-    cl::desc("Print the pass pipeline as a string xf-opt accepts, and exit"),
+    cl::desc("Print the pass pipeline as a string xf-opt accepts, and exit "
+             "(the pipeline the other options make: the one that runs)"),
     cl::cat(category));
 static cl::opt<bool> printIRAfterAll("print-ir-after-all",
                                      cl::desc("Print the IR after every pass"),
@@ -254,74 +269,6 @@ private:
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
 
-/// The passes xfc runs from the imported module to the LLVM dialect.
-xf::FuseONNXToXFPassOptions fusionOptions() {
-  xf::FuseONNXToXFPassOptions options;
-  for (const std::string &family : noFuse) {
-    if (family == "all")
-      options.attention = options.norms = options.rope = options.activations =
-          options.linear = false;
-    else if (family == "attention")
-      options.attention = false;
-    else if (family == "norms")
-      options.norms = false;
-    else if (family == "rope")
-      options.rope = false;
-    else if (family == "activations")
-      options.activations = false;
-    else if (family == "linear")
-      options.linear = false;
-  }
-  return options;
-}
-
-/// Adds xf-quantize-weights when --quantize asks for it.
-void addQuantization(OpPassManager &pm) {
-  if (quantize == "none")
-    return;
-  xf::QuantizeWeightsPassOptions options;
-  options.bits = quantize == "int4" ? 4 : 8;
-  options.groupSize = quantGroupSize;
-  options.scheme = std::string(quantSymmetric    ? "symmetric"
-                               : quantAsymmetric ? "asymmetric"
-                                                 : "auto");
-  options.keepFp32.assign(keepFp32.begin(), keepFp32.end());
-  options.headBits = quantHeadBits;
-  options.int8Weights.assign(int8Weights.begin(), int8Weights.end());
-  options.calibration = calibrationStats;
-  pm.addPass(xf::createQuantizeWeightsPass(options));
-}
-
-/// Folding and shape inference feed each other (a dimension inferred
-/// static lets Gather(Shape(x)) fold, which makes a Reshape's target
-/// constant, which makes the next type static): alternate them a few times.
-void addShapeSimplification(OpPassManager &pm) {
-  for (int round = 0; round < 3; ++round) {
-    pm.addPass(createCanonicalizerPass());
-    pm.addNestedPass<func::FuncOp>(xf::createONNXInferShapesPass());
-  }
-}
-
-void buildXfcPipeline(OpPassManager &pm) {
-  pm.addPass(createCanonicalizerPass());
-  pm.addNestedPass<func::FuncOp>(xf::createONNXInferShapesPass());
-  pm.addPass(xf::createIdentifyModelRolesPass());
-  pm.addPass(xf::createBindAttentionMaskPass());
-  addShapeSimplification(pm);
-  // Fusion reads weights as constants, so it runs before they are outlined.
-  pm.addPass(xf::createFuseONNXToXFPass(fusionOptions()));
-  {
-    xf::InsertKVCachePassOptions options;
-    options.blockSize = kvBlockSize;
-    pm.addPass(xf::createInsertKVCachePass(options));
-  }
-  pm.addPass(xf::createSelectLogitsRowsPass());
-  // So does quantization, which replaces them with packed ones.
-  addQuantization(pm);
-  pm.addPass(xf::createOutlineWeightsPass());
-  xf::buildXFCpuPipeline(pm, fusionOptions());
-}
-
 int64_t kvMemoryBytes = 0;
 
 /// "256M", "2G", "65536": bytes.
@@ -341,44 +288,10 @@ bool parseBytes(llvm::StringRef text, int64_t &value) {
   return true;
 }
 
-/// Runs xf-insert-kv-cache on a copy of the module and keeps the result if
-/// it succeeds. If it does not (attention left unfused, a mask or cache
-/// form the pass cannot prove), the program runs the model as exported and
-/// a warning says why.
-LogicalResult insertKVCache(OwningOpRef<ModuleOp> &module, Progress &progress) {
-  bool hasAttention = false;
-  module->walk([&](xf::XF::AttentionOp) { hasAttention = true; });
-  if (!hasAttention) {
-    progress.step("no fused attention: the program runs the model without "
-                  "the paged KV cache");
-    return success();
-  }
-  OwningOpRef<ModuleOp> paged = module->clone();
-  std::string reasons;
-  {
-    ScopedDiagnosticHandler capture(
-        module->getContext(), [&](Diagnostic &diagnostic) {
-          llvm::raw_string_ostream os(reasons);
-          os << "\n  " << diagnostic.getLocation() << ": " << diagnostic;
-          return success();
-        });
-    PassManager pm(module->getContext());
-    xf::InsertKVCachePassOptions options;
-    options.blockSize = kvBlockSize;
-    pm.addPass(xf::createInsertKVCachePass(options));
-    pm.addPass(xf::createSelectLogitsRowsPass());
-    if (succeeded(pm.run(*paged))) {
-      module = std::move(paged);
-      progress.step(llvm::formatv("paged KV cache: blocks of {0} tokens",
-                                  static_cast<int64_t>(kvBlockSize))
-                        .str());
-      return success();
-    }
-  }
-  progress.step("no paged KV cache: the program runs the model as exported");
-  llvm::WithColor::warning(llvm::errs(), "xfc")
-      << "the KV cache is not paged, because:" << reasons << "\n";
-  return success();
+/// Prints `message` as xfc's error; failure.
+LogicalResult error(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "xfc") << message << "\n";
+  return failure();
 }
 
 std::string describe(Type type) {
@@ -387,73 +300,191 @@ std::string describe(Type type) {
   return text;
 }
 
-/// Whether `name` is one of an optimum export's KV cache inputs.
-bool isPastInput(llvm::StringRef name) {
-  return name.starts_with("past_key_values.");
+//===----------------------------------------------------------------------===//
+// The pipeline
+//===----------------------------------------------------------------------===//
+
+/// The last phase the flags ask for.
+xf::XfcPhase lastPhase() {
+  switch (compileTo) {
+  case CompileTo::ONNX: return xf::XfcPhase::ONNX;
+  case CompileTo::XF: return xf::XfcPhase::XF;
+  case CompileTo::Linalg: return xf::XfcPhase::Linalg;
+  case CompileTo::LLVM:
+  case CompileTo::Program: return xf::XfcPhase::LLVM;
+  }
+  llvm_unreachable("unknown --compile-to");
 }
 
-/// Checks that @main is a language model xfc can drive: int64 [batch,
-/// sequence] inputs named input_ids (required), attention_mask and
-/// position_ids, optionally an optimum export's KV cache inputs
-/// past_key_values.* (float [batch, heads, past, head_dim], static heads and
-/// head_dim); a float32 [batch, sequence, vocab] output named logits first,
-/// then the cache outputs present.*. The program feeds an empty past and
-/// recomputes (the paged KV cache replaces the Concat-based one later).
-LogicalResult checkSignature(func::FuncOp func, int64_t &vocabSize,
-                             std::string &message) {
-  auto nameOf = [](DictionaryAttr attrs) -> std::string {
-    auto name = attrs ? attrs.getAs<StringAttr>("onnx.name") : nullptr;
-    return name ? name.str() : "?";
-  };
-  std::string found = "inputs:";
-  bool ok = true, hasIds = false;
-  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-    std::string name = nameOf(func.getArgAttrDict(i));
-    Type type = func.getArgumentTypes()[i];
-    found += " " + name + " " + describe(type);
-    auto tensor = dyn_cast<RankedTensorType>(type);
-    hasIds |= name == "input_ids";
-    if (isPastInput(name)) {
-      if (!tensor || tensor.getRank() != 4 ||
-          !isa<FloatType>(tensor.getElementType()) ||
-          tensor.isDynamicDim(1) || tensor.isDynamicDim(3))
-        ok = false;
-      continue;
-    }
-    bool known = name == "input_ids" || name == "attention_mask" ||
-                 name == "position_ids";
-    if (!known || !tensor || tensor.getRank() != 2 ||
-        !tensor.getElementType().isInteger(64))
-      ok = false;
+/// What xfc's flags feed into passes: the options of xfc's one pipeline.
+xf::XfcPipelineOptions pipelineOptions() {
+  xf::XfcPipelineOptions options;
+  options.fusion = xf::fusionOptionsWithout(noFuse);
+  // Why an attention did not fuse or kept its mask: progress notes.
+  options.fusion.remarks = true;
+  options.kvBlockSize = kvBlockSize;
+  options.exposeLinearInputGrams = exposeLinearInputGrams;
+  if (quantize != "none") {
+    xf::QuantizeWeightsPassOptions q;
+    q.bits = quantize == "int4" ? 4 : 8;
+    q.groupSize = quantGroupSize;
+    q.scheme = std::string(quantSymmetric    ? "symmetric"
+                           : quantAsymmetric ? "asymmetric"
+                                             : "auto");
+    q.keepFp32.assign(keepFp32.begin(), keepFp32.end());
+    q.headBits = quantHeadBits;
+    q.int8Weights.assign(int8Weights.begin(), int8Weights.end());
+    q.calibration = calibrationStats;
+    options.quantization = q;
   }
-  found += "; outputs:";
-  for (unsigned i = 0; i < func.getNumResults(); ++i) {
-    std::string name = nameOf(func.getResultAttrDict(i));
-    found += " " + name + " " + describe(func.getResultTypes()[i]);
-    if (i > 0 && (!llvm::StringRef(name).starts_with("present.") ||
-                  !isa<RankedTensorType>(func.getResultTypes()[i])))
-      ok = false;
-  }
-  auto logits = func.getNumResults() >= 1
-                    ? dyn_cast<RankedTensorType>(func.getResultTypes()[0])
-                    : RankedTensorType();
-  if (!logits || nameOf(func.getResultAttrDict(0)) != "logits" ||
-      logits.getRank() != 3 || !logits.getElementType().isF32() ||
-      logits.isDynamicDim(2))
-    ok = false;
-  if (!ok || !hasIds) {
-    message = "xfc compiles language models with inputs input_ids and "
-              "optionally attention_mask and position_ids (int64 [batch, "
-              "sequence]) and past_key_values.* (float [batch, heads, past, "
-              "head_dim]), and outputs logits (float32 [batch, sequence, "
-              "vocab] with a static vocab) and optionally present.*; this "
-              "model has " +
-              found;
-    return failure();
-  }
-  vocabSize = logits.getDimSize(2);
-  return success();
+  options.to = lastPhase();
+  return options;
 }
+
+/// Turns what the graph passes report into progress lines: what fusion
+/// made of the model (and its remarks on what it left), whether the KV
+/// cache is paged (and xf-insert-kv-cache's warning if not), GPTQ's start.
+class ProgressInstrumentation : public PassInstrumentation {
+public:
+  ProgressInstrumentation(Progress &progress, MLIRContext *context)
+      : progress(progress),
+        capture(context, [this](Diagnostic &d) { return collect(d); }) {}
+
+  void runBeforePass(Pass *pass, Operation *) override {
+    if (pass->getArgument() == "xf-quantize-weights" &&
+        !calibrationStats.empty())
+      progress.note("quantizing with GPTQ on " + calibrationStats +
+                    " (about a minute per 100M weights on two cores)");
+  }
+
+  void runAfterPass(Pass *pass, Operation *op) override {
+    if (pass->getArgument() == "xf-fuse-onnx-to-xf")
+      noteFusion(op);
+    else if (pass->getArgument() == "xf-insert-kv-cache")
+      stepKVCache(cast<ModuleOp>(op));
+  }
+
+private:
+  LogicalResult collect(Diagnostic &diagnostic) {
+    if (diagnostic.getSeverity() == DiagnosticSeverity::Remark) {
+      remarks.push_back(diagnostic.str());
+      return success();
+    }
+    if (diagnostic.getSeverity() == DiagnosticSeverity::Warning &&
+        llvm::StringRef(diagnostic.str()).starts_with(kNotPaged)) {
+      llvm::raw_string_ostream os(notPaged);
+      for (const Diagnostic &note : diagnostic.getNotes())
+        os << "\n  " << note.getLocation() << ": " << note;
+      return success();
+    }
+    return failure(); // to the handler that prints
+  }
+
+  /// Attention layers fused, any Softmax left over, and one line per
+  /// distinct reason (layers usually share theirs).
+  void noteFusion(Operation *module) {
+    unsigned attention = 0, softmax = 0;
+    module->walk([&](Operation *op) {
+      attention += isa<xf::XF::AttentionOp>(op);
+      softmax += isa<xf::ONNX::SoftmaxOp>(op);
+    });
+    std::string line = llvm::formatv("fused {0} attention layer(s)", attention);
+    if (softmax)
+      line += llvm::formatv("; {0} Softmax left unfused", softmax).str();
+    progress.note(line);
+    std::map<std::string, unsigned> reasons;
+    for (const std::string &remark : remarks)
+      reasons[remark]++;
+    for (const auto &[reason, count] : reasons)
+      progress.note(llvm::formatv("{0} ({1}x)", reason, count).str());
+    remarks.clear();
+  }
+
+  void stepKVCache(ModuleOp module) {
+    auto func = module.lookupSymbol<func::FuncOp>("main");
+    if (auto block = func->getAttrOfType<IntegerAttr>("xf.kv_block_size")) {
+      progress.step(llvm::formatv("paged KV cache: blocks of {0} tokens",
+                                  block.getInt())
+                        .str());
+      return;
+    }
+    bool hasAttention = false;
+    module.walk([&](xf::XF::AttentionOp) { hasAttention = true; });
+    if (!hasAttention) {
+      progress.step("no fused attention: the program runs the model without "
+                    "the paged KV cache");
+      return;
+    }
+    progress.step("no paged KV cache: the program runs the model as exported");
+    llvm::WithColor::warning(llvm::errs(), "xfc")
+        << kNotPaged << notPaged << "\n";
+  }
+
+  /// xf-insert-kv-cache's warning; test/corpus/check_corpus.py parses it.
+  static constexpr llvm::StringLiteral kNotPaged =
+      "the KV cache is not paged, because:";
+  Progress &progress;
+  std::vector<std::string> remarks;
+  std::string notPaged;
+  ScopedDiagnosticHandler capture;
+};
+
+/// Runs the phases of xfc's pipeline after `from` up to `to`.
+LogicalResult runPipeline(ModuleOp module, xf::XfcPhase from, xf::XfcPhase to,
+                          Progress &progress) {
+  xf::XfcPipelineOptions options = pipelineOptions();
+  options.from = from;
+  options.to = to;
+  PassManager pm(module.getContext());
+  // As before the pipeline was one: the IR after the lowering's passes.
+  if (printIRAfterAll && from >= xf::XfcPhase::XF) {
+    module.getContext()->disableMultithreading();
+    pm.enableIRPrinting();
+  }
+  if (from < xf::XfcPhase::XF)
+    pm.addInstrumentation(
+        std::make_unique<ProgressInstrumentation>(progress, module.getContext()));
+  xf::buildXfcPipeline(pm, options);
+  return pm.run(module);
+}
+
+/// After GPTQ: on how many layers it won over rounding to nearest.
+void noteGPTQ(ModuleOp module, Progress &progress) {
+  unsigned gptq = 0, calibrated = 0, quantized = 0;
+  int64_t gptqRows = 0, calibratedRows = 0;
+  module->walk([&](Operation *op) {
+    auto info = op->getAttrOfType<DictionaryAttr>("xf.quantization");
+    if (!info)
+      return;
+    ++quantized;
+    calibrated += !!info.get("rel_output_error");
+    auto kept = info.getAs<BoolAttr>("gptq");
+    gptq += kept && kept.getValue();
+    if (auto rows = info.getAs<IntegerAttr>("gptq_rows")) {
+      gptqRows += rows.getInt();
+      if (kept && kept.getValue())
+        if (auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType()))
+          calibratedRows += type.getDimSize(type.getRank() - 1);
+    }
+  });
+  std::string note = llvm::formatv("GPTQ on {0} of {1} quantized linear "
+                                   "layers",
+                                   gptq, quantized);
+  if (gptqRows < calibratedRows)
+    note += llvm::formatv(" ({0} of their {1} rows; the others had the lower "
+                          "output error rounded to nearest)",
+                          gptqRows, calibratedRows)
+                .str();
+  if (calibrated < quantized)
+    note += llvm::formatv(" ({0} without calibration inputs)",
+                          quantized - calibrated)
+                .str();
+  progress.note(note);
+}
+
+//===----------------------------------------------------------------------===//
+// The weights file
+//===----------------------------------------------------------------------===//
 
 /// A type's dimensions as the program reads them from xf.input_shapes:
 /// "2x?x16", "?" for a dynamic one.
@@ -475,202 +506,21 @@ std::optional<xf::DType> weightDType(Type type) {
   return std::nullopt;
 }
 
-} // namespace
+/// The inputs of @main come first; xf-outline-weights appended the weights.
+unsigned numModelInputs(func::FuncOp func) {
+  unsigned n = 0;
+  while (n < func.getNumArguments() &&
+         !func.getArgAttr(n, "xf.weight"))
+    ++n;
+  return n;
+}
 
-int main(int argc, char **argv) {
-  llvm::InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions(category);
-  cl::ParseCommandLineOptions(
-      argc, argv,
-      "xfc: compiles an ONNX transformer language model ahead of time\n\n"
-      "  xfc model.onnx -o OUT     writes the program OUT and OUT.xfw\n"
-      "  ./OUT --tokens 1,2,3 --max-tokens 16\n");
-
-  DialectRegistry registry;
-  xf::registerAllDialects(registry);
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  MLIRContext context(registry);
-
-  if (printPipeline) {
-    OpPassManager pm("builtin.module");
-    buildXfcPipeline(pm);
-    pm.printAsTextualPipeline(llvm::outs());
-    llvm::outs() << "\n";
-    return 0;
-  }
-  if (modelPath.empty() || outputPath.empty())
-    return usageError("usage: xfc MODEL.onnx -o OUT (see --help)");
-  if (maxContext <= 0)
-    return usageError("--max-context must be positive");
-  for (const std::string &family : noFuse)
-    if (!llvm::is_contained(
-            llvm::ArrayRef<llvm::StringRef>{"attention", "norms", "rope",
-                                            "activations", "linear", "all"},
-            family))
-      return usageError("--no-fuse: unknown fusion family '" + family +
-                        "' (attention, norms, rope, activations, linear, all)");
-  if (quantize != "none" && quantize != "int8" && quantize != "int4")
-    return usageError("--quantize: expected none, int8 or int4, not '" +
-                      quantize + "'");
-  if (quantHeadBits != 8 && quantHeadBits != 4)
-    return usageError("--head-bits: expected 8 or 4");
-  if (quantGroupSize < 0)
-    return usageError("--group-size must be positive");
-  if (quantSymmetric && quantAsymmetric)
-    return usageError("--symmetric and --asymmetric exclude each other");
-  for (const std::string &kept : keepFp32)
-    if (kept != "embeddings" && kept != "lm_head")
-      return usageError("--keep-fp32: expected embeddings or lm_head, not '" +
-                        kept + "'");
-  if (kvBlockSize <= 0)
-    return usageError("--kv-block-size must be positive");
-  if (!kvMemory.empty() && !parseBytes(kvMemory, kvMemoryBytes))
-    return usageError("--kv-memory: expected bytes (e.g. 268435456, 256M, "
-                      "2G), not '" + kvMemory + "'");
-
-  // GPTQ's statistics: measured once, before any compile that uses them
-  // (the quality report's compiles get them as --calibration-stats).
-  xf::ScratchFolder calibrationScratch;
-  if (!calibration.empty() || !calibrationStats.empty()) {
-    if (quantize == "none")
-      return usageError("--calibration needs --quantize");
-    if (exposeLinearInputGrams)
-      return usageError("--expose-linear-input-grams compiles the fp32 "
-                        "calibration program: no --quantize or --calibration");
-    if (calibrationContext < 1 || calibrationChunks < 0)
-      return usageError("--calibration-ctx must be positive, "
-                        "--calibration-chunks not negative");
-  }
-  std::vector<std::string> arguments(argv + 1, argv + argc);
-  std::string xfcPath = llvm::sys::fs::getMainExecutable(
-      argv[0], reinterpret_cast<void *>(&usageError));
-  if (!calibration.empty() && calibrationStats.empty()) {
-    if (emit != Emit::Executable)
-      return usageError("--calibration runs the fp32 program: --emit=exe "
-                        "only (or give --calibration-stats)");
-    xf::CalibrationOptions options;
-    options.xfcPath = xfcPath;
-    options.arguments = arguments;
-    options.outputPath = outputPath;
-    options.textPath = calibration;
-    options.context = calibrationContext;
-    options.chunks = calibrationChunks;
-    std::string path;
-    if (auto error = xf::computeCalibrationStatistics(
-            options, calibrationScratch, path))
-      return fail(*error);
-    calibrationStats = path;
-    arguments.push_back("--calibration-stats=" + path);
-  }
-
-  if (!evalText.empty() || !minQuality.empty()) {
-    if (quantize == "none" || evalText.empty())
-      return usageError("--eval-text needs --quantize, and --min-quality "
-                        "needs --eval-text");
-    if (emit != Emit::Executable)
-      return usageError("--eval-text runs the programs: --emit=exe only");
-    if (evalContext < 2 || evalChunks < 0)
-      return usageError("--eval-ctx must be at least 2, --eval-chunks not "
-                        "negative");
-    xf::QualityReportOptions report;
-    report.xfcPath = xfcPath;
-    report.arguments = arguments;
-    report.modelPath = modelPath;
-    report.outputPath = outputPath;
-    report.textPath = evalText;
-    report.quantize = quantize;
-    report.int8Weights.assign(int8Weights.begin(), int8Weights.end());
-    report.context = evalContext;
-    report.chunks = evalChunks;
-    report.fallback = qualityFallback;
-    if (!minQuality.empty()) {
-      xf::QualityBounds bounds;
-      if (auto error = xf::parseQualityBounds(minQuality, bounds))
-        return usageError("--min-quality: " + *error);
-      report.bounds = bounds;
-    } else if (qualityFallback) {
-      return usageError("--quality-fallback needs --min-quality");
-    }
-    return xf::runQualityReport(report);
-  }
-
-  Progress progress;
-  xf::ImportDiagnosticHandler diagnostics(&context, llvm::errs());
-  progress.step("importing " + modelPath);
-  OwningOpRef<ModuleOp> module = xf::importONNXModelFile(modelPath, context);
-  if (!module)
-    return 1;
-  auto func = module->lookupSymbol<func::FuncOp>("main");
-
-  progress.step("checking the signature and outlining the weights");
-  PassManager prepare(&context);
-  prepare.addPass(createCanonicalizerPass());
-  prepare.addNestedPass<func::FuncOp>(xf::createONNXInferShapesPass());
-  prepare.addPass(xf::createIdentifyModelRolesPass());
-  if (failed(prepare.run(*module)))
-    return 1;
-  int64_t vocabSize = 0;
-  std::string message;
-  if (failed(checkSignature(func, vocabSize, message)))
-    return fail(modelPath + ": " + message);
-  // The program never pads inside a sequence: attention_mask is all ones.
-  PassManager bind(&context);
-  bind.addPass(xf::createBindAttentionMaskPass());
-  addShapeSimplification(bind);
-  if (failed(bind.run(*module)))
-    return 1;
-  PassManager fuse(&context);
-  {
-    xf::FuseONNXToXFPassOptions options = fusionOptions();
-    options.remarks = true;
-    fuse.addPass(xf::createFuseONNXToXFPass(options));
-  }
-  // The fusion's remarks (why an attention did not fuse or kept its mask)
-  // become progress notes.
-  std::vector<std::string> fusionRemarks;
-  {
-    ScopedDiagnosticHandler capture(&context, [&](Diagnostic &diagnostic) {
-      if (diagnostic.getSeverity() != DiagnosticSeverity::Remark)
-        return failure();
-      fusionRemarks.push_back(diagnostic.str());
-      return success();
-    });
-    if (failed(fuse.run(*module)))
-      return 1;
-  }
-  {
-    // What fusion made of the model: attention layers fused, and any
-    // Softmax left over (an attention fusion could not prove).
-    unsigned attention = 0, softmax = 0;
-    module->walk([&](Operation *op) {
-      attention += isa<xf::XF::AttentionOp>(op);
-      softmax += isa<xf::ONNX::SoftmaxOp>(op);
-    });
-    std::string line = llvm::formatv("fused {0} attention layer(s)", attention);
-    if (softmax)
-      line += llvm::formatv("; {0} Softmax left unfused", softmax).str();
-    progress.note(line);
-    // One line per distinct reason (layers usually share theirs).
-    std::map<std::string, unsigned> reasons;
-    for (const std::string &remark : fusionRemarks)
-      reasons[remark]++;
-    for (const auto &[reason, count] : reasons)
-      progress.note(llvm::formatv("{0} ({1}x)", reason, count).str());
-  }
-  // The paged KV cache, where every attention fused and the pass proves its
-  // rewrite; else the model keeps the signature it was exported with.
-  if (failed(insertKVCache(module, progress)))
-    return 1;
-  if (exposeLinearInputGrams) {
-    PassManager expose(&context);
-    expose.addPass(xf::createExposeLinearInputGramsPass());
-    if (failed(expose.run(*module)))
-      return 1;
-  }
-  func = module->lookupSymbol<func::FuncOp>("main");
+/// The model's configuration and metadata, as the program reads them, from
+/// @main after the graph passes (before the lowering drops its attributes).
+void addModelMetadata(xf::WeightsFileWriter &writer, func::FuncOp func) {
+  unsigned numInputs = numModelInputs(func);
   SmallVector<std::string> inputNames, inputShapes, outputNames, outputRanks;
-  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+  for (unsigned i = 0; i < numInputs; ++i) {
     inputNames.push_back(
         func.getArgAttrOfType<StringAttr>(i, "onnx.name").str());
     inputShapes.push_back(shapeString(func.getArgumentTypes()[i]));
@@ -681,56 +531,11 @@ int main(int argc, char **argv) {
     outputRanks.push_back(std::to_string(
         cast<RankedTensorType>(func.getResultTypes()[i]).getRank()));
   }
-  unsigned numInputs = func.getNumArguments();
-  if (!calibrationStats.empty())
-    progress.note("quantizing with GPTQ on " + calibrationStats +
-                  " (about a minute per 100M weights on two cores)");
-  PassManager outline(&context);
-  addQuantization(outline);
-  outline.addPass(xf::createOutlineWeightsPass());
-  if (failed(outline.run(*module)))
-    return 1;
-  if (!calibrationStats.empty()) {
-    unsigned gptq = 0, calibrated = 0, quantized = 0;
-    int64_t gptqRows = 0, calibratedRows = 0;
-    module->walk([&](Operation *op) {
-      if (auto info = op->getAttrOfType<DictionaryAttr>("xf.quantization")) {
-        ++quantized;
-        calibrated += !!info.get("rel_output_error");
-        auto kept = info.getAs<BoolAttr>("gptq");
-        gptq += kept && kept.getValue();
-        if (auto rows = info.getAs<IntegerAttr>("gptq_rows")) {
-          gptqRows += rows.getInt();
-          if (kept && kept.getValue())
-            if (auto type = dyn_cast<RankedTensorType>(
-                    op->getResult(0).getType()))
-              calibratedRows += type.getDimSize(type.getRank() - 1);
-        }
-      }
-    });
-    std::string note = llvm::formatv("GPTQ on {0} of {1} quantized linear "
-                                     "layers",
-                                     gptq, quantized);
-    if (gptqRows < calibratedRows)
-      note += llvm::formatv(" ({0} of their {1} rows; the others had the lower "
-                            "output error rounded to nearest)",
-                            gptqRows, calibratedRows)
-                  .str();
-    if (calibrated < quantized)
-      note += llvm::formatv(" ({0} without calibration inputs)",
-                            quantized - calibrated)
-                  .str();
-    progress.note(note);
-  }
-  if (!writeQuantizationErrors.empty())
-    if (auto error = xf::writeQuantizationErrors(*module, writeQuantizationErrors))
-      return fail(*error);
-
-  // The weights file, written before the arguments lose their attributes.
-  xf::WeightsFileWriter writer;
   xf::ModelConfig config;
   config.architecture = "onnx";
-  config.vocabSize = vocabSize;
+  // logits [batch, sequence, vocab] (xf-check-model-signature).
+  config.vocabSize =
+      cast<RankedTensorType>(func.getResultTypes()[0]).getDimSize(2);
   config.maxContext = maxContext;
   writer.setConfig(config);
   writer.addMetadata("xf.inputs", llvm::join(inputNames, ","));
@@ -751,49 +556,55 @@ int main(int argc, char **argv) {
       writer.addMetadata(outputNames[i] + ".weights",
                          llvm::formatv("{0}", llvm::json::Value(std::move(names))));
     }
-  std::string tokenizerNote;
-  {
-    std::optional<xf::TokenizerData> tokenizer;
-    std::string source = tokenizerPath;
-    if (!tokenizerPath.empty()) {
-      llvm::SmallString<256> config;
-      config = llvm::sys::path::parent_path(tokenizerPath);
-      llvm::sys::path::append(config, "tokenizer_config.json");
-      std::optional<std::string> configPath;
-      if (llvm::sys::fs::exists(config))
-        configPath = config.str().str();
-      auto imported = xf::importHFTokenizer(tokenizerPath, configPath);
-      if (!imported)
-        return fail(imported.error());
+}
+
+/// The tokenizer: --tokenizer, else tokenizer.json next to the model if
+/// there is one xfc can read. `note` says where it came from.
+LogicalResult addTokenizer(xf::WeightsFileWriter &writer, std::string &note) {
+  std::optional<xf::TokenizerData> tokenizer;
+  std::string source = tokenizerPath;
+  if (!tokenizerPath.empty()) {
+    llvm::SmallString<256> config;
+    config = llvm::sys::path::parent_path(tokenizerPath);
+    llvm::sys::path::append(config, "tokenizer_config.json");
+    std::optional<std::string> configPath;
+    if (llvm::sys::fs::exists(config))
+      configPath = config.str().str();
+    auto imported = xf::importHFTokenizer(tokenizerPath, configPath);
+    if (!imported)
+      return error(imported.error());
+    tokenizer = std::move(*imported);
+  } else {
+    // A tokenizer found next to the model that xfc cannot read does not
+    // block the model: the program then takes and prints token ids. Only
+    // an explicit --tokenizer is an error.
+    auto imported = xf::importHFTokenizerNextTo(modelPath);
+    if (!imported)
+      llvm::WithColor::warning(llvm::errs(), "xfc")
+          << imported.error()
+          << "\n  the program takes and prints token ids (--tokens); pass "
+             "--tokenizer FILE to give another tokenizer\n";
+    else
       tokenizer = std::move(*imported);
-    } else {
-      // A tokenizer found next to the model that xfc cannot read does not
-      // block the model: the program then takes and prints token ids. Only
-      // an explicit --tokenizer is an error.
-      auto imported = xf::importHFTokenizerNextTo(modelPath);
-      if (!imported)
-        llvm::WithColor::warning(llvm::errs(), "xfc")
-            << imported.error()
-            << "\n  the program takes and prints token ids (--tokens); pass "
-               "--tokenizer FILE to give another tokenizer\n";
-      else
-        tokenizer = std::move(*imported);
-      llvm::SmallString<256> next;
-      next = llvm::sys::path::parent_path(modelPath);
-      llvm::sys::path::append(next, "tokenizer.json");
-      source = next.str().str();
-    }
-    if (tokenizer) {
-      tokenizerNote = llvm::formatv(", tokenizer from {0}", source).str();
-      if (auto set = writer.setTokenizer(*tokenizer); !set)
-        return fail(set.error());
-    }
+    llvm::SmallString<256> next;
+    next = llvm::sys::path::parent_path(modelPath);
+    llvm::sys::path::append(next, "tokenizer.json");
+    source = next.str().str();
   }
-  // Quantized weights: the codes record their scales (and zero points) in
-  // the file's tensor table. Codes are i8 (symmetric) or u8 bytes of shape
-  // [N, ceil(K * bits / 8)] as the program maps them: int4 keeps
-  // xf.qlinear's packing (two codes per byte, low nibble first, rows padded
-  // to whole bytes), told by the quantization record's bits = 4.
+  if (!tokenizer)
+    return success();
+  note = llvm::formatv(", tokenizer from {0}", source).str();
+  if (auto set = writer.setTokenizer(*tokenizer); !set)
+    return error(set.error());
+  return success();
+}
+
+/// Quantized weights: the codes record their scales (and zero points) in
+/// the file's tensor table. Codes are i8 (symmetric) or u8 bytes of shape
+/// [N, ceil(K * bits / 8)] as the program maps them: int4 keeps
+/// xf.qlinear's packing (two codes per byte, low nibble first, rows padded
+/// to whole bytes), told by the quantization record's bits = 4.
+llvm::DenseMap<unsigned, xf::Quantization> quantizedArguments(func::FuncOp func) {
   llvm::DenseMap<unsigned, xf::Quantization> quantizedArgs;
   auto recordQuantization = [&](auto op, Value weight) {
     auto codes = dyn_cast<BlockArgument>(weight);
@@ -820,19 +631,26 @@ int main(int argc, char **argv) {
     else if (auto qembedding = dyn_cast<xf::XF::QEmbeddingOp>(op))
       recordQuantization(qembedding, qembedding.getTable());
   });
-  uint64_t weightBytes = 0;
-  for (unsigned i = numInputs; i < func.getNumArguments(); ++i) {
+  return quantizedArgs;
+}
+
+/// The weights xf-outline-weights made arguments (`xf.weight`, `xf.value`).
+LogicalResult addWeights(xf::WeightsFileWriter &writer, func::FuncOp func,
+                         uint64_t &weightBytes) {
+  llvm::DenseMap<unsigned, xf::Quantization> quantizedArgs =
+      quantizedArguments(func);
+  for (unsigned i = numModelInputs(func); i < func.getNumArguments(); ++i) {
     auto name = func.getArgAttrOfType<StringAttr>(i, "xf.weight");
     auto value = func.getArgAttrOfType<DenseResourceElementsAttr>(i, "xf.value");
     auto type = cast<RankedTensorType>(value.getType());
     auto dtype = weightDType(type.getElementType());
     if (!dtype)
-      return fail("weight '" + name.getValue() + "' has element type " +
-                  describe(type.getElementType()) +
-                  ", which the weights file cannot hold");
+      return error("weight '" + name.getValue() + "' has element type " +
+                   describe(type.getElementType()) +
+                   ", which the weights file cannot hold");
     AsmResourceBlob *blob = value.getRawHandle().getBlob();
     if (!blob)
-      return fail("weight '" + name.getValue() + "' has no data");
+      return error("weight '" + name.getValue() + "' has no data");
     ArrayRef<char> data = blob->getData();
     weightBytes += data.size();
     std::vector<int64_t> shape(type.getShape());
@@ -845,80 +663,79 @@ int main(int argc, char **argv) {
     if (auto added = writer.addTensor(name.str(), *dtype, shape, data.data(),
                                       data.size(), quantization);
         !added)
-      return fail(added.error());
+      return error(added.error());
   }
+  return success();
+}
+
+/// Writes OUT.xfw from the IR after the graph passes.
+LogicalResult writeWeightsFile(ModuleOp module, Progress &progress) {
+  auto func = module.lookupSymbol<func::FuncOp>("main");
+  xf::WeightsFileWriter writer;
+  addModelMetadata(writer, func);
+  std::string tokenizerNote;
+  uint64_t weightBytes = 0;
+  if (failed(addTokenizer(writer, tokenizerNote)) ||
+      failed(addWeights(writer, func, weightBytes)))
+    return failure();
   std::string weightsPath = outputPath + ".xfw";
   progress.step(llvm::formatv("writing {0} ({1} weights, {2:f1} MiB{3})",
-                              weightsPath, func.getNumArguments() - numInputs,
+                              weightsPath,
+                              func.getNumArguments() - numModelInputs(func),
                               weightBytes / 1048576.0, tokenizerNote)
                     .str());
   if (auto written = writer.write(weightsPath); !written)
-    return fail(written.error());
+    return error(written.error());
+  return success();
+}
 
-  // The weights' data now lives in the file; the code takes pointers. The
-  // inputs keep their names and dim_params, which xf-check-dim-params
-  // turns into one entry check.
-  for (unsigned i = 0; i < func.getNumArguments(); ++i)
-    func.setArgAttrs(i, xf::keepDimParamAttrs(func.getArgAttrDict(i)));
-  func.removeResAttrsAttr();
-  func->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
-  // The C symbol `main` belongs to the program that calls the model.
-  func.setSymName(xf::kModelFunction);
+//===----------------------------------------------------------------------===//
+// Output
+//===----------------------------------------------------------------------===//
 
-  progress.step("lowering to the LLVM dialect (CPU pipeline)");
-  PassManager lower(&context);
-  if (printIRAfterAll) {
-    context.disableMultithreading();
-    lower.enableIRPrinting();
+/// Writes `bytes` to OUT ('-': stdout), whole or not at all.
+LogicalResult writeOutput(llvm::StringRef bytes) {
+  std::string message;
+  auto out = openOutputFile(outputPath, &message);
+  if (!out)
+    return error(message);
+  out->os() << bytes;
+  out->os().flush();
+  if (out->os().has_error()) {
+    out->os().clear_error();
+    return error("cannot write " + outputPath);
   }
-  xf::buildXFCpuPipeline(lower, fusionOptions());
-  if (failed(lower.run(*module)))
-    return fail("the CPU pipeline failed on " + modelPath);
-  if (failed(xf::addPackedEntryPoint(*module, xf::kModelFunction)))
-    return 1;
+  out->keep();
+  return success();
+}
 
-  auto writeOutput = [&](llvm::StringRef bytes) -> int {
-    std::string error;
-    auto out = openOutputFile(outputPath, &error);
-    if (!out)
-      return fail(error);
-    out->os() << bytes;
-    out->os().flush();
-    if (out->os().has_error()) {
-      out->os().clear_error();
-      return fail("cannot write " + outputPath);
-    }
-    out->keep();
-    return 0;
-  };
-  if (emit == Emit::MLIR) {
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    module->print(os);
-    return writeOutput(text);
-  }
-  progress.step("generating code for " + targetCpu + " (LLVM -O3)");
-  xf::EmissionOptions emission;
-  emission.addressSanitizer = sanitize == Sanitizer::Address;
-  if (emit == Emit::LLVM) {
-    auto ir = xf::emitLLVMIR(*module, targetCpu, emission);
-    return failed(ir) ? 1 : writeOutput(*ir);
-  }
-  auto object = xf::emitObjectFile(*module, targetCpu, emission);
-  if (failed(object))
-    return 1;
-  if (emit == Emit::Object)
-    return writeOutput(*object);
+/// The module as text. A --compile-to phase keeps its locations, so that
+/// xf-opt continues from it exactly as xfc would (shape checks name the
+/// ONNX nodes they come from).
+LogicalResult writeIR(ModuleOp module) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  OpPrintingFlags flags;
+  if (compileTo != CompileTo::Program)
+    flags.enableDebugInfo();
+  module->print(os, flags);
+  // As xf-opt ends its output (--emit=mlir keeps its old form).
+  if (compileTo != CompileTo::Program)
+    os << "\n";
+  return writeOutput(text);
+}
 
-  progress.step("linking " + outputPath);
+/// Links `object` into the executable OUT.
+LogicalResult linkProgram(llvm::StringRef object,
+                          const xf::EmissionOptions &emission) {
   llvm::SmallString<128> objectPath;
   int fd;
   if (auto ec = llvm::sys::fs::createTemporaryFile("xfc-model", "o", fd,
                                                    objectPath))
-    return fail("cannot create a temporary file: " + ec.message());
+    return error("cannot create a temporary file: " + ec.message());
   {
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    os << *object;
+    os << object;
   }
   std::string linkError;
   // Link to a temporary name, then rename: OUT is complete or absent.
@@ -928,9 +745,217 @@ int main(int argc, char **argv) {
   llvm::sys::fs::remove(objectPath);
   if (failed(linked)) {
     llvm::sys::fs::remove(partial);
-    return fail(linkError);
+    return error(linkError);
   }
   if (auto ec = llvm::sys::fs::rename(partial, outputPath))
-    return fail("cannot write " + outputPath + ": " + ec.message());
+    return error("cannot write " + outputPath + ": " + ec.message());
+  return success();
+}
+
+/// OUT as --emit asks, from the module in the LLVM dialect.
+LogicalResult emitProgram(ModuleOp module, Progress &progress) {
+  if (emit == Emit::MLIR)
+    return writeIR(module);
+  progress.step("generating code for " + targetCpu + " (LLVM -O3)");
+  xf::EmissionOptions emission;
+  emission.addressSanitizer = sanitize == Sanitizer::Address;
+  if (emit == Emit::LLVM) {
+    auto ir = xf::emitLLVMIR(module, targetCpu, emission);
+    return failed(ir) ? failure() : writeOutput(*ir);
+  }
+  auto object = xf::emitObjectFile(module, targetCpu, emission);
+  if (failed(object))
+    return failure();
+  if (emit == Emit::Object)
+    return writeOutput(*object);
+  progress.step("linking " + outputPath);
+  return linkProgram(*object, emission);
+}
+
+/// Imports the model and runs the pipeline on it, writing OUT.xfw after
+/// the graph phase; writes the IR instead where --compile-to stops.
+LogicalResult compile(MLIRContext &context) {
+  Progress progress;
+  xf::ImportDiagnosticHandler diagnostics(&context, llvm::errs());
+  progress.step("importing " + modelPath);
+  OwningOpRef<ModuleOp> module = xf::importONNXModelFile(modelPath, context);
+  if (!module)
+    return failure();
+  if (compileTo == CompileTo::ONNX)
+    return writeIR(*module);
+
+  progress.step("checking the signature and outlining the weights");
+  if (failed(runPipeline(*module, xf::XfcPhase::ONNX, xf::XfcPhase::XF,
+                         progress)))
+    return failure();
+  if (!calibrationStats.empty())
+    noteGPTQ(*module, progress);
+  if (compileTo == CompileTo::XF)
+    return writeIR(*module);
+  if (compileTo == CompileTo::Program) {
+    if (!writeQuantizationErrors.empty())
+      if (auto message =
+              xf::writeQuantizationErrors(*module, writeQuantizationErrors))
+        return error(*message);
+    // Before the lowering drops the weights' values from the arguments.
+    if (failed(writeWeightsFile(*module, progress)))
+      return failure();
+  }
+
+  progress.step("lowering to the LLVM dialect (CPU pipeline)");
+  if (failed(runPipeline(*module, xf::XfcPhase::XF, lastPhase(), progress)))
+    return error("the CPU pipeline failed on " + modelPath);
+  if (compileTo != CompileTo::Program)
+    return writeIR(*module);
+  return emitProgram(*module, progress);
+}
+
+//===----------------------------------------------------------------------===//
+// The command line
+//===----------------------------------------------------------------------===//
+
+/// Checks the flags that need no model; a message for the usage error.
+std::optional<std::string> checkOptions() {
+  if (compileTo != CompileTo::Program && outputPath.empty())
+    outputPath = "-";
+  if (modelPath.empty() || outputPath.empty())
+    return "usage: xfc MODEL.onnx -o OUT (see --help)";
+  if (compileTo != CompileTo::Program && emit.getNumOccurrences())
+    return "--compile-to writes IR: no --emit";
+  if (maxContext <= 0)
+    return "--max-context must be positive";
+  std::string unknown;
+  xf::fusionOptionsWithout(noFuse, &unknown);
+  if (!unknown.empty())
+    return "--no-fuse: unknown fusion family '" + unknown +
+           "' (attention, norms, rope, activations, linear, all)";
+  if (quantize != "none" && quantize != "int8" && quantize != "int4")
+    return "--quantize: expected none, int8 or int4, not '" + quantize + "'";
+  if (quantHeadBits != 8 && quantHeadBits != 4)
+    return "--head-bits: expected 8 or 4";
+  if (quantGroupSize < 0)
+    return "--group-size must be positive";
+  if (quantSymmetric && quantAsymmetric)
+    return "--symmetric and --asymmetric exclude each other";
+  for (const std::string &kept : keepFp32)
+    if (kept != "embeddings" && kept != "lm_head")
+      return "--keep-fp32: expected embeddings or lm_head, not '" + kept + "'";
+  if (kvBlockSize <= 0)
+    return "--kv-block-size must be positive";
+  if (!kvMemory.empty() && !parseBytes(kvMemory, kvMemoryBytes))
+    return "--kv-memory: expected bytes (e.g. 268435456, 256M, 2G), not '" +
+           kvMemory + "'";
+  if (!calibration.empty() || !calibrationStats.empty()) {
+    if (quantize == "none")
+      return "--calibration needs --quantize";
+    if (exposeLinearInputGrams)
+      return "--expose-linear-input-grams compiles the fp32 calibration "
+             "program: no --quantize or --calibration";
+    if (calibrationContext < 1 || calibrationChunks < 0)
+      return "--calibration-ctx must be positive, --calibration-chunks not "
+             "negative";
+  }
+  return std::nullopt;
+}
+
+/// True when the flags ask for a program xfc must run (--emit=exe).
+bool emitsProgram() {
+  return emit == Emit::Executable && compileTo == CompileTo::Program;
+}
+
+/// --calibration: GPTQ's statistics, measured once before any compile that
+/// uses them (the quality report's compiles get them as
+/// --calibration-stats). 0, or xfc's exit code.
+int calibrate(const std::string &xfcPath, std::vector<std::string> &arguments,
+              xf::ScratchFolder &scratch) {
+  if (calibration.empty() || !calibrationStats.empty())
+    return 0;
+  if (!emitsProgram())
+    return usageError("--calibration runs the fp32 program: --emit=exe "
+                      "only (or give --calibration-stats)");
+  xf::CalibrationOptions options;
+  options.xfcPath = xfcPath;
+  options.arguments = arguments;
+  options.outputPath = outputPath;
+  options.textPath = calibration;
+  options.context = calibrationContext;
+  options.chunks = calibrationChunks;
+  std::string path;
+  if (auto message =
+          xf::computeCalibrationStatistics(options, scratch, path))
+    return fail(*message);
+  calibrationStats = path;
+  arguments.push_back("--calibration-stats=" + path);
   return 0;
+}
+
+/// --eval-text: the quality report, which compiles the programs itself.
+int qualityReport(const std::string &xfcPath,
+                  const std::vector<std::string> &arguments) {
+  if (quantize == "none" || evalText.empty())
+    return usageError("--eval-text needs --quantize, and --min-quality "
+                      "needs --eval-text");
+  if (!emitsProgram())
+    return usageError("--eval-text runs the programs: --emit=exe only");
+  if (evalContext < 2 || evalChunks < 0)
+    return usageError("--eval-ctx must be at least 2, --eval-chunks not "
+                      "negative");
+  xf::QualityReportOptions report;
+  report.xfcPath = xfcPath;
+  report.arguments = arguments;
+  report.modelPath = modelPath;
+  report.outputPath = outputPath;
+  report.textPath = evalText;
+  report.quantize = quantize;
+  report.int8Weights.assign(int8Weights.begin(), int8Weights.end());
+  report.context = evalContext;
+  report.chunks = evalChunks;
+  report.fallback = qualityFallback;
+  if (!minQuality.empty()) {
+    xf::QualityBounds bounds;
+    if (auto message = xf::parseQualityBounds(minQuality, bounds))
+      return usageError("--min-quality: " + *message);
+    report.bounds = bounds;
+  } else if (qualityFallback) {
+    return usageError("--quality-fallback needs --min-quality");
+  }
+  return xf::runQualityReport(report);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "xfc: compiles an ONNX transformer language model ahead of time\n\n"
+      "  xfc model.onnx -o OUT     writes the program OUT and OUT.xfw\n"
+      "  ./OUT --tokens 1,2,3 --max-tokens 16\n");
+
+  DialectRegistry registry;
+  xf::registerAllDialects(registry);
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  MLIRContext context(registry);
+
+  if (printPipeline) {
+    OpPassManager pm("builtin.module");
+    xf::buildXfcPipeline(pm, pipelineOptions());
+    pm.printAsTextualPipeline(llvm::outs());
+    llvm::outs() << "\n";
+    return 0;
+  }
+  if (auto message = checkOptions())
+    return usageError(*message);
+
+  xf::ScratchFolder calibrationScratch;
+  std::vector<std::string> arguments(argv + 1, argv + argc);
+  std::string xfcPath = llvm::sys::fs::getMainExecutable(
+      argv[0], reinterpret_cast<void *>(&usageError));
+  if (int code = calibrate(xfcPath, arguments, calibrationScratch))
+    return code;
+  if (!evalText.empty() || !minQuality.empty())
+    return qualityReport(xfcPath, arguments);
+  return failed(compile(context)) ? 1 : 0;
 }

@@ -1,0 +1,294 @@
+//===- Pipeline.cpp - xfc's pass pipeline, onnx -> LLVM dialect -----------===//
+
+#include "codegen/Pipelines/Pipeline.h"
+#include "codegen/Passes.h"
+#include "passes/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/Pass/PassOptions.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringSwitch.h"
+
+using namespace mlir;
+using namespace xf;
+
+std::optional<XfcPhase> xf::parseXfcPhase(StringRef name) {
+  return llvm::StringSwitch<std::optional<XfcPhase>>(name)
+      .Case("onnx", XfcPhase::ONNX)
+      .Case("xf", XfcPhase::XF)
+      .Case("linalg", XfcPhase::Linalg)
+      .Case("llvm", XfcPhase::LLVM)
+      .Default(std::nullopt);
+}
+
+StringRef xf::stringifyXfcPhase(XfcPhase phase) {
+  switch (phase) {
+  case XfcPhase::ONNX: return "onnx";
+  case XfcPhase::XF: return "xf";
+  case XfcPhase::Linalg: return "linalg";
+  case XfcPhase::LLVM: return "llvm";
+  }
+  llvm_unreachable("unknown phase");
+}
+
+FuseONNXToXFPassOptions xf::fusionOptionsWithout(ArrayRef<std::string> noFuse,
+                                                 std::string *unknown) {
+  FuseONNXToXFPassOptions options;
+  for (const std::string &family : noFuse) {
+    if (family == "all")
+      options.attention = options.norms = options.rope = options.activations =
+          options.linear = false;
+    else if (family == "attention")
+      options.attention = false;
+    else if (family == "norms")
+      options.norms = false;
+    else if (family == "rope")
+      options.rope = false;
+    else if (family == "activations")
+      options.activations = false;
+    else if (family == "linear")
+      options.linear = false;
+    else if (unknown && unknown->empty())
+      *unknown = family;
+  }
+  return options;
+}
+
+namespace {
+
+/// Folding and shape inference feed each other (a dimension inferred
+/// static lets Gather(Shape(x)) fold, which makes a Reshape's target
+/// constant, which makes the next type static): alternate them a few times.
+void addShapeSimplification(OpPassManager &pm, int rounds) {
+  for (int round = 0; round < rounds; ++round) {
+    pm.addPass(createCanonicalizerPass());
+    pm.addNestedPass<func::FuncOp>(createONNXInferShapesPass());
+  }
+}
+
+/// onnx -> xf for a language-model program.
+void addModelGraphPasses(OpPassManager &pm, const XfcPipelineOptions &options) {
+  // Roles are found on folded, typed IR; the signature is checked by role.
+  addShapeSimplification(pm, 1);
+  pm.addPass(createIdentifyModelRolesPass());
+  pm.addPass(createCheckModelSignaturePass());
+  // The program never pads inside a sequence: attention_mask is all ones,
+  // and what it fed folds away in the rounds after it.
+  pm.addPass(createBindAttentionMaskPass());
+  addShapeSimplification(pm, 3);
+  // Fusion reads weights as constants, so it runs before they are outlined.
+  pm.addPass(createFuseONNXToXFPass(options.fusion));
+  InsertKVCachePassOptions kvCache;
+  kvCache.blockSize = options.kvBlockSize;
+  kvCache.strict = options.strictKVCache;
+  pm.addPass(createInsertKVCachePass(kvCache));
+  pm.addPass(createSelectLogitsRowsPass());
+  if (options.exposeLinearInputGrams)
+    pm.addPass(createExposeLinearInputGramsPass());
+  // So does quantization, which replaces them with packed ones.
+  if (options.quantization)
+    pm.addPass(createQuantizeWeightsPass(*options.quantization));
+  pm.addPass(createOutlineWeightsPass());
+}
+
+/// onnx -> xf for any graph: what it folds to, fused.
+void addGraphPasses(OpPassManager &pm, const XfcPipelineOptions &options) {
+  addShapeSimplification(pm, 2);
+  pm.addPass(createFuseONNXToXFPass(options.fusion));
+}
+
+/// xf and onnx -> linalg on tensors.
+void addLinalgPasses(OpPassManager &pm, const XfcPipelineOptions &options) {
+  if (options.modelFunction)
+    pm.addPass(createPrepareModelFunctionPass());
+  // A second round, deliberately: xf-insert-kv-cache and
+  // xf-select-logits-rows add shape arithmetic (the views of the query as
+  // sequences, the positions' reshapes) that folds and types only now, and
+  // the weights are arguments by now, so no weight is folded.
+  if (options.languageModel)
+    addShapeSimplification(pm, 1);
+  pm.addNestedPass<func::FuncOp>(createCheckDimParamsPass());
+  pm.addPass(createLowerQLinearToMicrokernelsPass());
+  pm.addPass(createConvertXFToLinalgPass());
+  pm.addNestedPass<func::FuncOp>(createLowerAttentionPass());
+  pm.addPass(createConvertONNXToLinalgPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(createFuseElementwisePass());
+  pm.addNestedPass<func::FuncOp>(createSimplifyMathPass());
+  pm.addNestedPass<func::FuncOp>(createLinalgGeneralizeNamedOpsPass());
+  pm.addNestedPass<func::FuncOp>(createContiguousInnerLoopPass());
+}
+
+/// linalg -> buffers, loops and the runtime's kernels -> LLVM dialect.
+void addLLVMPasses(OpPassManager &pm, const XfcPipelineOptions &options) {
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::BufferDeallocationPipelineOptions deallocation;
+  bufferization::buildBufferDeallocationPipeline(pm, deallocation);
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addPass(createLowerShapeChecksPass());
+  pm.addPass(createLowerContractionsToMicrokernelsPass());
+  pm.addPass(createOutlineParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
+
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  // Math on bf16 and f16 in f32 (x86 has no such instructions; LLVM would
+  // call compiler-rt, which the program does not link).
+  pm.addPass(math::createMathExtendToSupportedTypes());
+  // Integer powers have no LLVM intrinsic: math-to-funcs writes a loop.
+  pm.addPass(createConvertMathToFuncs());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  // bf16 arithmetic in f32, and bf16 <-> f32 as integer shifts and
+  // rounding: without AVX512-BF16, LLVM calls compiler-rt's __truncsfbf2,
+  // which the program does not link.
+  arith::ArithEmulateUnsupportedFloatsOptions emulate;
+  emulate.sourceTypeStrs = {"bf16"};
+  pm.addPass(arith::createArithEmulateUnsupportedFloats(emulate));
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  if (options.modelFunction)
+    pm.addPass(createAddPackedEntryPointPass());
+}
+
+} // namespace
+
+void xf::buildXfcPipeline(OpPassManager &pm,
+                          const XfcPipelineOptions &options) {
+  auto runs = [&](XfcPhase phase) {
+    return options.from < phase && phase <= options.to;
+  };
+  if (runs(XfcPhase::XF)) {
+    if (options.languageModel)
+      addModelGraphPasses(pm, options);
+    else
+      addGraphPasses(pm, options);
+  }
+  if (runs(XfcPhase::Linalg))
+    addLinalgPasses(pm, options);
+  if (runs(XfcPhase::LLVM))
+    addLLVMPasses(pm, options);
+}
+
+namespace {
+
+/// xfc's options that reach passes, as xf-opt's `xfc-pipeline{...}` takes
+/// them (the names are xfc's flags).
+struct XfcPipelineCLOptions
+    : public PassPipelineOptions<XfcPipelineCLOptions> {
+  PassOptions::Option<XfcPhase> compileTo{
+      *this, "compile-to", llvm::cl::desc("the last phase"),
+      llvm::cl::init(XfcPhase::LLVM),
+      llvm::cl::values(clEnumValN(XfcPhase::XF, "xf", "onnx -> xf"),
+                       clEnumValN(XfcPhase::Linalg, "linalg", "-> linalg"),
+                       clEnumValN(XfcPhase::LLVM, "llvm", "-> LLVM"))};
+  PassOptions::Option<bool> languageModel{
+      *this, "language-model",
+      llvm::cl::desc("a language-model program (false: any graph)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> modelFunction{
+      *this, "model-function",
+      llvm::cl::desc("@main -> xf_model with a packed entry point"),
+      llvm::cl::init(true)};
+  PassOptions::ListOption<std::string> noFuse{
+      *this, "no-fuse",
+      llvm::cl::desc("fusion families left unfused: attention, norms, rope, "
+                     "activations, linear, all")};
+  PassOptions::Option<bool> remarks{
+      *this, "fusion-remarks",
+      llvm::cl::desc("explain what fusion leaves unfused"),
+      llvm::cl::init(false)};
+  PassOptions::Option<int64_t> kvBlockSize{
+      *this, "kv-block-size", llvm::cl::desc("tokens per KV block"),
+      llvm::cl::init(16)};
+  PassOptions::Option<bool> strictKVCache{
+      *this, "strict-kv-cache",
+      llvm::cl::desc("fail when the KV cache cannot be paged"),
+      llvm::cl::init(false)};
+  PassOptions::Option<bool> exposeGrams{
+      *this, "expose-linear-input-grams",
+      llvm::cl::desc("a calibration program"), llvm::cl::init(false)};
+  PassOptions::Option<std::string> quantize{
+      *this, "quantize", llvm::cl::desc("none, int8 or int4"),
+      llvm::cl::init("none")};
+  PassOptions::Option<int64_t> groupSize{
+      *this, "group-size", llvm::cl::desc("weights per scale"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> headBits{
+      *this, "head-bits", llvm::cl::desc("bits of the LM head"),
+      llvm::cl::init(8)};
+  PassOptions::Option<std::string> scheme{
+      *this, "scheme", llvm::cl::desc("symmetric, asymmetric or auto"),
+      llvm::cl::init("auto")};
+  PassOptions::ListOption<std::string> keepFp32{
+      *this, "keep-fp32", llvm::cl::desc("embeddings, lm_head")};
+  PassOptions::ListOption<std::string> int8Weights{
+      *this, "int8-weights", llvm::cl::desc("weights kept at 8 bits")};
+  PassOptions::Option<std::string> calibration{
+      *this, "calibration", llvm::cl::desc("GPTQ statistics file"),
+      llvm::cl::init("")};
+};
+
+XfcPipelineOptions fromCL(const XfcPipelineCLOptions &cl) {
+  XfcPipelineOptions options;
+  options.to = cl.compileTo;
+  options.languageModel = cl.languageModel;
+  options.modelFunction = cl.modelFunction;
+  options.fusion = fusionOptionsWithout(cl.noFuse);
+  options.fusion.remarks = cl.remarks;
+  options.kvBlockSize = cl.kvBlockSize;
+  options.strictKVCache = cl.strictKVCache;
+  options.exposeLinearInputGrams = cl.exposeGrams;
+  if (cl.quantize != "none") {
+    QuantizeWeightsPassOptions q;
+    q.bits = cl.quantize == "int4" ? 4 : 8;
+    q.groupSize = cl.groupSize;
+    q.headBits = cl.headBits;
+    q.scheme = cl.scheme;
+    q.keepFp32.assign(cl.keepFp32.begin(), cl.keepFp32.end());
+    q.int8Weights.assign(cl.int8Weights.begin(), cl.int8Weights.end());
+    q.calibration = cl.calibration;
+    options.quantization = q;
+  }
+  return options;
+}
+
+} // namespace
+
+void xf::registerXfcPipelines() {
+  PassPipelineRegistration<XfcPipelineCLOptions>(
+      "xfc-pipeline",
+      "xfc's pipeline, onnx -> LLVM dialect, with xfc's options (what "
+      "`xfc --print-pipeline` prints, spelled as one pipeline)",
+      [](OpPassManager &pm, const XfcPipelineCLOptions &cl) {
+        buildXfcPipeline(pm, fromCL(cl));
+      });
+  PassPipelineRegistration<>(
+      "xf-cpu-pipeline",
+      "Lowers any onnx function to the LLVM dialect for the CPU (xfc's "
+      "pipeline without the language-model passes and entry point)",
+      [](OpPassManager &pm) {
+        XfcPipelineOptions options;
+        options.languageModel = false;
+        options.modelFunction = false;
+        buildXfcPipeline(pm, options);
+      });
+}

@@ -1,0 +1,31 @@
+//===- PrepareModelFunction.cpp - @main -> the program's model function ---===//
+
+#include "passes/Passes.h"
+
+namespace xf {
+#define GEN_PASS_DEF_PREPAREMODELFUNCTIONPASS
+#include "passes/Passes.h.inc"
+} // namespace xf
+
+using namespace mlir;
+
+namespace {
+struct PrepareModelFunctionPass
+    : xf::impl::PrepareModelFunctionPassBase<PrepareModelFunctionPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    auto func = getOperation().lookupSymbol<func::FuncOp>("main");
+    if (!func || func.isExternal()) {
+      getOperation().emitError()
+          << "xf-prepare-model-function needs a func.func @main";
+      return signalPassFailure();
+    }
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      func.setArgAttrs(i, xf::keepDimParamAttrs(func.getArgAttrDict(i)));
+    func.removeResAttrsAttr();
+    func->setAttr("llvm.emit_c_interface", UnitAttr::get(&getContext()));
+    func.setSymName(function);
+  }
+};
+} // namespace

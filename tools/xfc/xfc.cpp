@@ -22,6 +22,8 @@
 #include "tools/xfc/QualityReport.h"
 
 #include "importer/TokenizerImport.h"
+#include "xf/CommandLine.h"
+#include "xf/ModelMetadata.h"
 #include "xf/WeightsFile.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -271,23 +273,6 @@ private:
 
 int64_t kvMemoryBytes = 0;
 
-/// "256M", "2G", "65536": bytes.
-bool parseBytes(llvm::StringRef text, int64_t &value) {
-  int64_t scale = 1;
-  if (text.ends_with_insensitive("k"))
-    scale = int64_t(1) << 10;
-  else if (text.ends_with_insensitive("m"))
-    scale = int64_t(1) << 20;
-  else if (text.ends_with_insensitive("g"))
-    scale = int64_t(1) << 30;
-  if (scale != 1)
-    text = text.drop_back();
-  if (text.getAsInteger(10, value) || value <= 0)
-    return false;
-  value *= scale;
-  return true;
-}
-
 /// Prints `message` as xfc's error; failure.
 LogicalResult error(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "xfc") << message << "\n";
@@ -488,13 +473,6 @@ void noteGPTQ(ModuleOp module, Progress &progress) {
 
 /// A type's dimensions as the program reads them from xf.input_shapes:
 /// "2x?x16", "?" for a dynamic one.
-std::string shapeString(Type type) {
-  SmallVector<std::string> dims;
-  for (int64_t d : cast<RankedTensorType>(type).getShape())
-    dims.push_back(ShapedType::isDynamic(d) ? "?" : std::to_string(d));
-  return llvm::join(dims, "x");
-}
-
 std::optional<xf::DType> weightDType(Type type) {
   if (type.isF32()) return xf::DType::F32;
   if (type.isF16()) return xf::DType::F16;
@@ -518,44 +496,40 @@ unsigned numModelInputs(func::FuncOp func) {
 /// The model's configuration and metadata, as the program reads them, from
 /// @main after the graph passes (before the lowering drops its attributes).
 void addModelMetadata(xf::WeightsFileWriter &writer, func::FuncOp func) {
-  unsigned numInputs = numModelInputs(func);
-  SmallVector<std::string> inputNames, inputShapes, outputNames, outputRanks;
-  for (unsigned i = 0; i < numInputs; ++i) {
-    inputNames.push_back(
-        func.getArgAttrOfType<StringAttr>(i, "onnx.name").str());
-    inputShapes.push_back(shapeString(func.getArgumentTypes()[i]));
-  }
-  for (unsigned i = 0; i < func.getNumResults(); ++i) {
-    outputNames.push_back(
-        func.getResultAttrOfType<StringAttr>(i, "onnx.name").str());
-    outputRanks.push_back(std::to_string(
-        cast<RankedTensorType>(func.getResultTypes()[i]).getRank()));
-  }
-  xf::ModelConfig config;
-  config.architecture = "onnx";
+  xf::ModelMetadata metadata;
+  auto shapeOf = [](Type type) {
+    std::vector<int64_t> shape;
+    for (int64_t d : cast<RankedTensorType>(type).getShape())
+      shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
+    return shape;
+  };
+  for (unsigned i = 0, e = numModelInputs(func); i < e; ++i)
+    metadata.inputs.push_back(
+        {func.getArgAttrOfType<StringAttr>(i, "onnx.name").str(),
+         shapeOf(func.getArgumentTypes()[i])});
+  for (unsigned i = 0; i < func.getNumResults(); ++i)
+    metadata.outputs.push_back(
+        {func.getResultAttrOfType<StringAttr>(i, "onnx.name").str(),
+         cast<RankedTensorType>(func.getResultTypes()[i]).getRank()});
   // logits [batch, sequence, vocab] (xf-check-model-signature).
-  config.vocabSize =
+  metadata.vocabSize =
       cast<RankedTensorType>(func.getResultTypes()[0]).getDimSize(2);
-  config.maxContext = maxContext;
-  writer.setConfig(config);
-  writer.addMetadata("xf.inputs", llvm::join(inputNames, ","));
-  writer.addMetadata("xf.input_shapes", llvm::join(inputShapes, ","));
-  writer.addMetadata("xf.outputs", llvm::join(outputNames, ","));
-  writer.addMetadata("xf.output_ranks", llvm::join(outputRanks, ","));
-  writer.addMetadata("xf.max_context", std::to_string(maxContext));
+  metadata.maxContext = maxContext;
   if (auto window = func->getAttrOfType<IntegerAttr>("xf.kv_window"))
-    writer.addMetadata("xf.kv_window", std::to_string(window.getInt()));
+    metadata.kvWindow = window.getInt();
   if (!kvMemory.empty())
-    writer.addMetadata("xf.kv_memory", std::to_string(kvMemoryBytes));
+    metadata.kvMemoryBytes = kvMemoryBytes;
   // A calibration program's Gram outputs: the weights each one is for.
   for (unsigned i = 0; i < func.getNumResults(); ++i)
-    if (auto weights = func.getResultAttrOfType<ArrayAttr>(i, "xf.gram_weights")) {
+    if (auto weights =
+            func.getResultAttrOfType<ArrayAttr>(i, "xf.gram_weights")) {
       llvm::json::Array names;
       for (auto name : weights.getAsValueRange<StringAttr>())
         names.push_back(name.str());
-      writer.addMetadata(outputNames[i] + ".weights",
-                         llvm::formatv("{0}", llvm::json::Value(std::move(names))));
+      metadata.gramWeights[metadata.outputs[i].name] =
+          llvm::formatv("{0}", llvm::json::Value(std::move(names))).str();
     }
+  metadata.write(writer);
 }
 
 /// The tokenizer: --tokenizer, else tokenizer.json next to the model if
@@ -842,7 +816,7 @@ std::optional<std::string> checkOptions() {
       return "--keep-fp32: expected embeddings or lm_head, not '" + kept + "'";
   if (kvBlockSize <= 0)
     return "--kv-block-size must be positive";
-  if (!kvMemory.empty() && !parseBytes(kvMemory, kvMemoryBytes))
+  if (!kvMemory.empty() && !xf::parseBytes(kvMemory.getValue(), kvMemoryBytes))
     return "--kv-memory: expected bytes (e.g. 268435456, 256M, 2G), not '" +
            kvMemory + "'";
   if (!calibration.empty() || !calibrationStats.empty()) {

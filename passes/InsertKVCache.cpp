@@ -239,6 +239,7 @@ struct InsertKVCachePass
     Value contextLens = addArgument(RankedTensorType::get({dyn}, i32),
                                     "context_lens");
 
+    SmallVector<std::pair<Value, Value>> pools;
     for (auto [layer, plan] : llvm::enumerate(plans)) {
       auto keyType = cast<RankedTensorType>(plan.newKey.getType());
       auto valueType = cast<RankedTensorType>(plan.newValue.getType());
@@ -250,9 +251,15 @@ struct InsertKVCachePass
       std::string prefix = "kv_cache." + std::to_string(layer);
       Value keyPool = addArgument(poolType(keyType), prefix + ".key");
       Value valuePool = addArgument(poolType(valueType), prefix + ".value");
-      rewriteAttention(builder, plan, keyPool, valuePool, slots, blockTables,
-                       contextLens);
+      pools.push_back({keyPool, valuePool});
     }
+    // Last layer first: a later layer's plan may hold an earlier attention's
+    // result (its keys computed from it), which rewriting that earlier
+    // attention replaces and erases; rewritten first, the later layer's new
+    // ops are among the uses that replacement redirects.
+    for (int64_t layer = plans.size() - 1; layer >= 0; --layer)
+      rewriteAttention(builder, plans[layer], pools[layer].first,
+                       pools[layer].second, slots, blockTables, contextLens);
 
     // The cache outputs (present.*) go: the pool holds what they held.
     auto ret = cast<func::ReturnOp>(entry.getTerminator());

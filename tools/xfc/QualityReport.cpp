@@ -364,11 +364,170 @@ xf::writeQuantizationErrors(mlir::ModuleOp module, StringRef path) {
   return std::nullopt;
 }
 
-int xf::runQualityReport(const QualityReportOptions &options) {
-  Progress progress;
+namespace {
+
+/// --quality-fallback's candidates, in decreasing order of error: the int4
+/// layers whose error exceeds every int8 layer's (and not already int8).
+std::vector<std::string>
+fallbackCandidates(const std::vector<LayerError> &layers,
+                   const std::vector<std::string> &int8Weights) {
+  double int8Error = 0;
+  for (const LayerError &layer : layers)
+    if (layer.bits == 8)
+      int8Error = std::max(int8Error, layer.rankError());
+  std::vector<std::string> candidates;
+  for (const LayerError &layer : layers)
+    if (layer.bits == 4 && layer.rankError() > int8Error &&
+        !llvm::is_contained(int8Weights, layer.weight))
+      candidates.push_back(layer.weight);
+  return candidates;
+}
+
+/// The report OUT.quality.json holds: the metrics of the last attempt,
+/// every attempt, the ranked layer errors and the bounds' verdict.
+json::Object reportJson(const QualityReportOptions &options,
+                        const std::vector<LayerError> &layers,
+                        const std::vector<Attempt> &attempts, size_t chunks) {
+  const Attempt &final = attempts.back();
+  const Metrics &m = final.metrics;
+  bool passed = final.missed.empty();
+  bool byOutput = !layers.empty() && layers.front().relOutputError;
+  json::Array layerArray;
+  for (const LayerError &layer : layers) {
+    json::Object entry{
+        {"weight", layer.weight},
+        {"bits", layer.bits},
+        {"group_size", layer.groupSize},
+        {"rel_rms_error", layer.relRmsError},
+        {"kept_int8_by_fallback",
+         llvm::is_contained(final.int8Weights, layer.weight)}};
+    if (layer.relOutputError) {
+      entry["rel_output_error"] = *layer.relOutputError;
+      if (layer.relOutputErrorRtn)
+        entry["rel_output_error_rtn"] = *layer.relOutputErrorRtn;
+      if (layer.gptq)
+        entry["gptq"] = *layer.gptq;
+      if (layer.gptqRows)
+        entry["gptq_rows"] = *layer.gptqRows;
+    }
+    layerArray.push_back(std::move(entry));
+  }
+  std::string measure =
+      byOutput
+          ? "measured on the calibration text (--calibration): "
+            "rel_output_error = sqrt(tr(dW H dW^T) / tr(W H W^T)) with H the "
+            "mean Gram matrix of the layer's inputs, the relative RMS error "
+            "of the layer's output there, for the packing built "
+            "(rel_output_error_rtn: for rounding to nearest; gptq_rows: the "
+            "output rows that kept GPTQ's packing, having the lower error); "
+            "layers in "
+            "decreasing order of rel_output_error. rel_rms_error = ||W - "
+            "dequant(quant(W))||_F / ||W||_F. --quality-fallback's "
+            "candidates: the int4 layers whose rel_output_error exceeds "
+            "every int8 layer's, in this order. Embedding lookups are not "
+            "listed"
+          : "proxy, not measured on the text: rel_rms_error = ||W - "
+            "dequant(quant(W))||_F / ||W||_F of each quantized linear "
+            "layer's weight as xf-quantize-weights packed it in the first "
+            "build; layers in decreasing order. --quality-fallback's "
+            "candidates: the int4 layers whose rel_rms_error exceeds every "
+            "int8 layer's, in this order. Embedding lookups are not listed";
+  json::Array attemptArray;
+  for (const Attempt &attempt : attempts) {
+    json::Object entry = metricsJson(attempt.metrics);
+    entry["int8_weights"] = json::Array(attempt.int8Weights);
+    entry["missed"] = json::Array(attempt.missed);
+    attemptArray.push_back(std::move(entry));
+  }
+  json::Object quantized = metricsJson(m);
+  quantized["scheme"] = options.quantize;
+  quantized["int8_weights"] = json::Array(final.int8Weights);
+  json::Object report{
+      {"model", options.modelPath},
+      {"program", options.outputPath},
+      {"eval",
+       json::Object{{"text", options.textPath},
+                    {"ctx", options.context},
+                    {"chunks", int64_t(chunks)},
+                    {"scored_tokens", m.scored},
+                    {"scoring",
+                     "every position of a chunk but the last predicts the "
+                     "next token; each chunk from an empty context (as "
+                     "PROGRAM ppl)"}}},
+      {"fp32", json::Object{{"perplexity", m.fp32Perplexity}}},
+      {"quantized", std::move(quantized)},
+      {"kl",
+       "mean_kl and max_kl: KL(fp32 || quantized) of the next-token "
+       "distributions, in nats, mean and largest over the scored positions"},
+      {"layers",
+       json::Object{{"measure", measure},
+                    {"ranked", std::move(layerArray)}}},
+      {"attempts", std::move(attemptArray)},
+  };
+  if (options.bounds)
+    report["min_quality"] = json::Object{
+        {"bounds", options.bounds->text},
+        {"passed", passed},
+        {"fallback", options.fallback},
+        {"result", passed ? (attempts.size() > 1 ? "passed after fallback"
+                                                 : "passed")
+                          : "refused: no program written"}};
+  return report;
+}
+
+/// The summary xfc prints: metrics, the largest layer errors, the fallback.
+void printSummary(const QualityReportOptions &options, StringRef evalNote,
+                  const std::vector<LayerError> &layers, const Attempt &final,
+                  size_t candidates, StringRef reportPath) {
+  const Metrics &m = final.metrics;
+  bool byOutput = !layers.empty() && layers.front().relOutputError;
+  outs() << formatv("quality of --quantize={0} on {1} ({2} tokens scored):\n",
+                    options.quantize, evalNote, m.scored);
+  outs() << formatv("  perplexity        fp32 {0:f4}, quantized {1:f4} "
+                    "({2})\n",
+                    m.fp32Perplexity, m.perplexity,
+                    signedPercent(m.pplIncreasePercent()));
+  outs() << formatv("  KL(fp32 || quant) mean {0} nats, max {1}\n",
+                    number(m.meanKL), number(m.maxKL));
+  outs() << formatv("  top-1 agreement   {0:f2}%\n", 100 * m.top1);
+  outs() << (byOutput ? "  largest output error (on the calibration text, "
+                        "rel. RMS):"
+                      : "  largest weight error (proxy, rel. RMS):");
+  for (size_t i = 0; i < std::min<size_t>(3, layers.size()); ++i)
+    outs() << formatv(" {0} (int{1}) {2:f4}{3}", layers[i].weight,
+                      layers[i].bits, layers[i].rankError(),
+                      i + 1 < std::min<size_t>(3, layers.size()) ? "," : "");
+  if (byOutput) {
+    size_t gptq = llvm::count_if(layers, [](const LayerError &layer) {
+      return layer.gptq.value_or(false);
+    });
+    double rtn = 0, built = 0;
+    for (const LayerError &layer : layers) {
+      built += *layer.relOutputError;
+      rtn += layer.relOutputErrorRtn.value_or(*layer.relOutputError);
+    }
+    outs() << formatv("\n  GPTQ kept on (some rows of) {0} of {1} layers; "
+                      "mean output error "
+                      "{2:f4} (rounding to nearest: {3:f4})",
+                      gptq, layers.size(), built / layers.size(),
+                      rtn / layers.size());
+  }
+  outs() << "\n";
+  if (!final.int8Weights.empty())
+    outs() << formatv("  fallback: {0} of {1} candidate int4 layers kept at "
+                      "int8\n",
+                      final.int8Weights.size(), candidates);
+  outs() << "  report: " << reportPath << "\n";
+  outs().flush();
+}
+
+/// The xfc commands of the two builds, from the user's: the quantized one
+/// without -o, the report's own options and --int8-weights (given again,
+/// merged with the fallback's); the fp32 reference without quantization
+/// either.
+std::pair<std::vector<std::string>, std::vector<std::string>>
+buildArguments(const QualityReportOptions &options) {
   std::vector<Argument> items = splitArguments(options.arguments);
-  // The quantized build: the user's command without -o, the report's own
-  // options and --int8-weights (given again, merged with the fallback's).
   static constexpr StringRef reportOptions[] = {
       "o",           "eval-text",        "eval-ctx",     "eval-chunks",
       "min-quality", "quality-fallback", "int8-weights", "write-quantization-errors"};
@@ -390,6 +549,14 @@ int xf::runQualityReport(const QualityReportOptions &options) {
                !llvm::is_contained(quantizationOptions, name);
       });
 
+  return {quantizedArgs, referenceArgs};
+}
+
+} // namespace
+
+int xf::runQualityReport(const QualityReportOptions &options) {
+  Progress progress;
+  auto [quantizedArgs, referenceArgs] = buildArguments(options);
   // Next to OUT (a relative prefix would put it in the system's temporary
   // folder), so that the program and weights are moved, not copied.
   ScratchFolder scratch;
@@ -458,14 +625,7 @@ int xf::runQualityReport(const QualityReportOptions &options) {
       // a layer's error drops about 16-fold, so below that line (weights
       // already on the int4 grid, as a Q4_1-converted model's) the int4
       // layers are not what costs quality.
-      double int8Error = 0;
-      for (const LayerError &layer : layers)
-        if (layer.bits == 8)
-          int8Error = std::max(int8Error, layer.rankError());
-      for (const LayerError &layer : layers)
-        if (layer.bits == 4 && layer.rankError() > int8Error &&
-            !llvm::is_contained(options.int8Weights, layer.weight))
-          candidates.push_back(layer.weight);
+      candidates = fallbackCandidates(layers, options.int8Weights);
     }
     progress.step("running the quantized program on " + evalNote);
     if (auto error = runProgram(quantizedProgram, evalArgs(quantizedProgram),
@@ -511,133 +671,15 @@ int xf::runQualityReport(const QualityReportOptions &options) {
   }
 
   const Attempt &final = attempts.back();
-  const Metrics &m = final.metrics;
   bool passed = final.missed.empty();
-  json::Array layerArray;
-  bool byOutput = !layers.empty() && layers.front().relOutputError;
-  for (const LayerError &layer : layers) {
-    json::Object entry{
-        {"weight", layer.weight},
-        {"bits", layer.bits},
-        {"group_size", layer.groupSize},
-        {"rel_rms_error", layer.relRmsError},
-        {"kept_int8_by_fallback",
-         llvm::is_contained(final.int8Weights, layer.weight)}};
-    if (layer.relOutputError) {
-      entry["rel_output_error"] = *layer.relOutputError;
-      if (layer.relOutputErrorRtn)
-        entry["rel_output_error_rtn"] = *layer.relOutputErrorRtn;
-      if (layer.gptq)
-        entry["gptq"] = *layer.gptq;
-      if (layer.gptqRows)
-        entry["gptq_rows"] = *layer.gptqRows;
-    }
-    layerArray.push_back(std::move(entry));
-  }
-  std::string measure =
-      byOutput
-          ? "measured on the calibration text (--calibration): "
-            "rel_output_error = sqrt(tr(dW H dW^T) / tr(W H W^T)) with H the "
-            "mean Gram matrix of the layer's inputs, the relative RMS error "
-            "of the layer's output there, for the packing built "
-            "(rel_output_error_rtn: for rounding to nearest; gptq_rows: the "
-            "output rows that kept GPTQ's packing, having the lower error); "
-            "layers in "
-            "decreasing order of rel_output_error. rel_rms_error = ||W - "
-            "dequant(quant(W))||_F / ||W||_F. --quality-fallback's "
-            "candidates: the int4 layers whose rel_output_error exceeds "
-            "every int8 layer's, in this order. Embedding lookups are not "
-            "listed"
-          : "proxy, not measured on the text: rel_rms_error = ||W - "
-            "dequant(quant(W))||_F / ||W||_F of each quantized linear "
-            "layer's weight as xf-quantize-weights packed it in the first "
-            "build; layers in decreasing order. --quality-fallback's "
-            "candidates: the int4 layers whose rel_rms_error exceeds every "
-            "int8 layer's, in this order. Embedding lookups are not listed";
-  json::Array attemptArray;
-  for (const Attempt &attempt : attempts) {
-    json::Object entry = metricsJson(attempt.metrics);
-    entry["int8_weights"] = json::Array(attempt.int8Weights);
-    entry["missed"] = json::Array(attempt.missed);
-    attemptArray.push_back(std::move(entry));
-  }
-  json::Object quantized = metricsJson(m);
-  quantized["scheme"] = options.quantize;
-  quantized["int8_weights"] = json::Array(final.int8Weights);
-  json::Object report{
-      {"model", options.modelPath},
-      {"program", options.outputPath},
-      {"eval",
-       json::Object{{"text", options.textPath},
-                    {"ctx", options.context},
-                    {"chunks", int64_t(ids.size())},
-                    {"scored_tokens", m.scored},
-                    {"scoring",
-                     "every position of a chunk but the last predicts the "
-                     "next token; each chunk from an empty context (as "
-                     "PROGRAM ppl)"}}},
-      {"fp32", json::Object{{"perplexity", m.fp32Perplexity}}},
-      {"quantized", std::move(quantized)},
-      {"kl",
-       "mean_kl and max_kl: KL(fp32 || quantized) of the next-token "
-       "distributions, in nats, mean and largest over the scored positions"},
-      {"layers",
-       json::Object{{"measure", measure},
-                    {"ranked", std::move(layerArray)}}},
-      {"attempts", std::move(attemptArray)},
-  };
-  if (options.bounds)
-    report["min_quality"] = json::Object{
-        {"bounds", options.bounds->text},
-        {"passed", passed},
-        {"fallback", options.fallback},
-        {"result", passed ? (attempts.size() > 1 ? "passed after fallback"
-                                                 : "passed")
-                          : "refused: no program written"}};
+  json::Object report = reportJson(options, layers, attempts, ids.size());
   std::string reportPath = options.outputPath + ".quality.json";
   if (auto error = writeFileAtomically(
           reportPath, formatv("{0:2}\n", json::Value(std::move(report))).str()))
     return fail(*error);
 
-  // Summary.
-  outs() << formatv("quality of --quantize={0} on {1} ({2} tokens scored):\n",
-                    options.quantize, evalNote, m.scored);
-  outs() << formatv("  perplexity        fp32 {0:f4}, quantized {1:f4} "
-                    "({2})\n",
-                    m.fp32Perplexity, m.perplexity,
-                    signedPercent(m.pplIncreasePercent()));
-  outs() << formatv("  KL(fp32 || quant) mean {0} nats, max {1}\n",
-                    number(m.meanKL), number(m.maxKL));
-  outs() << formatv("  top-1 agreement   {0:f2}%\n", 100 * m.top1);
-  outs() << (byOutput ? "  largest output error (on the calibration text, "
-                        "rel. RMS):"
-                      : "  largest weight error (proxy, rel. RMS):");
-  for (size_t i = 0; i < std::min<size_t>(3, layers.size()); ++i)
-    outs() << formatv(" {0} (int{1}) {2:f4}{3}", layers[i].weight,
-                      layers[i].bits, layers[i].rankError(),
-                      i + 1 < std::min<size_t>(3, layers.size()) ? "," : "");
-  if (byOutput) {
-    size_t gptq = llvm::count_if(layers, [](const LayerError &layer) {
-      return layer.gptq.value_or(false);
-    });
-    double rtn = 0, built = 0;
-    for (const LayerError &layer : layers) {
-      built += *layer.relOutputError;
-      rtn += layer.relOutputErrorRtn.value_or(*layer.relOutputError);
-    }
-    outs() << formatv("\n  GPTQ kept on (some rows of) {0} of {1} layers; "
-                      "mean output error "
-                      "{2:f4} (rounding to nearest: {3:f4})",
-                      gptq, layers.size(), built / layers.size(),
-                      rtn / layers.size());
-  }
-  outs() << "\n";
-  if (!final.int8Weights.empty())
-    outs() << formatv("  fallback: {0} of {1} candidate int4 layers kept at "
-                      "int8\n",
-                      final.int8Weights.size(), candidates.size());
-  outs() << "  report: " << reportPath << "\n";
-  outs().flush();
+  printSummary(options, evalNote, layers, final, candidates.size(),
+               reportPath);
 
   if (!passed) {
     // OUT and OUT.xfw must never sit next to a report they do not match.

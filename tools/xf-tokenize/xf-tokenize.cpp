@@ -158,14 +158,18 @@ Result<Tokenizer> loadThroughXfw(const std::string &tokenizerPath,
   return tokenizer;
 }
 
-} // namespace
-
-int main(int argc, char **argv) {
+struct Options {
   std::string tokenizerPath, xfwPath, savePath, systemPrompt;
   std::optional<std::string> configPath;
   bool parseSpecial = true, skipSpecial = false, timing = false,
        haveSystem = false;
+  /// The command and its arguments.
   std::vector<std::string> positional;
+};
+
+/// Reads the command line into `options`; an exit status if the program
+/// ends here (--help, a usage error), else -1.
+int parseOptions(int argc, char **argv, Options &options) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](std::string &out) {
@@ -179,48 +183,211 @@ int main(int argc, char **argv) {
       return 0;
     }
     if (arg == "--tokenizer") {
-      if (!value(tokenizerPath))
+      if (!value(options.tokenizerPath))
         return usageError("--tokenizer needs a file");
     } else if (arg == "--config") {
       std::string path;
       if (!value(path))
         return usageError("--config needs a file");
-      configPath = path;
+      options.configPath = path;
     } else if (arg == "--xfw") {
-      if (!value(xfwPath))
+      if (!value(options.xfwPath))
         return usageError("--xfw needs a file");
     } else if (arg == "--save-xfw") {
-      if (!value(savePath))
+      if (!value(options.savePath))
         return usageError("--save-xfw needs a file");
     } else if (arg == "--system") {
-      if (!value(systemPrompt))
+      if (!value(options.systemPrompt))
         return usageError("--system needs a text");
-      haveSystem = true;
+      options.haveSystem = true;
     } else if (arg == "--no-special") {
-      parseSpecial = false;
+      options.parseSpecial = false;
     } else if (arg == "--skip-special") {
-      skipSpecial = true;
+      options.skipSpecial = true;
     } else if (arg == "--time") {
-      timing = true;
+      options.timing = true;
     } else if (arg.size() > 1 && arg[0] == '-' && arg != "-") {
       return usageError("unknown option " + arg);
     } else {
-      positional.push_back(arg);
+      options.positional.push_back(arg);
     }
   }
-  if (tokenizerPath.empty() == xfwPath.empty())
+  if (options.tokenizerPath.empty() == options.xfwPath.empty())
     return usageError("give one of --tokenizer FILE and --xfw FILE");
-  if (configPath && tokenizerPath.empty())
+  if (options.configPath && options.tokenizerPath.empty())
     return usageError("--config goes with --tokenizer");
-  if (positional.empty())
+  if (options.positional.empty())
     return usageError("missing command (encode, decode, decode-lines, "
                       "stream-decode-lines, chat, info)");
-  std::string command = positional[0];
-  std::vector<std::string> args(positional.begin() + 1, positional.end());
+  return -1;
+}
+
+/// `encode`: Prints the ids of each FILE, one line per file.
+int runEncode(const Tokenizer &tokenizer,
+              const std::vector<std::string> &args,
+              const Options &options) {
+  if (args.empty())
+    return usageError("encode needs a FILE (- for stdin)");
+  std::string line;
+  for (const std::string &path : args) {
+    Result<std::string> text = readFile(path);
+    if (!text)
+      return fail(text.error());
+    auto start = std::chrono::steady_clock::now();
+    std::vector<int32_t> ids = tokenizer.encode(*text, options.parseSpecial);
+    auto seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+    if (options.timing)
+      std::fprintf(stderr,
+                   "%s: %zu bytes -> %zu tokens in %.2f ms (%.1f MB/s)\n",
+                   path.c_str(), text->size(), ids.size(), seconds * 1e3,
+                   text->size() / seconds / 1e6);
+    line.clear();
+    for (size_t i = 0; i < ids.size(); ++i)
+      line += (i ? "," : "") + std::to_string(ids[i]);
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), stdout);
+  }
+  return 0;
+}
+
+/// `decode`: Prints the text of the comma-separated ids in FILE.
+int runDecode(const Tokenizer &tokenizer,
+              const std::vector<std::string> &args,
+              const Options &options) {
+  if (args.size() > 1)
+    return usageError("decode takes at most one FILE");
+  std::string path = args.empty() ? "-" : args[0];
+  Result<std::string> text = readFile(path);
+  if (!text)
+    return fail(text.error());
+  Result<std::vector<int32_t>> ids = parseIds(*text, path);
+  if (!ids)
+    return fail(ids.error());
+  for (int32_t id : *ids)
+    if (static_cast<size_t>(id) >= tokenizer.vocabSize())
+      return fail(path + ": id " + std::to_string(id) +
+                  " is out of range (vocab size " +
+                  std::to_string(tokenizer.vocabSize()) + ")");
+  std::string out = tokenizer.decode(*ids, options.skipSpecial);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+/// `decode-lines`: Prints the decoded text of each line of ids as a JSON string.
+int runDecodeLines(const Tokenizer &tokenizer,
+                   const std::vector<std::string> &args,
+                   const Options &options) {
+  if (args.size() != 1)
+    return usageError("decode-lines takes one FILE");
+  Result<std::string> text = readFile(args[0]);
+  if (!text)
+    return fail(text.error());
+  std::istringstream lines(*text);
+  std::string line;
+  llvm::raw_fd_ostream &out = llvm::outs();
+  for (size_t number = 1; std::getline(lines, line); ++number) {
+    Result<std::vector<int32_t>> ids =
+        parseIds(line, args[0] + ":" + std::to_string(number));
+    if (!ids)
+      return fail(ids.error());
+    out << llvm::json::Value(tokenizer.decode(*ids, options.skipSpecial)) << "\n";
+  }
+  return 0;
+}
+
+/// `stream-decode-lines`: As decode-lines, through the streaming decoder.
+int runStreamDecodeLines(const Tokenizer &tokenizer,
+                         const std::vector<std::string> &args,
+                         const Options &options) {
+  if (args.size() != 1)
+    return usageError("stream-decode-lines takes one FILE");
+  Result<std::string> text = readFile(args[0]);
+  if (!text)
+    return fail(text.error());
+  std::istringstream lines(*text);
+  std::string line;
+  llvm::raw_fd_ostream &out = llvm::outs();
+  for (size_t number = 1; std::getline(lines, line); ++number) {
+    std::string where = args[0] + ":" + std::to_string(number);
+    Result<std::vector<int32_t>> ids = parseIds(line, where);
+    if (!ids)
+      return fail(ids.error());
+    Tokenizer::StreamDecoder stream(tokenizer, options.skipSpecial);
+    std::string whole;
+    for (size_t i = 0; i <= ids->size(); ++i) {
+      std::string piece =
+          i < ids->size() ? stream.push((*ids)[i]) : stream.finish();
+      if (!llvm::json::isUTF8(piece))
+        return fail(where + ": the stream gave invalid UTF-8 after " +
+                    std::to_string(i) + " ids");
+      whole += piece;
+    }
+    out << llvm::json::Value(whole) << "\n";
+  }
+  return 0;
+}
+
+/// `chat`: Prints the chat template rendered for one user TEXT.
+int runChat(const Tokenizer &tokenizer,
+            const std::vector<std::string> &args,
+            const Options &options) {
+  if (args.size() != 1)
+    return usageError("chat takes one TEXT (the user message)");
+  Result<std::string> prompt = tokenizer.applyChatTemplate(
+      args[0], options.haveSystem ? std::optional<std::string_view>(options.systemPrompt)
+                          : std::nullopt);
+  if (!prompt)
+    return fail(prompt.error());
+  std::fwrite(prompt->data(), 1, prompt->size(), stdout);
+  return 0;
+}
+
+/// `info`: Prints what the tokenizer is made of.
+int runInfo(const Tokenizer &tokenizer,
+            const std::vector<std::string> &args,
+            const Options &options) {
+  auto name = [&](std::optional<int32_t> id) {
+    return id ? std::to_string(*id) + " " +
+                    std::string(tokenizer.tokenString(*id))
+              : std::string("none");
+  };
+  std::cout << "vocab size: " << tokenizer.vocabSize() << "\n"
+            << "model: " << modelKindName(tokenizer.model()) << "\n"
+            << "merges: " << tokenizer.data().merges.size() << "\n"
+            << "added tokens: " << tokenizer.data().addedTokens.size()
+            << "\n"
+            << "pre-tokenizer: "
+            << preTokenizerName(tokenizer.preTokenizer()) << "\n"
+            << "bos: " << name(tokenizer.bosId())
+            << (tokenizer.addBos() ? " (added before prompts)" : "")
+            << "\n"
+            << "eos: " << name(tokenizer.eosId()) << "\n"
+            << "chat format: " << chatFormatName(tokenizer.chatFormat())
+            << "\n"
+            << "default system prompt: "
+            << tokenizer.data().defaultSystemPrompt << "\n"
+            << "stop ids:";
+  for (int32_t id : tokenizer.stopIds())
+    std::cout << " " << id;
+  std::cout << "\n";
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options options;
+  if (int status = parseOptions(argc, argv, options); status >= 0)
+    return status;
+  std::string command = options.positional[0];
+  std::vector<std::string> args(options.positional.begin() + 1,
+                                options.positional.end());
 
   std::optional<Tokenizer> tokenizer;
-  if (!xfwPath.empty()) {
-    Result<WeightsFile> file = WeightsFile::open(xfwPath);
+  if (!options.xfwPath.empty()) {
+    Result<WeightsFile> file = WeightsFile::open(options.xfwPath);
     if (!file)
       return fail(file.error());
     Result<Tokenizer> loaded = Tokenizer::fromWeightsFile(*file);
@@ -229,140 +396,23 @@ int main(int argc, char **argv) {
     tokenizer.emplace(std::move(*loaded));
   } else {
     Result<Tokenizer> loaded =
-        loadThroughXfw(tokenizerPath, configPath, savePath);
+        loadThroughXfw(options.tokenizerPath, options.configPath, options.savePath);
     if (!loaded)
       return fail(loaded.error());
     tokenizer.emplace(std::move(*loaded));
   }
 
-  if (command == "encode") {
-    if (args.empty())
-      return usageError("encode needs a FILE (- for stdin)");
-    std::string line;
-    for (const std::string &path : args) {
-      Result<std::string> text = readFile(path);
-      if (!text)
-        return fail(text.error());
-      auto start = std::chrono::steady_clock::now();
-      std::vector<int32_t> ids = tokenizer->encode(*text, parseSpecial);
-      auto seconds = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
-      if (timing)
-        std::fprintf(stderr,
-                     "%s: %zu bytes -> %zu tokens in %.2f ms (%.1f MB/s)\n",
-                     path.c_str(), text->size(), ids.size(), seconds * 1e3,
-                     text->size() / seconds / 1e6);
-      line.clear();
-      for (size_t i = 0; i < ids.size(); ++i)
-        line += (i ? "," : "") + std::to_string(ids[i]);
-      line += '\n';
-      std::fwrite(line.data(), 1, line.size(), stdout);
-    }
-    return 0;
-  }
-  if (command == "decode") {
-    if (args.size() > 1)
-      return usageError("decode takes at most one FILE");
-    std::string path = args.empty() ? "-" : args[0];
-    Result<std::string> text = readFile(path);
-    if (!text)
-      return fail(text.error());
-    Result<std::vector<int32_t>> ids = parseIds(*text, path);
-    if (!ids)
-      return fail(ids.error());
-    for (int32_t id : *ids)
-      if (static_cast<size_t>(id) >= tokenizer->vocabSize())
-        return fail(path + ": id " + std::to_string(id) +
-                    " is out of range (vocab size " +
-                    std::to_string(tokenizer->vocabSize()) + ")");
-    std::string out = tokenizer->decode(*ids, skipSpecial);
-    std::fwrite(out.data(), 1, out.size(), stdout);
-    return 0;
-  }
-  if (command == "decode-lines") {
-    if (args.size() != 1)
-      return usageError("decode-lines takes one FILE");
-    Result<std::string> text = readFile(args[0]);
-    if (!text)
-      return fail(text.error());
-    std::istringstream lines(*text);
-    std::string line;
-    llvm::raw_fd_ostream &out = llvm::outs();
-    for (size_t number = 1; std::getline(lines, line); ++number) {
-      Result<std::vector<int32_t>> ids =
-          parseIds(line, args[0] + ":" + std::to_string(number));
-      if (!ids)
-        return fail(ids.error());
-      out << llvm::json::Value(tokenizer->decode(*ids, skipSpecial)) << "\n";
-    }
-    return 0;
-  }
-  if (command == "stream-decode-lines") {
-    if (args.size() != 1)
-      return usageError("stream-decode-lines takes one FILE");
-    Result<std::string> text = readFile(args[0]);
-    if (!text)
-      return fail(text.error());
-    std::istringstream lines(*text);
-    std::string line;
-    llvm::raw_fd_ostream &out = llvm::outs();
-    for (size_t number = 1; std::getline(lines, line); ++number) {
-      std::string where = args[0] + ":" + std::to_string(number);
-      Result<std::vector<int32_t>> ids = parseIds(line, where);
-      if (!ids)
-        return fail(ids.error());
-      Tokenizer::StreamDecoder stream(*tokenizer, skipSpecial);
-      std::string whole;
-      for (size_t i = 0; i <= ids->size(); ++i) {
-        std::string piece =
-            i < ids->size() ? stream.push((*ids)[i]) : stream.finish();
-        if (!llvm::json::isUTF8(piece))
-          return fail(where + ": the stream gave invalid UTF-8 after " +
-                      std::to_string(i) + " ids");
-        whole += piece;
-      }
-      out << llvm::json::Value(whole) << "\n";
-    }
-    return 0;
-  }
-  if (command == "chat") {
-    if (args.size() != 1)
-      return usageError("chat takes one TEXT (the user message)");
-    Result<std::string> prompt = tokenizer->applyChatTemplate(
-        args[0], haveSystem ? std::optional<std::string_view>(systemPrompt)
-                            : std::nullopt);
-    if (!prompt)
-      return fail(prompt.error());
-    std::fwrite(prompt->data(), 1, prompt->size(), stdout);
-    return 0;
-  }
-  if (command == "info") {
-    auto name = [&](std::optional<int32_t> id) {
-      return id ? std::to_string(*id) + " " +
-                      std::string(tokenizer->tokenString(*id))
-                : std::string("none");
-    };
-    std::cout << "vocab size: " << tokenizer->vocabSize() << "\n"
-              << "model: " << modelKindName(tokenizer->model()) << "\n"
-              << "merges: " << tokenizer->data().merges.size() << "\n"
-              << "added tokens: " << tokenizer->data().addedTokens.size()
-              << "\n"
-              << "pre-tokenizer: "
-              << preTokenizerName(tokenizer->preTokenizer()) << "\n"
-              << "bos: " << name(tokenizer->bosId())
-              << (tokenizer->addBos() ? " (added before prompts)" : "")
-              << "\n"
-              << "eos: " << name(tokenizer->eosId()) << "\n"
-              << "chat format: " << chatFormatName(tokenizer->chatFormat())
-              << "\n"
-              << "default system prompt: "
-              << tokenizer->data().defaultSystemPrompt << "\n"
-              << "stop ids:";
-    for (int32_t id : tokenizer->stopIds())
-      std::cout << " " << id;
-    std::cout << "\n";
-    return 0;
-  }
+  if (command == "encode")
+    return runEncode(*tokenizer, args, options);
+  if (command == "decode")
+    return runDecode(*tokenizer, args, options);
+  if (command == "decode-lines")
+    return runDecodeLines(*tokenizer, args, options);
+  if (command == "stream-decode-lines")
+    return runStreamDecodeLines(*tokenizer, args, options);
+  if (command == "chat")
+    return runChat(*tokenizer, args, options);
+  if (command == "info")
+    return runInfo(*tokenizer, args, options);
   return usageError("unknown command '" + command + "'");
 }

@@ -233,6 +233,71 @@ std::optional<uint64_t> xf::tensorByteSize(DType dtype,
 // Reader
 //===----------------------------------------------------------------------===//
 
+/// Reads the table entry of one tensor into `view` and checks it against
+/// the file: dtype, shape, quantization, 64-byte alignment, within the file
+/// and past the header. Returns the problem, if any.
+static std::optional<std::string>
+readTensorEntry(const xfw::Tensor &entry, const std::byte *bytes, uint64_t size,
+                uint64_t headerEnd, TensorView &view) {
+  std::string_view name = entry.name()->string_view();
+  std::string quoted = "tensor '" + std::string(name) + "'";
+  uint8_t rawDType = static_cast<uint8_t>(entry.dtype());
+  if (!isValidDType(rawDType))
+    return std::string(quoted + " has unknown dtype " +
+                       std::to_string(rawDType));
+
+  view.name = name;
+  view.dtype = static_cast<DType>(rawDType);
+  if (const auto *shape = entry.shape()) {
+    // FlatBuffers 2.0's verifier checks a vector's length word, not that
+    // 8-byte elements are 8-byte aligned; a corrupt header can break that.
+    // (The builder leaves empty vectors unaligned, which is harmless.)
+    if (shape->size() != 0 &&
+        reinterpret_cast<uintptr_t>(shape->Data()) % alignof(int64_t) != 0)
+      return std::string("corrupt header (the shape of " + quoted +
+                         " is misaligned)");
+    view.shape.assign(shape->begin(), shape->end());
+  }
+  if (const xfw::Quantization *q = entry.quantization()) {
+    Quantization quantization;
+    quantization.bits = q->bits();
+    quantization.groupSize = q->group_size();
+    quantization.axis = q->axis();
+    if (q->scale_tensor())
+      quantization.scaleTensor = q->scale_tensor()->str();
+    if (q->zero_point_tensor())
+      quantization.zeroPointTensor = q->zero_point_tensor()->str();
+    view.quantization = std::move(quantization);
+  }
+  view.offset = entry.offset();
+  view.length = entry.length();
+  view.checksum = entry.checksum();
+
+  if (std::optional<std::string> problem = checkTensor(
+          name, view.dtype, view.shape, view.length, view.quantization))
+    return problem;
+  if (view.offset % kXfwTensorAlignment != 0)
+    return std::string(
+        quoted + " starts at byte " + std::to_string(view.offset) +
+        ", which is not a multiple of " + std::to_string(kXfwTensorAlignment));
+  if (view.offset < headerEnd)
+    return std::string(quoted + " starts at byte " +
+                       std::to_string(view.offset) +
+                       ", inside the header (which ends at byte " +
+                       std::to_string(headerEnd) + ")");
+  uint64_t end;
+  if (__builtin_add_overflow(view.offset, view.length, &end))
+    return std::string(quoted + " has offset " + std::to_string(view.offset) +
+                       " and length " + std::to_string(view.length) +
+                       ", which overflow 64 bits");
+  if (end > size)
+    return std::string("truncated: " + quoted + " ends at byte " +
+                       std::to_string(end) + " but the file has " +
+                       std::to_string(size));
+  view.data = bytes + view.offset;
+  return std::nullopt;
+}
+
 Result<WeightsFile> WeightsFile::open(const std::string &path) {
   auto fail = [&](const std::string &what) {
     return ErrorMessage{path + ": " + what};
@@ -326,61 +391,11 @@ Result<WeightsFile> WeightsFile::open(const std::string &path) {
   file.tensorIndex.reserve(count);
   for (size_t i = 0; i < count; ++i) {
     const xfw::Tensor &entry = *tensors->Get(i);
-    std::string_view name = entry.name()->string_view();
-    std::string quoted = "tensor '" + std::string(name) + "'";
-    uint8_t rawDType = static_cast<uint8_t>(entry.dtype());
-    if (!isValidDType(rawDType))
-      return fail(quoted + " has unknown dtype " + std::to_string(rawDType));
-
     TensorView view;
-    view.name = name;
-    view.dtype = static_cast<DType>(rawDType);
-    if (const auto *shape = entry.shape()) {
-      // FlatBuffers 2.0's verifier checks a vector's length word, not that
-      // 8-byte elements are 8-byte aligned; a corrupt header can break that.
-      // (The builder leaves empty vectors unaligned, which is harmless.)
-      if (shape->size() != 0 &&
-          reinterpret_cast<uintptr_t>(shape->Data()) % alignof(int64_t) != 0)
-        return fail("corrupt header (the shape of " + quoted +
-                    " is misaligned)");
-      view.shape.assign(shape->begin(), shape->end());
-    }
-    if (const xfw::Quantization *q = entry.quantization()) {
-      Quantization quantization;
-      quantization.bits = q->bits();
-      quantization.groupSize = q->group_size();
-      quantization.axis = q->axis();
-      if (q->scale_tensor())
-        quantization.scaleTensor = q->scale_tensor()->str();
-      if (q->zero_point_tensor())
-        quantization.zeroPointTensor = q->zero_point_tensor()->str();
-      view.quantization = std::move(quantization);
-    }
-    view.offset = entry.offset();
-    view.length = entry.length();
-    view.checksum = entry.checksum();
-
-    if (std::optional<std::string> problem = checkTensor(
-            name, view.dtype, view.shape, view.length, view.quantization))
+    if (std::optional<std::string> problem =
+            readTensorEntry(entry, bytes, size, headerEnd, view))
       return fail(*problem);
-    if (view.offset % kXfwTensorAlignment != 0)
-      return fail(quoted + " starts at byte " + std::to_string(view.offset) +
-                  ", which is not a multiple of " +
-                  std::to_string(kXfwTensorAlignment));
-    if (view.offset < headerEnd)
-      return fail(quoted + " starts at byte " + std::to_string(view.offset) +
-                  ", inside the header (which ends at byte " +
-                  std::to_string(headerEnd) + ")");
-    uint64_t end;
-    if (__builtin_add_overflow(view.offset, view.length, &end))
-      return fail(quoted + " has offset " + std::to_string(view.offset) +
-                  " and length " + std::to_string(view.length) +
-                  ", which overflow 64 bits");
-    if (end > size)
-      return fail("truncated: " + quoted + " ends at byte " +
-                  std::to_string(end) + " but the file has " +
-                  std::to_string(size));
-    view.data = bytes + view.offset;
+    std::string_view name = view.name;
 
     if (!file.tensorIndex.emplace(name, i).second)
       return fail("two tensors are named '" + std::string(name) + "'");

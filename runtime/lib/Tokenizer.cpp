@@ -1208,6 +1208,10 @@ uint32_t xf::byteToCodePoint(uint8_t byte) { return kBytes.toCodePoint[byte]; }
 
 struct Tokenizer::Impl {
   TokenizerData data;
+
+  Result<void> indexVocab(bool unigram, size_t size);
+  Result<void> indexAddedTokens(size_t size);
+  Result<void> indexMerges();
   /// Per id: the token string (vocab entry or added token content), the
   /// string the decoder steps get (the normalized content for a normalized
   /// added token), whether decode's skipSpecial leaves it out.
@@ -1605,6 +1609,125 @@ std::optional<std::string> checkSteps(const TokenizerData &d) {
 
 } // namespace
 
+/// Indexes the model's vocab: ids by string (and by bytes for byte-level
+/// BPE), the single-byte and <0xXX> tokens.
+Result<void> Tokenizer::Impl::indexVocab(bool unigram, size_t size) {
+  const TokenizerData &d = data;
+  idOfString.reserve(size);
+  modelIds.reserve(d.vocab.size());
+  if (byteLevel)
+    idOfBytes.reserve(d.vocab.size());
+  for (size_t id = 0; id < d.vocab.size(); ++id) {
+    const std::string &token = d.vocab[id];
+    if (token.empty())
+      continue;
+    auto [it, inserted] =
+        modelIds.emplace(token, static_cast<int32_t>(id));
+    if (!inserted) {
+      // A Unigram vocab is a list (the last of equal entries counts, as in
+      // tokenizers); a BPE vocab is a map.
+      if (!unigram)
+        return ErrorMessage{"vocab entry '" + token + "' has two ids, " +
+                            std::to_string(it->second) + " and " +
+                            std::to_string(id)};
+      it->second = static_cast<int32_t>(id);
+    }
+    idOfString[token] = static_cast<int32_t>(id);
+    strings[id] = token;
+    decoderInput[id] = token;
+    if (byteLevel)
+      idOfBytes.emplace(tokenStringToBytes(token),
+                              static_cast<int32_t>(id));
+  }
+  idOfByte.fill(-1);
+  if (byteLevel)
+    for (int b = 0; b < 256; ++b) {
+      std::string single;
+      appendUtf8(single, kBytes.toCodePoint[b]);
+      auto it = modelIds.find(single);
+      if (it != modelIds.end())
+        idOfByte[b] = it->second;
+    }
+  byteTokenId.fill(-1);
+  for (int b = 0; b < 256; ++b) {
+    static const char *kHex = "0123456789ABCDEF";
+    std::string name = std::string("<0x") + kHex[b >> 4] + kHex[b & 15] + ">";
+    auto it = modelIds.find(name);
+    if (it != modelIds.end())
+      byteTokenId[b] = it->second;
+  }
+  return {};
+}
+
+/// Indexes the added tokens (matched raw or by their normalized content)
+/// and marks the special ones for decode's skipSpecial.
+Result<void> Tokenizer::Impl::indexAddedTokens(size_t size) {
+  const TokenizerData &d = data;
+  std::unordered_set<std::string_view> specialContents;
+  normalizedContents.reserve(d.addedTokens.size());
+  for (const AddedToken &token : d.addedTokens) {
+    size_t id = static_cast<size_t>(token.id);
+    if (!strings[id].empty() && strings[id] != token.content &&
+        id < d.vocab.size() && !d.vocab[id].empty())
+      return ErrorMessage{"added token '" + token.content + "' has id " +
+                          std::to_string(id) + ", which the vocab gives to '" +
+                          d.vocab[id] + "'"};
+    strings[id] = token.content;
+    idOfString[strings[id]] = token.id;
+    if (token.special)
+      specialContents.insert(token.content);
+    if (!token.normalized || d.normalizers.empty()) {
+      decoderInput[id] = token.content;
+      (token.normalized ? normalizedAdded : rawAdded)
+          .insert(token.content, token.id, token.special);
+      continue;
+    }
+    // Matched, and decoded, by its normalized content.
+    std::string normalized = detail::normalizeText(d.normalizers,
+                                                   token.content);
+    decoderInput[id] = normalized;
+    if (!normalized.empty())
+      normalizedAdded.insert(normalized, token.id, token.special);
+  }
+  // decode's skip_special_tokens leaves out every token whose string is a
+  // special token's content.
+  if (!specialContents.empty())
+    for (size_t id = 0; id < size; ++id)
+      special[id] = specialContents.count(decoderInput[id]);
+
+  return {};
+}
+
+/// Indexes the BPE merges by pair, with their rank and result.
+Result<void> Tokenizer::Impl::indexMerges() {
+  const TokenizerData &d = data;
+  merges.reserve(d.merges.size());
+  std::string joined;
+  for (size_t rank = 0; rank < d.merges.size(); ++rank) {
+    const std::string &left = d.merges[rank].first;
+    const std::string &right = d.merges[rank].second;
+    auto describe = [&] {
+      return "merges[" + std::to_string(rank) + "] ('" + left + "' '" +
+             right + "')";
+    };
+    auto l = modelIds.find(left);
+    auto r = modelIds.find(right);
+    joined = left + right;
+    auto m = modelIds.find(joined);
+    if (l == modelIds.end() || r == modelIds.end())
+      return ErrorMessage{describe() + " names a token not in the vocab"};
+    if (m == modelIds.end())
+      return ErrorMessage{describe() + ": '" + joined +
+                          "' is not in the vocab"};
+    // The first of repeated merges counts (tokenizers keeps the last
+    // insertion's rank, but a repeated merge is an error there too).
+    merges.emplace(pairKey(l->second, r->second),
+                         MergeValue{static_cast<int32_t>(rank), m->second});
+  }
+
+  return {};
+}
+
 Result<Tokenizer> Tokenizer::fromData(TokenizerData data) {
   auto impl = std::make_unique<Impl>();
   impl->data = std::move(data);
@@ -1647,109 +1770,17 @@ Result<Tokenizer> Tokenizer::fromData(TokenizerData data) {
   impl->decoderInput.assign(size, {});
   impl->special.assign(size, 0);
 
-  impl->idOfString.reserve(size);
-  impl->modelIds.reserve(d.vocab.size());
-  if (impl->byteLevel)
-    impl->idOfBytes.reserve(d.vocab.size());
-  for (size_t id = 0; id < d.vocab.size(); ++id) {
-    const std::string &token = d.vocab[id];
-    if (token.empty())
-      continue;
-    auto [it, inserted] =
-        impl->modelIds.emplace(token, static_cast<int32_t>(id));
-    if (!inserted) {
-      // A Unigram vocab is a list (the last of equal entries counts, as in
-      // tokenizers); a BPE vocab is a map.
-      if (!unigram)
-        return ErrorMessage{"vocab entry '" + token + "' has two ids, " +
-                            std::to_string(it->second) + " and " +
-                            std::to_string(id)};
-      it->second = static_cast<int32_t>(id);
-    }
-    impl->idOfString[token] = static_cast<int32_t>(id);
-    impl->strings[id] = token;
-    impl->decoderInput[id] = token;
-    if (impl->byteLevel)
-      impl->idOfBytes.emplace(tokenStringToBytes(token),
-                              static_cast<int32_t>(id));
-  }
-  impl->idOfByte.fill(-1);
-  if (impl->byteLevel)
-    for (int b = 0; b < 256; ++b) {
-      std::string single;
-      appendUtf8(single, kBytes.toCodePoint[b]);
-      auto it = impl->modelIds.find(single);
-      if (it != impl->modelIds.end())
-        impl->idOfByte[b] = it->second;
-    }
-  impl->byteTokenId.fill(-1);
-  for (int b = 0; b < 256; ++b) {
-    static const char *kHex = "0123456789ABCDEF";
-    std::string name = std::string("<0x") + kHex[b >> 4] + kHex[b & 15] + ">";
-    auto it = impl->modelIds.find(name);
-    if (it != impl->modelIds.end())
-      impl->byteTokenId[b] = it->second;
-  }
+  if (Result<void> indexed = impl->indexVocab(unigram, size); !indexed)
+    return ErrorMessage{indexed.error()};
   if (d.unkId >= 0 && (static_cast<size_t>(d.unkId) >= d.vocab.size() ||
                        d.vocab[d.unkId].empty()))
     return ErrorMessage{"unk id " + std::to_string(d.unkId) +
                         " is not a vocab entry"};
 
-  std::unordered_set<std::string_view> specialContents;
-  impl->normalizedContents.reserve(d.addedTokens.size());
-  for (const AddedToken &token : d.addedTokens) {
-    size_t id = static_cast<size_t>(token.id);
-    if (!impl->strings[id].empty() && impl->strings[id] != token.content &&
-        id < d.vocab.size() && !d.vocab[id].empty())
-      return ErrorMessage{"added token '" + token.content + "' has id " +
-                          std::to_string(id) + ", which the vocab gives to '" +
-                          d.vocab[id] + "'"};
-    impl->strings[id] = token.content;
-    impl->idOfString[impl->strings[id]] = token.id;
-    if (token.special)
-      specialContents.insert(token.content);
-    if (!token.normalized || d.normalizers.empty()) {
-      impl->decoderInput[id] = token.content;
-      (token.normalized ? impl->normalizedAdded : impl->rawAdded)
-          .insert(token.content, token.id, token.special);
-      continue;
-    }
-    // Matched, and decoded, by its normalized content.
-    std::string normalized = detail::normalizeText(d.normalizers,
-                                                   token.content);
-    impl->decoderInput[id] = normalized;
-    if (!normalized.empty())
-      impl->normalizedAdded.insert(normalized, token.id, token.special);
-  }
-  // decode's skip_special_tokens leaves out every token whose string is a
-  // special token's content.
-  if (!specialContents.empty())
-    for (size_t id = 0; id < size; ++id)
-      impl->special[id] = specialContents.count(impl->decoderInput[id]);
-
-  impl->merges.reserve(d.merges.size());
-  std::string joined;
-  for (size_t rank = 0; rank < d.merges.size(); ++rank) {
-    const std::string &left = d.merges[rank].first;
-    const std::string &right = d.merges[rank].second;
-    auto describe = [&] {
-      return "merges[" + std::to_string(rank) + "] ('" + left + "' '" +
-             right + "')";
-    };
-    auto l = impl->modelIds.find(left);
-    auto r = impl->modelIds.find(right);
-    joined = left + right;
-    auto m = impl->modelIds.find(joined);
-    if (l == impl->modelIds.end() || r == impl->modelIds.end())
-      return ErrorMessage{describe() + " names a token not in the vocab"};
-    if (m == impl->modelIds.end())
-      return ErrorMessage{describe() + ": '" + joined +
-                          "' is not in the vocab"};
-    // The first of repeated merges counts (tokenizers keeps the last
-    // insertion's rank, but a repeated merge is an error there too).
-    impl->merges.emplace(pairKey(l->second, r->second),
-                         MergeValue{static_cast<int32_t>(rank), m->second});
-  }
+  if (Result<void> indexed = impl->indexAddedTokens(size); !indexed)
+    return ErrorMessage{indexed.error()};
+  if (Result<void> indexed = impl->indexMerges(); !indexed)
+    return ErrorMessage{indexed.error()};
 
   if (unigram) {
     impl->pieceTrie.build(d.vocab);
@@ -2284,6 +2315,111 @@ detail::buildTokenizerTable(flatbuffers::FlatBufferBuilder &builder,
   return table.Finish();
 }
 
+/// The normalizer, pre-tokenizer and decoder steps of a tokenizer table;
+/// the problem, if one is malformed.
+static std::optional<std::string>
+readTokenizerSteps(const xfw::Tokenizer &table, TokenizerData &data) {
+  auto text = [](const flatbuffers::String *s) {
+    return s ? s->str() : std::string();
+  };
+  auto view = [](const flatbuffers::String *s) {
+    return s ? s->string_view() : std::string_view();
+  };
+  auto bad = [](const std::string &list, size_t i,
+                const std::string &problem) {
+    return std::optional<std::string>("tokenizer " + list + "[" +
+                                      std::to_string(i) + "]: " + problem);
+  };
+  if (const auto *steps = table.normalizers())
+    for (size_t i = 0; i < steps->size(); ++i) {
+      const xfw::TokenizerStep *s = steps->Get(i);
+      using K = NormalizerStep::Kind;
+      std::optional<K> k = parseByName(
+          view(s->type()),
+          {K::Replace, K::Prepend, K::NFC, K::NFD, K::NFKC, K::NFKD,
+           K::Lowercase, K::Strip},
+          normalizerTypeName);
+      if (!k)
+        return bad("normalizers", i,
+                   "unknown type '" + text(s->type()) + "'");
+      NormalizerStep step;
+      step.kind = *k;
+      step.pattern = text(s->pattern());
+      step.content = text(s->content());
+      step.left = s->left();
+      step.right = s->right();
+      data.normalizers.push_back(std::move(step));
+    }
+  if (const auto *steps = table.pre_tokenizers())
+    for (size_t i = 0; i < steps->size(); ++i) {
+      const xfw::TokenizerStep *s = steps->Get(i);
+      PreTokenizerStep step;
+      std::string_view type = view(s->type());
+      step.pattern = text(s->pattern());
+      if (type == "Split") {
+        step.kind = PreTokenizerStep::Kind::Split;
+        using B = PreTokenizerStep::Behavior;
+        std::optional<B> behavior = parseByName(
+            view(s->behavior()),
+            {B::Removed, B::Isolated, B::MergedWithPrevious,
+             B::MergedWithNext, B::Contiguous},
+            behaviorName);
+        if (!behavior)
+          return bad("pre_tokenizers", i,
+                     "unknown behavior '" + text(s->behavior()) + "'");
+        step.behavior = *behavior;
+        step.invert = s->invert();
+      } else if (type == "Metaspace") {
+        step.kind = PreTokenizerStep::Kind::Metaspace;
+        std::optional<PrependScheme> scheme = parseByName(
+            view(s->prepend_scheme()),
+            {PrependScheme::Always, PrependScheme::First,
+             PrependScheme::Never},
+            prependSchemeName);
+        if (!scheme)
+          return bad("pre_tokenizers", i,
+                     "unknown prepend scheme '" + text(s->prepend_scheme()) +
+                         "'");
+        step.prependScheme = *scheme;
+        step.split = s->split();
+      } else {
+        return bad("pre_tokenizers", i,
+                   "unknown type '" + std::string(type) + "'");
+      }
+      data.preTokenizers.push_back(std::move(step));
+    }
+  data.decoders.clear();
+  if (const auto *steps = table.decoders())
+    for (size_t i = 0; i < steps->size(); ++i) {
+      const xfw::TokenizerStep *s = steps->Get(i);
+      using K = DecoderStep::Kind;
+      std::optional<K> k = parseByName(
+          view(s->type()),
+          {K::ByteLevel, K::Replace, K::ByteFallback, K::Fuse, K::Strip,
+           K::Metaspace},
+          decoderTypeName);
+      if (!k)
+        return bad("decoders", i, "unknown type '" + text(s->type()) + "'");
+      DecoderStep step;
+      step.kind = *k;
+      step.pattern = text(s->pattern());
+      step.content = text(s->content());
+      step.start = s->start();
+      step.stop = s->stop();
+      std::optional<PrependScheme> scheme = parseByName(
+          s->prepend_scheme() ? view(s->prepend_scheme()) : "always",
+          {PrependScheme::Always, PrependScheme::First, PrependScheme::Never},
+          prependSchemeName);
+      if (!scheme)
+        return bad("decoders", i,
+                   "unknown prepend scheme '" + text(s->prepend_scheme()) +
+                       "'");
+      step.prependScheme = *scheme;
+      data.decoders.push_back(std::move(step));
+    }
+  return std::nullopt;
+}
+
 Result<TokenizerData> xf::readWeightsFileTokenizer(const WeightsFile &file) {
   const xfw::Tokenizer *table = file.header().tokenizer();
   auto fail = [&](const std::string &problem) {
@@ -2372,105 +2508,8 @@ Result<TokenizerData> xf::readWeightsFileTokenizer(const WeightsFile &file) {
   data.unkId = table->unk_id();
   data.fuseUnk = table->fuse_unk();
   data.byteFallback = table->byte_fallback();
-  auto text = [](const flatbuffers::String *s) {
-    return s ? s->str() : std::string();
-  };
-  auto view = [](const flatbuffers::String *s) {
-    return s ? s->string_view() : std::string_view();
-  };
-  std::string where;
-  auto bad = [&](const std::string &list, size_t i,
-                 const std::string &problem) {
-    return fail("tokenizer " + list + "[" + std::to_string(i) + "]: " +
-                problem);
-  };
-  if (const auto *steps = table->normalizers())
-    for (size_t i = 0; i < steps->size(); ++i) {
-      const xfw::TokenizerStep *s = steps->Get(i);
-      using K = NormalizerStep::Kind;
-      std::optional<K> k = parseByName(
-          view(s->type()),
-          {K::Replace, K::Prepend, K::NFC, K::NFD, K::NFKC, K::NFKD,
-           K::Lowercase, K::Strip},
-          normalizerTypeName);
-      if (!k)
-        return bad("normalizers", i,
-                   "unknown type '" + text(s->type()) + "'");
-      NormalizerStep step;
-      step.kind = *k;
-      step.pattern = text(s->pattern());
-      step.content = text(s->content());
-      step.left = s->left();
-      step.right = s->right();
-      data.normalizers.push_back(std::move(step));
-    }
-  if (const auto *steps = table->pre_tokenizers())
-    for (size_t i = 0; i < steps->size(); ++i) {
-      const xfw::TokenizerStep *s = steps->Get(i);
-      PreTokenizerStep step;
-      std::string_view type = view(s->type());
-      step.pattern = text(s->pattern());
-      if (type == "Split") {
-        step.kind = PreTokenizerStep::Kind::Split;
-        using B = PreTokenizerStep::Behavior;
-        std::optional<B> behavior = parseByName(
-            view(s->behavior()),
-            {B::Removed, B::Isolated, B::MergedWithPrevious,
-             B::MergedWithNext, B::Contiguous},
-            behaviorName);
-        if (!behavior)
-          return bad("pre_tokenizers", i,
-                     "unknown behavior '" + text(s->behavior()) + "'");
-        step.behavior = *behavior;
-        step.invert = s->invert();
-      } else if (type == "Metaspace") {
-        step.kind = PreTokenizerStep::Kind::Metaspace;
-        std::optional<PrependScheme> scheme = parseByName(
-            view(s->prepend_scheme()),
-            {PrependScheme::Always, PrependScheme::First,
-             PrependScheme::Never},
-            prependSchemeName);
-        if (!scheme)
-          return bad("pre_tokenizers", i,
-                     "unknown prepend scheme '" + text(s->prepend_scheme()) +
-                         "'");
-        step.prependScheme = *scheme;
-        step.split = s->split();
-      } else {
-        return bad("pre_tokenizers", i,
-                   "unknown type '" + std::string(type) + "'");
-      }
-      data.preTokenizers.push_back(std::move(step));
-    }
-  data.decoders.clear();
-  if (const auto *steps = table->decoders())
-    for (size_t i = 0; i < steps->size(); ++i) {
-      const xfw::TokenizerStep *s = steps->Get(i);
-      using K = DecoderStep::Kind;
-      std::optional<K> k = parseByName(
-          view(s->type()),
-          {K::ByteLevel, K::Replace, K::ByteFallback, K::Fuse, K::Strip,
-           K::Metaspace},
-          decoderTypeName);
-      if (!k)
-        return bad("decoders", i, "unknown type '" + text(s->type()) + "'");
-      DecoderStep step;
-      step.kind = *k;
-      step.pattern = text(s->pattern());
-      step.content = text(s->content());
-      step.start = s->start();
-      step.stop = s->stop();
-      std::optional<PrependScheme> scheme = parseByName(
-          s->prepend_scheme() ? view(s->prepend_scheme()) : "always",
-          {PrependScheme::Always, PrependScheme::First, PrependScheme::Never},
-          prependSchemeName);
-      if (!scheme)
-        return bad("decoders", i,
-                   "unknown prepend scheme '" + text(s->prepend_scheme()) +
-                       "'");
-      step.prependScheme = *scheme;
-      data.decoders.push_back(std::move(step));
-    }
+  if (std::optional<std::string> problem = readTokenizerSteps(*table, data))
+    return fail(*problem);
   return data;
 }
 

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <limits>
 #include <sstream>
+#include <unordered_map>
 
 using namespace xf;
 
@@ -250,4 +251,55 @@ std::vector<TokenProbability> Sampler::distribution(const float *logits,
     if (candidate.weight > 0)
       probabilities.push_back({candidate.token, candidate.weight / total});
   return probabilities;
+}
+
+Sampler::Verdict
+Sampler::verifyDraft(const std::vector<TokenProbability> &target,
+                     const std::vector<TokenProbability> &draft,
+                     int32_t drafted) {
+  std::unordered_map<int32_t, double> draftOf;
+  draftOf.reserve(draft.size());
+  for (const TokenProbability &entry : draft)
+    draftOf[entry.token] = entry.probability;
+  auto draftProbability = [&](int32_t token) {
+    auto it = draftOf.find(token);
+    return it == draftOf.end() ? 0.0 : it->second;
+  };
+  double p = 0.0;
+  for (const TokenProbability &entry : target)
+    if (entry.token == drafted)
+      p = entry.probability;
+  double q = draftProbability(drafted);
+  // q(drafted) = 0 cannot happen for a token drawn from q; accepting it
+  // exactly when p > 0 keeps the rule total.
+  double acceptance = q > 0 ? std::min(1.0, p / q) : (p > 0 ? 1.0 : 0.0);
+  if (p > 0 && (acceptance >= 1.0 || generator.nextUnit() < acceptance))
+    return {drafted, true};
+
+  // Rejected: the residual max(0, p - q), walked in target's order.
+  double total = 0.0;
+  std::vector<double> residual(target.size());
+  for (size_t i = 0; i < target.size(); ++i) {
+    residual[i] = std::max(
+        0.0, target[i].probability - draftProbability(target[i].token));
+    total += residual[i];
+  }
+  if (!(total > 0.0)) {
+    // p == q wherever p > 0 (then a rejection has probability 0, barring
+    // rounding): p itself.
+    for (size_t i = 0; i < target.size(); ++i)
+      residual[i] = target[i].probability;
+    total = 1.0;
+  }
+  double u = generator.nextUnit() * total;
+  for (size_t i = 0; i < target.size(); ++i) {
+    if (u < residual[i])
+      return {target[i].token, false};
+    u -= residual[i];
+  }
+  // Rounding left u past the end: the last token with residual mass.
+  for (size_t i = target.size(); i-- > 0;)
+    if (residual[i] > 0)
+      return {target[i].token, false};
+  return {target.front().token, false};
 }

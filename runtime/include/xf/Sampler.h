@@ -100,6 +100,24 @@ public:
   std::vector<TokenProbability> distribution(const float *logits,
                                              size_t count) const;
 
+  /// Speculative decoding's acceptance test (modified rejection sampling,
+  /// Leviathan et al. 2023 / Chen et al. 2023): `drafted` was drawn from the
+  /// draft's distribution `draft` (q); `target` (p) is this sampler's
+  /// distribution() at the same position. Accepts `drafted` with
+  /// probability min(1, p(drafted) / q(drafted)); otherwise draws a token
+  /// from max(0, p - q) normalized (from p if that is all zero). Whatever q
+  /// is, the token returned is distributed as p, so speculation changes no
+  /// output distribution; under greedy parameters p is one token with
+  /// probability 1, so a draft is accepted exactly when it is the argmax.
+  /// Draws one or two numbers from this sampler's generator.
+  struct Verdict {
+    int32_t token;
+    bool accepted;
+  };
+  Verdict verifyDraft(const std::vector<TokenProbability> &target,
+                      const std::vector<TokenProbability> &draft,
+                      int32_t drafted);
+
   const SamplingParams &params() const { return samplingParams; }
 
 private:

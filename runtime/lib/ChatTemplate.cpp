@@ -62,6 +62,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "xf/ChatTemplate.h"
+#include "Utf8.h"
 
 #include <algorithm>
 #include <charconv>
@@ -149,23 +150,7 @@ uint32_t decodeAt(std::string_view s, size_t &i) {
   return cp;
 }
 
-void appendUtf8(std::string &out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | cp >> 6);
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | cp >> 12);
-    out += static_cast<char>(0x80 | (cp >> 6 & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | cp >> 18);
-    out += static_cast<char>(0x80 | (cp >> 12 & 0x3F));
-    out += static_cast<char>(0x80 | (cp >> 6 & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
+using detail::appendUtf8;
 
 /// Strict UTF-8 (no overlongs, surrogates or code points past U+10FFFF),
 /// what Python accepts when it decodes text.

@@ -32,6 +32,7 @@
 #include "xf/ChatTemplate.h"
 
 #include "TokenizerInternal.h"
+#include "Utf8.h"
 #include "TokenizerSerialization.h"
 #include "xf/WeightsFile.h"
 #include "xf/xfw_generated.h"
@@ -158,23 +159,7 @@ size_t decodeUtf8(const unsigned char *p, const unsigned char *end,
   return need + 1;
 }
 
-void appendUtf8(std::string &out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | cp >> 6);
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | cp >> 12);
-    out += static_cast<char>(0x80 | (cp >> 6 & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | cp >> 18);
-    out += static_cast<char>(0x80 | (cp >> 12 & 0x3F));
-    out += static_cast<char>(0x80 | (cp >> 6 & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
+using detail::appendUtf8;
 
 /// `bytes` as valid UTF-8: each maximal subpart of an ill-formed sequence
 /// becomes U+FFFD (Rust's String::from_utf8_lossy). `holdBack` (when not

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "TokenizerInternal.h"
+#include "Utf8.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -93,23 +94,10 @@ std::vector<uint32_t> toCodePoints(std::string_view text) {
 }
 
 void appendCodePoint(std::string &out, uint32_t cp) {
-  if (cp & kRawByte) {
+  if (cp & kRawByte)
     out += static_cast<char>(cp & 0xFF);
-  } else if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | cp >> 6);
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | cp >> 12);
-    out += static_cast<char>(0x80 | (cp >> 6 & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | cp >> 18);
-    out += static_cast<char>(0x80 | (cp >> 12 & 0x3F));
-    out += static_cast<char>(0x80 | (cp >> 6 & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
+  else
+    detail::appendUtf8(out, cp);
 }
 
 std::string fromCodePoints(const std::vector<uint32_t> &cps) {

@@ -1,5 +1,6 @@
 //===- ModelMetadataTest.cpp - the typed model metadata and its binding ---===//
 
+#include "ScratchDirectory.h"
 #include "xf/CommandLine.h"
 #include "xf/ModelABI.h"
 #include "xf/ModelMetadata.h"
@@ -14,19 +15,8 @@ using namespace xf;
 
 namespace {
 
-class ModelMetadataTest : public ::testing::Test {
+class ModelMetadataTest : public ScratchDirectoryTest {
 protected:
-  void SetUp() override {
-    std::string pattern = ::testing::TempDir() + "xf-metadata-XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    directory = pattern;
-    path = directory + "/model.xfw";
-  }
-  void TearDown() override {
-    std::string command = "rm -rf '" + directory + "'";
-    ASSERT_EQ(std::system(command.c_str()), 0);
-  }
-
   Result<ModelMetadata> writeAndRead(WeightsFileWriter &writer) {
     if (auto written = writer.write(path); !written)
       return ErrorMessage{written.error()};
@@ -35,8 +25,6 @@ protected:
       return ErrorMessage{file.error()};
     return ModelMetadata::read(*file);
   }
-
-  std::string directory, path;
 };
 
 ModelMetadata pagedModel() {

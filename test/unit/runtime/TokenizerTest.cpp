@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ScratchDirectory.h"
 #include "xf/Tokenizer.h"
 #include "xf/WeightsFile.h"
 #include "xf/xfw_generated.h"
@@ -327,21 +328,7 @@ TEST(TokenizerTest, ChatTemplates) {
 
 namespace {
 
-class TokenizerFileTest : public ::testing::Test {
-protected:
-  void SetUp() override {
-    std::string pattern = ::testing::TempDir() + "xfw-tok-XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    directory = pattern;
-    path = directory + "/model.xfw";
-  }
-  void TearDown() override {
-    std::string command = "rm -rf '" + directory + "'";
-    ASSERT_EQ(std::system(command.c_str()), 0);
-  }
-  std::string directory;
-  std::string path;
-};
+class TokenizerFileTest : public ScratchDirectoryTest {};
 
 } // namespace
 

@@ -1,5 +1,6 @@
 //===- WeightsFileTest.cpp - the .xfw weights file ------------------------===//
 
+#include "ScratchDirectory.h"
 #include "xf/WeightsFile.h"
 #include "xf/xfw_generated.h"
 
@@ -19,23 +20,7 @@ using namespace xf;
 namespace {
 
 /// A scratch directory per test, removed with everything in it.
-class WeightsFileTest : public ::testing::Test {
-protected:
-  void SetUp() override {
-    std::string pattern = ::testing::TempDir() + "xfw-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    directory = pattern;
-    path = directory + "/model.xfw";
-  }
-
-  void TearDown() override {
-    std::string command = "rm -rf '" + directory + "'";
-    ASSERT_EQ(std::system(command.c_str()), 0);
-  }
-
-  std::string directory;
-  std::string path;
-};
+class WeightsFileTest : public ScratchDirectoryTest {};
 
 std::vector<uint8_t> readBytes(const std::string &path) {
   std::ifstream in(path, std::ios::binary);

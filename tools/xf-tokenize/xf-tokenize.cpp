@@ -275,34 +275,33 @@ int runDecode(const Tokenizer &tokenizer,
   return 0;
 }
 
-/// `decode-lines`: Prints the decoded text of each line of ids as a JSON string.
-int runDecodeLines(const Tokenizer &tokenizer,
-                   const std::vector<std::string> &args,
-                   const Options &options) {
-  if (args.size() != 1)
-    return usageError("decode-lines takes one FILE");
-  Result<std::string> text = readFile(args[0]);
-  if (!text)
-    return fail(text.error());
-  std::istringstream lines(*text);
-  std::string line;
-  llvm::raw_fd_ostream &out = llvm::outs();
-  for (size_t number = 1; std::getline(lines, line); ++number) {
-    Result<std::vector<int32_t>> ids =
-        parseIds(line, args[0] + ":" + std::to_string(number));
-    if (!ids)
-      return fail(ids.error());
-    out << llvm::json::Value(tokenizer.decode(*ids, options.skipSpecial)) << "\n";
+/// The text of `ids` through the streaming decoder, checked to come out as
+/// valid UTF-8 piece by piece.
+Result<std::string> streamDecode(const Tokenizer &tokenizer,
+                                 const std::vector<int32_t> &ids,
+                                 bool skipSpecial, const std::string &where) {
+  Tokenizer::StreamDecoder stream(tokenizer, skipSpecial);
+  std::string whole;
+  for (size_t i = 0; i <= ids.size(); ++i) {
+    std::string piece = i < ids.size() ? stream.push(ids[i]) : stream.finish();
+    if (!llvm::json::isUTF8(piece))
+      return ErrorMessage{where + ": the stream gave invalid UTF-8 after " +
+                          std::to_string(i) + " ids"};
+    whole += piece;
   }
-  return 0;
+  return whole;
 }
 
-/// `stream-decode-lines`: As decode-lines, through the streaming decoder.
-int runStreamDecodeLines(const Tokenizer &tokenizer,
-                         const std::vector<std::string> &args,
-                         const Options &options) {
+/// `decode-lines` / `stream-decode-lines`: prints the decoded text of each
+/// line of ids as a JSON string, with decode() or through the streaming
+/// decoder.
+int runDecodeLines(const Tokenizer &tokenizer,
+                   const std::vector<std::string> &args,
+                   const Options &options, bool streaming) {
   if (args.size() != 1)
-    return usageError("stream-decode-lines takes one FILE");
+    return usageError(std::string(streaming ? "stream-decode-lines"
+                                            : "decode-lines") +
+                      " takes one FILE");
   Result<std::string> text = readFile(args[0]);
   if (!text)
     return fail(text.error());
@@ -314,17 +313,13 @@ int runStreamDecodeLines(const Tokenizer &tokenizer,
     Result<std::vector<int32_t>> ids = parseIds(line, where);
     if (!ids)
       return fail(ids.error());
-    Tokenizer::StreamDecoder stream(tokenizer, options.skipSpecial);
-    std::string whole;
-    for (size_t i = 0; i <= ids->size(); ++i) {
-      std::string piece =
-          i < ids->size() ? stream.push((*ids)[i]) : stream.finish();
-      if (!llvm::json::isUTF8(piece))
-        return fail(where + ": the stream gave invalid UTF-8 after " +
-                    std::to_string(i) + " ids");
-      whole += piece;
-    }
-    out << llvm::json::Value(whole) << "\n";
+    Result<std::string> decoded =
+        streaming ? streamDecode(tokenizer, *ids, options.skipSpecial, where)
+                  : Result<std::string>(
+                        tokenizer.decode(*ids, options.skipSpecial));
+    if (!decoded)
+      return fail(decoded.error());
+    out << llvm::json::Value(*decoded) << "\n";
   }
   return 0;
 }
@@ -407,9 +402,9 @@ int main(int argc, char **argv) {
   if (command == "decode")
     return runDecode(*tokenizer, args, options);
   if (command == "decode-lines")
-    return runDecodeLines(*tokenizer, args, options);
+    return runDecodeLines(*tokenizer, args, options, /*streaming=*/false);
   if (command == "stream-decode-lines")
-    return runStreamDecodeLines(*tokenizer, args, options);
+    return runDecodeLines(*tokenizer, args, options, /*streaming=*/true);
   if (command == "chat")
     return runChat(*tokenizer, args, options);
   if (command == "info")

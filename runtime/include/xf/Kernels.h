@@ -104,6 +104,14 @@
 
 namespace xf {
 
+/// Calls of xfrt_matmul_f32 (with contiguous B and C rows) and
+/// xfrt_qmatmul_f32 (groups a multiple of 32) with at most this many rows
+/// of A compute each row exactly as a call with that row alone would, to
+/// the bit: a batch of decode steps, or a speculative verify step's k + 1
+/// rows, gives the logits single decode steps give, so speculation and
+/// batching change no greedy output.
+constexpr int64_t kFewRowsMatmul = 16;
+
 /// The shape and strides of one xfrt_matmul_f32 call.
 struct MatmulProblem {
   int64_t outer[2], m, n, k;

@@ -23,8 +23,8 @@ struct KernelSet {
   void (*block)(const TileProblem &, int64_t, int64_t, int64_t, int64_t,
                 float *);
   int64_t (*scratch)(int64_t, int64_t);
-  void (*rowPanel)(int64_t, int64_t, int64_t, const float *, int64_t,
-                   const float *, int64_t, float *);
+  void (*rowPanel)(int64_t, int64_t, int64_t, int64_t, const float *, int64_t,
+                   int64_t, const float *, int64_t, float *, int64_t);
 };
 
 KernelSet selectKernels() {
@@ -89,17 +89,23 @@ void runBlock(void *context, int64_t item) {
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-/// One row of A times a B with contiguous rows (a decode step's projection):
-/// memory-bound, so the split is by rows of B, which makes each thread read
-/// one contiguous stretch of the weights. Column panels keep the partial sums
-/// of a wide B (the LM head) in L1/L2. Partials are added into C at the end.
+/// A few rows of A times a B with contiguous rows (a decode step's
+/// projection, a speculative verify step's k + 1 rows): memory-bound, so the
+/// split is by rows of B, which makes each thread read one contiguous
+/// stretch of the weights once for all rows of A. Column panels keep the
+/// partial sums of a wide B (the LM head) in L1/L2. Partials are added into
+/// C at the end, chunk by chunk. The chunks depend on k and the thread count
+/// only, and rowPanel treats each row alike, so a row's result is the same
+/// bits whether it comes alone or with up to kFewRows - 1 others: a verify
+/// step or a batch computes exactly the logits single decode steps would.
 struct RowSplit {
   const MatmulProblem *problem;
   int64_t rowChunks, rowsPerChunk, panels, panelWidth;
-  float *partials; // [rowChunks][n]
+  float *partials; // [rowChunks][m][n]
 };
 
-constexpr int64_t kPanelWidth = 4096;
+/// Rows of A that take the row split (xf/Kernels.h).
+constexpr int64_t kFewRows = kFewRowsMatmul;
 
 void runRowChunk(void *context, int64_t item) {
   const RowSplit &s = *static_cast<const RowSplit *>(context);
@@ -107,24 +113,31 @@ void runRowChunk(void *context, int64_t item) {
   int64_t chunk = item / s.panels, panel = item % s.panels;
   int64_t k0 = chunk * s.rowsPerChunk, k1 = std::min(p.k, k0 + s.rowsPerChunk);
   int64_t n0 = panel * s.panelWidth, n1 = std::min(p.n, n0 + s.panelWidth);
-  float *out = s.partials + chunk * p.n + n0;
-  std::fill(out, out + (n1 - n0), 0.0f);
-  selectedKernels().rowPanel(n1 - n0, k0, k1, p.a, p.aK, p.b + n0, p.bK, out);
+  float *out = s.partials + chunk * p.m * p.n + n0;
+  for (int64_t i = 0; i < p.m; ++i)
+    std::fill(out + i * p.n, out + i * p.n + (n1 - n0), 0.0f);
+  selectedKernels().rowPanel(p.m, n1 - n0, k0, k1, p.a, p.aM, p.aK, p.b + n0,
+                             p.bK, out, p.n);
 }
 
-void singleRowMatmul(const MatmulProblem &p) {
+void fewRowsMatmul(const MatmulProblem &p) {
   RowSplit s;
   s.problem = &p;
   int threads = numThreads();
+  // Not a function of m: the chunks, and so the sums, are the same for
+  // every row count.
   bool parallel = p.n * p.k >= kParallelMinMACs && threads > 1;
   s.rowChunks = parallel ? std::min<int64_t>(2 * threads, ceilDiv(p.k, 16)) : 1;
   s.rowsPerChunk = ceilDiv(p.k, s.rowChunks);
   s.rowChunks = ceilDiv(p.k, s.rowsPerChunk);
-  s.panelWidth = kPanelWidth;
+  // Several rows reread each panel's eight B rows: narrower panels keep
+  // them in L1. Both widths are whole vectors, so the same columns fall in
+  // rowPanel's scalar tail.
+  s.panelWidth = p.m == 1 ? 4096 : 1024;
   s.panels = ceilDiv(p.n, s.panelWidth);
   thread_local std::vector<float> partials;
-  if (partials.size() < static_cast<size_t>(s.rowChunks * p.n))
-    partials.resize(s.rowChunks * p.n);
+  if (partials.size() < static_cast<size_t>(s.rowChunks * p.m * p.n))
+    partials.resize(s.rowChunks * p.m * p.n);
   s.partials = partials.data();
   int64_t items = s.rowChunks * s.panels;
   if (parallel)
@@ -132,10 +145,13 @@ void singleRowMatmul(const MatmulProblem &p) {
   else
     for (int64_t i = 0; i < items; ++i)
       runRowChunk(&s, i);
-  for (int64_t c = 0; c < s.rowChunks; ++c) {
-    const float *partial = s.partials + c * p.n;
-    for (int64_t j = 0; j < p.n; ++j)
-      p.c[j] += partial[j];
+  for (int64_t i = 0; i < p.m; ++i) {
+    float *c = p.c + i * p.cM;
+    for (int64_t chunk = 0; chunk < s.rowChunks; ++chunk) {
+      const float *partial = s.partials + (chunk * p.m + i) * p.n;
+      for (int64_t j = 0; j < p.n; ++j)
+        c[j] += partial[j];
+    }
   }
 }
 
@@ -148,8 +164,9 @@ void xf::matmulF32(const MatmulProblem &p) {
     return;
   if (p.k <= 0)
     return; // C += nothing.
-  if (p.m == 1 && p.outer[0] * p.outer[1] == 1 && p.bN == 1 && p.cN == 1)
-    return singleRowMatmul(p);
+  if (p.m <= kFewRows && p.outer[0] * p.outer[1] == 1 && p.bN == 1 &&
+      p.cN == 1)
+    return fewRowsMatmul(p);
   Split s;
   s.problem = &p;
   int64_t outer = p.outer[0] * p.outer[1];

@@ -27,15 +27,19 @@ struct TileProblem {
 /// Per instruction set:
 ///   matmulBlock    rows [m0, m1) x columns [n0, n1) of C += A B
 ///   scratchFloats  the scratch matmulBlock needs for k and a block width
-///   rowPanel       out[0, n) += sum over p in [k0, k1) of a[p] * B[p, 0..n),
-///                  B rows contiguous and `bk` apart (one row of A: decode)
+///   rowPanel       out[i, 0..n) += sum over p in [k0, k1) of
+///                  a[i, p] * B[p, 0..n) for the m rows i of A (`am` apart)
+///                  and of out (`outM` apart), B rows contiguous and `bk`
+///                  apart (a few rows of A: decode); row i's sums are the
+///                  same whatever m is
 #define XF_DECLARE_MATMUL_KERNELS(NS)                                          \
   namespace NS {                                                               \
   void matmulBlock(const TileProblem &t, int64_t m0, int64_t m1, int64_t n0,   \
                    int64_t n1, float *scratch);                                \
   int64_t scratchFloats(int64_t k, int64_t columns);                           \
-  void rowPanel(int64_t n, int64_t k0, int64_t k1, const float *a,             \
-                int64_t ak, const float *b, int64_t bk, float *out);           \
+  void rowPanel(int64_t m, int64_t n, int64_t k0, int64_t k1, const float *a, \
+                int64_t am, int64_t ak, const float *b, int64_t bk,            \
+                float *out, int64_t outM);                                     \
   }
 XF_DECLARE_MATMUL_KERNELS(sse2)
 XF_DECLARE_MATMUL_KERNELS(avx2)

@@ -2,8 +2,8 @@
 //
 // xfrt_qmatmul_f32 (include/xf/Kernels.h): splits C into blocks, runs them
 // on the thread pool, and sends each to the vector kernel of the widest
-// instruction set the CPU has (QMatmulKernels.inc). A single row of A
-// (decode) with groups a multiple of 32 is first quantized to int8 blocks
+// instruction set the CPU has (QMatmulKernels.inc). A few rows of A
+// (decode) with groups a multiple of 32 are first quantized to int8 blocks
 // (llama.cpp's Q8_1 activations) for the integer dot-product kernels. The
 // quantizer that packs weights is in Quantize.cpp.
 //
@@ -75,15 +75,20 @@ struct Split {
   const QMatmulProblem *p;
   BlockFn block;
   int64_t rowsPerBlock, rowBlocks, colsPerBlock;
-  RowFn rowBlock; // with `row`: the quantized single-row path
-  QuantizedRow row;
+  RowFn rowBlock; // with `rows`: the quantized few-rows path
+  /// Row i of A quantized, and the problem writing row i of C.
+  std::vector<QuantizedRow> rows;
+  std::vector<QMatmulProblem> rowProblems;
 };
 
 void runBlock(void *context, int64_t item) {
   const Split &s = *static_cast<const Split *>(context);
   if (s.rowBlock) {
+    // The block's W rows stay in cache for the rows of A after the first.
     int64_t j0 = item * s.colsPerBlock;
-    s.rowBlock(*s.p, s.row, j0, std::min(s.p->n, j0 + s.colsPerBlock));
+    for (size_t i = 0; i < s.rows.size(); ++i)
+      s.rowBlock(s.rowProblems[i], s.rows[i], j0,
+                 std::min(s.p->n, j0 + s.colsPerBlock));
     return;
   }
   int64_t rowBlock = item % s.rowBlocks, colBlock = item / s.rowBlocks;
@@ -215,13 +220,29 @@ void xf::qmatmulF32(const QMatmulProblem &p, const char *isa) {
   int threads = numThreads();
   bool parallel = p.m * p.n * p.k >= kParallelMinMACs && threads > 1;
   s.rowBlock = nullptr;
-  thread_local std::vector<int8_t> rowCodes;
-  thread_local std::vector<float> rowScales;
-  if (p.m == 1 && p.groupSize % kActivationBlock == 0) {
+  // A few rows (decode, a batch of decode steps, a speculative verify step)
+  // take the integer path row by row, so each row's result is the same bits
+  // as alone (xf::kFewRowsMatmul).
+  bool fewRows = p.m <= kFewRowsMatmul;
+  if (fewRows && p.groupSize % kActivationBlock == 0) {
+    thread_local std::vector<std::vector<int8_t>> rowCodes;
+    thread_local std::vector<std::vector<float>> rowScales;
+    if (rowCodes.size() < size_t(p.m)) {
+      rowCodes.resize(p.m);
+      rowScales.resize(p.m);
+    }
     s.rowBlock = rowKernelFor(isa ? isa : bestISA());
-    s.row = quantizeRow(p.a, p.k, p.bits == 4, rowCodes, rowScales);
+    for (int64_t i = 0; i < p.m; ++i) {
+      s.rows.push_back(quantizeRow(p.a + i * p.aM, p.k, p.bits == 4,
+                                   rowCodes[i], rowScales[i]));
+      QMatmulProblem rowProblem = p;
+      rowProblem.m = 1;
+      rowProblem.a = p.a + i * p.aM;
+      rowProblem.c = p.c + i * p.cM;
+      s.rowProblems.push_back(rowProblem);
+    }
   }
-  if (p.m == 1) {
+  if (s.rowBlock || p.m == 1) {
     // Decode: contiguous stretches of W rows, a few per thread.
     s.rowsPerBlock = 1;
     s.rowBlocks = 1;

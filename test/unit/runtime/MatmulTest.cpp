@@ -176,6 +176,46 @@ TEST(MatmulTest, SingleRowSplitsRowsOfBAcrossThreads) {
   xf::setNumThreads(2);
 }
 
+TEST(MatmulTest, FewRowsGiveEachRowItsBitsAlone) {
+  // A batch of decode steps or a speculative verify step (up to
+  // kFewRowsMatmul rows) must produce the logits single decode steps do, so
+  // that neither changes greedy output: each row, bit for bit, as alone.
+  const int64_t n = 5000, k = 301;
+  std::mt19937 rng(6);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> a(xf::kFewRowsMatmul * k), b(k * n);
+  for (float &x : a)
+    x = dist(rng);
+  for (float &x : b)
+    x = dist(rng);
+  auto multiply = [&](const float *rows, int64_t m) {
+    std::vector<float> c(m * n, 0.25f);
+    xfrt_matmul_f32(1, 1, m, n, k, reinterpret_cast<int64_t>(rows), 0, 0, k, 1,
+                    reinterpret_cast<int64_t>(b.data()), 0, 0, n, 1,
+                    reinterpret_cast<int64_t>(c.data()), 0, 0, n, 1);
+    return c;
+  };
+  for (int threads : {1, 2}) {
+    xf::setNumThreads(threads);
+    for (int64_t m : {int64_t(2), int64_t(3), int64_t(9), xf::kFewRowsMatmul}) {
+      std::vector<float> together = multiply(a.data(), m);
+      for (int64_t i = 0; i < m; ++i) {
+        std::vector<float> alone = multiply(a.data() + i * k, 1);
+        for (int64_t j = 0; j < n; ++j) {
+          ASSERT_EQ(together[i * n + j], alone[j])
+              << "threads " << threads << " m " << m << " row " << i
+              << " column " << j;
+          double sum = 0.25;
+          for (int64_t p = 0; p < k; ++p)
+            sum += double(a[i * k + p]) * double(b[p * n + j]);
+          ASSERT_NEAR(sum, alone[j], 1e-4);
+        }
+      }
+    }
+  }
+  xf::setNumThreads(2);
+}
+
 TEST(MatmulTest, EmptyDimensionsDoNothing) {
   float c = 3.0f;
   xfrt_matmul_f32(1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,

@@ -6,10 +6,11 @@
 // dequantize-then-multiply in double: int8 and int4, symmetric, integer
 // and f32 zero points, whole and partial last groups, odd k, one row and
 // many. f32 zero points recover weights that lie on a Q4_1 grid exactly.
-// A single row with groups a multiple of 32 takes the integer path, which
-// quantizes A to int8 in blocks of 32: it is checked against the reference
-// on that rounded A as tightly as the f32 path, and against the reference
-// on A itself within the rounding's bound.
+// Up to kFewRowsMatmul rows with groups a multiple of 32 take the integer
+// path, which quantizes A to int8 in blocks of 32: it is checked against the
+// reference on that rounded A as tightly as the f32 path, and against the
+// reference on A itself within the rounding's bound; each of those rows
+// comes out bit for bit as it does alone.
 //
 //===----------------------------------------------------------------------===//
 
@@ -220,9 +221,9 @@ struct KernelCase {
   QuantScheme scheme;
 };
 
-/// Whether qmatmulF32 quantizes A (one row, groups a multiple of 32).
+/// Whether qmatmulF32 quantizes A (a few rows, groups a multiple of 32).
 bool quantizesActivations(const KernelCase &c) {
-  return c.m == 1 && c.groupSize % 32 == 0;
+  return c.m <= kFewRowsMatmul && c.groupSize % 32 == 0;
 }
 
 /// A row rounded as the integer path does: blocks of 32, scale max|x| / 127,
@@ -357,6 +358,64 @@ TEST(QMatmulTest, ThreadedOneAndTwo) {
       }
     for (const KernelCase &c : kernelCases())
       checkKernel(c, nullptr, rng);
+  }
+}
+
+/// C = A x dequant(W)^T for `m` rows of `a` (k apart) at once.
+std::vector<float> multiply(const Quantized &q, const std::vector<float> &a,
+                            int64_t m, const char *isa) {
+  std::vector<float> c(m * q.n, 0.5f);
+  QMatmulProblem p;
+  p.m = m;
+  p.n = q.n;
+  p.k = q.k;
+  p.a = a.data();
+  p.aM = q.k;
+  p.w = q.codes.data();
+  p.wN = quantizedRowBytes(q.k, q.bits);
+  p.scales = q.scales.data();
+  p.sN = q.groups;
+  p.zeroPoints = q.zeros();
+  p.zN = q.groups;
+  p.zeroPointsF32 = q.scheme == kFloatZero;
+  p.bits = q.bits;
+  p.groupSize = q.groupSize;
+  p.c = c.data();
+  p.cM = q.n;
+  qmatmulF32(p, isa);
+  return c;
+}
+
+TEST(QMatmulTest, FewRowsGiveEachRowItsBitsAlone) {
+  // A batch of decode steps or a speculative verify step must produce the
+  // logits single decode steps do, so that neither changes greedy output.
+  std::mt19937 rng(8);
+  int64_t n = 300, k = 576;
+  for (int threads : {1, 2}) {
+    setNumThreads(threads);
+    for (const char *isa : {"sse2", "avx2", "avx512", (const char *)nullptr}) {
+      if (isa && !cpuSupportsISA(isa))
+        continue;
+      for (int64_t bits : {8, 4})
+        for (QuantScheme scheme : kSchemes) {
+          Quantized q = quantize(randomVector(n * k, rng, 0.1f), n, k, bits,
+                                 bits == 8 ? 128 : 32, scheme);
+          for (int64_t m : {int64_t(2), int64_t(5), kFewRowsMatmul}) {
+            std::vector<float> a = randomVector(m * k, rng);
+            std::vector<float> together = multiply(q, a, m, isa);
+            for (int64_t i = 0; i < m; ++i) {
+              std::vector<float> row(a.begin() + i * k,
+                                     a.begin() + (i + 1) * k);
+              std::vector<float> alone = multiply(q, row, 1, isa);
+              for (int64_t j = 0; j < n; ++j)
+                ASSERT_EQ(together[i * n + j], alone[j])
+                    << (isa ? isa : "best") << " threads " << threads
+                    << " bits " << bits << " " << describe(scheme) << " m "
+                    << m << " row " << i << " column " << j;
+            }
+          }
+        }
+    }
   }
 }
 

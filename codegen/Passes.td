@@ -283,7 +283,8 @@ def AddPackedEntryPointPass
     calling `_mlir_ciface_<function>(args[0], ..., args[n-1])`, so that the
     runtime (or xf-run) calls the model without knowing its arity.
     `function` must have been lowered with `llvm.emit_c_interface`
-    (`xf-prepare-model-function`).
+    (`xf-prepare-model-function`). A layers draft's `xf_draft_model`
+    (xf-insert-speculative-decode) gets `xf_draft_packed_main` likewise.
   }];
   let options = [
     Option<"function", "function", "std::string", /*default=*/"\"xf_model\"",

@@ -218,6 +218,51 @@ def OutlineWeightsPass : Pass<"xf-outline-weights", "::mlir::ModuleOp"> {
   let dependentDialects = ["::xf::ONNX::ONNXDialect"];
 }
 
+def InsertSpeculativeDecodePass
+    : Pass<"xf-insert-speculative-decode", "::mlir::ModuleOp"> {
+  let summary = "Prepares a paged model for speculative decoding; builds a "
+                "layers draft";
+  let description = [{
+    Speculative decoding verifies k drafted tokens of one sequence in one
+    call of the paged step: k + 1 new positions over the paged cache, with
+    the causal mask among them that `xf.paged_attention` applies, and one
+    logits row per position (`logits_rows`). This pass checks that @main is
+    such a step (it takes `slot_mapping` and `logits_rows`: the paged KV
+    cache and logits row selection ran) and fails, saying why, otherwise.
+    The draft-verify-accept loop and the cache rollback are the runtime's
+    `xf::SpeculativeDecoder` (runtime/include/xf/Speculative.h), which the
+    program calls between steps.
+
+    With `draft-layers=N` it also makes the draft from the target itself
+    (LayerSkip-style early exit): `@main_draft`, a copy of @main whose
+    final norm (and the row gather before it) reads the residual stream
+    after layer N instead of after the last layer, so the layers above N,
+    and their KV-cache writes, fold away. It takes @main's arguments (the
+    same weights, the same pools: its layers below N write the keys and
+    values the verify step rewrites with the same values) and returns the
+    same logits. The residual stream is the chain of adds from the final
+    norm's input down to the embedding, each add's residual operand being
+    the one the other is computed from; a layer's end is the last value of
+    that chain that N `xf.kv_cache_write` ops feed. The module records
+    `xf.draft_layers = N`. Fails when N is not between 1 and the layer
+    count - 1, or the stream cannot be traced (a parallel attention and MLP
+    block, for one).
+
+    ```mlir
+    %r = onnx.Gather %h_last, %logits_rows {axis = 1 : i64} : ...
+    %n = xf.rms_norm %r, %w ...
+    // @main_draft, with draft-layers=N:
+    %r = onnx.Gather %h_after_layer_N, %logits_rows {axis = 1 : i64} : ...
+    %n = xf.rms_norm %r, %w ...
+    ```
+  }];
+  let options = [
+    Option<"draftLayers", "draft-layers", "int64_t", /*default=*/"0",
+           "build @main_draft from the first N layers (0: no draft function)">,
+  ];
+  let dependentDialects = ["::xf::ONNX::ONNXDialect"];
+}
+
 def InsertKVCachePass : Pass<"xf-insert-kv-cache", "::mlir::ModuleOp"> {
   let summary = "Makes every xf.attention read and write a paged KV pool";
   let description = [{
@@ -427,7 +472,8 @@ def PrepareModelFunctionPass
     and `xf.value` go: the tool has written them to the weights file), loses
     its result attributes, gets `llvm.emit_c_interface` and is renamed
     `function` (`xf_model`: the C symbol `main` belongs to the program that
-    calls the model).
+    calls the model). A layers draft, `@main_draft`
+    (xf-insert-speculative-decode), becomes `xf_draft_model` the same way.
   }];
   let options = [
     Option<"function", "function", "std::string", /*default=*/"\"xf_model\"",

@@ -21,11 +21,18 @@ struct PrepareModelFunctionPass
           << "xf-prepare-model-function needs a func.func @main";
       return signalPassFailure();
     }
+    prepare(func, function);
+    // xf-insert-speculative-decode's layers draft: the same interface.
+    if (auto draft = getOperation().lookupSymbol<func::FuncOp>("main_draft"))
+      prepare(draft, "xf_draft_model");
+  }
+
+  void prepare(func::FuncOp func, StringRef name) {
     for (unsigned i = 0; i < func.getNumArguments(); ++i)
       func.setArgAttrs(i, xf::keepDimParamAttrs(func.getArgAttrDict(i)));
     func.removeResAttrsAttr();
     func->setAttr("llvm.emit_c_interface", UnitAttr::get(&getContext()));
-    func.setSymName(function);
+    func.setSymName(name);
   }
 };
 } // namespace

@@ -97,6 +97,12 @@ void addModelGraphPasses(OpPassManager &pm, const XfcPipelineOptions &options) {
   if (options.quantization)
     pm.addPass(createQuantizeWeightsPass(*options.quantization));
   pm.addPass(createOutlineWeightsPass());
+  // After outlining: a layers draft takes the target's weight arguments.
+  if (options.speculative) {
+    InsertSpeculativeDecodePassOptions speculation;
+    speculation.draftLayers = options.draftLayers;
+    pm.addPass(createInsertSpeculativeDecodePass(speculation));
+  }
 }
 
 /// onnx -> xf for any graph: what it folds to, fused.
@@ -245,6 +251,14 @@ struct XfcPipelineCLOptions
   PassOptions::Option<std::string> calibration{
       *this, "calibration", llvm::cl::desc("GPTQ statistics file"),
       llvm::cl::init("")};
+  PassOptions::Option<bool> speculative{
+      *this, "speculative",
+      llvm::cl::desc("prepare for speculative decoding (xfc --draft)"),
+      llvm::cl::init(false)};
+  PassOptions::Option<int64_t> draftLayers{
+      *this, "draft-layers",
+      llvm::cl::desc("build the layers draft (xfc --draft=self:layers=N)"),
+      llvm::cl::init(0)};
 };
 
 XfcPipelineOptions fromCL(const XfcPipelineCLOptions &cl) {
@@ -257,6 +271,8 @@ XfcPipelineOptions fromCL(const XfcPipelineCLOptions &cl) {
   options.kvBlockSize = cl.kvBlockSize;
   options.strictKVCache = cl.strictKVCache;
   options.exposeLinearInputGrams = cl.exposeGrams;
+  options.speculative = cl.speculative || cl.draftLayers > 0;
+  options.draftLayers = cl.draftLayers;
   if (cl.quantize != "none") {
     QuantizeWeightsPassOptions q;
     q.bits = cl.quantize == "int4" ? 4 : 8;

@@ -51,6 +51,10 @@ struct XfcPipelineOptions {
   bool strictKVCache = false;
   /// A calibration program: every linear input's Gram matrix is an output.
   bool exposeLinearInputGrams = false;
+  /// Speculative decoding (xfc --draft): xf-insert-speculative-decode runs,
+  /// with `draftLayers` > 0 building the layers draft (self:layers=N).
+  bool speculative = false;
+  int64_t draftLayers = 0;
   /// xf-quantize-weights' options (xfc --quantize ...); none: f32 weights.
   std::optional<QuantizeWeightsPassOptions> quantization;
   /// The phases added: those after `from`, up to and including `to`. A

@@ -29,7 +29,8 @@
 
 using namespace mlir;
 
-LogicalResult xf::addPackedEntryPoint(ModuleOp module, llvm::StringRef function) {
+LogicalResult xf::addPackedEntryPoint(ModuleOp module, llvm::StringRef function,
+                                      llvm::StringRef entryPoint) {
   std::string cifaceName = ("_mlir_ciface_" + function).str();
   auto ciface = module.lookupSymbol<LLVM::LLVMFuncOp>(cifaceName);
   if (!ciface)
@@ -48,7 +49,7 @@ LogicalResult xf::addPackedEntryPoint(ModuleOp module, llvm::StringRef function)
   Location loc = module.getLoc();
   auto voidType = LLVM::LLVMVoidType::get(module.getContext());
   auto packed = LLVM::LLVMFuncOp::create(
-      builder, loc, kPackedEntryPoint,
+      builder, loc, entryPoint,
       LLVM::LLVMFunctionType::get(voidType, {ptrType}));
   Block *entry = packed.addEntryBlock(builder);
   builder.setInsertionPointToStart(entry);

@@ -16,13 +16,19 @@ inline constexpr llvm::StringLiteral kModelFunction = "xf_model";
 
 /// Name of the packed entry point `addPackedEntryPoint` adds.
 inline constexpr llvm::StringLiteral kPackedEntryPoint = "xf_packed_main";
+/// The layers draft's function (xf-insert-speculative-decode) and its packed
+/// entry point, which the runtime calls when it is there.
+inline constexpr llvm::StringLiteral kDraftModelFunction = "xf_draft_model";
+inline constexpr llvm::StringLiteral kDraftPackedEntryPoint =
+    "xf_draft_packed_main";
 
 /// Adds `void xf_packed_main(void **args)` to a module in the LLVM dialect
 /// that calls `_mlir_ciface_<function>(args[0], ..., args[n-1])`: callers
 /// then need no knowledge of the function's arity. `function` must have
 /// been lowered with `llvm.emit_c_interface`.
-mlir::LogicalResult addPackedEntryPoint(mlir::ModuleOp module,
-                                        llvm::StringRef function);
+mlir::LogicalResult
+addPackedEntryPoint(mlir::ModuleOp module, llvm::StringRef function,
+                    llvm::StringRef entryPoint = kPackedEntryPoint);
 
 /// How generated code is built beyond the CPU it is for.
 struct EmissionOptions {

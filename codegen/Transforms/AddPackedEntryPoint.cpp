@@ -19,6 +19,12 @@ struct AddPackedEntryPointPass
 
   void runOnOperation() override {
     if (failed(xf::addPackedEntryPoint(getOperation(), function)))
+      return signalPassFailure();
+    // A layers draft (xf-insert-speculative-decode) gets its own.
+    if (getOperation().lookupSymbol(
+            ("_mlir_ciface_" + xf::kDraftModelFunction).str()) &&
+        failed(xf::addPackedEntryPoint(getOperation(), xf::kDraftModelFunction,
+                                       xf::kDraftPackedEntryPoint)))
       signalPassFailure();
   }
 };

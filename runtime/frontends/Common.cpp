@@ -2,6 +2,8 @@
 
 #include "Frontends.h"
 
+#include "xf/CommandLine.h"
+#include "xf/Kernels.h"
 #include "xf/Tokenizer.h"
 
 #include <cerrno>
@@ -45,6 +47,42 @@ std::string xf::frontends::jsonString(const std::string &text) {
 
 double xf::frontends::secondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+Result<std::unique_ptr<Drafter>>
+xf::frontends::makeDrafter(CompiledModel &model, const Options &options) {
+  std::unique_ptr<Drafter> none;
+  const ModelMetadata &meta = model.metadata();
+  std::string draft = options.draft;
+  if (draft.empty() && meta.draftNgram)
+    draft = "ngram:" + std::to_string(*meta.draftNgram);
+  if (draft.empty() && meta.draftLayers)
+    draft = "self:layers";
+  if (options.noSpeculate || draft.empty() || draft == "none")
+    return none;
+  if (!model.isPaged())
+    return ErrorMessage{"--draft needs a model compiled with the paged KV "
+                        "cache (this one is not; see xfc's warning)"};
+  if (draft == "ngram" || draft.rfind("ngram:", 0) == 0) {
+    int64_t n = 3;
+    if (draft != "ngram" && (!parseInt(draft.substr(6), n) || n < 1))
+      return ErrorMessage{"--draft " + draft + ": N in ngram:N must be a "
+                          "positive integer"};
+    model.setRollbackMargin(kFewRowsMatmul);
+    return std::unique_ptr<Drafter>(new NgramDrafter(n));
+  }
+  if (draft == "self:layers") {
+    ModelStep *layers = model.layersDraft();
+    if (!layers)
+      return ErrorMessage{"--draft self:layers: this program has no layers "
+                          "draft (compile it with xfc --draft=self:layers=N)"};
+    model.setRollbackMargin(kFewRowsMatmul);
+    return std::unique_ptr<Drafter>(new ModelDrafter(
+        *layers, /*sharesTargetCache=*/true,
+        "self:layers=" + std::to_string(*meta.draftLayers)));
+  }
+  return ErrorMessage{"--draft " + draft +
+                      ": expected ngram[:N], self:layers or none"};
 }
 
 Result<std::vector<std::vector<int64_t>>>

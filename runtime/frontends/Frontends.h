@@ -13,6 +13,7 @@
 
 #include "xf/CompiledModel.h"
 #include "xf/Sampler.h"
+#include "xf/Speculative.h"
 
 #include <chrono>
 #include <cstdint>
@@ -37,6 +38,11 @@ struct Options {
   SamplingParams sampling;
   uint64_t seed = 0;
   bool verifyWeights = false, chat = false, recompute = false;
+  /// Speculative decoding: --draft (default: what xfc --draft recorded),
+  /// --spec-k, --no-speculate; bench --speculate.
+  std::string draft;
+  int64_t specK = 8;
+  bool noSpeculate = false, benchSpeculate = false;
 
   Options() { sampling.temperature = 0; }
 };
@@ -65,6 +71,12 @@ std::string jsonString(const std::string &text);
 
 using Clock = std::chrono::steady_clock;
 double secondsSince(Clock::time_point start);
+
+/// The drafter the options and the model's metadata choose, or null when
+/// the run does not speculate (--no-speculate, an unpaged model, no draft
+/// recorded or given); an error for a --draft the program cannot honour.
+Result<std::unique_ptr<Drafter>> makeDrafter(CompiledModel &model,
+                                             const Options &options);
 
 /// The text of options.textPath, tokenized and cut into consecutive chunks
 /// of options.context tokens (at most options.maxChunks, if positive): what

@@ -120,11 +120,39 @@ int xf::frontends::runGenerate(CompiledModel &model, const Options &options) {
       return fail("cannot write " + options.logitsPath);
   }
 
+  auto drafter = options.logitsPath.empty() && !options.recompute
+                     ? makeDrafter(model, options)
+                     : Result<std::unique_ptr<Drafter>>(nullptr);
+  if (!drafter)
+    return usageError(drafter.error());
+  std::optional<SpeculativeDecoder> speculative;
+  if (*drafter)
+    speculative.emplace(model, **drafter, SpeculationOptions{options.specK});
+
   auto start = Clock::now();
   double prefillSeconds = 0;
   int64_t generated = 0, vocab = model.vocabSize();
   std::vector<int64_t> next = prompt, sequence = prompt;
   for (int64_t step = 0; step < maxTokens; ++step) {
+    if (speculative && step > 0) {
+      // The rest of the generation, several tokens per step.
+      int32_t pending = static_cast<int32_t>(next[0]);
+      bool more = true;
+      while (more && generated < maxTokens) {
+        auto tokens = speculative->step(*model.currentSequence(), pending,
+                                        *sampler);
+        if (!tokens)
+          return fail(tokens.error());
+        for (int32_t id : *tokens) {
+          if (generated == maxTokens || !printer.print(id, generated++)) {
+            more = false;
+            break;
+          }
+        }
+        pending = tokens->back();
+      }
+      break;
+    }
     if (options.recompute && step > 0) {
       // From an empty cache, every token again.
       model.reset();
@@ -158,5 +186,7 @@ int xf::frontends::runGenerate(CompiledModel &model, const Options &options) {
     return fail("cannot write " + options.logitsPath);
   if (tokenizer)
     printSpeed(prompt.size(), generated, prefillSeconds, secondsSince(start));
+  if (speculative)
+    std::cerr << speculative->statsLine(secondsSince(start) - prefillSeconds);
   return 0;
 }

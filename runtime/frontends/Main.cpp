@@ -27,7 +27,7 @@ const char *kUsage = R"(usage:
   PROGRAM --tokens 1,2,3 [--max-tokens N] [--logits FILE] [sampling]
   PROGRAM --prompts-file FILE [--max-batch N] [--max-tokens N] [sampling]
   PROGRAM --tokens-file FILE [--max-batch N] [--max-tokens N] [sampling]
-  PROGRAM bench --prompt-len P --gen-len G [--batch N]
+  PROGRAM bench --prompt-len P --gen-len G [--batch N] [--speculate]
   PROGRAM ppl --file TEXT [--ctx N] [--chunks C]
   PROGRAM logits --file TEXT [--ctx N] [--chunks C] --logits FILE
   PROGRAM calibrate --file TEXT [--ctx N] [--chunks C] --out FILE
@@ -55,7 +55,10 @@ compiled with the paged KV cache.
 
 bench prints prefill and decode tokens per second for a prompt of P random
 ids followed by G generated tokens; with --batch N (paged models), N such
-sequences decode together and the decode figure is their aggregate.
+sequences decode together and the decode figure is their aggregate. With
+--speculate it also times generation with the draft (--draft, default
+ngram) from a prompt whose second half repeats its first, beside the same
+generation without it.
 
 ppl prints the perplexity of the model on the text in FILE: the text is split
 into consecutive chunks of N tokens (default 512), each evaluated from an
@@ -89,6 +92,18 @@ Options:
                      sequence (to check cached decoding against)
   --verify-weights   check every tensor's checksum before running (reads the
                      whole file once)
+
+Speculative decoding (paged models; --prompt, --tokens, a batch while one
+sequence runs, bench --speculate): a draft proposes tokens, the model checks
+them all in one call, and the output is what decoding without it gives
+(greedy: the same tokens; sampling: the same distribution). A stats line
+goes to stderr.
+  --draft D          ngram[:N] (prompt lookup of the last N tokens, default
+                     3), self:layers (the draft xfc --draft=self:layers=N
+                     compiled in) or none; default: what xfc --draft chose
+  --spec-k K         most tokens drafted per step (default 8, at most 15);
+                     the step adapts below it to what is accepted
+  --no-speculate     decode one token per step
 )";
 
 /// --tokens 1,2,3.
@@ -125,6 +140,9 @@ bool parseValue(const std::string &arg, const std::string &value,
   else if (arg == "--batch" && isInt && number > 0) o.batch = number;
   else if (arg == "--top-k" && isInt && number >= 0) o.sampling.topK = number;
   else if (arg == "--seed" && isInt) o.seed = number;
+  else if (arg == "--draft") o.draft = value;
+  else if (arg == "--spec-k" && isInt && number >= 1 && number <= 15)
+    o.specK = number;
   else if (arg == "--kv-memory") return parseBytes(value, o.kvMemory);
   else if (arg == "--temperature")
     return parseFloat(value, o.sampling.temperature);
@@ -174,10 +192,13 @@ int parseCommandLine(int argc, char **argv, Options &o) {
       std::cout << kUsage;
       return 0;
     }
-    if (arg == "--verify-weights" || arg == "--chat" || arg == "--recompute") {
-      (arg == "--chat" ? o.chat
-                       : arg == "--recompute" ? o.recompute : o.verifyWeights) =
-          true;
+    if (arg == "--verify-weights" || arg == "--chat" || arg == "--recompute" ||
+        arg == "--no-speculate" || arg == "--speculate") {
+      (arg == "--chat"           ? o.chat
+       : arg == "--recompute"    ? o.recompute
+       : arg == "--no-speculate" ? o.noSpeculate
+       : arg == "--speculate"    ? o.benchSpeculate
+                                 : o.verifyWeights) = true;
       continue;
     }
     if (i + 1 >= args.size())

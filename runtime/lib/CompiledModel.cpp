@@ -7,6 +7,26 @@
 
 using namespace xf;
 
+/// Defined only in a program compiled with a layers draft.
+extern "C" void xf_draft_packed_main(void **args) __attribute__((weak));
+
+/// The layers draft: the same inputs and cache as the target, another
+/// entry point.
+class CompiledModel::LayersDraft : public ModelStep {
+public:
+  explicit LayersDraft(CompiledModel &target) : target(target) {}
+  int64_t vocabSize() const override { return target.vocabSize(); }
+  int64_t maxContext() const override { return target.maxContext(); }
+  KVCache &cache() override { return target.cache(); }
+  Result<LogitsView> run(const std::vector<SequenceId> &seqs,
+                         bool allRows) override {
+    return target.runEntry(xf_draft_packed_main, seqs, allRows);
+  }
+
+private:
+  CompiledModel &target;
+};
+
 namespace {
 
 bool isContiguous(const OutputView &view) {
@@ -89,7 +109,17 @@ CompiledModel::load(const std::string &path, int64_t kvMemory) {
   return model;
 }
 
+CompiledModel::CompiledModel(WeightsFile file) : weights(std::move(file)) {}
+
 CompiledModel::~CompiledModel() { releaseOutputs(); }
+
+ModelStep *CompiledModel::layersDraft() {
+  if (!binding.paged || !meta.draftLayers || !xf_draft_packed_main)
+    return nullptr;
+  if (!draft)
+    draft = std::make_unique<LayersDraft>(*this);
+  return draft.get();
+}
 
 /// Sizes the paged pool from the kv_cache.* inputs. The pool's elements
 /// are f32: xf-insert-kv-cache makes f32 pools.
@@ -154,7 +184,8 @@ void CompiledModel::reset() {
 /// call that are not among them (an output may be returned in an input's
 /// buffer).
 std::vector<OutputView>
-CompiledModel::invoke(std::vector<MemRefDescriptor> &descriptors) {
+CompiledModel::invoke(EntryPoint entry,
+                      std::vector<MemRefDescriptor> &descriptors) {
   for (const TensorView &weight : weights.tensors())
     descriptors.emplace_back(weight.data, weight.shape);
   int64_t resultWords = 0;
@@ -164,7 +195,7 @@ CompiledModel::invoke(std::vector<MemRefDescriptor> &descriptors) {
   std::vector<void *> args = {results.data()};
   for (MemRefDescriptor &d : descriptors)
     args.push_back(d.words());
-  xf_packed_main(args.data());
+  entry(args.data());
 
   std::vector<OutputView> outputs = readResults(results.data(), outputRanks);
   std::unordered_set<void *> kept;
@@ -206,6 +237,12 @@ Result<LogitsView> CompiledModel::append(const std::vector<int64_t> &ids,
 
 Result<LogitsView> CompiledModel::run(const std::vector<SequenceId> &seqs,
                                       bool allRows) {
+  return runEntry(xf_packed_main, seqs, allRows);
+}
+
+Result<LogitsView> CompiledModel::runEntry(EntryPoint entry,
+                                           const std::vector<SequenceId> &seqs,
+                                           bool allRows) {
   PagedInputs in = pagedInputs(*kv, seqs, allRows, binding.selectsRows);
   int64_t n = in.batch * in.perSequence;
   if (auto written =
@@ -253,13 +290,15 @@ Result<LogitsView> CompiledModel::run(const std::vector<SequenceId> &seqs,
       return ErrorMessage{"a paged model takes no attention mask or past"};
     }
   }
-  std::vector<OutputView> outputs = invoke(descriptors);
+  std::vector<OutputView> outputs = invoke(entry, descriptors);
   for (SequenceId seq : seqs) {
     kv->markComputed(seq);
     // Every layer attends within kvWindow keys: the next query (at the
-    // current length) never reads a block wholly before its window.
+    // current length, less what a speculative rollback may take back)
+    // never reads a block wholly before its window.
     if (meta.kvWindow)
-      kv->releaseBefore(seq, kv->length(seq) - *meta.kvWindow + 1);
+      kv->releaseBefore(seq, kv->length(seq) - rollbackMargin -
+                                 *meta.kvWindow + 1);
   }
   const OutputView &logits = outputs[binding.logitsOutput];
   LogitsView view;
@@ -311,7 +350,7 @@ Result<LogitsView> CompiledModel::appendUnpaged(const std::vector<int64_t> &ids)
                                shape);
     }
   }
-  std::vector<OutputView> outputs = invoke(descriptors);
+  std::vector<OutputView> outputs = invoke(xf_packed_main, descriptors);
   if (auto kept = keepPresents(outputs, pastLength + n); !kept)
     return ErrorMessage{kept.error()};
   if (hasKVCache())

@@ -17,6 +17,8 @@ const char *kOutputs = "xf.outputs";
 const char *kOutputRanks = "xf.output_ranks";
 const char *kKVMemory = "xf.kv_memory";
 const char *kKVWindow = "xf.kv_window";
+const char *kDraftNgram = "xf.draft_ngram";
+const char *kDraftLayers = "xf.draft_layers";
 const char *kGramWeightsSuffix = ".weights";
 
 /// Every part of `text` between separators, empty ones included (a rank-0
@@ -172,6 +174,10 @@ void ModelMetadata::write(WeightsFileWriter &writer) const {
     writer.addMetadata(kKVWindow, std::to_string(*kvWindow));
   if (kvMemoryBytes)
     writer.addMetadata(kKVMemory, std::to_string(*kvMemoryBytes));
+  if (draftNgram)
+    writer.addMetadata(kDraftNgram, std::to_string(*draftNgram));
+  if (draftLayers)
+    writer.addMetadata(kDraftLayers, std::to_string(*draftLayers));
   for (const auto &[output, weights] : gramWeights)
     writer.addMetadata(output + kGramWeightsSuffix, weights);
 }
@@ -202,6 +208,14 @@ Result<ModelMetadata> ModelMetadata::read(const WeightsFile &file) {
   if (!window)
     return ErrorMessage{window.error()};
   metadata.kvWindow = *window;
+  auto ngram = reader.optionalPositive(kDraftNgram);
+  if (!ngram)
+    return ErrorMessage{ngram.error()};
+  metadata.draftNgram = *ngram;
+  auto layers = reader.optionalPositive(kDraftLayers);
+  if (!layers)
+    return ErrorMessage{layers.error()};
+  metadata.draftLayers = *layers;
   for (const ModelOutput &output : metadata.outputs)
     if (auto weights = file.metadata(output.name + kGramWeightsSuffix))
       metadata.gramWeights[output.name] = std::string(*weights);
@@ -226,5 +240,6 @@ bool ModelMetadata::operator==(const ModelMetadata &other) const {
   return inputs == other.inputs && outputs == other.outputs &&
          vocabSize == other.vocabSize && maxContext == other.maxContext &&
          kvMemoryBytes == other.kvMemoryBytes && kvWindow == other.kvWindow &&
+         draftNgram == other.draftNgram && draftLayers == other.draftLayers &&
          gramWeights == other.gramWeights;
 }

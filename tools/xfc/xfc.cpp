@@ -117,6 +117,19 @@ static cl::opt<std::string> kvMemory(
              "--kv-memory overrides it)"),
     cl::value_desc("BYTES"), cl::cat(category));
 
+static cl::opt<std::string> draft(
+    "draft",
+    cl::desc("Speculative decoding, on by default in the program: "
+             "ngram[:N] (prompt lookup: propose what followed the last "
+             "match of the last N tokens, default 3; no model) or "
+             "self:layers=N (a draft the compiler makes from the model's "
+             "first N layers, final norm and head, sharing its weights and "
+             "KV cache). The output is the same as without it (greedy: "
+             "token for token); the program's --no-speculate turns it off"),
+    cl::value_desc("ngram[:N]|self:layers=N"), cl::cat(category));
+/// --draft parsed: the n-gram length or the draft's layers.
+int64_t draftNgram = 0, draftLayers = 0;
+
 static cl::list<std::string> noFuse(
     "no-fuse",
     cl::desc("Leave these onnx -> xf fusion families unfused, for "
@@ -309,6 +322,8 @@ xf::XfcPipelineOptions pipelineOptions() {
   options.fusion.remarks = true;
   options.kvBlockSize = kvBlockSize;
   options.exposeLinearInputGrams = exposeLinearInputGrams;
+  options.speculative = !draft.empty();
+  options.draftLayers = draftLayers;
   if (quantize != "none") {
     xf::QuantizeWeightsPassOptions q;
     q.bits = quantize == "int4" ? 4 : 8;
@@ -519,6 +534,11 @@ void addModelMetadata(xf::WeightsFileWriter &writer, func::FuncOp func) {
     metadata.kvWindow = window.getInt();
   if (!kvMemory.empty())
     metadata.kvMemoryBytes = kvMemoryBytes;
+  if (draftNgram)
+    metadata.draftNgram = draftNgram;
+  if (auto layers = func->getParentOfType<ModuleOp>()->getAttrOfType<IntegerAttr>(
+          "xf.draft_layers"))
+    metadata.draftLayers = layers.getInt();
   // A calibration program's Gram outputs: the weights each one is for.
   for (unsigned i = 0; i < func.getNumResults(); ++i)
     if (auto weights =
@@ -816,6 +836,29 @@ std::optional<std::string> checkOptions() {
       return "--keep-fp32: expected embeddings or lm_head, not '" + kept + "'";
   if (kvBlockSize <= 0)
     return "--kv-block-size must be positive";
+  if (!draft.empty()) {
+    llvm::StringRef spec = draft;
+    if (spec == "ngram") {
+      draftNgram = 3;
+    } else if (spec.consume_front("ngram:")) {
+      if (spec.getAsInteger(10, draftNgram) || draftNgram < 1)
+        return "--draft=ngram:N: N must be a positive integer, not '" +
+               spec.str() + "'";
+    } else if (spec.consume_front("self:layers=")) {
+      if (spec.getAsInteger(10, draftLayers) || draftLayers < 1)
+        return "--draft=self:layers=N: N must be a positive integer, not '" +
+               spec.str() + "'";
+    } else if (spec == "self:int4" || spec == "self:int8" ||
+               spec.ends_with(".onnx")) {
+      return "--draft=" + draft +
+             ": draft models with weights of their own (a second ONNX "
+             "model, or the target quantized as its own draft) are not "
+             "supported yet; use ngram[:N] or self:layers=N";
+    } else {
+      return "--draft: expected ngram[:N] or self:layers=N, not '" + draft +
+             "'";
+    }
+  }
   if (!kvMemory.empty() && !xf::parseBytes(kvMemory.getValue(), kvMemoryBytes))
     return "--kv-memory: expected bytes (e.g. 268435456, 256M, 2G), not '" +
            kvMemory + "'";

@@ -45,6 +45,16 @@ public:
   Result<LogitsView> run(const std::vector<SequenceId> &seqs,
                          bool allRows) override;
 
+  /// The compiler-made draft (xfc --draft=self:layers=N: the target's first
+  /// layers, its final norm and head, xf_draft_packed_main), run over this
+  /// model's KV cache with its weights; null if the program has none.
+  ModelStep *layersDraft();
+  /// Speculative decoding rolls a sequence back by up to this many
+  /// positions: blocks behind a sliding window are released that much later.
+  void setRollbackMargin(int64_t positions) { rollbackMargin = positions; }
+  /// The single sequence once append has created it.
+  std::optional<SequenceId> currentSequence() const { return current; }
+
   const ModelMetadata &metadata() const { return meta; }
   const WeightsFile &weightsFile() const { return weights; }
   bool isPaged() const { return binding.paged; }
@@ -75,10 +85,17 @@ private:
     const float *data = nullptr;
   };
 
-  explicit CompiledModel(WeightsFile file) : weights(std::move(file)) {}
+  using EntryPoint = void (*)(void **);
+  class LayersDraft;
+
+  explicit CompiledModel(WeightsFile file);
+  Result<LogitsView> runEntry(EntryPoint entry,
+                              const std::vector<SequenceId> &seqs,
+                              bool allRows);
   Result<void> createCache(int64_t kvMemory);
   void releaseOutputs();
-  std::vector<OutputView> invoke(std::vector<MemRefDescriptor> &descriptors);
+  std::vector<OutputView> invoke(EntryPoint entry,
+                                 std::vector<MemRefDescriptor> &descriptors);
   Result<LogitsView> appendUnpaged(const std::vector<int64_t> &ids);
   Result<void> keepPresents(const std::vector<OutputView> &outputs,
                             int64_t length);
@@ -97,6 +114,8 @@ private:
   /// What an empty past points at: a valid address holding nothing.
   float emptyPast = 0;
   bool reusePrefix = true;
+  int64_t rollbackMargin = 0;
+  std::unique_ptr<LayersDraft> draft;
   std::optional<KVCache> kv;
   /// The single sequence of a paged model.
   std::optional<SequenceId> current;

@@ -17,6 +17,11 @@
 //   xf.output_ranks  comma-separated output ranks
 //   xf.kv_memory     (optional) default bytes of the paged KV pool
 //   xf.kv_window     (optional) every layer attends within this many keys
+//   xf.draft_ngram   (optional) speculate with prompt lookup of n-grams up
+//                    to this length (xfc --draft=ngram:N)
+//   xf.draft_layers  (optional) speculate with the compiler-made draft of
+//                    this many first layers, xf_draft_packed_main
+//                    (xfc --draft=self:layers=N)
 //   OUTPUT.weights   (calibration programs) a JSON array of the weight
 //                    names whose inputs the Gram output OUTPUT accumulates
 // Files written before this header also carry xf.max_context, a copy of the
@@ -72,6 +77,8 @@ struct ModelMetadata {
   /// Every layer attends within this many keys (sliding window), so blocks
   /// wholly behind it can be released.
   std::optional<int64_t> kvWindow;
+  /// The draft speculative decoding uses by default (at most one is set).
+  std::optional<int64_t> draftNgram, draftLayers;
   /// Calibration programs: Gram output name -> the JSON array of the weight
   /// names it is for, as xfc --calibration reads it back.
   std::map<std::string, std::string> gramWeights;

@@ -285,10 +285,17 @@ def AddPackedEntryPointPass
     `function` must have been lowered with `llvm.emit_c_interface`
     (`xf-prepare-model-function`). A layers draft's `xf_draft_model`
     (xf-insert-speculative-decode) gets `xf_draft_packed_main` likewise.
+    With another `entry-point` (a draft model linked into the program
+    beside the model) every other function and global the module defines
+    becomes internal, so that the two objects' helpers do not clash.
   }];
   let options = [
     Option<"function", "function", "std::string", /*default=*/"\"xf_model\"",
            "the model function the entry point calls">,
+    Option<"entryPoint", "entry-point", "std::string",
+           /*default=*/"\"xf_packed_main\"",
+           "the entry point's name (xf_draft_packed_main for a draft model "
+           "linked into the same program)">,
   ];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }

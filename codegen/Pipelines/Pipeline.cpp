@@ -113,8 +113,11 @@ void addGraphPasses(OpPassManager &pm, const XfcPipelineOptions &options) {
 
 /// xf and onnx -> linalg on tensors.
 void addLinalgPasses(OpPassManager &pm, const XfcPipelineOptions &options) {
-  if (options.modelFunction)
-    pm.addPass(createPrepareModelFunctionPass());
+  if (options.modelFunction) {
+    PrepareModelFunctionPassOptions prepare;
+    prepare.function = options.modelFunctionName;
+    pm.addPass(createPrepareModelFunctionPass(prepare));
+  }
   // A second round, deliberately: xf-insert-kv-cache and
   // xf-select-logits-rows add shape arithmetic (the views of the query as
   // sequences, the positions' reshapes) that folds and types only now, and
@@ -171,8 +174,12 @@ void addLLVMPasses(OpPassManager &pm, const XfcPipelineOptions &options) {
   pm.addPass(arith::createArithExpandOpsPass(expand));
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
-  if (options.modelFunction)
-    pm.addPass(createAddPackedEntryPointPass());
+  if (options.modelFunction) {
+    AddPackedEntryPointPassOptions entry;
+    entry.function = options.modelFunctionName;
+    entry.entryPoint = options.entryPoint;
+    pm.addPass(createAddPackedEntryPointPass(entry));
+  }
 }
 
 } // namespace

@@ -41,6 +41,10 @@ struct XfcPipelineOptions {
   /// (xfc, xf-run). Off for xf-cpu-pipeline, whose tests run @main with
   /// mlir-runner.
   bool modelFunction = true;
+  /// Its name and its packed entry point's (a draft model compiled into
+  /// the same program: xf_draft_model, xf_draft_packed_main).
+  std::string modelFunctionName = "xf_model";
+  std::string entryPoint = "xf_packed_main";
   /// The fusion families (FuseONNXToXFPassOptions: xfc --no-fuse) and
   /// whether fusion explains what it left unfused (xfc's progress notes).
   FuseONNXToXFPassOptions fusion;

@@ -18,10 +18,22 @@ struct AddPackedEntryPointPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (failed(xf::addPackedEntryPoint(getOperation(), function)))
+    if (failed(xf::addPackedEntryPoint(getOperation(), function, entryPoint)))
       return signalPassFailure();
-    // A layers draft (xf-insert-speculative-decode) gets its own.
-    if (getOperation().lookupSymbol(
+    // A model linked into a program beside another (a draft model) exports
+    // its entry point only: both define helpers such as dealloc_helper.
+    if (entryPoint != xf::kPackedEntryPoint) {
+      for (auto func : getOperation().getOps<LLVM::LLVMFuncOp>())
+        if (!func.isExternal() && func.getSymName() != entryPoint)
+          func.setLinkage(LLVM::Linkage::Internal);
+      for (auto global : getOperation().getOps<LLVM::GlobalOp>())
+        if (global.getValueOrNull() || !global.getInitializerRegion().empty())
+          global.setLinkage(LLVM::Linkage::Internal);
+    }
+    // A layers draft (xf-insert-speculative-decode) beside the model gets
+    // its own.
+    if (function != xf::kDraftModelFunction &&
+        getOperation().lookupSymbol(
             ("_mlir_ciface_" + xf::kDraftModelFunction).str()) &&
         failed(xf::addPackedEntryPoint(getOperation(), xf::kDraftModelFunction,
                                        xf::kDraftPackedEntryPoint)))

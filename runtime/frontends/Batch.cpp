@@ -120,6 +120,14 @@ int xf::frontends::runBatch(CompiledModel &model, const Options &options) {
                  "recomputed when it rejoins]\n",
                  static_cast<long long>(id + 1));
   };
+  auto drafter = makeDrafter(model, options);
+  if (!drafter)
+    return usageError(drafter.error());
+  std::optional<SpeculativeDecoder> speculative;
+  if (*drafter) {
+    speculative.emplace(model, **drafter, SpeculationOptions{options.specK});
+    engineOptions.speculative = &*speculative;
+  }
   Engine engine(model, engineOptions);
   for (size_t i = 0; i < prompts.size(); ++i) {
     GenerationRequest request;
@@ -140,5 +148,7 @@ int xf::frontends::runBatch(CompiledModel &model, const Options &options) {
   double seconds = secondsSince(start);
   printResults(engine, lines, textTokenizer);
   std::fprintf(stderr, "%s\n", engine.statsLine(seconds).c_str());
+  if (speculative)
+    std::fprintf(stderr, "%s", speculative->statsLine(seconds).c_str());
   return 0;
 }

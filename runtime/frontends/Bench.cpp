@@ -110,9 +110,106 @@ int benchPaged(CompiledModel &model, int64_t promptLength,
   return 0;
 }
 
+/// Greedy generation of `count` tokens after `prompt` in a fresh sequence,
+/// with `speculative` or plainly; the tokens and the decode seconds.
+Result<std::pair<std::vector<int32_t>, double>>
+generateGreedy(CompiledModel &model, const std::vector<int32_t> &prompt,
+               int64_t count, SpeculativeDecoder *speculative) {
+  KVCache &kv = model.cache();
+  auto created = kv.createSequence(prompt, /*reusePrefix=*/false);
+  if (!created)
+    return ErrorMessage{created.error() + " (raise --kv-memory)"};
+  auto logits = model.run({created->id}, /*allRows=*/false);
+  if (!logits)
+    return ErrorMessage{logits.error()};
+  SamplingParams greedy;
+  greedy.temperature = 0;
+  Sampler sampler = *Sampler::create(greedy, 0);
+  std::vector<int32_t> out = {
+      static_cast<int32_t>(argmax(*logits, logits->rows - 1, model.vocabSize()))};
+  auto start = Clock::now();
+  while (static_cast<int64_t>(out.size()) < count) {
+    Result<std::vector<int32_t>> tokens = std::vector<int32_t>{};
+    if (speculative) {
+      tokens = speculative->step(created->id, out.back(), sampler);
+    } else {
+      int32_t pending = out.back();
+      if (auto appended = kv.appendTokens(created->id, &pending, 1); !appended)
+        return ErrorMessage{appended.error() + " (raise --kv-memory)"};
+      auto next = model.run({created->id}, /*allRows=*/false);
+      if (!next)
+        return ErrorMessage{next.error()};
+      tokens = std::vector<int32_t>{static_cast<int32_t>(
+          argmax(*next, next->rows - 1, model.vocabSize()))};
+    }
+    if (!tokens)
+      return ErrorMessage{tokens.error()};
+    out.insert(out.end(), tokens->begin(), tokens->end());
+  }
+  double seconds = secondsSince(start);
+  kv.freeSequence(created->id);
+  out.resize(count);
+  return std::make_pair(out, seconds);
+}
+
+/// bench --speculate: the same greedy generation with and without the
+/// draft, from a prompt whose second half repeats its first (text that
+/// repeats its context, where prompt lookup has something to find).
+int benchSpeculative(CompiledModel &model, const Options &options) {
+  Options withDraft = options;
+  if (withDraft.draft.empty() && !model.metadata().draftNgram &&
+      !model.metadata().draftLayers)
+    withDraft.draft = "ngram";
+  auto drafter = makeDrafter(model, withDraft);
+  if (!drafter)
+    return usageError(drafter.error());
+  if (!*drafter)
+    return usageError("bench --speculate: no draft (--draft, or a model "
+                      "compiled with xfc --draft)");
+  uint64_t state = 12345;
+  int64_t half = std::max<int64_t>(1, options.promptLength / 2);
+  std::vector<int32_t> prompt = randomIds<int32_t>(half, model.vocabSize(), state);
+  prompt.insert(prompt.end(), prompt.begin(), prompt.end());
+  int64_t count = std::max<int64_t>(options.generateLength, 2);
+  auto plain = generateGreedy(model, prompt, count, nullptr);
+  if (!plain)
+    return fail(plain.error());
+  SpeculativeDecoder speculative(model, **drafter,
+                                 SpeculationOptions{options.specK});
+  auto fast = generateGreedy(model, prompt, count, &speculative);
+  if (!fast)
+    return fail(fast.error());
+  const SpeculationStats &s = speculative.stats();
+  double plainRate = (count - 1) / plain->second,
+         fastRate = (count - 1) / fast->second;
+  std::printf("plain decode: %lld tokens, %.1f tokens/s\n",
+              static_cast<long long>(count), plainRate);
+  std::printf("speculative decode (draft %s): %lld tokens, %.1f tokens/s, "
+              "%.2fx; %lld verifies, %lld of %lld drafted accepted (%.1f%%), "
+              "%.2f accepted per verify; same tokens: %s\n",
+              (*drafter)->name().c_str(), static_cast<long long>(count),
+              fastRate, fastRate / plainRate,
+              static_cast<long long>(s.rounds),
+              static_cast<long long>(s.accepted),
+              static_cast<long long>(s.drafted),
+              s.drafted ? 100.0 * s.accepted / s.drafted : 0.0,
+              s.rounds ? double(s.accepted) / s.rounds : 0.0,
+              plain->first == fast->first ? "yes" : "NO");
+  return plain->first == fast->first ? 0 : 1;
+}
+
 } // namespace
 
 int xf::frontends::runBench(CompiledModel &model, const Options &options) {
+  if (options.benchSpeculate) {
+    if (!model.isPaged())
+      return usageError("bench --speculate needs a model compiled with the "
+                        "paged KV cache");
+    if (int status = benchPaged(model, options.promptLength,
+                                options.generateLength, 1))
+      return status;
+    return benchSpeculative(model, options);
+  }
   if (model.isPaged())
     return benchPaged(model, options.promptLength, options.generateLength,
                       options.batch);

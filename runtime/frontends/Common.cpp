@@ -58,6 +58,8 @@ xf::frontends::makeDrafter(CompiledModel &model, const Options &options) {
     draft = "ngram:" + std::to_string(*meta.draftNgram);
   if (draft.empty() && meta.draftLayers)
     draft = "self:layers";
+  if (draft.empty() && meta.draftModel)
+    draft = "model";
   if (options.noSpeculate || draft.empty() || draft == "none")
     return none;
   if (!model.isPaged())
@@ -81,8 +83,24 @@ xf::frontends::makeDrafter(CompiledModel &model, const Options &options) {
         *layers, /*sharesTargetCache=*/true,
         "self:layers=" + std::to_string(*meta.draftLayers)));
   }
+  if (draft == "model") {
+    auto loaded = CompiledModel::load(options.weightsPath, options.kvMemory,
+                                      ModelPart::Draft);
+    if (!loaded)
+      return ErrorMessage{"--draft model: " + loaded.error()};
+    if (!(*loaded)->isPaged())
+      return ErrorMessage{"--draft model: the draft model is not paged"};
+    if ((*loaded)->vocabSize() != model.vocabSize())
+      return ErrorMessage{"--draft model: the draft's vocabulary (" +
+                          std::to_string((*loaded)->vocabSize()) +
+                          ") is not the model's (" +
+                          std::to_string(model.vocabSize()) + ")"};
+    return std::unique_ptr<Drafter>(new ModelDrafter(
+        std::unique_ptr<ModelStep>(std::move(*loaded)),
+        meta.draftModel.value_or("model")));
+  }
   return ErrorMessage{"--draft " + draft +
-                      ": expected ngram[:N], self:layers or none"};
+                      ": expected ngram[:N], self:layers, model or none"};
 }
 
 Result<std::vector<std::vector<int64_t>>>

@@ -100,7 +100,9 @@ them all in one call, and the output is what decoding without it gives
 goes to stderr.
   --draft D          ngram[:N] (prompt lookup of the last N tokens, default
                      3), self:layers (the draft xfc --draft=self:layers=N
-                     compiled in) or none; default: what xfc --draft chose
+                     compiled in), model (the draft model xfc
+                     --draft=self:int4|self:int8|draft.onnx compiled in) or
+                     none; default: what xfc --draft chose
   --spec-k K         most tokens drafted per step (default 8, at most 15);
                      the step adapts below it to what is accepted
   --no-speculate     decode one token per step

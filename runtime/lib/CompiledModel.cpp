@@ -87,12 +87,23 @@ PagedInputs pagedInputs(KVCache &kv, const std::vector<KVCache::SequenceId> &seq
 } // namespace
 
 Result<std::unique_ptr<CompiledModel>>
-CompiledModel::load(const std::string &path, int64_t kvMemory) {
+CompiledModel::load(const std::string &path, int64_t kvMemory,
+                    ModelPart part) {
   auto file = WeightsFile::open(path);
   if (!file)
     return ErrorMessage{file.error()};
   std::unique_ptr<CompiledModel> model(new CompiledModel(std::move(*file)));
-  auto meta = ModelMetadata::read(model->weights);
+  bool draft = part == ModelPart::Draft;
+  model->entryPoint = draft ? xf_draft_packed_main : xf_packed_main;
+  if (!model->entryPoint)
+    return ErrorMessage{path + ": this program has no draft model compiled "
+                               "in (xfc --draft=self:int8|self:int4|"
+                               "draft.onnx makes one)"};
+  const std::string kDraftTensors = "draft/";
+  for (const TensorView &tensor : model->weights.tensors())
+    if ((tensor.name.rfind(kDraftTensors, 0) == 0) == draft)
+      model->partTensors.push_back(tensor);
+  auto meta = ModelMetadata::read(model->weights, draft ? "draft." : "");
   if (!meta)
     return ErrorMessage{meta.error()};
   model->meta = std::move(*meta);
@@ -114,7 +125,8 @@ CompiledModel::CompiledModel(WeightsFile file) : weights(std::move(file)) {}
 CompiledModel::~CompiledModel() { releaseOutputs(); }
 
 ModelStep *CompiledModel::layersDraft() {
-  if (!binding.paged || !meta.draftLayers || !xf_draft_packed_main)
+  if (!binding.paged || !meta.draftLayers || !xf_draft_packed_main ||
+      entryPoint != xf_packed_main)
     return nullptr;
   if (!draft)
     draft = std::make_unique<LayersDraft>(*this);
@@ -186,7 +198,7 @@ void CompiledModel::reset() {
 std::vector<OutputView>
 CompiledModel::invoke(EntryPoint entry,
                       std::vector<MemRefDescriptor> &descriptors) {
-  for (const TensorView &weight : weights.tensors())
+  for (const TensorView &weight : partTensors)
     descriptors.emplace_back(weight.data, weight.shape);
   int64_t resultWords = 0;
   for (int64_t rank : outputRanks)
@@ -237,7 +249,7 @@ Result<LogitsView> CompiledModel::append(const std::vector<int64_t> &ids,
 
 Result<LogitsView> CompiledModel::run(const std::vector<SequenceId> &seqs,
                                       bool allRows) {
-  return runEntry(xf_packed_main, seqs, allRows);
+  return runEntry(entryPoint, seqs, allRows);
 }
 
 Result<LogitsView> CompiledModel::runEntry(EntryPoint entry,
@@ -251,7 +263,7 @@ Result<LogitsView> CompiledModel::runEntry(EntryPoint entry,
     return ErrorMessage{written.error()};
 
   std::vector<MemRefDescriptor> descriptors;
-  descriptors.reserve(binding.inputs.size() + weights.tensors().size());
+  descriptors.reserve(binding.inputs.size() + partTensors.size());
   KVPoolLayout layout = kv->poolLayout();
   for (const InputBinding &input : binding.inputs) {
     switch (input.role) {
@@ -331,7 +343,7 @@ Result<LogitsView> CompiledModel::appendUnpaged(const std::vector<int64_t> &ids)
     positions[i] = pastLength + i;
 
   std::vector<MemRefDescriptor> descriptors;
-  descriptors.reserve(binding.inputs.size() + weights.tensors().size());
+  descriptors.reserve(binding.inputs.size() + partTensors.size());
   for (size_t i = 0; i < binding.inputs.size(); ++i) {
     const InputBinding &input = binding.inputs[i];
     if (input.role == InputRole::InputIds) {
@@ -350,7 +362,7 @@ Result<LogitsView> CompiledModel::appendUnpaged(const std::vector<int64_t> &ids)
                                shape);
     }
   }
-  std::vector<OutputView> outputs = invoke(xf_packed_main, descriptors);
+  std::vector<OutputView> outputs = invoke(entryPoint, descriptors);
   if (auto kept = keepPresents(outputs, pastLength + n); !kept)
     return ErrorMessage{kept.error()};
   if (hasKVCache())

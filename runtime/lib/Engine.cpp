@@ -1,6 +1,7 @@
 //===- Engine.cpp - the runtime engine: scheduling, sampling, streaming ---===//
 
 #include "xf/Engine.h"
+#include "xf/Speculative.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -43,7 +44,11 @@ Result<RequestId> Engine::submit(GenerationRequest request) {
 bool Engine::advance(RequestId id, const LogitsView &logits, int64_t row) {
   Request &r = requests.at(id);
   std::vector<float> values = logits.row(row, model.vocabSize());
-  int32_t token = r.sampler.sample(values.data(), values.size());
+  return accept(id, r.sampler.sample(values.data(), values.size()));
+}
+
+bool Engine::accept(RequestId id, int32_t token) {
+  Request &r = requests.at(id);
   ++counters.generatedTokens;
   const std::vector<int32_t> &stops = r.params.stopIds;
   bool stop = std::find(stops.begin(), stops.end(), token) != stops.end();
@@ -165,10 +170,30 @@ Result<void> Engine::decode() {
   return {};
 }
 
+Result<void> Engine::decodeSpeculatively() {
+  noteUsage();
+  counters.peakBatch = std::max<int64_t>(counters.peakBatch, 1);
+  RequestId id = running.front();
+  Request &r = requests.at(id);
+  auto tokens = options.speculative->step(*r.seq, r.generated.back(),
+                                          r.sampler);
+  if (!tokens)
+    return ErrorMessage{tokens.error()};
+  ++counters.steps;
+  for (int32_t token : *tokens)
+    if (accept(id, token)) {
+      running.clear();
+      break;
+    }
+  return {};
+}
+
 Result<bool> Engine::step() {
   inStep = true;
   Result<void> done = admit();
-  if (done && !running.empty()) {
+  if (done && running.size() == 1 && options.speculative) {
+    done = decodeSpeculatively();
+  } else if (done && !running.empty()) {
     done = reserveNextTokens();
     if (done)
       done = decode();

@@ -20,6 +20,11 @@ const char *kKVWindow = "xf.kv_window";
 const char *kDraftNgram = "xf.draft_ngram";
 const char *kDraftLayers = "xf.draft_layers";
 const char *kGramWeightsSuffix = ".weights";
+const char *kDraftModel = "xf.draft_model";
+/// A part's vocabulary and max context (the file's config holds the main
+/// model's).
+const char *kVocabSize = "xf.vocab_size";
+const char *kMaxContext = "xf.max_context";
 
 /// Every part of `text` between separators, empty ones included (a rank-0
 /// input's shape is ""); "" is no part at all.
@@ -48,14 +53,19 @@ std::string join(const std::vector<T> &items, F &&toString) {
 /// Reads the metadata of one file, each error naming it and the field.
 class Reader {
 public:
-  explicit Reader(const WeightsFile &file) : file(file) {}
+  Reader(const WeightsFile &file, std::string part)
+      : file(file), part(std::move(part)) {}
 
   ErrorMessage error(const std::string &field, const std::string &what) const {
-    return ErrorMessage{file.path() + ": " + field + " " + what};
+    return ErrorMessage{file.path() + ": " + part + field + " " + what};
+  }
+
+  std::optional<std::string_view> metadata(const char *key) const {
+    return file.metadata(part + key);
   }
 
   Result<std::string> required(const char *key) const {
-    auto value = file.metadata(key);
+    auto value = metadata(key);
     if (!value)
       return error(key, "is missing (not made by xfc for this program)");
     return std::string(*value);
@@ -63,7 +73,7 @@ public:
 
   /// A positive integer under `key`, if there is one.
   Result<std::optional<int64_t>> optionalPositive(const char *key) const {
-    auto value = file.metadata(key);
+    auto value = metadata(key);
     if (!value)
       return std::optional<int64_t>();
     int64_t number = 0;
@@ -128,6 +138,7 @@ public:
 
 private:
   const WeightsFile &file;
+  std::string part;
 };
 
 } // namespace
@@ -152,38 +163,50 @@ std::string xf::shapeString(const std::vector<int64_t> &shape) {
   return out;
 }
 
-void ModelMetadata::write(WeightsFileWriter &writer) const {
-  ModelConfig config;
-  config.architecture = "onnx";
-  config.vocabSize = static_cast<uint32_t>(vocabSize);
-  config.maxContext = static_cast<uint32_t>(maxContext);
-  writer.setConfig(config);
-  writer.addMetadata(kInputs, join(inputs, [](const ModelInput &input) {
+void ModelMetadata::write(WeightsFileWriter &writer,
+                          const std::string &part) const {
+  auto add = [&](const char *key, std::string value) {
+    writer.addMetadata(part + key, std::move(value));
+  };
+  if (part.empty()) {
+    ModelConfig config;
+    config.architecture = "onnx";
+    config.vocabSize = static_cast<uint32_t>(vocabSize);
+    config.maxContext = static_cast<uint32_t>(maxContext);
+    writer.setConfig(config);
+  } else {
+    add(kVocabSize, std::to_string(vocabSize));
+    add(kMaxContext, std::to_string(maxContext));
+  }
+  add(kInputs, join(inputs, [](const ModelInput &input) {
                        return input.name;
                      }));
-  writer.addMetadata(kInputShapes, join(inputs, [](const ModelInput &input) {
+  add(kInputShapes, join(inputs, [](const ModelInput &input) {
                        return shapeString(input.shape);
                      }));
-  writer.addMetadata(kOutputs, join(outputs, [](const ModelOutput &output) {
+  add(kOutputs, join(outputs, [](const ModelOutput &output) {
                        return output.name;
                      }));
-  writer.addMetadata(kOutputRanks, join(outputs, [](const ModelOutput &output) {
+  add(kOutputRanks, join(outputs, [](const ModelOutput &output) {
                        return std::to_string(output.rank);
                      }));
   if (kvWindow)
-    writer.addMetadata(kKVWindow, std::to_string(*kvWindow));
+    add(kKVWindow, std::to_string(*kvWindow));
   if (kvMemoryBytes)
-    writer.addMetadata(kKVMemory, std::to_string(*kvMemoryBytes));
+    add(kKVMemory, std::to_string(*kvMemoryBytes));
   if (draftNgram)
-    writer.addMetadata(kDraftNgram, std::to_string(*draftNgram));
+    add(kDraftNgram, std::to_string(*draftNgram));
   if (draftLayers)
-    writer.addMetadata(kDraftLayers, std::to_string(*draftLayers));
+    add(kDraftLayers, std::to_string(*draftLayers));
+  if (draftModel)
+    add(kDraftModel, *draftModel);
   for (const auto &[output, weights] : gramWeights)
-    writer.addMetadata(output + kGramWeightsSuffix, weights);
+    writer.addMetadata(part + output + kGramWeightsSuffix, weights);
 }
 
-Result<ModelMetadata> ModelMetadata::read(const WeightsFile &file) {
-  Reader reader(file);
+Result<ModelMetadata> ModelMetadata::read(const WeightsFile &file,
+                                          const std::string &part) {
+  Reader reader(file, part);
   ModelMetadata metadata;
   auto inputs = reader.inputs();
   if (!inputs)
@@ -193,13 +216,25 @@ Result<ModelMetadata> ModelMetadata::read(const WeightsFile &file) {
   if (!outputs)
     return ErrorMessage{outputs.error()};
   metadata.outputs = std::move(*outputs);
-  const ModelConfig &config = file.config();
-  if (!config.vocabSize || *config.vocabSize == 0)
-    return reader.error("config vocab_size", "is missing");
-  metadata.vocabSize = *config.vocabSize;
-  if (!config.maxContext || *config.maxContext == 0)
-    return reader.error("config max_context", "is missing");
-  metadata.maxContext = *config.maxContext;
+  if (part.empty()) {
+    const ModelConfig &config = file.config();
+    if (!config.vocabSize || *config.vocabSize == 0)
+      return reader.error("config vocab_size", "is missing");
+    metadata.vocabSize = *config.vocabSize;
+    if (!config.maxContext || *config.maxContext == 0)
+      return reader.error("config max_context", "is missing");
+    metadata.maxContext = *config.maxContext;
+  } else {
+    for (auto [key, field] : {std::pair{kVocabSize, &metadata.vocabSize},
+                              std::pair{kMaxContext, &metadata.maxContext}}) {
+      auto value = reader.optionalPositive(key);
+      if (!value)
+        return ErrorMessage{value.error()};
+      if (!*value)
+        return reader.error(key, "is missing");
+      *field = **value;
+    }
+  }
   auto memory = reader.optionalPositive(kKVMemory);
   if (!memory)
     return ErrorMessage{memory.error()};
@@ -216,8 +251,10 @@ Result<ModelMetadata> ModelMetadata::read(const WeightsFile &file) {
   if (!layers)
     return ErrorMessage{layers.error()};
   metadata.draftLayers = *layers;
+  if (auto model = reader.metadata(kDraftModel))
+    metadata.draftModel = std::string(*model);
   for (const ModelOutput &output : metadata.outputs)
-    if (auto weights = file.metadata(output.name + kGramWeightsSuffix))
+    if (auto weights = file.metadata(part + output.name + kGramWeightsSuffix))
       metadata.gramWeights[output.name] = std::string(*weights);
   return metadata;
 }
@@ -241,5 +278,6 @@ bool ModelMetadata::operator==(const ModelMetadata &other) const {
          vocabSize == other.vocabSize && maxContext == other.maxContext &&
          kvMemoryBytes == other.kvMemoryBytes && kvWindow == other.kvWindow &&
          draftNgram == other.draftNgram && draftLayers == other.draftLayers &&
+         draftModel == other.draftModel &&
          gramWeights == other.gramWeights;
 }

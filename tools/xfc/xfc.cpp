@@ -121,14 +121,27 @@ static cl::opt<std::string> draft(
     "draft",
     cl::desc("Speculative decoding, on by default in the program: "
              "ngram[:N] (prompt lookup: propose what followed the last "
-             "match of the last N tokens, default 3; no model) or "
+             "match of the last N tokens, default 3; no model), "
              "self:layers=N (a draft the compiler makes from the model's "
              "first N layers, final norm and head, sharing its weights and "
-             "KV cache). The output is the same as without it (greedy: "
-             "token for token); the program's --no-speculate turns it off"),
-    cl::value_desc("ngram[:N]|self:layers=N"), cl::cat(category));
+             "KV cache), self:int8 or self:int4[:group=G][:symmetric] (the "
+             "model quantized as its own draft), or DRAFT.onnx (a smaller "
+             "model with the same vocabulary); a draft model gets its own "
+             "weights in OUT.xfw and its own KV cache. The output is the "
+             "same as without it (greedy: token for token); the program's "
+             "--no-speculate turns it off"),
+    cl::value_desc("ngram[:N]|self:layers=N|self:int8|self:int4|DRAFT.onnx"),
+    cl::cat(category));
 /// --draft parsed: the n-gram length or the draft's layers.
 int64_t draftNgram = 0, draftLayers = 0;
+/// A draft model with weights of its own, compiled into the same program:
+/// its ONNX, how it is quantized, and its name for the program's reports.
+struct DraftModelSpec {
+  std::string path;
+  std::optional<xf::QuantizeWeightsPassOptions> quantization;
+  std::string name;
+};
+std::optional<DraftModelSpec> draftModel;
 
 static cl::list<std::string> noFuse(
     "no-fuse",
@@ -272,15 +285,17 @@ public:
     double seconds = std::chrono::duration<double>(
                          std::chrono::steady_clock::now() - start)
                          .count();
-    llvm::errs() << llvm::format("[%d/7 %6.2fs] ", ++current, seconds) << what
-                 << "\n";
+    llvm::errs() << llvm::format("[%d/%d %6.2fs] ", ++current, total, seconds)
+                 << what << "\n";
   }
+  /// A draft model adds its own steps.
+  void addSteps(int steps) { total += steps; }
 
   /// A line without a step of its own.
   void note(const llvm::Twine &what) { llvm::errs() << "        " << what << "\n"; }
 
 private:
-  int current = 0;
+  int current = 0, total = 7;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
 
@@ -429,10 +444,11 @@ private:
   ScopedDiagnosticHandler capture;
 };
 
-/// Runs the phases of xfc's pipeline after `from` up to `to`.
+/// Runs the phases of xfc's pipeline after `from` up to `to`, with
+/// `options` (default: xfc's flags).
 LogicalResult runPipeline(ModuleOp module, xf::XfcPhase from, xf::XfcPhase to,
-                          Progress &progress) {
-  xf::XfcPipelineOptions options = pipelineOptions();
+                          Progress &progress,
+                          xf::XfcPipelineOptions options = pipelineOptions()) {
   options.from = from;
   options.to = to;
   PassManager pm(module.getContext());
@@ -510,7 +526,8 @@ unsigned numModelInputs(func::FuncOp func) {
 
 /// The model's configuration and metadata, as the program reads them, from
 /// @main after the graph passes (before the lowering drops its attributes).
-void addModelMetadata(xf::WeightsFileWriter &writer, func::FuncOp func) {
+void addModelMetadata(xf::WeightsFileWriter &writer, func::FuncOp func,
+                      const std::string &part = "") {
   xf::ModelMetadata metadata;
   auto shapeOf = [](Type type) {
     std::vector<int64_t> shape;
@@ -536,6 +553,8 @@ void addModelMetadata(xf::WeightsFileWriter &writer, func::FuncOp func) {
     metadata.kvMemoryBytes = kvMemoryBytes;
   if (draftNgram)
     metadata.draftNgram = draftNgram;
+  if (draftModel && part.empty())
+    metadata.draftModel = draftModel->name;
   if (auto layers = func->getParentOfType<ModuleOp>()->getAttrOfType<IntegerAttr>(
           "xf.draft_layers"))
     metadata.draftLayers = layers.getInt();
@@ -549,7 +568,7 @@ void addModelMetadata(xf::WeightsFileWriter &writer, func::FuncOp func) {
       metadata.gramWeights[metadata.outputs[i].name] =
           llvm::formatv("{0}", llvm::json::Value(std::move(names))).str();
     }
-  metadata.write(writer);
+  metadata.write(writer, part);
 }
 
 /// The tokenizer: --tokenizer, else tokenizer.json next to the model if
@@ -630,7 +649,7 @@ llvm::DenseMap<unsigned, xf::Quantization> quantizedArguments(func::FuncOp func)
 
 /// The weights xf-outline-weights made arguments (`xf.weight`, `xf.value`).
 LogicalResult addWeights(xf::WeightsFileWriter &writer, func::FuncOp func,
-                         uint64_t &weightBytes) {
+                         uint64_t &weightBytes, const std::string &prefix = "") {
   llvm::DenseMap<unsigned, xf::Quantization> quantizedArgs =
       quantizedArguments(func);
   for (unsigned i = numModelInputs(func); i < func.getNumArguments(); ++i) {
@@ -651,10 +670,14 @@ LogicalResult addWeights(xf::WeightsFileWriter &writer, func::FuncOp func,
     std::optional<xf::Quantization> quantization;
     if (auto it = quantizedArgs.find(i); it != quantizedArgs.end()) {
       quantization = it->second;
-      if (!quantization->zeroPointTensor.empty())
+      if (!quantization->zeroPointTensor.empty()) {
         dtype = xf::DType::U8;
+        quantization->zeroPointTensor = prefix + quantization->zeroPointTensor;
+      }
+      quantization->scaleTensor = prefix + quantization->scaleTensor;
     }
-    if (auto added = writer.addTensor(name.str(), *dtype, shape, data.data(),
+    if (auto added = writer.addTensor(prefix + name.str(), *dtype, shape,
+                                      data.data(),
                                       data.size(), quantization);
         !added)
       return error(added.error());
@@ -662,8 +685,10 @@ LogicalResult addWeights(xf::WeightsFileWriter &writer, func::FuncOp func,
   return success();
 }
 
-/// Writes OUT.xfw from the IR after the graph passes.
-LogicalResult writeWeightsFile(ModuleOp module, Progress &progress) {
+/// Writes OUT.xfw from the IR after the graph passes (and the draft
+/// model's, as the file's "draft." part).
+LogicalResult writeWeightsFile(ModuleOp module, ModuleOp draft,
+                               Progress &progress) {
   auto func = module.lookupSymbol<func::FuncOp>("main");
   xf::WeightsFileWriter writer;
   addModelMetadata(writer, func);
@@ -672,6 +697,12 @@ LogicalResult writeWeightsFile(ModuleOp module, Progress &progress) {
   if (failed(addTokenizer(writer, tokenizerNote)) ||
       failed(addWeights(writer, func, weightBytes)))
     return failure();
+  if (draft) {
+    auto draftFunc = draft.lookupSymbol<func::FuncOp>("main");
+    addModelMetadata(writer, draftFunc, "draft.");
+    if (failed(addWeights(writer, draftFunc, weightBytes, "draft/")))
+      return failure();
+  }
   std::string weightsPath = outputPath + ".xfw";
   progress.step(llvm::formatv("writing {0} ({1} weights, {2:f1} MiB{3})",
                               weightsPath,
@@ -719,24 +750,32 @@ LogicalResult writeIR(ModuleOp module) {
   return writeOutput(text);
 }
 
-/// Links `object` into the executable OUT.
-LogicalResult linkProgram(llvm::StringRef object,
+/// Links `objects` into the executable OUT.
+LogicalResult linkProgram(llvm::ArrayRef<std::string> objects,
                           const xf::EmissionOptions &emission) {
-  llvm::SmallString<128> objectPath;
-  int fd;
-  if (auto ec = llvm::sys::fs::createTemporaryFile("xfc-model", "o", fd,
-                                                   objectPath))
-    return error("cannot create a temporary file: " + ec.message());
-  {
+  std::vector<std::string> paths;
+  auto removeAll = [&] {
+    for (const std::string &path : paths)
+      llvm::sys::fs::remove(path);
+  };
+  for (const std::string &object : objects) {
+    llvm::SmallString<128> objectPath;
+    int fd;
+    if (auto ec = llvm::sys::fs::createTemporaryFile("xfc-model", "o", fd,
+                                                     objectPath)) {
+      removeAll();
+      return error("cannot create a temporary file: " + ec.message());
+    }
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
     os << object;
+    paths.push_back(objectPath.str().str());
   }
   std::string linkError;
   // Link to a temporary name, then rename: OUT is complete or absent.
   std::string partial = outputPath + ".partial";
-  LogicalResult linked = xf::linkExecutable({objectPath.str().str()}, partial,
-                                            linkError, emission);
-  llvm::sys::fs::remove(objectPath);
+  LogicalResult linked =
+      xf::linkExecutable(paths, partial, linkError, emission);
+  removeAll();
   if (failed(linked)) {
     llvm::sys::fs::remove(partial);
     return error(linkError);
@@ -746,8 +785,9 @@ LogicalResult linkProgram(llvm::StringRef object,
   return success();
 }
 
-/// OUT as --emit asks, from the module in the LLVM dialect.
-LogicalResult emitProgram(ModuleOp module, Progress &progress) {
+/// OUT as --emit asks, from the module in the LLVM dialect (and the draft
+/// model's, linked into the same program).
+LogicalResult emitProgram(ModuleOp module, ModuleOp draft, Progress &progress) {
   if (emit == Emit::MLIR)
     return writeIR(module);
   progress.step("generating code for " + targetCpu + " (LLVM -O3)");
@@ -762,8 +802,56 @@ LogicalResult emitProgram(ModuleOp module, Progress &progress) {
     return failure();
   if (emit == Emit::Object)
     return writeOutput(*object);
+  std::vector<std::string> objects = {*object};
+  if (draft) {
+    progress.step("generating code for the draft model");
+    auto draftObject = xf::emitObjectFile(draft, targetCpu, emission);
+    if (failed(draftObject))
+      return failure();
+    objects.push_back(*draftObject);
+  }
   progress.step("linking " + outputPath);
-  return linkProgram(*object, emission);
+  return linkProgram(objects, emission);
+}
+
+/// The draft model's pipeline: xfc's, with the draft's quantization, its
+/// own function and entry point names, and no draft of its own.
+xf::XfcPipelineOptions draftPipelineOptions() {
+  xf::XfcPipelineOptions options = pipelineOptions();
+  options.quantization = draftModel->quantization;
+  options.speculative = true; // checks that it pages: a draft step is one
+  options.draftLayers = 0;
+  options.modelFunctionName = "xf_draft_model";
+  options.entryPoint = "xf_draft_packed_main";
+  return options;
+}
+
+/// --draft=self:int8|self:int4|DRAFT.onnx: the draft model through the
+/// graph phase; refused unless it pages and shares the target's vocabulary.
+OwningOpRef<ModuleOp> compileDraftGraph(MLIRContext &context, ModuleOp target,
+                                        Progress &progress) {
+  progress.step("draft model " + draftModel->name + ": importing " +
+                draftModel->path);
+  OwningOpRef<ModuleOp> draft =
+      xf::importONNXModelFile(draftModel->path, context);
+  if (!draft)
+    return nullptr;
+  if (failed(runPipeline(*draft, xf::XfcPhase::ONNX, xf::XfcPhase::XF,
+                         progress, draftPipelineOptions())))
+    return nullptr;
+  auto vocabOf = [](ModuleOp module) {
+    auto func = module.lookupSymbol<func::FuncOp>("main");
+    return cast<RankedTensorType>(func.getResultTypes()[0]).getDimSize(2);
+  };
+  if (vocabOf(*draft) != vocabOf(target)) {
+    (void)error("--draft=" + draftModel->path + ": the draft's vocabulary (" +
+                std::to_string(vocabOf(*draft)) +
+                " tokens) is not the model's (" +
+                std::to_string(vocabOf(target)) +
+                "); a draft must share the model's tokenizer");
+    return nullptr;
+  }
+  return draft;
 }
 
 /// Imports the model and runs the pipeline on it, writing OUT.xfw after
@@ -782,6 +870,13 @@ LogicalResult compile(MLIRContext &context) {
   if (failed(runPipeline(*module, xf::XfcPhase::ONNX, xf::XfcPhase::XF,
                          progress)))
     return failure();
+  OwningOpRef<ModuleOp> draft;
+  if (draftModel && compileTo == CompileTo::Program) {
+    progress.addSteps(4);
+    draft = compileDraftGraph(context, *module, progress);
+    if (!draft)
+      return failure();
+  }
   if (!calibrationStats.empty())
     noteGPTQ(*module, progress);
   if (compileTo == CompileTo::XF)
@@ -792,7 +887,8 @@ LogicalResult compile(MLIRContext &context) {
               xf::writeQuantizationErrors(*module, writeQuantizationErrors))
         return error(*message);
     // Before the lowering drops the weights' values from the arguments.
-    if (failed(writeWeightsFile(*module, progress)))
+    if (failed(writeWeightsFile(*module, draft ? *draft : ModuleOp(),
+                                progress)))
       return failure();
   }
 
@@ -801,7 +897,13 @@ LogicalResult compile(MLIRContext &context) {
     return error("the CPU pipeline failed on " + modelPath);
   if (compileTo != CompileTo::Program)
     return writeIR(*module);
-  return emitProgram(*module, progress);
+  if (draft)
+    progress.step("lowering the draft model");
+  if (draft && failed(runPipeline(*draft, xf::XfcPhase::XF, lastPhase(),
+                                  progress, draftPipelineOptions())))
+    return error("the CPU pipeline failed on the draft model " +
+                 draftModel->path);
+  return emitProgram(*module, draft ? *draft : ModuleOp(), progress);
 }
 
 //===----------------------------------------------------------------------===//
@@ -836,6 +938,11 @@ std::optional<std::string> checkOptions() {
       return "--keep-fp32: expected embeddings or lm_head, not '" + kept + "'";
   if (kvBlockSize <= 0)
     return "--kv-block-size must be positive";
+  if (!draft.empty() && emit != Emit::Executable && compileTo == CompileTo::Program &&
+      !llvm::StringRef(draft).starts_with("ngram") &&
+      !llvm::StringRef(draft).starts_with("self:layers"))
+    return "--draft=" + draft + ": a draft model is linked into the "
+                                "program: only --emit=exe";
   if (!draft.empty()) {
     llvm::StringRef spec = draft;
     if (spec == "ngram") {
@@ -848,15 +955,40 @@ std::optional<std::string> checkOptions() {
       if (spec.getAsInteger(10, draftLayers) || draftLayers < 1)
         return "--draft=self:layers=N: N must be a positive integer, not '" +
                spec.str() + "'";
-    } else if (spec == "self:int4" || spec == "self:int8" ||
-               spec.ends_with(".onnx")) {
-      return "--draft=" + draft +
-             ": draft models with weights of their own (a second ONNX "
-             "model, or the target quantized as its own draft) are not "
-             "supported yet; use ngram[:N] or self:layers=N";
+    } else if (spec.consume_front("self:int8") ||
+               spec.consume_front("self:int4")) {
+      xf::QuantizeWeightsPassOptions q;
+      q.bits = llvm::StringRef(draft).starts_with("self:int4") ? 4 : 8;
+      q.scheme = "auto";
+      if (!spec.empty() && !spec.consume_front(":"))
+        return "--draft=" + draft + ": expected :group=G or :symmetric after "
+                                    "self:int4 / self:int8";
+      llvm::SmallVector<llvm::StringRef> items;
+      if (!spec.empty())
+        spec.split(items, ':');
+      for (llvm::StringRef item : items) {
+        if (item.consume_front("group=")) {
+          if (item.getAsInteger(10, q.groupSize) || q.groupSize < 1)
+            return "--draft=" + draft + ": group=G takes a positive integer";
+        } else if (item == "symmetric") {
+          q.scheme = "symmetric";
+        } else {
+          return "--draft=" + draft + ": expected :group=G or :symmetric "
+                                      "after self:int4 / self:int8, not '" +
+                 item.str() + "'";
+        }
+      }
+      draftModel = DraftModelSpec{modelPath, q, draft};
+    } else if (spec.ends_with(".onnx")) {
+      if (!llvm::sys::fs::exists(draft))
+        return "--draft=" + draft + ": no such file";
+      // As the target: the same --quantize flags.
+      draftModel = DraftModelSpec{draft, pipelineOptions().quantization,
+                                  llvm::sys::path::filename(draft).str()};
     } else {
-      return "--draft: expected ngram[:N] or self:layers=N, not '" + draft +
-             "'";
+      return "--draft: expected ngram[:N], self:layers=N, self:int8, "
+             "self:int4 or DRAFT.onnx, not '" +
+             draft + "'";
     }
   }
   if (!kvMemory.empty() && !xf::parseBytes(kvMemory.getValue(), kvMemoryBytes))
@@ -974,5 +1106,10 @@ int main(int argc, char **argv) {
     return code;
   if (!evalText.empty() || !minQuality.empty())
     return qualityReport(xfcPath, arguments);
-  return failed(compile(context)) ? 1 : 0;
+  if (succeeded(compile(context)))
+    return 0;
+  // Nothing half-made stays behind: OUT.xfw without its program is useless.
+  if (emitsProgram())
+    llvm::sys::fs::remove(outputPath + ".xfw");
+  return 1;
 }

@@ -28,14 +28,21 @@
 
 namespace xf {
 
+/// Which model of the program: the one it runs, or the draft model xfc
+/// --draft=self:int4|self:int8|draft.onnx compiled in beside it (its
+/// metadata under "draft.", its tensors named "draft/...", its entry point
+/// xf_draft_packed_main; ModelMetadata.h).
+enum class ModelPart { Main, Draft };
+
 class CompiledModel : public ModelStep {
 public:
   using SequenceId = KVCache::SequenceId;
 
   /// Maps the weights at `path` and binds the model. `kvMemory`: bytes of a
   /// paged model's KV pool (0: what xfc recorded, else 512 MiB).
-  static Result<std::unique_ptr<CompiledModel>> load(const std::string &path,
-                                                     int64_t kvMemory = 0);
+  static Result<std::unique_ptr<CompiledModel>>
+  load(const std::string &path, int64_t kvMemory = 0,
+       ModelPart part = ModelPart::Main);
   ~CompiledModel() override;
 
   // ModelStep (paged models only).
@@ -101,6 +108,9 @@ private:
                             int64_t length);
 
   WeightsFile weights;
+  /// The tensors of this part, in argument order.
+  std::vector<TensorView> partTensors;
+  EntryPoint entryPoint = nullptr;
   ModelMetadata meta;
   ModelBinding binding;
   std::vector<int64_t> outputRanks;

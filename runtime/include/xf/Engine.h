@@ -86,6 +86,8 @@ public:
                                  bool allRows) = 0;
 };
 
+class SpeculativeDecoder;
+
 /// Submission order: 0, 1, 2, ...
 using RequestId = int64_t;
 
@@ -114,6 +116,11 @@ struct EngineOptions {
   int64_t maxBatch = 16;
   /// Told when a running request is preempted (KV pool full).
   std::function<void(RequestId)> onPreempt;
+  /// Speculative decoding (xf/Speculative.h) over the same model and
+  /// cache, used while a single request runs: a batch already reads each
+  /// weight once for all its sequences, which is what speculation buys one
+  /// sequence, so with several running the plain batched step is used.
+  SpeculativeDecoder *speculative = nullptr;
 };
 
 struct EngineStats {
@@ -170,8 +177,12 @@ private:
   Result<void> admit();
   Result<void> reserveNextTokens();
   Result<void> decode();
+  /// One speculative step of the only running request.
+  Result<void> decodeSpeculatively();
   /// Samples the next token of `id` from row `row`; true if it finished.
   bool advance(RequestId id, const LogitsView &logits, int64_t row);
+  /// Takes `token` as the next token of `id`; true if it finished.
+  bool accept(RequestId id, int32_t token);
   void finish(RequestId id, FinishReason reason);
   void noteUsage();
   void applyCancels();

@@ -22,6 +22,13 @@
 //   xf.draft_layers  (optional) speculate with the compiler-made draft of
 //                    this many first layers, xf_draft_packed_main
 //                    (xfc --draft=self:layers=N)
+//   xf.draft_model   (optional) speculate with the draft model stored in
+//                    the same file (xfc --draft=self:int4 or draft.onnx),
+//                    named by this value: its metadata is these keys
+//                    prefixed with "draft." (with draft.xf.vocab_size and
+//                    draft.xf.max_context in place of the config), its
+//                    tensors are named "draft/<name>", its entry point is
+//                    xf_draft_packed_main
 //   OUTPUT.weights   (calibration programs) a JSON array of the weight
 //                    names whose inputs the Gram output OUTPUT accumulates
 // Files written before this header also carry xf.max_context, a copy of the
@@ -79,14 +86,18 @@ struct ModelMetadata {
   std::optional<int64_t> kvWindow;
   /// The draft speculative decoding uses by default (at most one is set).
   std::optional<int64_t> draftNgram, draftLayers;
+  std::optional<std::string> draftModel;
   /// Calibration programs: Gram output name -> the JSON array of the weight
   /// names it is for, as xfc --calibration reads it back.
   std::map<std::string, std::string> gramWeights;
 
-  /// Records every field in `writer` (its ModelConfig included).
-  void write(WeightsFileWriter &writer) const;
-  /// Reads and checks the fields; an error names the file and the field.
-  static Result<ModelMetadata> read(const WeightsFile &file);
+  /// Records every field in `writer` (its ModelConfig included), or with a
+  /// `part` ("draft."), a second model's fields under keys with that prefix.
+  void write(WeightsFileWriter &writer, const std::string &part = "") const;
+  /// Reads and checks the fields (of `part`); an error names the file and
+  /// the field.
+  static Result<ModelMetadata> read(const WeightsFile &file,
+                                    const std::string &part = "");
 
   /// The index of the input or output named `name`, or -1.
   int64_t inputIndex(const std::string &name) const;

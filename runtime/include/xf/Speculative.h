@@ -43,6 +43,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -100,6 +101,10 @@ public:
   ModelDrafter(ModelStep &draft, bool sharesTargetCache, std::string name)
       : draft(draft), sharesTargetCache(sharesTargetCache),
         draftName(std::move(name)) {}
+  /// A draft model with a cache of its own, owned by the drafter.
+  ModelDrafter(std::unique_ptr<ModelStep> model, std::string name)
+      : owned(std::move(model)), draft(*owned), sharesTargetCache(false),
+        draftName(std::move(name)) {}
   std::string name() const override { return draftName; }
   Result<DraftProposal> propose(KVCache::SequenceId seq,
                                 const std::vector<int32_t> &context,
@@ -107,6 +112,7 @@ public:
   void forget(KVCache::SequenceId seq) override;
 
 private:
+  std::unique_ptr<ModelStep> owned;
   ModelStep &draft;
   bool sharesTargetCache;
   std::string draftName;

@@ -13,6 +13,7 @@
 
 #include "passes/Fusion/FusionUtils.h"
 #include "passes/Passes.h"
+#include "xf/Kernels.h"
 
 #include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -387,7 +388,11 @@ struct InsertKVCachePass
     // exactly its new keys and values as context: it attends to them where
     // they are, contiguous, through the flash-attention lowering; the pool
     // was written above for the steps that follow. Anything else (decode,
-    // a prompt behind a cached prefix) reads the pool.
+    // a prompt behind a cached prefix) reads the pool, and so does a prompt
+    // of at most kFewRowsMatmul tokens: the paged lowering computes each
+    // of that many rows exactly as a decode step would (flash attention's
+    // key tiles and kernel calls round differently), so a short prompt's
+    // logits are those a speculative verify step gives for the same rows.
     Value zero = arith::ConstantIndexOp::create(builder, loc, 0);
     Value oneIndex = arith::ConstantIndexOp::create(builder, loc, 1);
     Value single = arith::CmpIOp::create(
@@ -396,10 +401,15 @@ struct InsertKVCachePass
     Value length = arith::IndexCastOp::create(
         builder, loc, builder.getIndexType(),
         tensor::ExtractOp::create(builder, loc, contextLens, ValueRange{zero}));
-    Value fresh = arith::CmpIOp::create(
-        builder, loc, arith::CmpIPredicate::eq, length,
-        tensor::DimOp::create(builder, loc, attention.getQuery(), 2));
-    Value contiguous = arith::AndIOp::create(builder, loc, single, fresh);
+    Value tokens = tensor::DimOp::create(builder, loc, attention.getQuery(), 2);
+    Value fresh = arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::eq,
+                                        length, tokens);
+    Value many = arith::CmpIOp::create(
+        builder, loc, arith::CmpIPredicate::ugt, tokens,
+        arith::ConstantIndexOp::create(builder, loc, kFewRowsMatmul));
+    Value contiguous = arith::AndIOp::create(
+        builder, loc, single,
+        arith::AndIOp::create(builder, loc, fresh, many));
     auto branch = scf::IfOp::create(builder, loc,
                                     TypeRange{attention.getType()}, contiguous,
                                     /*withElseRegion=*/true);

@@ -27,6 +27,7 @@
 #include "codegen/Passes.h"
 #include "codegen/Utils/ShapeChecks.h"
 #include "dialects/XF/IR/XFOps.h"
+#include "xf/Kernels.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -721,15 +722,19 @@ struct AttentionLowering : OpRewritePattern<xf::XF::AttentionOp> {
 /// once, so a block whose keys every row of the tile sees (all blocks of a
 /// decode step) takes no elementwise pass over its scores before the
 /// softmax; only the blocks that cross the causal diagonal are masked. A
-/// tile of at least kMinKernelRows queries (prefill) multiplies through
+/// tile of more than kFewRowsMatmul queries (prefill) multiplies through
 /// plain contractions, matmul kernel calls in the CPU pipeline; a smaller
-/// one (decode) through loops vectorized along head_dim, since a kernel
-/// call per [1, 16] block costs more than its arithmetic (on a 1024-token
-/// decode step they made this lowering 3x slower).
+/// one (decode, a speculative verify step) through loops vectorized along
+/// head_dim, since a kernel call per [1, 16] block costs more than its
+/// arithmetic (on a 1024-token decode step they made this lowering 3x
+/// slower).
+///
+/// In the loop form each row is computed as it would be alone: the blocks
+/// are fixed by position, a dot product is one row against one key, and
+/// the keys past a row's diagonal that a longer tile visits add exact
+/// zeros (exp(-inf) = 0, alpha = exp(0) = 1) after its own keys, in order.
+/// So up to kFewRowsMatmul rows get the bits of single decode steps.
 struct PagedAttentionLowering : OpRewritePattern<xf::XF::PagedAttentionOp> {
-  /// Query tiles with at least this many rows multiply through the kernel.
-  static constexpr int64_t kMinKernelRows = 16;
-
   PagedAttentionLowering(MLIRContext *context, int64_t queryTile)
       : OpRewritePattern(context), queryTile(queryTile) {}
 
@@ -843,11 +848,11 @@ struct PagedAttentionLowering : OpRewritePattern<xf::XF::PagedAttentionOp> {
                     arith::SubIOp::create(b, l, tq, tb.index(1))),
                 tb.index(*window - 1));
           // Tiles of many queries (prefill) multiply through the matmul
-          // kernel; a few (decode) through loops, cheaper than a kernel
-          // call at that size.
+          // kernel; a few (decode, verify) through loops, cheaper than a
+          // kernel call at that size and the same for every row.
           Value useKernel = arith::CmpIOp::create(
-              b, l, arith::CmpIPredicate::uge, tq,
-              tb.index(kMinKernelRows));
+              b, l, arith::CmpIPredicate::ugt, tq,
+              tb.index(xf::kFewRowsMatmul));
 
           Value mInit =
               tb.filled({tq}, -std::numeric_limits<double>::infinity());

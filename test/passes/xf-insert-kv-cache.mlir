@@ -19,15 +19,19 @@
 // CHECK-NOT: xf.kv_window
 // CHECK: %[[Q:.+]] = onnx.Transpose
 // CHECK: %[[K:[^ ,]+]], %[[V:[^ ]+]] = xf.kv_cache_write %[[Q]], %[[Q]] into %[[KP]], %[[VP]] at %[[SLOTS]]
-// A fresh prompt (one sequence, context == its tokens) attends to its
-// contiguous keys and values; everything else reads the pool.
+// A fresh prompt (one sequence, context == its tokens) of more than 16
+// tokens attends to its contiguous keys and values; everything else reads
+// the pool (a shorter prompt too, so its rows are those of decode steps).
 // CHECK: %[[NB:.+]] = tensor.dim %[[LENS]]
 // CHECK: %[[SINGLE:.+]] = arith.cmpi eq, %[[NB]]
 // CHECK: %[[LEN:.+]] = tensor.extract %[[LENS]]
 // CHECK: %[[LENI:.+]] = arith.index_cast %[[LEN]]
 // CHECK: %[[T:.+]] = tensor.dim %[[Q]]
 // CHECK: %[[FRESH:.+]] = arith.cmpi eq, %[[LENI]], %[[T]]
-// CHECK: %[[COND:.+]] = arith.andi %[[SINGLE]], %[[FRESH]]
+// CHECK: %[[C16:.+]] = arith.constant 16 : index
+// CHECK: %[[MANY:.+]] = arith.cmpi ugt, %[[T]], %[[C16]]
+// CHECK: %[[FRESHMANY:.+]] = arith.andi %[[FRESH]], %[[MANY]]
+// CHECK: %[[COND:.+]] = arith.andi %[[SINGLE]], %[[FRESHMANY]]
 // CHECK: scf.if %[[COND]]
 // CHECK-NEXT: %[[FLASH:.+]] = xf.attention %[[Q]], %[[Q]], %[[Q]] scale = 5.000000e-01 causal
 // CHECK-NEXT: scf.yield %[[FLASH]]

@@ -10,10 +10,10 @@
 // block table and K/V as [tk, D] views of the pool at that block; the query
 // tile is scaled once, and only a block that crosses the causal diagonal is
 // masked (an scf.if). The scores are one [query tile, block] tile (nothing
-// is sized by the context length). A tile of at least 16 queries multiplies
-// through plain contractions (matmul kernel calls in the CPU pipeline);
-// fewer (decode) through reassociable dot products over head_dim for Q K^T
-// and an fma contraction for P V.
+// is sized by the context length). A tile of more than 16 queries
+// multiplies through plain contractions (matmul kernel calls in the CPU
+// pipeline); up to 16 (decode, a verify step) through reassociable dot
+// products over head_dim for Q K^T and an fma contraction for P V.
 // CHECK-LABEL: func.func @decode_gqa
 // CHECK-SAME:    (%[[Q:.+]]: tensor<4x8x1x64xf32>, %[[KP:.+]]: tensor<?x2x16x64xf32>, %[[VP:.+]]: tensor<?x2x16x64xf32>, %[[BT:.+]]: tensor<4x?xi32>, %[[CL:.+]]: tensor<4xi32>)
 // CHECK-DAG:     %[[C0:.+]] = arith.constant 0 : index
@@ -27,7 +27,7 @@
 // CHECK:           linalg.generic
 // CHECK:             arith.mulf
 // CHECK:           %[[NB:.+]] = arith.ceildivui %{{.+}}, %[[BS]]
-// CHECK:           %[[USEK:.+]] = arith.cmpi uge, %{{.+}}, %{{.+}} : index
+// CHECK:           %[[USEK:.+]] = arith.cmpi ugt, %{{.+}}, %{{.+}} : index
 // CHECK:           scf.for %[[N:.+]] = %[[C0]] to %[[NB]] step %[[C1]] iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<?xf32>, tensor<?xf32>, tensor<?x64xf32>)
 // CHECK:             %[[J0:.+]] = arith.muli %[[N]], %[[BS]]
 // CHECK:             %[[TK:.+]] = arith.minui

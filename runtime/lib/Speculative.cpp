@@ -120,11 +120,12 @@ bool SpeculativeDecoder::shouldSpeculate() {
 }
 
 void SpeculativeDecoder::record(bool speculative, double seconds,
-                                int64_t tokens) {
+                                int64_t tokens, bool mayFallBack) {
   double cost = seconds / std::max<int64_t>(tokens, 1);
   double &average = speculative ? specCost : plainCost;
   average = average < 0 ? cost : 0.7 * average + 0.3 * cost;
-  if (speculative && plainCost > 0 && specCost > plainCost && plainLeft == 0)
+  if (mayFallBack && speculative && plainCost > 0 && specCost > plainCost &&
+      plainLeft == 0)
     plainLeft = 64; // speculating does not pay now: decode plainly a while
 }
 
@@ -192,13 +193,22 @@ SpeculativeDecoder::step(KVCache::SequenceId seq, int32_t pending,
                          Sampler &sampler) {
   KVCache &kv = target.cache();
   auto start = Clock::now();
+  // Falling back to plain steps on measured time is only done under greedy
+  // parameters, where both kinds of step give the same tokens. When
+  // sampling, a verify round draws other random numbers than plain steps
+  // do, so a timing-dependent switch would make the tokens depend on the
+  // machine's speed and break "same seed, same tokens" (found by
+  // SpeculativeSeed.SameSeedSameTokens). The periodic probes count steps,
+  // not time, so they stay.
+  const SamplingParams &params = sampler.params();
+  bool mayFallBack = params.temperature == 0 || params.topK == 1;
   // Room for pending, k drafts, and the token after them.
   int64_t room = target.maxContext() - kv.length(seq) - 2;
   int64_t budget = std::min(k, room);
   if (budget < 1 || !shouldSpeculate()) {
     auto out = plainStep(seq, pending, sampler);
     record(false, std::chrono::duration<double>(Clock::now() - start).count(),
-           1);
+           1, mayFallBack);
     return out;
   }
   std::vector<int32_t> context = kv.tokens(seq);
@@ -211,7 +221,7 @@ SpeculativeDecoder::step(KVCache::SequenceId seq, int32_t pending,
   auto out = verify(seq, pending, *proposal, sampler);
   if (out)
     record(true, std::chrono::duration<double>(Clock::now() - start).count(),
-           out->size());
+           out->size(), mayFallBack);
   return out;
 }
 

@@ -28,8 +28,10 @@
 // k adapts: it grows by 2 after a round that accepted every draft and
 // shrinks by 1 after one that did not, between 1 and the cap. And the
 // decoder measures what it gains: every so often it runs plain steps, and
-// while speculating costs more time per token than plain decoding it
-// decodes plainly (a draft that is rarely right stops costing anything).
+// under greedy parameters, while speculating costs more time per token than
+// plain decoding, it decodes plainly (a draft that is rarely right stops
+// costing anything). Not when sampling: there the kind of step changes the
+// random draws, and the tokens must not depend on timing.
 //
 //===----------------------------------------------------------------------===//
 
@@ -159,7 +161,10 @@ private:
                                       const DraftProposal &proposal,
                                       Sampler &sampler);
   bool shouldSpeculate();
-  void record(bool speculative, double seconds, int64_t tokens);
+  /// `mayFallBack`: the outputs do not depend on the kind of step (greedy),
+  /// so a measured loss may switch to plain steps.
+  void record(bool speculative, double seconds, int64_t tokens,
+              bool mayFallBack);
 
   ModelStep &target;
   Drafter &drafter;

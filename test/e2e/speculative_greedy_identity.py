@@ -3,14 +3,17 @@
 byte-identical to the output without it (`--no-speculate`).
 
 Programs compiled by xfc from the example models: the Llama block with
-`--draft=self:layers=1`, with `--draft=ngram`, and with `--quantize=int8
---draft=self:layers=1`; the GPT-2 block with `--draft=self:layers=1` (run
-also with the program's `--draft ngram`). For every program and prompt
+`--draft=self:layers=1`, with `--draft=ngram`, with `--quantize=int8
+--draft=self:layers=1`, with the draft models `--draft=self:int4`,
+`--quantize=int8 --draft=self:int4:group=64:symmetric` and
+`--draft=llama1.onnx` (the block with one layer); the GPT-2 block with
+`--draft=self:layers=1` (run also with the program's `--draft ngram`). For every program and prompt
 (random ones and repetitive ones, so that prompt lookup finds matches),
 `--tokens P --max-tokens 256` gives the same stdout with and without
-speculation. Not vacuous: for each draft kind (self:layers, ngram) the
+speculation. Not vacuous: for each draft kind (layers, ngram, model) the
 stderr speculation line must report accepted > 0 for at least one prompt.
-Batched: `--tokens-file` over all prompts (`--max-batch 2`) gives, line by
+A draft with another vocabulary is refused (exit 1, a message, no OUT
+or OUT.xfw left). Batched: `--tokens-file` over all prompts (`--max-batch 2`) gives, line by
 line, each prompt's unbatched output (the batch front end may or may not
 speculate; only identity is checked). Nothing here skips.
 
@@ -56,12 +59,21 @@ def main():
     for model in ("llama", "gpt2"):
         run([sys.executable, os.path.join(args.examples, f"make_{model}_block.py"),
              w(f"{model}.onnx")])
+    # A second ONNX as the draft: the Llama block with one layer.
+    run([sys.executable, os.path.join(args.examples, "make_llama_block.py"),
+         w("llama1.onnx"), "--layers", "1"])
     # (program, model, xfc flags, [runtime extra flags per run variant])
     builds = [
         ("llama-self", "llama", ["--draft=self:layers=1"]),
         ("llama-ngram", "llama", ["--draft=ngram"]),
         ("llama-int8-self", "llama", ["--quantize=int8", "--draft=self:layers=1"]),
         ("gpt2-self", "gpt2", ["--draft=self:layers=1"]),
+        # Draft models with weights of their own (a second entry point, its
+        # own part of the .xfw and its own KV cache).
+        ("llama-self-int4", "llama", ["--draft=self:int4"]),
+        ("llama-int8-self-int4", "llama",
+         ["--quantize=int8", "--draft=self:int4:group=64:symmetric"]),
+        ("llama-onnx-draft", "llama", ["--draft=" + w("llama1.onnx")]),
     ]
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(lambda b: run([args.xfc, w(f"{b[1]}.onnx")] + b[2] + ["-o", w(b[0])]),
@@ -90,7 +102,8 @@ def main():
                 failed = True
                 continue
             draft, verifies, drafted, accepted = m.group(1), *map(int, m.groups()[1:])
-            kind = draft.split(":")[0]  # "self" or "ngram"
+            kind = ("ngram" if draft.startswith("ngram") else
+                    "layers" if draft.startswith("self:layers") else "model")
             accepted_by_kind[kind] = accepted_by_kind.get(kind, 0) + accepted
             same = spec.stdout == plain.stdout
             count = len(spec.stdout.decode().strip().split(","))
@@ -109,7 +122,25 @@ def main():
             print(f"FAIL {name} batched: {batched}\n  singles {singles}")
             failed = True
 
-    for kind in ("self", "ngram"):
+    # A draft whose vocabulary differs is refused, and nothing is left.
+    sys.path.insert(0, args.examples)
+    import onnx
+    import make_llama_block
+    onnx.save(make_llama_block.build(layers=1, vocab=320), w("vocab320.onnx"))
+    for f in ("mismatch", "mismatch.xfw"):
+        if os.path.exists(w(f)):
+            os.remove(w(f))
+    refused = subprocess.run([args.xfc, w("llama.onnx"), "--draft=" + w("vocab320.onnx"),
+                              "-o", w("mismatch")], capture_output=True, text=True)
+    left = [f for f in ("mismatch", "mismatch.xfw") if os.path.exists(w(f))]
+    print(f"draft with 320 tokens for a 256-token model: exit {refused.returncode}, "
+          f"{refused.stderr.strip().splitlines()[-1] if refused.stderr.strip() else ''}")
+    if refused.returncode != 1 or "vocabulary" not in refused.stderr or left:
+        print(f"FAIL: a draft with another vocabulary must be refused with a message "
+              f"and leave no output (left: {left})")
+        failed = True
+
+    for kind in ("layers", "ngram", "model"):
         print(f"draft kind {kind}: {accepted_by_kind.get(kind, 0)} drafts accepted in all")
         if accepted_by_kind.get(kind, 0) == 0:
             print(f"FAIL: no {kind} draft was ever accepted; the identity checks are vacuous")

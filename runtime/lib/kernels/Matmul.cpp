@@ -101,7 +101,10 @@ int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 struct RowSplit {
   const MatmulProblem *problem;
   int64_t rowChunks, rowsPerChunk, panels, panelWidth;
-  float *partials; // [rowChunks][m][n]
+  float *partials; // [rowChunks][m][stride]
+  /// Floats between rows of a chunk's partials: n and 16 more, so that the
+  /// rows of a wide B (a multiple of 4 KiB apart) do not share L1 sets.
+  int64_t stride;
 };
 
 /// Rows of A that take the row split (xf/Kernels.h).
@@ -113,11 +116,11 @@ void runRowChunk(void *context, int64_t item) {
   int64_t chunk = item / s.panels, panel = item % s.panels;
   int64_t k0 = chunk * s.rowsPerChunk, k1 = std::min(p.k, k0 + s.rowsPerChunk);
   int64_t n0 = panel * s.panelWidth, n1 = std::min(p.n, n0 + s.panelWidth);
-  float *out = s.partials + chunk * p.m * p.n + n0;
+  float *out = s.partials + chunk * p.m * s.stride + n0;
   for (int64_t i = 0; i < p.m; ++i)
-    std::fill(out + i * p.n, out + i * p.n + (n1 - n0), 0.0f);
+    std::fill(out + i * s.stride, out + i * s.stride + (n1 - n0), 0.0f);
   selectedKernels().rowPanel(p.m, n1 - n0, k0, k1, p.a, p.aM, p.aK, p.b + n0,
-                             p.bK, out, p.n);
+                             p.bK, out, s.stride);
 }
 
 void fewRowsMatmul(const MatmulProblem &p) {
@@ -130,14 +133,15 @@ void fewRowsMatmul(const MatmulProblem &p) {
   s.rowChunks = parallel ? std::min<int64_t>(2 * threads, ceilDiv(p.k, 16)) : 1;
   s.rowsPerChunk = ceilDiv(p.k, s.rowChunks);
   s.rowChunks = ceilDiv(p.k, s.rowsPerChunk);
-  // Several rows reread each panel's eight B rows: narrower panels keep
-  // them in L1. Both widths are whole vectors, so the same columns fall in
-  // rowPanel's scalar tail.
-  s.panelWidth = p.m == 1 ? 4096 : 1024;
+  // Several rows keep their `out` panels in L1: narrower panels. Both
+  // widths are whole vectors, so the same columns fall in rowPanel's scalar
+  // tail.
+  s.panelWidth = p.m == 1 ? 4096 : 256;
   s.panels = ceilDiv(p.n, s.panelWidth);
+  s.stride = p.n + 16;
   thread_local std::vector<float> partials;
-  if (partials.size() < static_cast<size_t>(s.rowChunks * p.m * p.n))
-    partials.resize(s.rowChunks * p.m * p.n);
+  if (partials.size() < static_cast<size_t>(s.rowChunks * p.m * s.stride))
+    partials.resize(s.rowChunks * p.m * s.stride);
   s.partials = partials.data();
   int64_t items = s.rowChunks * s.panels;
   if (parallel)
@@ -148,7 +152,7 @@ void fewRowsMatmul(const MatmulProblem &p) {
   for (int64_t i = 0; i < p.m; ++i) {
     float *c = p.c + i * p.cM;
     for (int64_t chunk = 0; chunk < s.rowChunks; ++chunk) {
-      const float *partial = s.partials + (chunk * p.m + i) * p.n;
+      const float *partial = s.partials + (chunk * p.m + i) * s.stride;
       for (int64_t j = 0; j < p.n; ++j)
         c[j] += partial[j];
     }

@@ -249,6 +249,11 @@ void xf::qmatmulF32(const QMatmulProblem &p, const char *isa) {
     s.colsPerBlock =
         parallel ? std::max<int64_t>(16, ceilDiv(ceilDiv(p.n, 4 * threads), 16) * 16)
                  : p.n;
+    // Several rows read each block's W rows once from memory and again
+    // from cache: blocks small enough to stay in L2. (A column's sum does
+    // not depend on the blocking.)
+    if (p.m > 1)
+      s.colsPerBlock = std::min<int64_t>(s.colsPerBlock, 128);
   } else {
     s.rowsPerBlock = std::min(kBlockRows, p.m);
     s.rowBlocks = ceilDiv(p.m, s.rowsPerBlock);

@@ -157,8 +157,9 @@ generateGreedy(CompiledModel &model, const std::vector<int32_t> &prompt,
 /// repeats its context, where prompt lookup has something to find).
 int benchSpeculative(CompiledModel &model, const Options &options) {
   Options withDraft = options;
-  if (withDraft.draft.empty() && !model.metadata().draftNgram &&
-      !model.metadata().draftLayers)
+  const ModelMetadata &meta = model.metadata();
+  if (withDraft.draft.empty() && !meta.draftNgram && !meta.draftLayers &&
+      !meta.draftModel)
     withDraft.draft = "ngram";
   auto drafter = makeDrafter(model, withDraft);
   if (!drafter)

@@ -174,7 +174,9 @@ private:
   /// Seconds per token, speculating and not (exponential averages; < 0
   /// until measured), and the plan: steps left in the current mode.
   double specCost = -1, plainCost = -1;
-  int64_t plainLeft = 0, untilProbe = 16;
+  /// The first probe of plain decoding comes early, so that a draft that
+  /// does not pay is found out within a few rounds.
+  int64_t plainLeft = 0, untilProbe = 8;
 };
 
 } // namespace xf

@@ -147,6 +147,8 @@ generateGreedy(CompiledModel &model, const std::vector<int32_t> &prompt,
     out.insert(out.end(), tokens->begin(), tokens->end());
   }
   double seconds = secondsSince(start);
+  if (speculative)
+    speculative->forget(created->id);
   kv.freeSequence(created->id);
   out.resize(count);
   return std::make_pair(out, seconds);

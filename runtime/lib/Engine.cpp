@@ -72,6 +72,8 @@ bool Engine::accept(RequestId id, int32_t token) {
 
 void Engine::finish(RequestId id, FinishReason reason) {
   Request &r = requests.at(id);
+  if (r.seq && options.speculative)
+    options.speculative->forget(*r.seq);
   if (r.seq)
     model.cache().freeSequence(*r.seq);
   r.seq.reset();
@@ -140,6 +142,8 @@ Result<void> Engine::reserveNextTokens() {
     ++counters.preemptions;
     // Tokens reserved for it this step are released with it.
     Request &victim = requests.at(*newest);
+    if (options.speculative)
+      options.speculative->forget(*victim.seq);
     kv.freeSequence(*victim.seq);
     victim.seq.reset();
     waiting.push_front(*newest);

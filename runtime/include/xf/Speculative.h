@@ -148,6 +148,10 @@ public:
   Result<std::vector<int32_t>> step(KVCache::SequenceId seq, int32_t pending,
                                     Sampler &sampler);
 
+  /// The sequence has ended (or was freed): the drafter drops its state
+  /// for it (a draft model's own sequence and blocks).
+  void forget(KVCache::SequenceId seq) { drafter.forget(seq); }
+
   const SpeculationStats &stats() const { return counters; }
   const Drafter &draft() const { return drafter; }
   /// "[speculation: draft D, R verifies, ...]" over `seconds`, for stderr.

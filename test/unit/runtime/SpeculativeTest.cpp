@@ -618,4 +618,28 @@ TEST(SpeculativeSeed, SameSeedSameTokens) {
   }
 }
 
+TEST(SpeculativeEngine, DraftModelForgetsFinishedRequests) {
+  // The engine speculates while one request runs; a draft model with a
+  // cache of its own keeps a sequence per request, which must go when the
+  // request ends, or the draft's pool fills with dead sequences.
+  LogitsTable table = makeTable(5, 1.0f);
+  FakeStep target(table, 512), draft(table, 512);
+  ModelDrafter drafter(draft, /*sharesTargetCache=*/false, "own");
+  SpeculativeDecoder decoder(target, drafter, {});
+  EngineOptions options;
+  options.speculative = &decoder;
+  Engine engine(target, options);
+  for (int i = 0; i < 5; ++i) {
+    GenerationRequest request;
+    request.prompt = {1, 2, 3};
+    request.sampling.temperature = 0;
+    request.maxTokens = 40;
+    ASSERT_TRUE(engine.submit(std::move(request)));
+    ASSERT_TRUE(engine.runToCompletion());
+  }
+  EXPECT_GT(decoder.stats().accepted, 0);
+  EXPECT_EQ(draft.cache().stats().usedBlocks, 0);
+  EXPECT_EQ(target.cache().stats().usedBlocks, 0);
+}
+
 } // namespace

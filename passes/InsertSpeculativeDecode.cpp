@@ -7,7 +7,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/ModelSignature.h"
 #include "passes/Passes.h"
+#include "xf/ModelABI.h"
 
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -23,16 +25,6 @@ using namespace mlir;
 using namespace xf;
 
 namespace {
-
-constexpr llvm::StringLiteral kName = "onnx.name";
-
-bool hasArgumentNamed(func::FuncOp func, StringRef name) {
-  for (unsigned i = 0; i < func.getNumArguments(); ++i)
-    if (auto attr = func.getArgAttrOfType<StringAttr>(i, kName))
-      if (attr.getValue() == name)
-        return true;
-  return false;
-}
 
 /// The ops `value` is computed from (its defining op and theirs), values
 /// used inside their regions included.
@@ -65,12 +57,8 @@ int64_t countLayers(const llvm::DenseSet<Operation *> &ops) {
 /// final norm, or the row gather before it. Null if there is none.
 OpOperand *findFinalNormInput(func::FuncOp func) {
   auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
-  Value logits;
-  for (unsigned i = 0; i < func.getNumResults(); ++i)
-    if (auto name = func.getResultAttrOfType<StringAttr>(i, kName))
-      if (name.getValue() == "logits")
-        logits = ret.getOperand(i);
-  Operation *op = logits ? logits.getDefiningOp() : nullptr;
+  std::optional<unsigned> logits = resultNamed(func, abi::kLogits);
+  Operation *op = logits ? ret.getOperand(*logits).getDefiningOp() : nullptr;
   for (int steps = 0; op && op->getNumOperands() && steps < 64; ++steps) {
     if (isa<XF::RMSNormOp, XF::LayerNormOp>(op)) {
       OpOperand *input = &op->getOpOperand(0);
@@ -119,8 +107,8 @@ struct InsertSpeculativeDecodePass
       return signalPassFailure();
     }
     // The verify step is the paged step asked for k + 1 logits rows.
-    if (!hasArgumentNamed(func, "slot_mapping") ||
-        !hasArgumentNamed(func, "logits_rows")) {
+    if (!hasArgumentNamed(func, abi::kSlotMapping) ||
+        !hasArgumentNamed(func, abi::kLogitsRows)) {
       func.emitError() << "speculative decoding needs the paged KV cache and "
                           "the logits row selection (xf-insert-kv-cache, "
                           "xf-select-logits-rows), which this model did not "

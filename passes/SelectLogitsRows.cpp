@@ -12,7 +12,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Fusion/FusionUtils.h"
+#include "passes/ModelSignature.h"
 #include "passes/Passes.h"
+#include "xf/ModelABI.h"
 
 #include "llvm/Support/DebugLog.h"
 
@@ -89,23 +91,13 @@ struct SelectLogitsRowsPass
   }
 
   void selectRows(func::FuncOp func) {
-    auto named = [&](StringRef name) {
-      for (unsigned i = 0; i < func.getNumArguments(); ++i)
-        if (auto attr = func.getArgAttrOfType<StringAttr>(i, kName);
-            attr && attr.getValue() == name)
-          return true;
-      return false;
-    };
     // Only the paged step: its rows are a flattened token stream [1, T].
-    if (!named("slot_mapping") || named("logits_rows"))
+    if (!hasArgumentNamed(func, abi::kSlotMapping) ||
+        hasArgumentNamed(func, abi::kLogitsRows))
       return;
     Block &entry = func.getBody().front();
     auto ret = cast<func::ReturnOp>(entry.getTerminator());
-    std::optional<unsigned> logitsIndex;
-    for (unsigned i = 0; i < func.getNumResults(); ++i)
-      if (auto attr = func.getResultAttrOfType<StringAttr>(i, kName);
-          attr && attr.getValue() == "logits")
-        logitsIndex = i;
+    std::optional<unsigned> logitsIndex = resultNamed(func, abi::kLogits);
     if (!logitsIndex)
       return;
 

@@ -65,12 +65,14 @@ xf::frontends::makeDrafter(CompiledModel &model, const Options &options) {
   if (!model.isPaged())
     return ErrorMessage{"--draft needs a model compiled with the paged KV "
                         "cache (this one is not; see xfc's warning)"};
+  // A speculative step rolls a sequence back by at most this much (and a
+  // draft model's own sequence likewise).
+  model.setRollbackMargin(kFewRowsMatmul);
   if (draft == "ngram" || draft.rfind("ngram:", 0) == 0) {
     int64_t n = 3;
     if (draft != "ngram" && (!parseInt(draft.substr(6), n) || n < 1))
       return ErrorMessage{"--draft " + draft + ": N in ngram:N must be a "
                           "positive integer"};
-    model.setRollbackMargin(kFewRowsMatmul);
     return std::unique_ptr<Drafter>(new NgramDrafter(n));
   }
   if (draft == "self:layers") {
@@ -78,16 +80,20 @@ xf::frontends::makeDrafter(CompiledModel &model, const Options &options) {
     if (!layers)
       return ErrorMessage{"--draft self:layers: this program has no layers "
                           "draft (compile it with xfc --draft=self:layers=N)"};
-    model.setRollbackMargin(kFewRowsMatmul);
     return std::unique_ptr<Drafter>(new ModelDrafter(
         *layers, /*sharesTargetCache=*/true,
         "self:layers=" + std::to_string(*meta.draftLayers)));
   }
   if (draft == "model") {
+    if (!meta.draftModel)
+      return ErrorMessage{"--draft model: this program has no draft model "
+                          "(compile it with xfc --draft=self:int8, "
+                          "self:int4 or DRAFT.onnx)"};
     auto loaded = CompiledModel::load(options.weightsPath, options.kvMemory,
                                       ModelPart::Draft);
     if (!loaded)
       return ErrorMessage{"--draft model: " + loaded.error()};
+    (*loaded)->setRollbackMargin(kFewRowsMatmul);
     if (!(*loaded)->isPaged())
       return ErrorMessage{"--draft model: the draft model is not paged"};
     if ((*loaded)->vocabSize() != model.vocabSize())
@@ -97,7 +103,7 @@ xf::frontends::makeDrafter(CompiledModel &model, const Options &options) {
                           std::to_string(model.vocabSize()) + ")"};
     return std::unique_ptr<Drafter>(new ModelDrafter(
         std::unique_ptr<ModelStep>(std::move(*loaded)),
-        meta.draftModel.value_or("model")));
+        *meta.draftModel));
   }
   return ErrorMessage{"--draft " + draft +
                       ": expected ngram[:N], self:layers, model or none"};

@@ -70,13 +70,19 @@ bool Engine::accept(RequestId id, int32_t token) {
   return reason.has_value();
 }
 
+void Engine::freeSequence(Request &r) {
+  if (!r.seq)
+    return;
+  // A draft model's own sequence for it goes too.
+  if (options.speculative)
+    options.speculative->forget(*r.seq);
+  model.cache().freeSequence(*r.seq);
+  r.seq.reset();
+}
+
 void Engine::finish(RequestId id, FinishReason reason) {
   Request &r = requests.at(id);
-  if (r.seq && options.speculative)
-    options.speculative->forget(*r.seq);
-  if (r.seq)
-    model.cache().freeSequence(*r.seq);
-  r.seq.reset();
+  freeSequence(r);
   // Cancelled inside a step that also finished it: cancel() said true.
   r.finished = r.cancelRequested ? FinishReason::Cancelled : reason;
   if (r.params.onFinish)
@@ -141,11 +147,7 @@ Result<void> Engine::reserveNextTokens() {
       options.onPreempt(*newest);
     ++counters.preemptions;
     // Tokens reserved for it this step are released with it.
-    Request &victim = requests.at(*newest);
-    if (options.speculative)
-      options.speculative->forget(*victim.seq);
-    kv.freeSequence(*victim.seq);
-    victim.seq.reset();
+    freeSequence(requests.at(*newest));
     waiting.push_front(*newest);
     size_t removed = newest - running.begin();
     running.erase(newest);

@@ -6,7 +6,9 @@ Programs compiled by xfc from the example models: the Llama block with
 `--draft=self:layers=1`, with `--draft=ngram`, with `--quantize=int8
 --draft=self:layers=1`, with the draft models `--draft=self:int4`,
 `--quantize=int8 --draft=self:int4:group=64:symmetric` and
-`--draft=llama1.onnx` (the block with one layer); the GPT-2 block with
+`--draft=llama1.onnx` (the block with one layer); the corpus' Mistral export
+(a 16-key sliding window: blocks behind it are released, 16 positions later
+while speculating) with `--draft=self:int4` and ngram; the GPT-2 block with
 `--draft=self:layers=1` (run also with the program's `--draft ngram`). For every program and prompt
 (random ones and repetitive ones, so that prompt lookup finds matches),
 `--tokens P --max-tokens 256` gives the same stdout with and without
@@ -51,6 +53,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--xfc", required=True)
     parser.add_argument("--examples", required=True)
+    parser.add_argument("--corpus", required=True, help="test/corpus")
     parser.add_argument("--workdir", required=True)
     args = parser.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
@@ -62,6 +65,11 @@ def main():
     # A second ONNX as the draft: the Llama block with one layer.
     run([sys.executable, os.path.join(args.examples, "make_llama_block.py"),
          w("llama1.onnx"), "--layers", "1"])
+    # A sliding-window model (every layer within 16 keys, so blocks behind
+    # the window are released while it decodes): the corpus' Mistral export.
+    mistral = os.path.join(args.corpus, "models", "mistral-optimum", "model.onnx")
+    if not os.path.exists(w("mistral.onnx")):
+        os.symlink(os.path.abspath(mistral), w("mistral.onnx"))
     # (program, model, xfc flags, [runtime extra flags per run variant])
     builds = [
         ("llama-self", "llama", ["--draft=self:layers=1"]),
@@ -74,12 +82,14 @@ def main():
         ("llama-int8-self-int4", "llama",
          ["--quantize=int8", "--draft=self:int4:group=64:symmetric"]),
         ("llama-onnx-draft", "llama", ["--draft=" + w("llama1.onnx")]),
+        ("mistral-window-int4", "mistral", ["--draft=self:int4"]),
     ]
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(lambda b: run([args.xfc, w(f"{b[1]}.onnx")] + b[2] + ["-o", w(b[0])]),
                       builds))
     variants = [(b[0], []) for b in builds] + [("gpt2-self", ["--draft", "ngram"]),
-                                               ("llama-int8-self", ["--draft", "ngram"])]
+                                               ("llama-int8-self", ["--draft", "ngram"]),
+                                               ("mistral-window-int4", ["--draft", "ngram"])]
 
     failed = False
     accepted_by_kind = {}

@@ -184,6 +184,8 @@ private:
   /// Takes `token` as the next token of `id`; true if it finished.
   bool accept(RequestId id, int32_t token);
   void finish(RequestId id, FinishReason reason);
+  /// Frees `r`'s KV blocks (and a draft model's for it), if it holds any.
+  void freeSequence(Request &r);
   void noteUsage();
   void applyCancels();
 

@@ -96,7 +96,7 @@ int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 /// partial sums of a wide B (the LM head) in L1/L2. Partials are added into
 /// C at the end, chunk by chunk. The chunks depend on k and the thread count
 /// only, and rowPanel treats each row alike, so a row's result is the same
-/// bits whether it comes alone or with up to kFewRows - 1 others: a verify
+/// bits whether it comes alone or with up to kFewRowsMatmul - 1 others: a verify
 /// step or a batch computes exactly the logits single decode steps would.
 struct RowSplit {
   const MatmulProblem *problem;
@@ -106,9 +106,6 @@ struct RowSplit {
   /// rows of a wide B (a multiple of 4 KiB apart) do not share L1 sets.
   int64_t stride;
 };
-
-/// Rows of A that take the row split (xf/Kernels.h).
-constexpr int64_t kFewRows = kFewRowsMatmul;
 
 void runRowChunk(void *context, int64_t item) {
   const RowSplit &s = *static_cast<const RowSplit *>(context);
@@ -168,7 +165,7 @@ void xf::matmulF32(const MatmulProblem &p) {
     return;
   if (p.k <= 0)
     return; // C += nothing.
-  if (p.m <= kFewRows && p.outer[0] * p.outer[1] == 1 && p.bN == 1 &&
+  if (p.m <= kFewRowsMatmul && p.outer[0] * p.outer[1] == 1 && p.bN == 1 &&
       p.cN == 1)
     return fewRowsMatmul(p);
   Split s;

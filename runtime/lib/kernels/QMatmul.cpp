@@ -76,9 +76,11 @@ struct Split {
   BlockFn block;
   int64_t rowsPerBlock, rowBlocks, colsPerBlock;
   RowFn rowBlock; // with `rows`: the quantized few-rows path
-  /// Row i of A quantized, and the problem writing row i of C.
-  std::vector<QuantizedRow> rows;
-  std::vector<QMatmulProblem> rowProblems;
+  /// Row i of A quantized, and the problem writing row i of C, for the
+  /// `rowCount` rows of A (the caller's thread-local storage).
+  const QuantizedRow *rows = nullptr;
+  const QMatmulProblem *rowProblems = nullptr;
+  int64_t rowCount = 0;
 };
 
 void runBlock(void *context, int64_t item) {
@@ -86,7 +88,7 @@ void runBlock(void *context, int64_t item) {
   if (s.rowBlock) {
     // The block's W rows stay in cache for the rows of A after the first.
     int64_t j0 = item * s.colsPerBlock;
-    for (size_t i = 0; i < s.rows.size(); ++i)
+    for (int64_t i = 0; i < s.rowCount; ++i)
       s.rowBlock(s.rowProblems[i], s.rows[i], j0,
                  std::min(s.p->n, j0 + s.colsPerBlock));
     return;
@@ -225,22 +227,30 @@ void xf::qmatmulF32(const QMatmulProblem &p, const char *isa) {
   // as alone (xf::kFewRowsMatmul).
   bool fewRows = p.m <= kFewRowsMatmul;
   if (fewRows && p.groupSize % kActivationBlock == 0) {
+    // Reused between calls: decode makes hundreds of them per token.
     thread_local std::vector<std::vector<int8_t>> rowCodes;
     thread_local std::vector<std::vector<float>> rowScales;
+    thread_local std::vector<QuantizedRow> rows;
+    thread_local std::vector<QMatmulProblem> rowProblems;
     if (rowCodes.size() < size_t(p.m)) {
       rowCodes.resize(p.m);
       rowScales.resize(p.m);
     }
+    rows.clear();
+    rowProblems.clear();
     s.rowBlock = rowKernelFor(isa ? isa : bestISA());
     for (int64_t i = 0; i < p.m; ++i) {
-      s.rows.push_back(quantizeRow(p.a + i * p.aM, p.k, p.bits == 4,
-                                   rowCodes[i], rowScales[i]));
+      rows.push_back(quantizeRow(p.a + i * p.aM, p.k, p.bits == 4,
+                                 rowCodes[i], rowScales[i]));
       QMatmulProblem rowProblem = p;
       rowProblem.m = 1;
       rowProblem.a = p.a + i * p.aM;
       rowProblem.c = p.c + i * p.cM;
-      s.rowProblems.push_back(rowProblem);
+      rowProblems.push_back(rowProblem);
     }
+    s.rows = rows.data();
+    s.rowProblems = rowProblems.data();
+    s.rowCount = p.m;
   }
   if (s.rowBlock || p.m == 1) {
     // Decode: contiguous stretches of W rows, a few per thread.

@@ -73,14 +73,16 @@
 // Strides are in elements (bytes for w and u8 zero_points); A, W, scales and C rows are
 // contiguous along their last dimension. C must not alias the others.
 //
-// Weights are decoded and scaled in vector registers (16 codes at a time)
-// inside the multiply loop; no float copy of W is made. A single row of A
-// (decode) splits W by rows across the pool, so each thread streams a
-// contiguous stretch of W once; more rows split C into blocks. With a
-// single row and group_size a multiple of 32, A is first rounded to int8
-// in blocks of 32 (scale max|A| / 127 per block, llama.cpp's Q8_1) and the
-// codes are multiplied as integers: C then differs from the f32 sum by the
-// rounding of A (at most half a step, max|A| / 254, per element). ISA and
+// Up to kFewRowsMatmul rows of A (decode, a batch of decode steps, a
+// speculative verify step) split W by rows across the pool, so each thread
+// streams a contiguous stretch of W once; with group_size a multiple of 32
+// each row of A is first rounded to int8 in blocks of 32 (scale max|A| /
+// 127 per block, llama.cpp's Q8_1) and the codes are multiplied as
+// integers: C then differs from the f32 sum by the rounding of A (at most
+// half a step, max|A| / 254, per element); other group sizes decode W in
+// registers, 16 codes at a time. More rows (prefill) split C by columns:
+// each block of W's rows is dequantized once into an f32 panel (in cache,
+// never the whole matrix) that every row of A is multiplied with. ISA and
 // threads as for xfrt_matmul_f32.
 
 // Shape errors. A size that is known only at run time and that the compiler

@@ -32,6 +32,11 @@ struct TileProblem {
 ///                  and of out (`outM` apart), B rows contiguous and `bk`
 ///                  apart (a few rows of A: decode); row i's sums are the
 ///                  same whatever m is
+///   matmulPanel    C[0:m, 0:n] += A[0:m, 0:k] * P[0:k, 0:n] for a panel P
+///                  whose rows are `pk` apart and readable (zeros) up to
+///                  panelColumns(n); A and C rows contiguous; `scratch`
+///                  holds tileScratchFloats() floats. The quantized matmul
+///                  runs many rows of A through it on dequantized weights.
 #define XF_DECLARE_MATMUL_KERNELS(NS)                                          \
   namespace NS {                                                               \
   void matmulBlock(const TileProblem &t, int64_t m0, int64_t m1, int64_t n0,   \
@@ -40,6 +45,11 @@ struct TileProblem {
   void rowPanel(int64_t m, int64_t n, int64_t k0, int64_t k1, const float *a, \
                 int64_t am, int64_t ak, const float *b, int64_t bk,            \
                 float *out, int64_t outM);                                     \
+  int64_t panelColumns(int64_t columns);                                       \
+  int64_t tileScratchFloats();                                                 \
+  void matmulPanel(int64_t m, int64_t n, int64_t k, const float *a,            \
+                   int64_t am, const float *panel, int64_t pk, float *c,       \
+                   int64_t cm, float *scratch);                                \
   }
 XF_DECLARE_MATMUL_KERNELS(sse2)
 XF_DECLARE_MATMUL_KERNELS(avx2)

@@ -36,12 +36,17 @@ struct QuantizedRow {
 /// of A given quantized (p.groupSize a multiple of kActivationBlock), by
 /// integer dot products of 32 codes, scaled once per activation block; the
 /// avx512 one uses AVX-512 VNNI and may run only where the CPU has it.
+/// dequantizePanel: panel[p * pk + j - j0] = w(j, p) for j in [j0, j1),
+/// p in [0, k): W's rows as the columns of an f32 matmul's B, for many
+/// rows of A (MatmulTile.h's matmulPanel multiplies them).
 #define XF_DECLARE_QMATMUL_KERNELS(NS)                                         \
   namespace NS {                                                               \
   void qmatmulBlock(const QMatmulProblem &p, int64_t i0, int64_t i1,           \
                     int64_t j0, int64_t j1);                                   \
   void qmatvecBlock(const QMatmulProblem &p, const QuantizedRow &a,            \
                     int64_t j0, int64_t j1);                                   \
+  void dequantizePanel(const QMatmulProblem &p, int64_t j0, int64_t j1,        \
+                       float *panel, int64_t pk);                              \
   }
 XF_DECLARE_QMATMUL_KERNELS(sse2)
 XF_DECLARE_QMATMUL_KERNELS(avx2)

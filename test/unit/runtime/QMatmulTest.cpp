@@ -328,6 +328,16 @@ std::vector<KernelCase> kernelCases() {
       cases.push_back({13, 11, 33, bits, 33, scheme});  // per channel
       cases.push_back({2, 3, 1, bits, 32, scheme});
       cases.push_back({50, 67, 96, bits, 32, scheme});
+      // Many rows (dequantized panels): ragged against panels and tiles,
+      // odd k, partial last groups, groups not a multiple of 16.
+      cases.push_back({17, 37, 64, bits, 32, scheme});
+      cases.push_back({40, 70, 80, bits, 32, scheme});
+      cases.push_back({33, 9, 77, bits, 32, scheme});
+      cases.push_back({20, 19, 600, bits, 128, scheme});
+      cases.push_back({19, 21, 45, bits, 20, scheme});
+      cases.push_back({23, 11, 33, bits, 33, scheme});
+      if (bits == 4)
+        cases.push_back({18, 5, 50, bits, 7, scheme});
       if (bits == 4)
         cases.push_back({3, 5, 50, bits, 7, scheme}); // odd group: nibbles straddle
     }
@@ -355,6 +365,7 @@ TEST(QMatmulTest, ThreadedOneAndTwo) {
         checkKernel({1, 1000, 576, bits, 32, scheme}, nullptr, rng);
         checkKernel({1, 333, 1537, bits, 128, scheme}, nullptr, rng);
         checkKernel({70, 200, 300, bits, 32, scheme}, nullptr, rng);
+        checkKernel({130, 333, 1537, bits, 128, scheme}, nullptr, rng);
       }
     for (const KernelCase &c : kernelCases())
       checkKernel(c, nullptr, rng);

@@ -147,6 +147,7 @@ void addLLVMPasses(OpPassManager &pm, const XfcPipelineOptions &options) {
   bufferization::BufferDeallocationPipelineOptions deallocation;
   bufferization::buildBufferDeallocationPipeline(pm, deallocation);
   pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addNestedPass<func::FuncOp>(createDeallocAfterLastUsePass());
   pm.addPass(createLowerShapeChecksPass());
   pm.addPass(createLowerContractionsToMicrokernelsPass());
   pm.addPass(createOutlineParallelLoopsPass());

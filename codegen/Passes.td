@@ -191,22 +191,28 @@ def LowerAttentionPass : Pass<"xf-lower-attention"> {
     f32 tiles (scores, softmax, sums) and stored back in its own type; f64
     in f64.
 
-    `xf.paged_attention` gets the same forall and online softmax; its key
-    loop visits the sequence's pool blocks, one per step: it reads the block
+    `xf.paged_attention` reads the pools block by block: it reads the block
     id from `block_table[b, n]` (i32 or i64, cast to index) and takes the K
     and V tiles as [tk, D] views of the pools at that block, contiguous along
-    head_dim, so nothing is gathered or copied. Query row `i` of a tile sits
-    at position `context_lens[b] - Sq + i0 + i`; with `causal` the block
-    loop ends at the tile's last visible key and only a block that crosses
-    the diagonal is masked per element (an `scf.if`), so a decode step's
-    blocks take no mask. The query tile is scaled once before the loop. Rows
-    at a negative position (left padding) give zero rows, with or without
-    `causal`. A query tile of 16 rows or more (prefill) multiplies through
-    plain contractions (matmul kernel calls for f32); a smaller one (decode)
-    through loops: Q K^T as dot products over head_dim whose adds may be
-    reassociated (LLVM vectorizes them), P V as an fma contraction whose
-    innermost loop runs along head_dim. A kernel call per 16-key block costs
-    more than its arithmetic at decode sizes.
+    head_dim, so nothing is gathered or copied. Query row `i` sits at
+    position `context_lens[b] - Sq + i`; with `causal` only keys that cross
+    the diagonal (or fall behind a row's window) are masked per element (an
+    `scf.if`), so a decode step's blocks take no mask. The query is scaled
+    once. Rows at a negative position (left padding) give zero rows, with or
+    without `causal`. More than 16 query rows (prefill) get the forall and
+    online softmax above, one block per key step, multiplying through plain
+    contractions (matmul kernel calls for f32). Up to 16 (decode, a
+    speculative verify step; an `scf.if` on Sq when it is dynamic) get flash
+    decoding: a forall over (batch, KV head, partition of 256 keys fixed by
+    position) computes, for the query rows of all the q heads of the KV group
+    (one head per item when that leaves fewer than 8 items), the partition's
+    row max m, row sum l and unnormalized P V, and linalg generics after it
+    combine the partitions per row (M = max m_s, out = sum_s exp(m_s - M)
+    acc_s / sum_s exp(m_s - M) l_s). Its products are loops: Q K^T as dot
+    products over head_dim whose adds may be reassociated (LLVM vectorizes
+    them), P V as an fma contraction whose innermost loop runs along
+    head_dim; a kernel call per 16-key block costs more than its arithmetic
+    at decode sizes. Each of those rows gets the bits it gets alone.
   }];
   let options = [
     Option<"queryTile", "query-tile", "int64_t", /*default=*/"64",

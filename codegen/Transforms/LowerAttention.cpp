@@ -18,9 +18,23 @@
 // element. The two contractions per step keep plain multiply-add bodies, so
 // the CPU pipeline turns them into calls of the runtime's matmul kernel.
 //
-// xf.paged_attention runs the same step over the blocks of a paged KV pool:
-// the key loop takes one block per step, its id read from the block table,
-// and the K/V tiles are views of the pool at that block (nothing gathered).
+// xf.paged_attention reads the blocks of a paged KV pool, each block's id
+// from the block table and its K/V tiles as views of the pool at that block
+// (nothing gathered). A prefill (more than kFewRowsMatmul query rows) runs
+// the same forall and online-softmax step, one block per step. Decode and
+// verify steps (up to kFewRowsMatmul rows) take flash decoding: a decode
+// step has only batch x heads rows, too few to share among threads over a
+// long context, so the keys are split into partitions of 256 fixed by
+// absolute position; a forall over (batch, KV head, partition) computes
+// each partition's row max m, row sum l and unnormalized P V for all the q
+// heads of the KV group at once (each block of K and V is read once for
+// them), and linalg generics after it combine the partitions per row:
+//
+//   M = max_s m_s,  w_s = exp(m_s - M),
+//   out = (sum_s w_s acc_s) / (sum_s w_s l_s)
+//
+// Both paged forms give each of up to kFewRowsMatmul rows the bits it gets
+// alone (see PagedAttention::buildPartitioned).
 //
 //===----------------------------------------------------------------------===//
 
@@ -186,8 +200,9 @@ Value firstVisibleKey(OpBuilder &b, Location loc, Value firstRow,
   return arith::MaxSIOp::create(b, loc, start, zero);
 }
 
-/// S[i, j] += sum_d Q[i, d] * K[j, d] for a [tq, D] query tile (compute
-/// type) and a [tk, D] key tile, into `init` [tq, tk]: scf loops over
+/// S[i, column + j] += sum_d Q[i, d] * K[j, d] for a [tq, D] query tile
+/// (compute type) and a [tk, D] key tile, into `init` [tq, >= column + tk]
+/// (the scores of several key tiles side by side): scf loops over
 /// (i, j) around a 1-D reduction generic over d whose adds may be
 /// reassociated, so LLVM vectorizes it along head_dim (contiguous in both
 /// tiles) and the index arithmetic stays outside it. A matmul kernel call per block costs more
@@ -195,8 +210,8 @@ Value firstVisibleKey(OpBuilder &b, Location loc, Value firstRow,
 /// would be interchanged (xf-contiguous-inner-loop) to run along the keys,
 /// strided by D.
 Value buildDotProducts(OpBuilder &b, Location loc, Type elementType,
-                       Value query, Value key, Value init, Value tq, Value tk,
-                       OpFoldResult headDim) {
+                       Value query, Value key, Value init, Value column,
+                       Value tq, Value tk, OpFoldResult headDim) {
   TileBuilder t{b, loc, elementType};
   Value zero = t.index(0), one = t.index(1);
   auto flags = arith::FastMathFlagsAttr::get(
@@ -220,7 +235,8 @@ Value buildDotProducts(OpBuilder &b, Location loc, Type elementType,
             [&](OpBuilder &cb, Location cl, Value j, ValueRange colArgs) {
               TileBuilder ct{cb, cl, elementType};
               auto cellType = RankedTensorType::get({}, elementType);
-              SmallVector<OpFoldResult> cellOffsets = {i, j};
+              SmallVector<OpFoldResult> cellOffsets = {
+                  i, arith::AddIOp::create(cb, cl, column, j).getResult()};
               SmallVector<OpFoldResult> cellSizes = {unit, unit};
               Value cell = tensor::ExtractSliceOp::create(
                   cb, cl, cellType, colArgs[0], cellOffsets, cellSizes,
@@ -713,27 +729,717 @@ struct AttentionLowering : OpRewritePattern<xf::XF::AttentionOp> {
   int64_t queryTile, kvTile;
 };
 
-/// Flash attention against a paged KV pool. The forall over (batch, query
-/// head, query tile) is the same; its key loop visits the sequence's blocks,
-/// one per step, reading the K and V tiles of block `block_table[b, n]` in
-/// place (a [tk, D] view of the pool, contiguous along head_dim). Query row
-/// `i` of the tile sits at position `firstRow + i` with
-/// `firstRow = context_len - Sq + i0`. The scale is applied to the query tile
-/// once, so a block whose keys every row of the tile sees (all blocks of a
-/// decode step) takes no elementwise pass over its scores before the
-/// softmax; only the blocks that cross the causal diagonal are masked. A
-/// tile of more than kFewRowsMatmul queries (prefill) multiplies through
-/// plain contractions, matmul kernel calls in the CPU pipeline; a smaller
-/// one (decode, a speculative verify step) through loops vectorized along
-/// head_dim, since a kernel call per [1, 16] block costs more than its
-/// arithmetic (on a 1024-token decode step they made this lowering 3x
-/// slower).
+/// Keys per partition of flash decoding (a multiple of the block size, at
+/// least one block): the scores of 16 rows over it take 16 KB and its K and
+/// V tiles 128 KB at head_dim 64, within L2, so the q heads of a KV group
+/// that run one after another find them there.
+constexpr int64_t kDecodePartitionKeys = 256;
+
+/// Fewer forall items of flash decoding than this (a short context of one
+/// sequence) split the q heads of a KV group into items of their own, so
+/// that the threads share the work.
+constexpr int64_t kMinDecodeItems = 8;
+
+/// The operands and attributes of one xf.paged_attention, and the two forms
+/// of its lowering. Query row `i` of a sequence sits at position
+/// `context_len - Sq + i`; the scale is applied to the query once, so a
+/// block whose keys every row sees (all blocks of a decode step) takes no
+/// elementwise pass over its scores before the softmax, and only the keys
+/// that cross the causal diagonal or fall behind a row's window are masked.
+struct PagedAttention {
+  xf::XF::PagedAttentionOp op;
+  FloatType storageType, elementType;
+  Value query, keyPool, valuePool, blockTable, contextLens;
+  bool causal;
+  std::optional<int64_t> window;
+  std::optional<double> softcap;
+  double scale;
+  OpFoldResult batch, heads, queryLen, headDim, valueDim;
+  Value sq, blockSize, kvHeads, group;
+
+  static PagedAttention get(OpBuilder &b, xf::XF::PagedAttentionOp op,
+                            FloatType storageType, FloatType elementType) {
+    Location loc = op.getLoc();
+    auto dim = [&](Value v, int64_t i) {
+      return tensor::getMixedSize(b, loc, v, i);
+    };
+    auto dimValue = [&](Value v, int64_t i) {
+      return getValueOrCreateConstantIndexOp(b, loc, dim(v, i));
+    };
+    PagedAttention p;
+    p.op = op;
+    p.storageType = storageType;
+    p.elementType = elementType;
+    p.query = op.getQuery();
+    p.keyPool = op.getKeyPool();
+    p.valuePool = op.getValuePool();
+    p.blockTable = op.getBlockTable();
+    p.contextLens = op.getContextLens();
+    p.causal = op.getCausal();
+    p.window = op.getWindow();
+    if (std::optional<APFloat> cap = op.getSoftcap())
+      p.softcap = cap->convertToDouble();
+    p.scale = op.getScale().convertToDouble();
+    p.batch = dim(p.query, 0);
+    p.heads = dim(p.query, 1);
+    p.queryLen = dim(p.query, 2);
+    p.headDim = dim(p.query, 3);
+    p.valueDim = dim(p.valuePool, 3);
+    p.sq = dimValue(p.query, 2);
+    p.blockSize = dimValue(p.keyPool, 2);
+    p.kvHeads = dimValue(p.keyPool, 1);
+    p.group = arith::DivUIOp::create(b, loc, dimValue(p.query, 1), p.kvHeads);
+    return p;
+  }
+
+  static Value toIndex(OpBuilder &b, Location l, Value v) {
+    return arith::IndexCastOp::create(b, l, b.getIndexType(), v);
+  }
+
+  Value contextLength(OpBuilder &b, Location l, Value bIdx) const {
+    return toIndex(b, l, tensor::ExtractOp::create(b, l, contextLens, bIdx));
+  }
+
+  /// The pool block that holds keys [n * block, (n + 1) * block) of
+  /// sequence `bIdx`.
+  Value blockId(OpBuilder &b, Location l, Value bIdx, Value n) const {
+    return toIndex(b, l,
+                   tensor::ExtractOp::create(b, l, blockTable,
+                                             ValueRange{bIdx, n}));
+  }
+
+  /// The [tk, D] view of `pool` (key or value) at `block` and KV head `g`.
+  Value poolTile(OpBuilder &b, Location l, Value pool, Value block, Value g,
+                 Value tk, OpFoldResult d) const {
+    OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
+    return tile2D(b, l, pool, {block, g, zero, zero}, {one, one, tk, d});
+  }
+
+  /// `tile` (query rows) times the scale, in the compute type.
+  Value scaled(OpBuilder &b, Location l, Value tile) const {
+    TileBuilder t{b, l, elementType};
+    auto type = cast<RankedTensorType>(tile.getType());
+    unsigned rank = type.getRank();
+    SmallVector<OpFoldResult> sizes;
+    for (unsigned i = 0; i < rank; ++i)
+      sizes.push_back(tensor::getMixedSize(b, l, tile, i));
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, b.getContext());
+    double s = scale;
+    Type computeType = elementType;
+    return linalg::GenericOp::create(
+               b, l, type.clone(elementType), ValueRange{tile},
+               ValueRange{t.empty(sizes)},
+               ArrayRef<AffineMap>{identity, identity},
+               SmallVector<IteratorType>(rank, kParallel),
+               [&](OpBuilder &nb, Location nl, ValueRange args) {
+                 Value scaleValue = arith::ConstantOp::create(
+                     nb, nl, nb.getFloatAttr(computeType, s));
+                 linalg::YieldOp::create(
+                     nb, nl,
+                     arith::MulFOp::create(nb, nl, t.extend(nb, nl, args[0]),
+                                           scaleValue)
+                         .getResult());
+               })
+        .getResult(0);
+  }
+
+  /// The last row's window starts latest: keys before it are hidden from
+  /// some row of a tile whose last row sits at `lastRow`.
+  Value lastRowWindowStart(OpBuilder &b, Location l, Value lastRow) const {
+    if (!window)
+      return Value();
+    return arith::SubIOp::create(
+        b, l, lastRow, arith::ConstantIndexOp::create(b, l, *window - 1));
+  }
+
+  /// `scores` [tq, tk] of rows from position `firstRow` against keys from
+  /// `firstKey`, capped with a softcap and, with `causal`, -inf where a key
+  /// is hidden from a row. Row `i` sits at `firstRow + i`, or, with
+  /// `rowsPerHead` (the rows of several heads one after another), at
+  /// `firstRow + i mod rowsPerHead`. Only a key range whose last key lies
+  /// past the first row's position has hidden keys; with a window, so does
+  /// one whose first key lies before `windowStart` (lastRowWindowStart): the
+  /// mask is an scf.if, so a decode step's key ranges take none.
+  Value capAndMask(OpBuilder &b, Location l, Value scores, Value firstRow,
+                   Value firstKey, Value tk, Value windowStart,
+                   Value rowsPerHead = Value()) const {
+    TileBuilder t{b, l, elementType};
+    AffineMap all2 = t.map(2, {t.d(0), t.d(1)});
+    auto elementwise = [&](OpBuilder &eb, Value tile,
+                           function_ref<Value(OpBuilder &, Location, Value)>
+                               body) {
+      return linalg::GenericOp::create(
+                 eb, l, tile.getType(), ValueRange{}, ValueRange{tile},
+                 ArrayRef<AffineMap>{all2},
+                 ArrayRef<IteratorType>{kParallel, kParallel},
+                 [&](OpBuilder &nb, Location nl, ValueRange args) {
+                   linalg::YieldOp::create(nb, nl, body(nb, nl, args[0]));
+                 })
+          .getResult(0);
+    };
+    if (softcap) {
+      double cap = *softcap;
+      scores = elementwise(b, scores, [&](OpBuilder &nb, Location nl, Value s) {
+        return applySoftcap(nb, nl, s, cap);
+      });
+    }
+    if (!causal)
+      return scores;
+    Value lastKey = arith::SubIOp::create(
+        b, l, arith::AddIOp::create(b, l, firstKey, tk), t.index(1));
+    Value crosses = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sgt,
+                                          lastKey, firstRow);
+    if (window)
+      crosses = arith::OrIOp::create(
+          b, l, crosses,
+          arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, firstKey,
+                                windowStart));
+    auto masking = scf::IfOp::create(b, l, TypeRange{scores.getType()},
+                                     crosses, /*addThenBlock=*/true,
+                                     /*addElseBlock=*/true);
+    OpBuilder thenBuilder = masking.getThenBodyBuilder();
+    Type computeType = elementType;
+    std::optional<int64_t> w = window;
+    scf::YieldOp::create(
+        thenBuilder, l,
+        elementwise(thenBuilder, scores,
+                    [&](OpBuilder &nb, Location nl, Value s) -> Value {
+                      Value i = linalg::IndexOp::create(nb, nl, 0);
+                      if (rowsPerHead)
+                        i = arith::RemUIOp::create(nb, nl, i, rowsPerHead);
+                      Value row = arith::AddIOp::create(nb, nl, firstRow, i);
+                      Value col = arith::AddIOp::create(
+                          nb, nl, firstKey, linalg::IndexOp::create(nb, nl, 1));
+                      Value hidden =
+                          isHidden(nb, nl, row, col, /*causal=*/true, w);
+                      return arith::SelectOp::create(
+                          nb, nl, hidden, minusInfinity(nb, nl, computeType),
+                          s);
+                    }));
+    OpBuilder elseBuilder = masking.getElseBodyBuilder();
+    scf::YieldOp::create(elseBuilder, l, scores);
+    return masking.getResult(0);
+  }
+
+  Value buildTiled(OpBuilder &rewriter, Location loc, int64_t queryTile) const;
+  Value buildPartitioned(OpBuilder &rewriter, Location loc) const;
+};
+
+/// Prefill: a forall over (batch, query head, query tile) whose key loop
+/// visits the sequence's blocks, one per step, reading the K and V tiles of
+/// block `block_table[b, n]` in place (a [tk, D] view of the pool,
+/// contiguous along head_dim) and carrying the online softmax. A tile of
+/// more than kFewRowsMatmul queries multiplies through plain contractions,
+/// matmul kernel calls in the CPU pipeline; a smaller one (the last tile of
+/// a prompt) through the loops of buildDotProducts and an fma contraction.
+Value PagedAttention::buildTiled(OpBuilder &rewriter, Location loc,
+                                 int64_t queryTile) const {
+  TileBuilder t{rewriter, loc, elementType};
+  Value qTile = t.index(queryTile);
+  Value numQTiles = arith::CeilDivUIOp::create(rewriter, loc, sq, qTile);
+  Value init = tensor::EmptyOp::create(
+      rewriter, loc, ArrayRef<OpFoldResult>{batch, heads, queryLen, valueDim},
+      storageType);
+  SmallVector<OpFoldResult> upper = {batch, heads, OpFoldResult(numQTiles)};
+  auto forall = scf::ForallOp::create(
+      rewriter, loc, upper, ValueRange{init}, std::nullopt,
+      [&](OpBuilder &b, Location l, ValueRange ivs) {
+        OpBuilder::InsertionGuard guard(b);
+        TileBuilder tb{b, l, elementType};
+        Value bIdx = ivs[0], hIdx = ivs[1], qt = ivs[2];
+        Value out = ivs[3];
+        Value i0 = arith::MulIOp::create(b, l, qt, qTile);
+        Value tq = arith::MinUIOp::create(
+            b, l, qTile, arith::SubIOp::create(b, l, sq, i0));
+        Value g = arith::DivUIOp::create(b, l, hIdx, group);
+        OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
+        Value contextLen = contextLength(b, l, bIdx);
+        Value firstRow = arith::AddIOp::create(
+            b, l, arith::SubIOp::create(b, l, contextLen, sq), i0);
+        Value qScaled = scaled(
+            b, l,
+            tile2D(b, l, query, {bIdx, hIdx, i0, zero},
+                   {one, one, tq, headDim}));
+
+        // Keys visible to the tile: the whole context, or up to the last
+        // row's position with `causal` (none for a tile of padding rows).
+        Value kvEnd = arith::MaxSIOp::create(b, l, contextLen, tb.index(0));
+        if (causal) {
+          Value lastVisible = arith::AddIOp::create(b, l, firstRow, tq);
+          kvEnd = arith::MinSIOp::create(
+              b, l, kvEnd,
+              arith::MaxSIOp::create(b, l, lastVisible, tb.index(0)));
+        }
+        Value numBlocks = arith::CeilDivUIOp::create(b, l, kvEnd, blockSize);
+        // With a window, blocks wholly before the first row's window are
+        // never read (the loop starts past them).
+        Value firstBlock = arith::DivUIOp::create(
+            b, l, firstVisibleKey(b, l, firstRow, window), blockSize);
+        Value windowStart = lastRowWindowStart(
+            b, l,
+            arith::AddIOp::create(
+                b, l, firstRow, arith::SubIOp::create(b, l, tq, tb.index(1))));
+        Value useKernel = arith::CmpIOp::create(
+            b, l, arith::CmpIPredicate::ugt, tq, tb.index(xf::kFewRowsMatmul));
+
+        Value mInit = tb.filled({tq}, -std::numeric_limits<double>::infinity());
+        Value lInit = tb.filled({tq}, 0.0);
+        Value accInit = tb.filled({tq, valueDim}, 0.0);
+        auto blockLoop = scf::ForOp::create(
+            b, l, firstBlock, numBlocks, tb.index(1),
+            ValueRange{mInit, lInit, accInit},
+            [&](OpBuilder &fb, Location fl, Value n, ValueRange carried) {
+              TileBuilder ft{fb, fl, elementType};
+              Value j0 = arith::MulIOp::create(fb, fl, n, blockSize);
+              Value tk = arith::MinUIOp::create(
+                  fb, fl, blockSize, arith::SubIOp::create(fb, fl, kvEnd, j0));
+              Value block = blockId(fb, fl, bIdx, n);
+              Value kTileValue =
+                  poolTile(fb, fl, keyPool, block, g, tk, headDim);
+              Value vTileValue =
+                  poolTile(fb, fl, valuePool, block, g, tk, valueDim);
+              Value scoresInit = ft.filled({tq, tk}, 0.0);
+              auto product = scf::IfOp::create(
+                  fb, fl, TypeRange{scoresInit.getType()}, useKernel,
+                  /*addThenBlock=*/true, /*addElseBlock=*/true);
+              OpBuilder kernelBuilder = product.getThenBodyBuilder();
+              TileBuilder kt{kernelBuilder, fl, elementType};
+              scf::YieldOp::create(
+                  kernelBuilder, fl,
+                  kt.contract(qScaled, kTileValue,
+                              kt.map(3, {kt.d(1), kt.d(2)}), scoresInit));
+              OpBuilder loopBuilder = product.getElseBodyBuilder();
+              scf::YieldOp::create(
+                  loopBuilder, fl,
+                  buildDotProducts(loopBuilder, fl, elementType, qScaled,
+                                   kTileValue, scoresInit, ft.index(0), tq,
+                                   tk, headDim));
+              Value scores = capAndMask(fb, fl, product.getResult(0),
+                                        firstRow, j0, tk, windowStart);
+              scf::YieldOp::create(
+                  fb, fl,
+                  buildOnlineSoftmaxStep(fb, fl, elementType, scores,
+                                         vTileValue, carried, useKernel));
+            });
+
+        // With `causal`, rows at a negative position saw no key and are
+        // zero already; without it they are zeroed here.
+        Value normalized = buildNormalizedTile(
+            b, l, elementType, storageType, blockLoop.getResult(2),
+            blockLoop.getResult(1), tq, valueDim,
+            causal ? Value() : firstRow);
+        auto inParallel = scf::InParallelOp::create(b, l);
+        b.setInsertionPointToStart(inParallel.getBody());
+        tensor::ParallelInsertSliceOp::create(
+            b, l, normalized, out, ArrayRef<OpFoldResult>{bIdx, hIdx, i0, zero},
+            ArrayRef<OpFoldResult>{one, one, tq, valueDim},
+            ArrayRef<OpFoldResult>{one, one, one, one});
+      });
+  return forall.getResult(0);
+}
+
+/// Flash decoding, for up to kFewRowsMatmul query rows (decode steps, a
+/// speculative verify step): a decode step of one sequence has only
+/// batch x heads rows of work, too few to keep the threads busy over a long
+/// context, so each sequence's keys are also split into partitions of
+/// kDecodePartitionKeys keys fixed by absolute position. A forall over
+/// (batch, KV head, partition, q head of the group) (the q heads of a group
+/// run one after another over the same partition, whose K and V they then
+/// find in cache) computes for each row of its partition, over every block
+/// at once (no online rescaling per block),
 ///
-/// In the loop form each row is computed as it would be alone: the blocks
-/// are fixed by position, a dot product is one row against one key, and
-/// the keys past a row's diagonal that a longer tile visits add exact
-/// zeros (exp(-inf) = 0, alpha = exp(0) = 1) after its own keys, in order.
-/// So up to kFewRowsMatmul rows get the bits of single decode steps.
+///   S = Q K^T (masked), m = rowmax S, P = exp(S - m), l = rowsum P,
+///   acc = P V
+///
+/// into partial buffers m, l [B, H, partitions, Sq] and acc [B, H,
+/// partitions, Sq, Dv]. Linalg generics after the forall combine them per
+/// row: M = max_s m_s, w_s = exp(m_s - M), out = (sum_s w_s acc_s) /
+/// (sum_s w_s l_s), visiting the partitions in order.
+///
+/// Each row is computed as it would be alone: partitions are fixed by
+/// position, a score is one row against one key (buildDotProducts), the
+/// sums run along the keys in order, and what a taller tile or a longer
+/// batch adds for a row are exact zeros: keys hidden from it (score -inf,
+/// exp(-inf) = 0, fma(0, v, acc) = acc) before or after its own, and
+/// partitions it sees nothing of (m = -inf, l = 0, acc = 0, weight 0). So
+/// up to kFewRowsMatmul rows get the bits of single decode steps.
+Value PagedAttention::buildPartitioned(OpBuilder &rewriter,
+                                       Location loc) const {
+  TileBuilder t{rewriter, loc, elementType};
+  Value blocksPerPartition = arith::MaxUIOp::create(
+      rewriter, loc, t.index(1),
+      arith::DivUIOp::create(rewriter, loc, t.index(kDecodePartitionKeys),
+                             blockSize));
+  // The table's width bounds every sequence's blocks; the partitions of a
+  // shorter sequence past its context add exact zeros.
+  Value numPartitions = arith::CeilDivUIOp::create(
+      rewriter, loc,
+      getValueOrCreateConstantIndexOp(
+          rewriter, loc, tensor::getMixedSize(rewriter, loc, blockTable, 1)),
+      blocksPerPartition);
+  OpFoldResult partitions = numPartitions;
+  Value mParts = t.empty({batch, heads, partitions, queryLen});
+  Value lParts = t.empty({batch, heads, partitions, queryLen});
+  Value accParts = t.empty({batch, heads, partitions, queryLen, valueDim});
+  // An item takes the q heads of a KV group together (each block's K and V
+  // are then read once for all of them), unless that leaves fewer than
+  // kMinDecodeItems items (a short context of one sequence): then one head
+  // each. A row's arithmetic is the same either way.
+  Value batchValue = getValueOrCreateConstantIndexOp(rewriter, loc, batch);
+  Value groupItems = arith::MulIOp::create(
+      rewriter, loc,
+      arith::MulIOp::create(rewriter, loc, batchValue, kvHeads),
+      numPartitions);
+  Value fewItems = arith::CmpIOp::create(rewriter, loc,
+                                         arith::CmpIPredicate::ult, groupItems,
+                                         t.index(kMinDecodeItems));
+  Value itemsPerGroup =
+      arith::SelectOp::create(rewriter, loc, fewItems, group, t.index(1));
+  Value headsPerItem =
+      arith::SelectOp::create(rewriter, loc, fewItems, t.index(1), group);
+  SmallVector<OpFoldResult> upper = {batch, OpFoldResult(kvHeads), partitions,
+                                     OpFoldResult(itemsPerGroup)};
+  auto forall = scf::ForallOp::create(
+      rewriter, loc, upper, ValueRange{mParts, lParts, accParts}, std::nullopt,
+      [&](OpBuilder &b, Location l, ValueRange ivs) {
+        OpBuilder::InsertionGuard guard(b);
+        TileBuilder tb{b, l, elementType};
+        Value bIdx = ivs[0], g = ivs[1], s = ivs[2], q = ivs[3];
+        Value firstHead = arith::AddIOp::create(
+            b, l, arith::MulIOp::create(b, l, g, group),
+            arith::MulIOp::create(b, l, q, headsPerItem));
+        OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
+        Value contextLen = contextLength(b, l, bIdx);
+        Value firstRow = arith::SubIOp::create(b, l, contextLen, sq);
+        // The item's query rows, head after head: row r * Sq + i is query
+        // i of head firstHead + r, at position firstRow + i.
+        Value rows = arith::MulIOp::create(b, l, headsPerItem, sq);
+        auto groupType = RankedTensorType::get(
+            {ShapedType::kDynamic, ShapedType::kDynamic,
+             cast<RankedTensorType>(query.getType()).getDimSize(3)},
+            cast<RankedTensorType>(query.getType()).getElementType());
+        Value groupQuery = tensor::ExtractSliceOp::create(
+            b, l, groupType, query,
+            ArrayRef<OpFoldResult>{bIdx, firstHead, zero, zero},
+            ArrayRef<OpFoldResult>{one, OpFoldResult(headsPerItem), OpFoldResult(sq),
+                                   headDim},
+            ArrayRef<OpFoldResult>{one, one, one, one});
+        auto rowsType = [&](OpFoldResult inner) {
+          return RankedTensorType::get(
+              {ShapedType::kDynamic,
+               getConstantIntValue(inner).value_or(ShapedType::kDynamic)},
+              elementType);
+        };
+        Value qScaled = tensor::CollapseShapeOp::create(
+            b, l, rowsType(headDim), scaled(b, l, groupQuery),
+            ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+
+        // The tile's last row sits at context_len - 1: every row sees at
+        // most the context, and with a window none sees a block wholly
+        // before the first row's window.
+        Value kvEnd = arith::MaxSIOp::create(b, l, contextLen, tb.index(0));
+        Value numBlocks = arith::CeilDivUIOp::create(b, l, kvEnd, blockSize);
+        Value firstBlock = arith::DivUIOp::create(
+            b, l, firstVisibleKey(b, l, firstRow, window), blockSize);
+        Value partitionBlock = arith::MulIOp::create(b, l, s, blocksPerPartition);
+        Value blockBegin = arith::MaxUIOp::create(b, l, firstBlock, partitionBlock);
+        Value blockEnd = arith::MinUIOp::create(
+            b, l, numBlocks,
+            arith::AddIOp::create(b, l, partitionBlock, blocksPerPartition));
+        Value keyBegin = arith::MulIOp::create(b, l, blockBegin, blockSize);
+        Value keyEnd = arith::MinSIOp::create(
+            b, l, kvEnd, arith::MulIOp::create(b, l, blockEnd, blockSize));
+        Value numKeys = arith::MaxSIOp::create(
+            b, l, arith::SubIOp::create(b, l, keyEnd, keyBegin), tb.index(0));
+        auto blockKeys = [&](OpBuilder &fb, Location fl, Value n) {
+          Value j0 = arith::MulIOp::create(fb, fl, n, blockSize);
+          Value tk = arith::MinUIOp::create(
+              fb, fl, blockSize, arith::SubIOp::create(fb, fl, kvEnd, j0));
+          return std::pair(j0, tk);
+        };
+
+        // S = Q K^T over the partition, block by block: each block's keys
+        // are read once for all the item's rows.
+        auto scoreLoop = scf::ForOp::create(
+            b, l, blockBegin, blockEnd, tb.index(1),
+            ValueRange{tb.filled({rows, numKeys}, 0.0)},
+            [&](OpBuilder &fb, Location fl, Value n, ValueRange carried) {
+              auto [j0, tk] = blockKeys(fb, fl, n);
+              Value key = poolTile(fb, fl, keyPool, blockId(fb, fl, bIdx, n),
+                                   g, tk, headDim);
+              scf::YieldOp::create(
+                  fb, fl,
+                  buildDotProducts(fb, fl, elementType, qScaled, key,
+                                   carried[0],
+                                   arith::SubIOp::create(fb, fl, j0, keyBegin),
+                                   rows, tk, headDim));
+            });
+        Value lastRow = arith::SubIOp::create(b, l, contextLen, tb.index(1));
+        Value scores = capAndMask(b, l, scoreLoop.getResult(0), firstRow,
+                                  keyBegin, numKeys,
+                                  lastRowWindowStart(b, l, lastRow), sq);
+
+        // Per row: m = max S (-inf for a row that sees no key of the
+        // partition), P = exp(S - m), l = sum P. One-dimensional reductions
+        // along the row (a row at a time, so they run along the keys and
+        // are not interchanged to run along the rows).
+        auto cellType = RankedTensorType::get({}, elementType);
+        auto keysType = RankedTensorType::get({ShapedType::kDynamic}, elementType);
+        AffineMap keys1 = tb.map(1, {tb.d(0)}), scalar1 = tb.map(1, {});
+        auto softmaxRows = scf::ForOp::create(
+            b, l, tb.index(0), rows, tb.index(1),
+            ValueRange{tb.empty({rows, numKeys}), tb.empty({headsPerItem, sq}),
+                       tb.empty({headsPerItem, sq})},
+            [&](OpBuilder &fb, Location fl, Value i, ValueRange carried) {
+              TileBuilder ft{fb, fl, elementType};
+              SmallVector<OpFoldResult> headAndQuery = {
+                  arith::DivUIOp::create(fb, fl, i, sq).getResult(),
+                  arith::RemUIOp::create(fb, fl, i, sq).getResult()};
+              SmallVector<OpFoldResult> cellSizes = {one, one};
+              auto rowOf = [&](Value tile) {
+                return tensor::ExtractSliceOp::create(
+                    fb, fl, keysType, tile, ArrayRef<OpFoldResult>{i, zero},
+                    ArrayRef<OpFoldResult>{one, OpFoldResult(numKeys)},
+                    ArrayRef<OpFoldResult>{one, one});
+              };
+              auto cellOf = [&](Value vector, double init) {
+                Value cell = tensor::ExtractSliceOp::create(
+                    fb, fl, cellType, vector, headAndQuery, cellSizes,
+                    cellSizes);
+                return linalg::FillOp::create(fb, fl, ft.constant(init), cell)
+                    .getResult(0);
+              };
+              auto reduce = [&](Value input, Value init, auto combine) {
+                return linalg::GenericOp::create(
+                           fb, fl, cellType, ValueRange{input},
+                           ValueRange{init},
+                           ArrayRef<AffineMap>{keys1, scalar1},
+                           ArrayRef<IteratorType>{kReduction},
+                           [&](OpBuilder &nb, Location nl, ValueRange args) {
+                             linalg::YieldOp::create(
+                                 nb, nl,
+                                 combine(nb, nl, args[1], args[0]).getResult());
+                           })
+                    .getResult(0);
+              };
+              Value maxCell = reduce(
+                  rowOf(scores),
+                  cellOf(carried[1], -std::numeric_limits<double>::infinity()),
+                  [](OpBuilder &nb, Location nl, Value acc, Value x) {
+                    return arith::MaximumFOp::create(nb, nl, acc, x);
+                  });
+              Value pRow =
+                  linalg::GenericOp::create(
+                      fb, fl, keysType, ValueRange{rowOf(scores), maxCell},
+                      ValueRange{rowOf(carried[0])},
+                      ArrayRef<AffineMap>{keys1, scalar1, keys1},
+                      ArrayRef<IteratorType>{kParallel},
+                      [](OpBuilder &nb, Location nl, ValueRange args) {
+                        linalg::YieldOp::create(
+                            nb, nl, shiftedExp(nb, nl, args[0], args[1]));
+                      })
+                      .getResult(0);
+              Value sumCell =
+                  reduce(pRow, cellOf(carried[2], 0.0),
+                         [](OpBuilder &nb, Location nl, Value acc, Value x) {
+                           return arith::AddFOp::create(nb, nl, acc, x);
+                         });
+              auto insert = [&](Value part, Value into,
+                                ArrayRef<OpFoldResult> offsets,
+                                ArrayRef<OpFoldResult> sizes) -> Value {
+                return tensor::InsertSliceOp::create(
+                    fb, fl, part, into, offsets, sizes,
+                    SmallVector<OpFoldResult>(offsets.size(), one));
+              };
+              scf::YieldOp::create(
+                  fb, fl,
+                  ValueRange{insert(pRow, carried[0], {i, zero},
+                                    {one, OpFoldResult(numKeys)}),
+                             insert(maxCell, carried[1], headAndQuery,
+                                    cellSizes),
+                             insert(sumCell, carried[2], headAndQuery,
+                                    cellSizes)});
+            });
+        Value probabilities = softmaxRows.getResult(0);
+        Value rowMax = softmaxRows.getResult(1);
+        Value rowSum = softmaxRows.getResult(2);
+
+        // acc = P V [heads of the item, Sq, Dv], block by block and head
+        // by head (the block's values stay in L1 across the heads), in fma
+        // loops along head_dim.
+        auto valueLoop = scf::ForOp::create(
+            b, l, blockBegin, blockEnd, tb.index(1),
+            ValueRange{tb.filled({headsPerItem, sq, valueDim}, 0.0)},
+            [&](OpBuilder &fb, Location fl, Value n, ValueRange blockArgs) {
+              auto [j0, tk] = blockKeys(fb, fl, n);
+              Value value = poolTile(fb, fl, valuePool,
+                                     blockId(fb, fl, bIdx, n), g, tk, valueDim);
+              Value column = arith::SubIOp::create(fb, fl, j0, keyBegin);
+              auto heads = scf::ForOp::create(
+                  fb, fl, tb.index(0), headsPerItem, tb.index(1), blockArgs,
+                  [&](OpBuilder &hb, Location hl, Value r,
+                      ValueRange carried) {
+                    TileBuilder ht{hb, hl, elementType};
+                    Value p = tensor::ExtractSliceOp::create(
+                        hb, hl, probabilities,
+                        ArrayRef<OpFoldResult>{
+                            arith::MulIOp::create(hb, hl, r, sq).getResult(),
+                            column},
+                        ArrayRef<OpFoldResult>{OpFoldResult(sq),
+                                               OpFoldResult(tk)},
+                        ArrayRef<OpFoldResult>{one, one});
+                    SmallVector<OpFoldResult> offsets = {r, zero, zero};
+                    SmallVector<OpFoldResult> sizes = {one, OpFoldResult(sq),
+                                                       valueDim};
+                    SmallVector<OpFoldResult> strides(3, one);
+                    Value headAcc = tensor::ExtractSliceOp::create(
+                        hb, hl, rowsType(valueDim), carried[0], offsets, sizes,
+                        strides);
+                    Value updated = ht.contract(
+                        p, value, ht.map(3, {ht.d(2), ht.d(1)}), headAcc,
+                        /*fused=*/true);
+                    scf::YieldOp::create(
+                        hb, hl,
+                        tensor::InsertSliceOp::create(hb, hl, updated,
+                                                      carried[0], offsets,
+                                                      sizes, strides)
+                            .getResult());
+                  });
+              scf::YieldOp::create(fb, fl, heads.getResults());
+            });
+
+        // The partials are [heads of the item, Sq] (and Dv) tiles, not
+        // reshaped from rows: memref.expand_shape of one dimension into two
+        // dynamic ones is what expand-strided-metadata cannot lower.
+        auto inParallel = scf::InParallelOp::create(b, l);
+        b.setInsertionPointToStart(inParallel.getBody());
+        std::array<std::pair<Value, Value>, 2> rowParts = {
+            std::pair(rowMax, ivs[4]), std::pair(rowSum, ivs[5])};
+        for (auto [part, dest] : rowParts)
+          tensor::ParallelInsertSliceOp::create(
+              b, l, part, dest,
+              ArrayRef<OpFoldResult>{bIdx, firstHead, s, zero},
+              ArrayRef<OpFoldResult>{one, OpFoldResult(headsPerItem), one,
+                                     OpFoldResult(sq)},
+              ArrayRef<OpFoldResult>{one, one, one, one});
+        tensor::ParallelInsertSliceOp::create(
+            b, l, valueLoop.getResult(0), ivs[6],
+            ArrayRef<OpFoldResult>{bIdx, firstHead, s, zero, zero},
+            ArrayRef<OpFoldResult>{one, OpFoldResult(headsPerItem), one,
+                                   OpFoldResult(sq), valueDim},
+            ArrayRef<OpFoldResult>{one, one, one, one, one});
+      });
+  Value m = forall.getResult(0), lSum = forall.getResult(1),
+        acc = forall.getResult(2);
+
+  // The combine, per row (b, h, i), over the partitions s in order.
+  auto map = [&](ArrayRef<unsigned> dims, unsigned count) {
+    SmallVector<AffineExpr> results;
+    for (unsigned d : dims)
+      results.push_back(t.d(d));
+    return t.map(count, results);
+  };
+  // Over (b, h, i, s): the partials [b, h, s, i], a row's value [b, h, i].
+  AffineMap partial4 = map({0, 1, 3, 2}, 4), row4 = map({0, 1, 2}, 4);
+  SmallVector<IteratorType> reduceParts = {kParallel, kParallel, kParallel,
+                                           kReduction};
+  SmallVector<OpFoldResult> rows = {batch, heads, queryLen};
+  Value rowMax =
+      linalg::GenericOp::create(
+          rewriter, loc, TypeRange{t.empty(rows).getType()}, ValueRange{m},
+          ValueRange{t.filled(rows, -std::numeric_limits<double>::infinity())},
+          ArrayRef<AffineMap>{partial4, row4}, reduceParts,
+          [](OpBuilder &nb, Location nl, ValueRange args) {
+            linalg::YieldOp::create(
+                nb, nl,
+                arith::MaximumFOp::create(nb, nl, args[1], args[0])
+                    .getResult());
+          })
+          .getResult(0);
+  // Over (b, h, s, i): w = exp(m - M), 0 for a partition or a row that saw
+  // no key.
+  AffineMap ident4 = map({0, 1, 2, 3}, 4), rowOfPart = map({0, 1, 3}, 4);
+  Value weights =
+      linalg::GenericOp::create(
+          rewriter, loc, m.getType(), ValueRange{m, rowMax},
+          ValueRange{t.empty({batch, heads, partitions, queryLen})},
+          ArrayRef<AffineMap>{ident4, rowOfPart, ident4},
+          SmallVector<IteratorType>(4, kParallel),
+          [](OpBuilder &nb, Location nl, ValueRange args) {
+            linalg::YieldOp::create(nb, nl,
+                                    shiftedExp(nb, nl, args[0], args[1]));
+          })
+          .getResult(0);
+  auto weightedSum = [](OpBuilder &nb, Location nl, ValueRange args) {
+    Value p = arith::MulFOp::create(nb, nl, args[0], args[1]);
+    linalg::YieldOp::create(
+        nb, nl, arith::AddFOp::create(nb, nl, args[2], p).getResult());
+  };
+  Value rowSum = linalg::GenericOp::create(
+                     rewriter, loc, rowMax.getType(), ValueRange{weights, lSum},
+                     ValueRange{t.filled(rows, 0.0)},
+                     ArrayRef<AffineMap>{partial4, partial4, row4}, reduceParts,
+                     weightedSum)
+                     .getResult(0);
+  // Over (b, h, i, s, d): the partitions' acc rows, weighted.
+  SmallVector<OpFoldResult> outSizes = {batch, heads, queryLen, valueDim};
+  Value output =
+      linalg::GenericOp::create(
+          rewriter, loc, TypeRange{t.empty(outSizes).getType()},
+          ValueRange{weights, acc}, ValueRange{t.filled(outSizes, 0.0)},
+          ArrayRef<AffineMap>{map({0, 1, 3, 2}, 5), map({0, 1, 3, 2, 4}, 5),
+                              map({0, 1, 2, 4}, 5)},
+          ArrayRef<IteratorType>{kParallel, kParallel, kParallel, kReduction,
+                                 kParallel},
+          weightedSum)
+          .getResult(0);
+  // out = acc / l in the storage type; a row that saw no key is zero, and
+  // so is, without `causal` (which hides every key from it), a row at a
+  // negative position (left padding).
+  SmallVector<Value> inputs = {output, rowSum};
+  SmallVector<AffineMap> maps = {map({0, 1, 2, 3}, 4), map({0, 1, 2}, 4)};
+  if (!causal) {
+    inputs.push_back(contextLens);
+    maps.push_back(map({0}, 4));
+  }
+  maps.push_back(map({0, 1, 2, 3}, 4));
+  Type computeType = elementType, outType = storageType;
+  Value queryRows = sq;
+  bool padding = !causal;
+  Value init = tensor::EmptyOp::create(rewriter, loc, outSizes, storageType);
+  return linalg::GenericOp::create(
+             rewriter, loc, TypeRange{init.getType()}, inputs,
+             ValueRange{init}, maps, SmallVector<IteratorType>(4, kParallel),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value zeroF = arith::ConstantOp::create(
+                   nb, nl, nb.getFloatAttr(computeType, 0.0));
+               Value empty = arith::CmpFOp::create(
+                   nb, nl, arith::CmpFPredicate::OEQ, args[1], zeroF);
+               if (padding) {
+                 Value row = arith::AddIOp::create(
+                     nb, nl,
+                     arith::SubIOp::create(nb, nl, toIndex(nb, nl, args[2]),
+                                           queryRows),
+                     linalg::IndexOp::create(nb, nl, 2));
+                 empty = arith::OrIOp::create(
+                     nb, nl, empty,
+                     arith::CmpIOp::create(
+                         nb, nl, arith::CmpIPredicate::slt, row,
+                         arith::ConstantIndexOp::create(nb, nl, 0)));
+               }
+               Value q = arith::DivFOp::create(nb, nl, args[0], args[1]);
+               Value result = arith::SelectOp::create(nb, nl, empty, zeroF, q);
+               if (outType != computeType)
+                 result = arith::TruncFOp::create(nb, nl, outType, result);
+               linalg::YieldOp::create(nb, nl, result);
+             })
+      .getResult(0);
+}
+
+/// xf.paged_attention in the partitioned form (PagedAttention::
+/// buildPartitioned) for up to kFewRowsMatmul query rows and in the tiled
+/// form (buildTiled) for more, chosen by an scf.if where the query length is
+/// dynamic (one function serves prefill and decode).
 struct PagedAttentionLowering : OpRewritePattern<xf::XF::PagedAttentionOp> {
   PagedAttentionLowering(MLIRContext *context, int64_t queryTile)
       : OpRewritePattern(context), queryTile(queryTile) {}
@@ -748,233 +1454,33 @@ struct PagedAttentionLowering : OpRewritePattern<xf::XF::PagedAttentionOp> {
                                 ? FloatType(rewriter.getF32Type())
                                 : storageType;
     Location loc = op.getLoc();
-    TileBuilder t{rewriter, loc, elementType};
-    Value query = op.getQuery(), keyPool = op.getKeyPool(),
-          valuePool = op.getValuePool();
-    Value blockTable = op.getBlockTable(), contextLens = op.getContextLens();
-    bool causal = op.getCausal();
-    std::optional<int64_t> window = op.getWindow();
-    std::optional<double> softcap;
-    if (std::optional<APFloat> cap = op.getSoftcap())
-      softcap = cap->convertToDouble();
-    double scale = op.getScale().convertToDouble();
-
-    auto dim = [&](Value v, int64_t i) {
-      return tensor::getMixedSize(rewriter, loc, v, i);
+    PagedAttention attention =
+        PagedAttention::get(rewriter, op, storageType, elementType);
+    Type resultType = op.getType();
+    auto build = [&](OpBuilder &b, bool fewRows) -> Value {
+      Value result = fewRows ? attention.buildPartitioned(b, loc)
+                             : attention.buildTiled(b, loc, queryTile);
+      if (result.getType() == resultType)
+        return result;
+      return tensor::CastOp::create(b, loc, resultType, result);
     };
-    auto dimValue = [&](Value v, int64_t i) {
-      return getValueOrCreateConstantIndexOp(rewriter, loc, dim(v, i));
-    };
-    OpFoldResult batch = dim(query, 0), heads = dim(query, 1);
-    Value sq = dimValue(query, 2), blockSize = dimValue(keyPool, 2);
-    OpFoldResult headDim = dim(query, 3), valueDim = dim(valuePool, 3);
-    Value group = arith::DivUIOp::create(rewriter, loc, dimValue(query, 1),
-                                         dimValue(keyPool, 1));
-    Value qTile = t.index(queryTile);
-    Value numQTiles = arith::CeilDivUIOp::create(rewriter, loc, sq, qTile);
-
-    Value init = tensor::EmptyOp::create(
-        rewriter, loc,
-        ArrayRef<OpFoldResult>{batch, heads, dim(query, 2), valueDim},
-        storageType);
-    SmallVector<OpFoldResult> upper = {batch, heads, OpFoldResult(numQTiles)};
-    auto forall = scf::ForallOp::create(
-        rewriter, loc, upper, ValueRange{init}, std::nullopt,
-        [&](OpBuilder &b, Location l, ValueRange ivs) {
-          OpBuilder::InsertionGuard guard(b);
-          TileBuilder tb{b, l, elementType};
-          Value bIdx = ivs[0], hIdx = ivs[1], qt = ivs[2];
-          Value out = ivs[3];
-          Value i0 = arith::MulIOp::create(b, l, qt, qTile);
-          Value tq = arith::MinUIOp::create(
-              b, l, qTile, arith::SubIOp::create(b, l, sq, i0));
-          Value g = arith::DivUIOp::create(b, l, hIdx, group);
-          OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
-          auto toIndex = [&](OpBuilder &ib, Location il, Value v) -> Value {
-            return arith::IndexCastOp::create(ib, il, ib.getIndexType(), v);
-          };
-          Value contextLen = toIndex(
-              b, l, tensor::ExtractOp::create(b, l, contextLens, bIdx));
-          Value firstRow = arith::AddIOp::create(
-              b, l, arith::SubIOp::create(b, l, contextLen, sq), i0);
-
-          // The query tile, scaled, in the compute type.
-          Value qTileValue = tile2D(b, l, query, {bIdx, hIdx, i0, zero},
-                                    {one, one, tq, headDim});
-          AffineMap all2 = tb.map(2, {tb.d(0), tb.d(1)});
-          Value qScaled =
-              linalg::GenericOp::create(
-                  b, l, RankedTensorType::get(
-                            cast<RankedTensorType>(qTileValue.getType())
-                                .getShape(),
-                            elementType),
-                  ValueRange{qTileValue}, ValueRange{tb.empty({tq, headDim})},
-                  ArrayRef<AffineMap>{all2, all2},
-                  ArrayRef<IteratorType>{kParallel, kParallel},
-                  [&](OpBuilder &nb, Location nl, ValueRange args) {
-                    Value scaleValue = arith::ConstantOp::create(
-                        nb, nl, nb.getFloatAttr(elementType, scale));
-                    linalg::YieldOp::create(
-                        nb, nl,
-                        arith::MulFOp::create(nb, nl,
-                                              tb.extend(nb, nl, args[0]),
-                                              scaleValue)
-                            .getResult());
-                  })
-                  .getResult(0);
-
-          // Keys visible to the tile: the whole context, or up to the last
-          // row's position with `causal` (none for a tile of padding rows).
-          Value kvEnd = arith::MaxSIOp::create(b, l, contextLen, tb.index(0));
-          if (causal) {
-            Value lastVisible = arith::AddIOp::create(b, l, firstRow, tq);
-            kvEnd = arith::MinSIOp::create(
-                b, l, kvEnd,
-                arith::MaxSIOp::create(b, l, lastVisible, tb.index(0)));
-          }
-          Value numBlocks =
-              arith::CeilDivUIOp::create(b, l, kvEnd, blockSize);
-          // With a window, blocks wholly before the first row's window are
-          // never read (the loop starts past them). The last row's window
-          // starts latest: blocks before that edge are masked per key.
-          Value firstBlock = arith::DivUIOp::create(
-              b, l, firstVisibleKey(b, l, firstRow, window), blockSize);
-          Value lastRowWindowStart;
-          if (window)
-            lastRowWindowStart = arith::SubIOp::create(
-                b, l,
-                arith::AddIOp::create(
-                    b, l, firstRow,
-                    arith::SubIOp::create(b, l, tq, tb.index(1))),
-                tb.index(*window - 1));
-          // Tiles of many queries (prefill) multiply through the matmul
-          // kernel; a few (decode, verify) through loops, cheaper than a
-          // kernel call at that size and the same for every row.
-          Value useKernel = arith::CmpIOp::create(
-              b, l, arith::CmpIPredicate::ugt, tq,
-              tb.index(xf::kFewRowsMatmul));
-
-          Value mInit =
-              tb.filled({tq}, -std::numeric_limits<double>::infinity());
-          Value lInit = tb.filled({tq}, 0.0);
-          Value accInit = tb.filled({tq, valueDim}, 0.0);
-          auto blockLoop = scf::ForOp::create(
-              b, l, firstBlock, numBlocks, tb.index(1),
-              ValueRange{mInit, lInit, accInit},
-              [&](OpBuilder &fb, Location fl, Value n, ValueRange carried) {
-                TileBuilder ft{fb, fl, elementType};
-                Value j0 = arith::MulIOp::create(fb, fl, n, blockSize);
-                Value tk = arith::MinUIOp::create(
-                    fb, fl, blockSize,
-                    arith::SubIOp::create(fb, fl, kvEnd, j0));
-                Value block = toIndex(
-                    fb, fl,
-                    tensor::ExtractOp::create(fb, fl, blockTable,
-                                              ValueRange{bIdx, n}));
-                Value kTileValue = tile2D(fb, fl, keyPool,
-                                          {block, g, zero, zero},
-                                          {one, one, tk, headDim});
-                Value vTileValue = tile2D(fb, fl, valuePool,
-                                          {block, g, zero, zero},
-                                          {one, one, tk, valueDim});
-                Value scoresInit = ft.filled({tq, tk}, 0.0);
-                auto product = scf::IfOp::create(
-                    fb, fl, TypeRange{scoresInit.getType()}, useKernel,
-                    /*addThenBlock=*/true, /*addElseBlock=*/true);
-                OpBuilder kernelBuilder = product.getThenBodyBuilder();
-                TileBuilder kt{kernelBuilder, fl, elementType};
-                scf::YieldOp::create(
-                    kernelBuilder, fl,
-                    kt.contract(qScaled, kTileValue,
-                                kt.map(3, {kt.d(1), kt.d(2)}), scoresInit));
-                OpBuilder loopBuilder = product.getElseBodyBuilder();
-                scf::YieldOp::create(
-                    loopBuilder, fl,
-                    buildDotProducts(loopBuilder, fl, elementType, qScaled,
-                                     kTileValue, scoresInit, tq, tk,
-                                     headDim));
-                Value scores = product.getResult(0);
-                if (softcap)
-                  scores =
-                      linalg::GenericOp::create(
-                          fb, fl, scores.getType(), ValueRange{},
-                          ValueRange{scores}, ArrayRef<AffineMap>{all2},
-                          ArrayRef<IteratorType>{kParallel, kParallel},
-                          [&](OpBuilder &nb, Location nl, ValueRange args) {
-                            linalg::YieldOp::create(
-                                nb, nl,
-                                applySoftcap(nb, nl, args[0], *softcap));
-                          })
-                          .getResult(0);
-                if (causal) {
-                  // Key j0 + j is hidden from row firstRow + i iff
-                  // j0 + j > firstRow + i; only a block whose last key lies
-                  // past the first row's position has such keys. With a
-                  // window, so does a block whose first key lies before
-                  // the last row's window.
-                  Value lastKey = arith::SubIOp::create(
-                      fb, fl, arith::AddIOp::create(fb, fl, j0, tk),
-                      ft.index(1));
-                  Value crossesDiagonal = arith::CmpIOp::create(
-                      fb, fl, arith::CmpIPredicate::sgt, lastKey, firstRow);
-                  if (window)
-                    crossesDiagonal = arith::OrIOp::create(
-                        fb, fl, crossesDiagonal,
-                        arith::CmpIOp::create(fb, fl,
-                                              arith::CmpIPredicate::slt, j0,
-                                              lastRowWindowStart));
-                  auto masking = scf::IfOp::create(
-                      fb, fl, TypeRange{scores.getType()}, crossesDiagonal,
-                      /*addThenBlock=*/true, /*addElseBlock=*/true);
-                  OpBuilder thenBuilder = masking.getThenBodyBuilder();
-                  Value masked =
-                      linalg::GenericOp::create(
-                          thenBuilder, fl, scores.getType(), ValueRange{},
-                          ValueRange{scores}, ArrayRef<AffineMap>{all2},
-                          ArrayRef<IteratorType>{kParallel, kParallel},
-                          [&](OpBuilder &nb, Location nl, ValueRange args) {
-                            Value row = arith::AddIOp::create(
-                                nb, nl, firstRow,
-                                linalg::IndexOp::create(nb, nl, 0));
-                            Value col = arith::AddIOp::create(
-                                nb, nl, j0, linalg::IndexOp::create(nb, nl, 1));
-                            Value hidden =
-                                isHidden(nb, nl, row, col, causal, window);
-                            linalg::YieldOp::create(
-                                nb, nl,
-                                arith::SelectOp::create(
-                                    nb, nl, hidden,
-                                    minusInfinity(nb, nl, elementType),
-                                    args[0])
-                                    .getResult());
-                          })
-                          .getResult(0);
-                  scf::YieldOp::create(thenBuilder, fl, masked);
-                  OpBuilder elseBuilder = masking.getElseBodyBuilder();
-                  scf::YieldOp::create(elseBuilder, fl, scores);
-                  scores = masking.getResult(0);
-                }
-                scf::YieldOp::create(
-                    fb, fl,
-                    buildOnlineSoftmaxStep(fb, fl, elementType, scores,
-                                           vTileValue, carried, useKernel));
-              });
-
-          // With `causal`, rows at a negative position saw no key and are
-          // zero already; without it they are zeroed here.
-          Value normalized = buildNormalizedTile(
-              b, l, elementType, storageType, blockLoop.getResult(2),
-              blockLoop.getResult(1), tq, valueDim,
-              causal ? Value() : firstRow);
-          auto inParallel = scf::InParallelOp::create(b, l);
-          b.setInsertionPointToStart(inParallel.getBody());
-          tensor::ParallelInsertSliceOp::create(
-              b, l, normalized, out,
-              ArrayRef<OpFoldResult>{bIdx, hIdx, i0, zero},
-              ArrayRef<OpFoldResult>{one, one, tq, valueDim},
-              ArrayRef<OpFoldResult>{one, one, one, one});
-        });
-    rewriter.replaceOp(op, forall.getResult(0));
+    if (!queryType.isDynamicDim(2)) {
+      rewriter.replaceOp(
+          op, build(rewriter, queryType.getDimSize(2) <= xf::kFewRowsMatmul));
+      return success();
+    }
+    Value fewRows = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::ule, attention.sq,
+        arith::ConstantIndexOp::create(rewriter, loc, xf::kFewRowsMatmul));
+    auto choice = scf::IfOp::create(rewriter, loc, TypeRange{resultType},
+                                    fewRows, /*addThenBlock=*/true,
+                                    /*addElseBlock=*/true);
+    for (bool few : {true, false}) {
+      OpBuilder branch =
+          few ? choice.getThenBodyBuilder() : choice.getElseBodyBuilder();
+      scf::YieldOp::create(branch, loc, build(branch, few));
+    }
+    rewriter.replaceOp(op, choice.getResult(0));
     return success();
   }
 

@@ -1271,7 +1271,8 @@ Value PagedAttention::buildPartitioned(OpBuilder &rewriter,
             b, l, blockBegin, blockEnd, tb.index(1),
             ValueRange{tb.filled({headsPerItem, sq, valueDim}, 0.0)},
             [&](OpBuilder &fb, Location fl, Value n, ValueRange blockArgs) {
-              auto [j0, tk] = blockKeys(fb, fl, n);
+              auto keys = blockKeys(fb, fl, n);
+              Value j0 = keys.first, tk = keys.second;
               Value value = poolTile(fb, fl, valuePool,
                                      blockId(fb, fl, bIdx, n), g, tk, valueDim);
               Value column = arith::SubIOp::create(fb, fl, j0, keyBegin);

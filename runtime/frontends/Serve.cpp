@@ -534,12 +534,11 @@ Result<std::vector<int32_t>>
 Server::promptIds(const ApiRequest &request) const {
   if (request.endpoint == Endpoint::Completions)
     return buildPrompt(tokenizer, request.prompt, /*chat=*/false, {});
-  auto text = tokenizer.renderChat(request.messages,
-                                   /*addGenerationPrompt=*/true);
-  if (!text)
-    return ErrorMessage{text.error()};
-  // The template writes its own BOS and special tokens, as --chat.
-  return tokenizer.encode(*text, /*parseSpecial=*/true);
+  // The template writes its own BOS and special tokens, as --chat; the
+  // messages' text is ordinary text, so a message that spells
+  // `<|im_end|>` cannot close its turn and forge the next.
+  return tokenizer.encodeChat(request.messages,
+                              /*addGenerationPrompt=*/true);
 }
 
 void Server::generate(Endpoint endpoint, HttpExchange &exchange) {

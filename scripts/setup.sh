@@ -16,6 +16,8 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   libflatbuffers-dev flatbuffers-compiler libxxhash-dev
   libgtest-dev
+  # `OUT serve`: JSON (header-only; the HTTP layer is the runtime's own).
+  nlohmann-json3-dev
   # The perplexity evaluation text: The Devil's Dictionary (public domain).
   dict-devil
 )

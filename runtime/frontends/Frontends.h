@@ -23,7 +23,7 @@
 
 namespace xf::frontends {
 
-enum class Mode { Generate, Bench, Perplexity, Logits, Calibrate };
+enum class Mode { Generate, Bench, Perplexity, Logits, Calibrate, Serve };
 
 /// The program's command line (see kUsage in Main.cpp).
 struct Options {
@@ -43,6 +43,11 @@ struct Options {
   std::string draft;
   int64_t specK = 8;
   bool noSpeculate = false, benchSpeculate = false;
+  /// serve: where to listen (port 0: any free one, printed), the API key
+  /// every endpoint but /health needs, requests waiting beyond the batch.
+  std::string host = "127.0.0.1", apiKey;
+  int64_t port = 8080, maxQueue = 64;
+  bool apiKeyGiven = false;
 
   Options() { sampling.temperature = 0; }
 };
@@ -60,6 +65,8 @@ int runPerplexity(CompiledModel &model, const Options &options);
 int runLogits(CompiledModel &model, const Options &options);
 /// calibrate: the mean input Gram matrices for GPTQ.
 int runCalibrate(CompiledModel &model, const Options &options);
+/// serve: the OpenAI-compatible HTTP server (Serve.cpp).
+int runServe(CompiledModel &model, const Options &options);
 
 // Shared by the front ends.
 /// Prints "error: MESSAGE"; returns 1.

@@ -31,6 +31,8 @@ const char *kUsage = R"(usage:
   PROGRAM ppl --file TEXT [--ctx N] [--chunks C]
   PROGRAM logits --file TEXT [--ctx N] [--chunks C] --logits FILE
   PROGRAM calibrate --file TEXT [--ctx N] [--chunks C] --out FILE
+  PROGRAM serve [--host 127.0.0.1] [--port 8080] [--api-key KEY]
+        [--max-batch N] [--max-queue N] [--kv-memory BYTES] [--threads N]
   PROGRAM --help
 
 --prompt encodes TEXT with the model's tokenizer and streams the generated
@@ -75,6 +77,26 @@ calibrate runs the same chunks through a program compiled for calibration
 the inputs of each linear layer to FILE, for GPTQ; it prints one JSON line
 per matrix: name, weights (the layers that read those inputs), k, tokens,
 trace and frobenius (its norm).
+
+serve answers OpenAI-style HTTP requests (paged models):
+  POST /v1/chat/completions  {"model": M, "messages": [...]} (the model's
+                             chat template)
+  POST /v1/completions       {"model": M, "prompt": "..."}
+  GET  /v1/models            M is the program's name (its .xfw without .xfw)
+  GET  /health, GET /metrics (Prometheus text)
+Both POSTs take max_tokens, temperature (default 1), top_p, top_k, seed,
+stop (up to 4 strings), stream (server-sent events ending in data: [DONE])
+and stream_options.include_usage; any other field or value (n > 1, logprobs,
+tools, ...) is refused with a 400 and an OpenAI error object. Requests join
+the running batch as they arrive (up to --max-batch, default 16); up to
+--max-queue more wait (default 64), and beyond that the answer is 429 with
+Retry-After. Shared prompt prefixes are computed once; a client that
+disconnects has its generation cancelled. It listens on --host (default
+127.0.0.1, loopback only) and --port (default 8080; 0 picks a free port,
+printed on stderr). With --api-key KEY every endpoint but /health needs
+"Authorization: Bearer KEY". Bodies are limited to 1 MiB and prompts to the
+context. SIGTERM or SIGINT stops taking requests, lets those in flight
+finish (up to 30 s, then cancels them) and exits 0.
 
 Options:
   --max-tokens N     tokens to generate (default 32 for --tokens, 256 for
@@ -143,6 +165,11 @@ bool parseValue(const std::string &arg, const std::string &value,
   else if (arg == "--top-k" && isInt && number >= 0) o.sampling.topK = number;
   else if (arg == "--seed" && isInt) o.seed = number;
   else if (arg == "--draft") o.draft = value;
+  else if (arg == "--host") o.host = value;
+  else if (arg == "--api-key") o.apiKey = value, o.apiKeyGiven = true;
+  else if (arg == "--port" && isInt && number >= 0 && number <= 65535)
+    o.port = number;
+  else if (arg == "--max-queue" && isInt && number >= 0) o.maxQueue = number;
   else if (arg == "--spec-k" && isInt && number >= 1 && number <= 15)
     o.specK = number;
   else if (arg == "--kv-memory") return parseBytes(value, o.kvMemory);
@@ -163,6 +190,12 @@ int checkOptions(const Options &o) {
     return usageError("logits needs --file and --logits");
   if (o.mode == Mode::Calibrate && (o.textPath.empty() || o.outPath.empty()))
     return usageError("calibrate needs --file and --out");
+  // Each admitted request holds a server thread while it runs or waits.
+  if (o.mode == Mode::Serve && o.apiKeyGiven && o.apiKey.empty())
+    return usageError("--api-key needs a non-empty key");
+  if (o.mode == Mode::Serve && o.maxBatch + o.maxQueue > 4096)
+    return usageError("serve takes at most 4096 requests at once "
+                      "(--max-batch + --max-queue)");
   if (o.mode == Mode::Generate) {
     int given = !o.prompt.empty() + !!o.promptText + !o.promptsPath.empty() +
                 !o.tokensPath.empty();
@@ -184,7 +217,8 @@ int parseCommandLine(int argc, char **argv, Options &o) {
       {"bench", Mode::Bench},
       {"ppl", Mode::Perplexity},
       {"logits", Mode::Logits},
-      {"calibrate", Mode::Calibrate}};
+      {"calibrate", Mode::Calibrate},
+      {"serve", Mode::Serve}};
   for (const auto &[name, mode] : subcommands)
     if (!args.empty() && args[0] == name)
       o.mode = mode;
@@ -222,6 +256,8 @@ int parseCommandLine(int argc, char **argv, Options &o) {
 int dispatch(CompiledModel &model, Options &o) {
   if (o.mode == Mode::Bench)
     return runBench(model, o);
+  if (o.mode == Mode::Serve)
+    return runServe(model, o);
   // Perplexity and --logits want every position's logits: nothing may come
   // from the prefix cache.
   model.setReusePrefix(false);

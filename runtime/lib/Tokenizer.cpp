@@ -493,8 +493,23 @@ struct Segment {
   int32_t token;
 };
 
+/// Byte ranges [first, second) of a text in which special tokens are not
+/// matched (Tokenizer::encode's plainRanges).
+using TextRanges = std::vector<std::pair<size_t, size_t>>;
+
+bool overlapsAny(const TextRanges *ranges, size_t begin, size_t end) {
+  if (ranges)
+    for (const auto &[first, second] : *ranges)
+      if (first < end && begin < second)
+        return true;
+  return false;
+}
+
+/// `plain` (offsets into `text`), when given, are where no special token may
+/// match.
 void splitAddedTokens(const AddedTokenTrie &trie, std::string_view text,
-                      bool parseSpecial, std::vector<Segment> &out) {
+                      bool parseSpecial, std::vector<Segment> &out,
+                      const TextRanges *plain = nullptr) {
   if (trie.isEmpty()) {
     out.push_back({text, -1});
     return;
@@ -506,6 +521,8 @@ void splitAddedTokens(const AddedTokenTrie &trie, std::string_view text,
       continue;
     }
     auto [length, token] = trie.longestAt(text, i, parseSpecial);
+    if (length && parseSpecial && overlapsAny(plain, i, i + length))
+      std::tie(length, token) = trie.longestAt(text, i, /*parseSpecial=*/false);
     if (!length) {
       ++i;
       continue;
@@ -1795,6 +1812,19 @@ Result<Tokenizer> Tokenizer::fromData(TokenizerData data) {
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text,
                                        bool parseSpecial) const {
+  return encodeText(text, parseSpecial, nullptr);
+}
+
+std::vector<int32_t>
+Tokenizer::encode(std::string_view text,
+                  const std::vector<std::pair<size_t, size_t>> &plainRanges)
+    const {
+  return encodeText(text, /*parseSpecial=*/true, &plainRanges);
+}
+
+std::vector<int32_t>
+Tokenizer::encodeText(std::string_view text, bool parseSpecial,
+                      const TextRanges *plainRanges) const {
   const TokenizerData &d = impl->data;
   std::vector<int32_t> out;
   out.reserve(text.size() / 3 + 1);
@@ -1802,7 +1832,7 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text,
   // in the original text, then each other segment normalized and the
   // normalized added tokens split out of it.
   std::vector<Segment> raw, segments;
-  splitAddedTokens(impl->rawAdded, text, parseSpecial, raw);
+  splitAddedTokens(impl->rawAdded, text, parseSpecial, raw, plainRanges);
   std::string normalized;
   for (const Segment &segment : raw) {
     if (segment.token >= 0) {
@@ -1818,8 +1848,14 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text,
       atStart = atStart && keepsStart;
       view = normalized;
     }
+    // Offsets in normalized text no longer line up with the ranges: a
+    // piece that touches one gets no special tokens at all.
+    size_t offset = static_cast<size_t>(segment.text.data() - text.data());
+    bool specialHere =
+        parseSpecial &&
+        !overlapsAny(plainRanges, offset, offset + segment.text.size());
     segments.clear();
-    splitAddedTokens(impl->normalizedAdded, view, parseSpecial, segments);
+    splitAddedTokens(impl->normalizedAdded, view, specialHere, segments);
     for (const Segment &part : segments) {
       if (part.token >= 0)
         out.push_back(part.token);
@@ -1956,6 +1992,62 @@ Tokenizer::renderChat(const std::vector<ChatMessage> &messages,
   if (!text)
     return ErrorMessage{"the chat template: " + text.error()};
   return text;
+}
+
+Result<std::vector<int32_t>>
+Tokenizer::encodeChat(const std::vector<ChatMessage> &messages,
+                      bool addGenerationPrompt) const {
+  Result<std::string> rendered = renderChat(messages, addGenerationPrompt);
+  if (!rendered)
+    return ErrorMessage{rendered.error()};
+  // Where the template puts each content: render again with a marker in
+  // its place (markers are ASCII that no template trims or escapes), then
+  // splice the contents back in and check that this gives the same text.
+  const std::string open = "<<xf-content-", close = ">>";
+  std::vector<ChatMessage> marked = messages;
+  for (size_t i = 0; i < marked.size(); ++i)
+    marked[i].content = open + std::to_string(i) + close;
+  Result<std::string> skeleton = renderChat(marked, addGenerationPrompt);
+  auto trim = [](std::string_view s) {
+    size_t begin = s.find_first_not_of(" \t\n\r");
+    if (begin == std::string_view::npos)
+      return std::string_view();
+    return s.substr(begin, s.find_last_not_of(" \t\n\r") + 1 - begin);
+  };
+  for (bool trimmed : {false, true}) {
+    if (!skeleton)
+      break;
+    std::string text;
+    TextRanges plain;
+    size_t at = 0;
+    for (;;) {
+      size_t found = skeleton->find(open, at);
+      size_t digits = found + open.size();
+      size_t end = found == std::string::npos
+                       ? std::string::npos
+                       : skeleton->find_first_not_of("0123456789", digits);
+      if (end == std::string::npos || end == digits || end - digits > 9 ||
+          skeleton->compare(end, close.size(), close) != 0) {
+        text.append(*skeleton, at);
+        break;
+      }
+      size_t index = std::stoul(skeleton->substr(digits, end - digits));
+      if (index >= messages.size())
+        break;
+      text.append(*skeleton, at, found - at);
+      std::string_view content = messages[index].content;
+      if (trimmed)
+        content = trim(content);
+      plain.emplace_back(text.size(), text.size() + content.size());
+      text += content;
+      at = end + close.size();
+    }
+    if (text == *rendered)
+      return encode(text, plain);
+  }
+  return ErrorMessage{"the chat template changes the messages' text, so "
+                      "their special-token spellings cannot be kept apart "
+                      "from the template's own"};
 }
 
 std::optional<int32_t> Tokenizer::findEndOfTurn() const {

@@ -13,7 +13,7 @@
 //
 // The model sits behind ModelStep: CompiledModel (xf/CompiledModel.h) calls
 // the compiled function, a test passes a fake. Front ends (runtime/frontends:
-// the program's subcommands; later an HTTP server) build requests and read
+// the program's subcommands, `serve`'s HTTP server) build requests and read
 // results through callbacks or generated().
 //
 //   xf::Engine engine(model, {/*maxBatch=*/16});
@@ -153,6 +153,10 @@ public:
   bool cancel(RequestId id);
 
   bool idle() const { return waiting.empty() && running.empty(); }
+  /// Requests submitted and not running yet (new or preempted), and those
+  /// running: a server's queue-depth and batch gauges.
+  size_t waitingCount() const { return waiting.size(); }
+  size_t runningCount() const { return running.size(); }
   /// The reason it finished, if it has.
   std::optional<FinishReason> finishReason(RequestId id) const;
   /// The tokens generated so far (stop ids excluded).

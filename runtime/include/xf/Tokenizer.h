@@ -312,6 +312,16 @@ public:
   /// as themselves (each as its own character for the pre-tokenizer).
   std::vector<int32_t> encode(std::string_view text,
                               bool parseSpecial = true) const;
+  /// encode(text, /*parseSpecial=*/true), except that no special token is
+  /// matched where it would overlap one of the byte ranges [first, second)
+  /// of `plainRanges`: text there that spells a special token is ordinary
+  /// text (non-special added tokens are still matched). The rest of the
+  /// text is split and encoded as by encode(). Special tokens that match
+  /// after normalization are matched only in pieces of text that lie
+  /// wholly outside the ranges.
+  std::vector<int32_t>
+  encode(std::string_view text,
+         const std::vector<std::pair<size_t, size_t>> &plainRanges) const;
 
   /// The text of `ids`, as `tokenizers`' decode gives it: the decoder steps
   /// run over the tokens' strings (for byte-level tokenizers: the bytes of
@@ -384,6 +394,16 @@ public:
   /// The same for any conversation.
   Result<std::string> renderChat(const std::vector<ChatMessage> &messages,
                                  bool addGenerationPrompt) const;
+  /// The ids of renderChat's text, with the special tokens the template
+  /// writes parsed and the messages' contents encoded as ordinary text, so
+  /// that a message cannot end its turn or start another by spelling
+  /// `<|im_end|>`. Where each content sits is found by rendering with a
+  /// marker in place of it; the template may copy a content verbatim or
+  /// trimmed. Fails, saying so, for a template that changes contents
+  /// otherwise, and wherever renderChat fails.
+  Result<std::vector<int32_t>>
+  encodeChat(const std::vector<ChatMessage> &messages,
+             bool addGenerationPrompt) const;
 
   /// Ids that end a generation: eos and the special token that closes an
   /// assistant turn in the chat template (<|im_end|>, <|eot_id|>,
@@ -417,6 +437,9 @@ public:
 private:
   struct Impl;
   explicit Tokenizer(std::unique_ptr<Impl> impl);
+  std::vector<int32_t>
+  encodeText(std::string_view text, bool parseSpecial,
+             const std::vector<std::pair<size_t, size_t>> *plainRanges) const;
   std::optional<int32_t> findEndOfTurn() const;
   std::unique_ptr<Impl> impl;
 };

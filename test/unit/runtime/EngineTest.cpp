@@ -161,6 +161,23 @@ TEST(EngineTest, SchedulesInSubmissionOrderUpToMaxBatch) {
             0u);
 }
 
+TEST(EngineTest, CountsWaitingAndRunningRequests) {
+  FakeStep model(64);
+  EngineOptions options;
+  options.maxBatch = 2;
+  Engine engine(model, options);
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(engine.submit(greedy(prompt(3 * i, 5), 4)));
+  EXPECT_EQ(engine.waitingCount(), 3u);
+  EXPECT_EQ(engine.runningCount(), 0u);
+  ASSERT_TRUE(engine.step());
+  EXPECT_EQ(engine.waitingCount(), 1u);
+  EXPECT_EQ(engine.runningCount(), 2u);
+  ASSERT_TRUE(engine.runToCompletion());
+  EXPECT_EQ(engine.waitingCount(), 0u);
+  EXPECT_EQ(engine.runningCount(), 0u);
+}
+
 TEST(EngineTest, StreamsEveryTokenInOrderThenFinishes) {
   FakeStep model(64);
   Engine engine(model);

@@ -82,8 +82,11 @@
 // half a step, max|A| / 254, per element); other group sizes decode W in
 // registers, 16 codes at a time. More rows (prefill) split C by columns:
 // each block of W's rows is dequantized once into an f32 panel (in cache,
-// never the whole matrix) that every row of A is multiplied with. ISA and
-// threads as for xfrt_matmul_f32.
+// never the whole matrix) that every row of A is multiplied with; on a CPU
+// with AVX-512 VNNI and groups a multiple of 32 the panel holds W's codes
+// instead and A is rounded to int8 as for a few rows (integer dot products
+// make four times an f32 FMA's multiply-adds). ISA and threads as for
+// xfrt_matmul_f32.
 
 // Shape errors. A size that is known only at run time and that the compiler
 // could not prove right (a dimension that is `?` in the model, say a mask's
@@ -152,6 +155,11 @@ struct QMatmulProblem {
 /// Runs `problem` on the thread pool with the best kernel for this CPU, or
 /// with `isa` ("avx512", "avx2", "sse2"; for tests) when given.
 void qmatmulF32(const QMatmulProblem &problem, const char *isa = nullptr);
+
+/// Whether qmatmulF32 (with `isa`, or the best one when null) rounds the
+/// rows of an m-row A to int8 in blocks of 32 before multiplying.
+bool qmatmulQuantizesActivations(int64_t m, int64_t groupSize,
+                                 const char *isa = nullptr);
 
 /// Whether this CPU can run `isa` ("avx512", "avx2", "sse2").
 bool cpuSupportsISA(const char *isa);

@@ -5,10 +5,12 @@
 // instruction set the CPU has (QMatmulKernels.inc). A few rows of A
 // (decode) with groups a multiple of 32 are first quantized to int8 blocks
 // (llama.cpp's Q8_1 activations) for the integer dot-product kernels. More
-// than kFewRowsMatmul rows (prefill) run on panels of W dequantized once to
-// f32 and the f32 matmul's register tiles: as fast as an f32 matmul (on
-// AVX2 without VNNI, integer dot products are no faster than f32 FMAs). The
-// quantizer that packs weights is in Quantize.cpp.
+// than kFewRowsMatmul rows (prefill) run, with AVX-512 VNNI and groups a
+// multiple of 32, on A rounded the same way and panels of W's codes
+// repacked for vpdpbusd (QGemmVNNI.cpp); otherwise on panels of W
+// dequantized once to f32 and the f32 matmul's register tiles: as fast as
+// an f32 matmul (on AVX2 without VNNI, integer dot products are no faster
+// than f32 FMAs). The quantizer that packs weights is in Quantize.cpp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -273,7 +275,99 @@ QuantizedRow quantizeRow(const float *a, int64_t k, bool nibbleOrder,
   return {codes.data(), scales, sums};
 }
 
+bool hasVNNI() {
+#if defined(__x86_64__)
+  static const bool vnni = __builtin_cpu_supports("avx512vnni") &&
+                           __builtin_cpu_supports("bmi2") &&
+                           cpuSupportsISA("avx512");
+  return vnni;
+#else
+  return false;
+#endif
+}
+
+bool useVNNIPanels(int64_t m, int64_t groupSize, const char *isa) {
+  return m > kFewRowsMatmul && groupSize % kActivationBlock == 0 &&
+         !std::strcmp(isa, "avx512") && hasVNNI();
+}
+
+struct VNNISplit {
+  const QMatmulProblem *p;
+  vnni::QuantizedRows rows;
+  int64_t columnsPerPanel;
+};
+
+void runVNNIPanel(void *context, int64_t item) {
+  const VNNISplit &s = *static_cast<const VNNISplit *>(context);
+  const QMatmulProblem &p = *s.p;
+  int64_t j0 = item * s.columnsPerPanel;
+  int64_t j1 = std::min(p.n, j0 + s.columnsPerPanel);
+  int64_t pk = vnni::panelColumns(j1 - j0);
+  int64_t groups = ceilDiv(p.k, p.groupSize);
+  thread_local std::vector<uint8_t> panel;
+  thread_local std::vector<float> scales;
+  panel.resize(vnni::panelBytes(p.k, j1 - j0));
+  scales.resize(2 * groups * pk);
+  float *corrections = scales.data() + groups * pk;
+  vnni::packPanel(p, j0, j1, panel.data(), scales.data(), corrections);
+  vnni::multiplyPanel(p, s.rows, j0, j1, panel.data(), scales.data(),
+                      corrections);
+}
+
+/// Many rows of A with integer dot products: A rounded once, then panels
+/// of W's codes (a quarter of an f32 panel's bytes, so four times the
+/// columns in the same cache) split across the pool.
+void vnniPanelMatmul(const QMatmulProblem &p) {
+  int64_t blocks = ceilDiv(p.k, kActivationBlock);
+  int64_t groups = ceilDiv(p.k, p.groupSize);
+  int64_t blocksPerGroup = p.groupSize / kActivationBlock;
+  thread_local std::vector<int8_t> codes;
+  thread_local std::vector<float> scalesAndSums, groupSums;
+  std::vector<int8_t> rowCodes;
+  std::vector<float> rowScales;
+  codes.resize(p.m * blocks * kActivationBlock);
+  scalesAndSums.resize(p.m * blocks);
+  groupSums.assign(p.m * groups, 0.0f);
+  for (int64_t i = 0; i < p.m; ++i) {
+    QuantizedRow row =
+        quantizeRow(p.a + i * p.aM, p.k, false, rowCodes, rowScales);
+    std::memcpy(&codes[i * blocks * kActivationBlock], row.codes,
+                blocks * kActivationBlock);
+    std::memcpy(&scalesAndSums[i * blocks], row.scales, blocks * sizeof(float));
+    for (int64_t b = 0; b < blocks; ++b)
+      groupSums[i * groups + b / blocksPerGroup] += row.sums[b];
+  }
+  VNNISplit s;
+  s.p = &p;
+  s.rows = {codes.data(), blocks * kActivationBlock, scalesAndSums.data(),
+            blocks, groupSums.data(), groups};
+  int threads = numThreads();
+  // Whole 32-column strips, a panel within half of a 1 MiB L2 (Zen 4 and
+  // the AVX-512 Xeons have at least that), enough panels for every thread.
+  constexpr int64_t kPanelBytes = 1 << 19;
+  int64_t kp = blocks * kActivationBlock;
+  int64_t columns = std::max<int64_t>(32, kPanelBytes / kp / 32 * 32);
+  while (threads > 1 && columns > 32 && ceilDiv(p.n, columns) < 4 * threads)
+    columns -= 32;
+  s.columnsPerPanel = std::min(columns, p.n);
+  int64_t items = ceilDiv(p.n, s.columnsPerPanel);
+  if (threads == 1 || items == 1) {
+    for (int64_t i = 0; i < items; ++i)
+      runVNNIPanel(&s, i);
+    return;
+  }
+  parallelFor(items, runVNNIPanel, &s);
+}
+
 } // namespace
+
+bool xf::qmatmulQuantizesActivations(int64_t m, int64_t groupSize,
+                                     const char *isa) {
+  if (groupSize % kActivationBlock != 0)
+    return false;
+  return m <= kFewRowsMatmul ||
+         useVNNIPanels(m, groupSize, isa ? isa : bestISA());
+}
 
 bool xf::cpuSupportsISA(const char *isa) {
 #if defined(__x86_64__)
@@ -293,8 +387,11 @@ bool xf::cpuSupportsISA(const char *isa) {
 void xf::qmatmulF32(const QMatmulProblem &p, const char *isa) {
   if (p.m <= 0 || p.n <= 0 || p.k <= 0)
     return;
-  if (p.m > kFewRowsMatmul)
+  if (p.m > kFewRowsMatmul) {
+    if (useVNNIPanels(p.m, p.groupSize, isa ? isa : bestISA()))
+      return vnniPanelMatmul(p);
     return panelMatmul(p, isa ? isa : bestISA());
+  }
   Split s;
   s.p = &p;
   s.block = kernelFor(isa ? isa : bestISA());

@@ -53,6 +53,34 @@ XF_DECLARE_QMATMUL_KERNELS(avx2)
 XF_DECLARE_QMATMUL_KERNELS(avx512)
 #undef XF_DECLARE_QMATMUL_KERNELS
 
+/// Many rows of A on AVX-512 VNNI (QGemmVNNI.cpp), for groups a multiple of
+/// kActivationBlock: row i's codes (in natural order, zero up to the last
+/// whole block) at codes + i * codesM, its block scales at scales +
+/// i * scalesM, and the sums of its groups' activations (the block sums of
+/// QuantizedRow over each group of W) at groupSums + i * groupSumsM.
+namespace vnni {
+struct QuantizedRows {
+  const int8_t *codes;
+  int64_t codesM;
+  const float *scales;
+  int64_t scalesM;
+  const float *groupSums;
+  int64_t groupSumsM;
+};
+/// Columns of a panel of `columns` W rows (a multiple of 32), and its bytes.
+int64_t panelColumns(int64_t columns);
+int64_t panelBytes(int64_t k, int64_t columns);
+/// W's rows [j0, j1) as vpdpbusd operands: byte (s * pk + c) * 4 + t is the
+/// unsigned code of row j0 + c at k = 4 * s + t (pk = panelColumns), with
+/// their group scales and scale * (zero point + bias) at [g * pk + c].
+void packPanel(const QMatmulProblem &p, int64_t j0, int64_t j1,
+               uint8_t *panel, float *scales, float *corrections);
+/// C[0:m, j0:j1] += A x dequant(W[j0:j1, :])^T on a packed panel.
+void multiplyPanel(const QMatmulProblem &p, const QuantizedRows &a,
+                   int64_t j0, int64_t j1, const uint8_t *panel,
+                   const float *scales, const float *corrections);
+} // namespace vnni
+
 } // namespace xf::kernels
 
 #endif // XF_RUNTIME_LIB_KERNELS_QMATMULTILE_H

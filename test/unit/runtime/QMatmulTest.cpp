@@ -221,9 +221,10 @@ struct KernelCase {
   QuantScheme scheme;
 };
 
-/// Whether qmatmulF32 quantizes A (a few rows, groups a multiple of 32).
-bool quantizesActivations(const KernelCase &c) {
-  return c.m <= kFewRowsMatmul && c.groupSize % 32 == 0;
+/// Whether qmatmulF32 quantizes A (a few rows, or many on AVX-512 VNNI;
+/// groups a multiple of 32).
+bool quantizesActivations(const KernelCase &c, const char *isa) {
+  return qmatmulQuantizesActivations(c.m, c.groupSize, isa);
 }
 
 /// A row rounded as the integer path does: blocks of 32, scale max|x| / 127,
@@ -252,7 +253,7 @@ void checkKernel(const KernelCase &c, const char *isa, std::mt19937 &rng) {
   std::vector<float> out = randomVector(c.m * cM, rng);
   std::vector<double> expected(out.begin(), out.end());
   std::vector<double> exact(out.begin(), out.end());
-  bool rounded = quantizesActivations(c);
+  bool rounded = quantizesActivations(c, isa);
   double bound = 0.0, roundingBound = 0.0;
   for (int64_t i = 0; i < c.m; ++i) {
     const float *row = a.data() + i * aM;

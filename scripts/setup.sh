@@ -18,6 +18,9 @@ packages=(
   libgtest-dev
   # `OUT serve`: JSON (header-only; the HTTP layer is the runtime's own).
   nlohmann-json3-dev
+  # Replicas of `OUT serve` behind a proxy (deploy/haproxy.cfg; the test
+  # e2e-serve-haproxy).
+  haproxy
   # The perplexity evaluation text: The Devil's Dictionary (public domain).
   dict-devil
 )

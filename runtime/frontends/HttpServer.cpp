@@ -443,8 +443,10 @@ bool HttpServer::acceptLoop() {
     std::unique_lock<std::mutex> lock(mutex);
     if (pending.size() >= options.maxQueued) {
       lock.unlock();
-      refuse(fd, {503, "the server is overloaded; retry later"},
-             /*linger=*/false);
+      // Too many requests at once: 429, as for a server at capacity, so
+      // that clients back off and retry the same way.
+      refuse(fd, {429, "too many connections at once; retry later"},
+             /*linger=*/false, {{"Retry-After", "1"}});
       continue;
     }
     pending.push_back(fd);
@@ -471,7 +473,8 @@ void HttpServer::workerLoop() {
   }
 }
 
-void HttpServer::refuse(int fd, const HttpError &error, bool linger) {
+void HttpServer::refuse(int fd, const HttpError &error, bool linger,
+                        const Headers &extra) {
   if (logger)
     logger(HttpRequest{}, error.status);
   auto [body, type] = errorBody ? errorBody(error)
@@ -480,7 +483,7 @@ void HttpServer::refuse(int fd, const HttpError &error, bool linger) {
   // Best effort: a refused client gets at most the timeout's wait.
   timeval timeout{1, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-  sendAll(fd, responseHead(error.status, type, body.size(), {}) + body);
+  sendAll(fd, responseHead(error.status, type, body.size(), extra) + body);
   if (linger)
     lingeringClose(fd);
   else

@@ -129,7 +129,7 @@ struct HttpServerOptions {
   /// Connections served at once, one per worker.
   size_t workers = 16;
   /// Accepted connections waiting for a worker; beyond these a new
-  /// connection is answered 503 and closed.
+  /// connection is answered 429 (with Retry-After) and closed.
   size_t maxQueued = 64;
   /// The whole request must arrive within this; each write of the answer
   /// must complete within it.
@@ -172,7 +172,8 @@ private:
   bool acceptLoop();
   void workerLoop();
   void serve(int fd);
-  void refuse(int fd, const HttpError &error, bool linger);
+  void refuse(int fd, const HttpError &error, bool linger,
+              const Headers &extra = {});
 
   HttpServerOptions options;
   Handler handler;

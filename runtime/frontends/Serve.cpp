@@ -737,7 +737,7 @@ int Server::run() {
   httpOptions.port = static_cast<int>(options.port);
   // A worker per connection: enough for every admitted request to wait on
   // its generation and for more to be told 429 (or read /metrics); beyond
-  // those, connections wait in a bounded queue, then are answered 503.
+  // those, connections wait in a bounded queue, then are answered 429.
   httpOptions.workers = static_cast<size_t>(capacity) + 32;
   httpOptions.maxQueued = 64;
   // Past this a client is cut off rather than holding a worker.
@@ -747,6 +747,10 @@ int Server::run() {
     ApiError api{error.status,
                  error.status >= 500 ? "server_error" : "invalid_request_error",
                  error.message, std::nullopt, std::nullopt};
+    if (error.status == 429) {
+      api.type = "rate_limit_exceeded";
+      api.code = "rate_limit_exceeded";
+    }
     return std::make_pair(errorBody(api), std::string("application/json"));
   };
   auto countStatus = [this](const HttpRequest &, int status) {

@@ -79,10 +79,10 @@ def check(condition, message):
 class Server:
     """The program's `serve`, on a free port; stopped by stop() or kill()."""
 
-    def __init__(self, program, extra=()):
+    def __init__(self, program, extra=(), max_batch=MAX_BATCH, max_queue=MAX_QUEUE):
         self.process = subprocess.Popen(
             [program, "serve", "--port", "0", "--api-key", KEY,
-             "--max-batch", str(MAX_BATCH), "--max-queue", str(MAX_QUEUE)] + list(extra),
+             "--max-batch", str(max_batch), "--max-queue", str(max_queue)] + list(extra),
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.log = []
         self.port = None
@@ -494,6 +494,21 @@ def test_preemption(program, name):
         server.kill()
 
 
+def compile_example(xfc, model_script, workdir, name):
+    """Writes the example model with a byte-level tokenizer and a plain chat
+    template into `workdir` and compiles it; returns the program's path."""
+    os.makedirs(workdir, exist_ok=True)
+    model = os.path.join(workdir, "model.onnx")
+    subprocess.run([sys.executable, model_script, model], check=True,
+                   stdout=subprocess.DEVNULL)
+    byte_level_tokenizer(os.path.join(workdir, "tokenizer.json"))
+    with open(os.path.join(workdir, "tokenizer_config.json"), "w") as f:
+        json.dump({"chat_template": CHAT_TEMPLATE}, f)
+    program = os.path.join(workdir, name)
+    subprocess.run([xfc, model, "-o", program], check=True, stderr=subprocess.DEVNULL)
+    return program
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--xfc", required=True)
@@ -506,17 +521,8 @@ def main():
         print("SKIPPED: the openai package is missing (pip install -r requirements.txt)")
         sys.exit(1 if os.environ.get("CI") == "true" else 77)
 
-    os.makedirs(args.workdir, exist_ok=True)
-    model = os.path.join(args.workdir, "model.onnx")
-    subprocess.run([sys.executable, args.model_script, model], check=True,
-                   stdout=subprocess.DEVNULL)
-    byte_level_tokenizer(os.path.join(args.workdir, "tokenizer.json"))
-    with open(os.path.join(args.workdir, "tokenizer_config.json"), "w") as f:
-        json.dump({"chat_template": CHAT_TEMPLATE}, f)
     name = "served"
-    program = os.path.join(args.workdir, name)
-    subprocess.run([args.xfc, model, "-o", program], check=True, stderr=subprocess.DEVNULL)
-
+    program = compile_example(args.xfc, args.model_script, args.workdir, name)
     server = Server(program, ["--kv-memory", "64M"])
     try:
         client = openai.OpenAI(base_url=server.url() + "/v1", api_key=KEY, max_retries=0,

@@ -14,7 +14,8 @@
 //
 // BITS=8: every layer int8, groups of 128, symmetric (--quantize=int8);
 // BITS=4: layers int4, groups of 32, f32 zero points, head int8 g128
-// (--quantize=int4).
+// (--quantize=int4); BITS=32: f32 weights, K x N as the fp32 program holds
+// them, through xf::matmulF32.
 #include "xf/Kernels.h"
 #include "xf/ThreadPool.h"
 
@@ -34,6 +35,7 @@ struct Layer {
   std::vector<uint8_t> codes;
   std::vector<float> scales, zeroPoints;
   std::vector<float> out;
+  std::vector<float> f32; // BITS=32: K x N
 };
 
 double now() {
@@ -54,7 +56,18 @@ int main(int argc, char **argv) {
   std::vector<Layer> layers;
   size_t bytes = 0, codeBytes = 0;
   auto add = [&](int64_t n, int64_t k, int64_t layerBits) {
-    Layer y{n, k, layerBits, layerBits == 8 ? 128 : 32, {}, {}, {}, {}};
+    Layer y{n, k, layerBits, layerBits == 8 ? 128 : 32, {}, {}, {}, {}, {}};
+    if (layerBits == 32) {
+      std::uniform_real_distribution<float> uniform(-0.1f, 0.1f);
+      y.f32.resize(n * k);
+      for (float &w : y.f32)
+        w = uniform(rng);
+      y.out.resize(n);
+      bytes += 4 * y.f32.size();
+      codeBytes += 4 * y.f32.size();
+      layers.push_back(std::move(y));
+      return;
+    }
     int64_t groups = (k + y.groupSize - 1) / y.groupSize;
     y.codes.resize(n * (layerBits == 8 ? k : (k + 1) / 2));
     for (uint8_t &b : y.codes)
@@ -78,7 +91,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < 7; ++i)
       add(ns[i], ks[i], bits);
   if (!hot)
-    add(49152, 576, 8);
+    add(49152, 576, bits == 32 ? 32 : 8);
   std::vector<float> a(1536);
   std::normal_distribution<float> normal;
   for (float &v : a)
@@ -87,6 +100,24 @@ int main(int argc, char **argv) {
   auto step = [&] {
     for (int rep = 0; rep < (hot ? 30 : 1); ++rep)
       for (Layer &y : layers) {
+        if (y.bits == 32) {
+          xf::MatmulProblem p{};
+          p.outer[0] = p.outer[1] = 1;
+          p.m = 1;
+          p.n = y.n;
+          p.k = y.k;
+          p.a = a.data();
+          p.aM = y.k;
+          p.aK = 1;
+          p.b = y.f32.data();
+          p.bK = y.n;
+          p.bN = 1;
+          p.c = y.out.data();
+          p.cM = y.n;
+          p.cN = 1;
+          xf::matmulF32(p);
+          continue;
+        }
         xf::QMatmulProblem p;
         p.m = 1;
         p.n = y.n;
@@ -126,8 +157,10 @@ int main(int argc, char **argv) {
   auto readShare = [&](int t) {
     V16 acc = {};
     for (const Layer &y : layers) {
-      size_t count = y.codes.size() / 64;
-      const V16 *v = reinterpret_cast<const V16 *>(y.codes.data());
+      size_t count = y.bits == 32 ? 4 * y.f32.size() / 64 : y.codes.size() / 64;
+      const V16 *v = reinterpret_cast<const V16 *>(
+          y.bits == 32 ? static_cast<const void *>(y.f32.data())
+                       : static_cast<const void *>(y.codes.data()));
       for (size_t i = count * t / threads; i < count * (t + 1) / threads; ++i)
         acc += v[i];
     }

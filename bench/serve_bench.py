@@ -62,6 +62,9 @@ import subprocess
 import sys
 import time
 
+from machine_load import (HZ, cpu_jiffies, int_list,  # noqa: E402
+                          process_cpu_s, wait_for_idle, write_docs)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SECTION = "## `OUT serve` against llama.cpp's server (issue 19)"
 HOST = "127.0.0.1"
@@ -149,28 +152,6 @@ def percentile(values, q):
     return v[lo] + (v[hi] - v[lo]) * (pos - lo)
 
 
-def cpu_jiffies():
-    """(busy, total) jiffies of the whole machine, from /proc/stat."""
-    try:
-        with open("/proc/stat") as fh:
-            fields = [int(x) for x in fh.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return sum(fields[:8]) - idle, sum(fields[:8])
-
-
-HZ = os.sysconf("SC_CLK_TCK")
-
-
-def process_cpu_s(pid):
-    """utime + stime of a process (all its threads), in seconds."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / HZ
-    except (OSError, ValueError, IndexError):
-        return 0.0
 
 
 def peak_rss(pid):
@@ -180,32 +161,6 @@ def peak_rss(pid):
         return int(m.group(1)) * 1024 if m else None
     except OSError:
         return None
-
-
-def busy_fraction(seconds):
-    a = cpu_jiffies()
-    time.sleep(seconds)
-    b = cpu_jiffies()
-    if not a or not b or b[1] == a[1]:
-        return 0.0
-    return (b[0] - a[0]) / (b[1] - a[1])
-
-
-def wait_for_idle(limit_s, threshold=0.15):
-    """Waits up to limit_s for the CPUs to be (nearly) idle; returns the last
-    busy fraction seen."""
-    if limit_s <= 0:
-        return None
-    deadline = time.time() + limit_s
-    busy = busy_fraction(2.0)
-    announced = False
-    while busy > threshold and time.time() < deadline:
-        if not announced:
-            log(f"   the machine is {busy * 100:.0f}% busy with other work; waiting up to "
-                f"{limit_s:.0f} s for it to quiet down")
-            announced = True
-        busy = busy_fraction(5.0)
-    return busy
 
 
 def free_port():
@@ -940,27 +895,7 @@ def docs_section(results, command):
     return "\n".join(text)
 
 
-def write_docs(path, section):
-    """Replaces the section that starts with SECTION (up to the next "## "),
-    or appends it; the other sections are left as they are."""
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
-    start = text.find(SECTION + "\n")
-    if start >= 0:
-        nxt = re.search(r"^## ", text[start + len(SECTION):], re.M)
-        end = start + len(SECTION) + nxt.start() if nxt else len(text)
-        text = text[:start] + section + ("\n" if nxt else "") + text[end:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text)
-
-
 # --------------------------------------------------------------------------
-
-def int_list(text):
-    return [int(x) for x in text.split(",") if x.strip()]
-
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
@@ -1097,7 +1032,7 @@ def main():
     log(f"\nevery figure: {args.json}; server logs: {logs}")
     if args.write_docs:
         path = os.path.join(ROOT, "docs", "benchmarks.md")
-        write_docs(path, docs_section(results, command))
+        write_docs(path, docs_section(results, command), SECTION)
         log(f"wrote the section {SECTION!r} of {path}")
     return 0
 

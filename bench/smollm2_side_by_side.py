@@ -54,6 +54,9 @@ import sys
 import tempfile
 import time
 
+from machine_load import (HZ, cpu_jiffies, int_list,  # noqa: E402
+                          process_cpu_s, wait_for_idle, write_docs)
+
 ROOT = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(ROOT)
 SECTION = "## CPU prefill and decode side by side (issue 17)"
@@ -226,10 +229,6 @@ def run_task(args, vocab, reset, forward, argmax, extra):
     return result
 
 
-def int_list(text):
-    return [int(x) for x in text.split(",") if x.strip()]
-
-
 def worker_main(argv):
     parser = argparse.ArgumentParser()
     parser.add_argument("--worker", choices=["ort", "llama"], required=True)
@@ -250,43 +249,11 @@ def worker_main(argv):
 # --------------------------------------------------------------------------
 # Running a measured process, and what else the machine did meanwhile.
 
-def cpu_jiffies():
-    """(busy, total) jiffies of the whole machine, from /proc/stat."""
-    try:
-        with open("/proc/stat") as fh:
-            fields = [int(x) for x in fh.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return sum(fields[:8]) - idle, sum(fields[:8])
-
-
-def busy_fraction(seconds=2.0):
-    """How busy the machine's CPUs are, 0..1, over the next `seconds`."""
-    a = cpu_jiffies()
-    time.sleep(seconds)
-    b = cpu_jiffies()
-    if not a or not b or b[1] == a[1]:
-        return 0.0
-    return (b[0] - a[0]) / (b[1] - a[1])
-
-
 # CPU seconds that other processes used while ours ran, and the CPU seconds
 # the machine had in that time (all cores): the contamination of a number.
 # The busy neighbour that the script starts itself is not counted as other.
 OTHER_LOAD = {"other_s": 0.0, "available_s": 0.0}
-HZ = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 NEIGHBOUR = {"pid": None}
-
-
-def process_cpu_s(pid):
-    """utime + stime of a process, in seconds (0 when it cannot be read)."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / HZ
-    except (OSError, ValueError, IndexError):
-        return 0.0
 
 
 class BusyNeighbour:
@@ -305,21 +272,6 @@ class BusyNeighbour:
         self.proc.kill()
         self.proc.wait()
         return False
-
-
-def wait_for_idle(limit_s, threshold=0.15):
-    """Waits up to limit_s for the CPUs to be (nearly) idle; returns the last
-    busy fraction seen."""
-    deadline = time.time() + limit_s
-    busy = busy_fraction(min(2.0, max(limit_s, 0.5)))
-    announced = False
-    while busy > threshold and time.time() < deadline:
-        if not announced:
-            print(f"   the machine is {busy * 100:.0f}% busy with other work; waiting up to "
-                  f"{limit_s:.0f} s for it to quiet down", flush=True)
-            announced = True
-        busy = busy_fraction(5.0)
-    return busy
 
 
 def run_measured(cmd, timeout=1800, env=None):
@@ -1114,22 +1066,6 @@ def chart(engines, args, path, info):
     plt.close(fig)
 
 
-def write_docs(path, section, header=SECTION):
-    """Replaces the section of docs `path` that starts with `header` (up to
-    the next "## "), or appends it; the other sections are left as they are."""
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
-    start = text.find(header + "\n")
-    if start >= 0:
-        nxt = re.search(r"^## ", text[start + len(header):], re.M)
-        end = start + len(header) + nxt.start() if nxt else len(text)
-        text = text[:start] + section + ("\n" if nxt else "") + text[end:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text)
-
-
 # --------------------------------------------------------------------------
 
 def parse_args():
@@ -1542,7 +1478,7 @@ def main():
     if chart_ok:
         lines += [f"![SmolLM2-135M prefill and decode tokens/s per engine, thread scaling and "
                   f"busy neighbour]({chart_ok})", ""]
-    write_docs(args.docs, "\n".join(lines))
+    write_docs(args.docs, "\n".join(lines), SECTION)
     print(f"== wrote section '{SECTION[3:]}' of {args.docs}")
     return 0
 

@@ -130,24 +130,35 @@ void runPanel(void *context, int64_t item) {
                      scratch.data());
 }
 
+/// Columns per panel of n: whole 32-column steps (a tile width of every
+/// ISA), as many as `budget` columns allow, but enough panels that every
+/// thread gets several.
+int64_t columnsPerPanel(int64_t n, int64_t budget) {
+  int threads = numThreads();
+  int64_t columns = std::max<int64_t>(32, budget / 32 * 32);
+  while (threads > 1 && columns > 32 && ceilDiv(n, columns) < 4 * threads)
+    columns -= 32;
+  return std::min(columns, n);
+}
+
+/// runPanel-like `run` for each panel of n columns, on the pool.
+void runPanels(int64_t n, int64_t columns, void (*run)(void *, int64_t),
+               void *context) {
+  int64_t items = ceilDiv(n, columns);
+  if (numThreads() == 1 || items == 1) {
+    for (int64_t i = 0; i < items; ++i)
+      run(context, i);
+    return;
+  }
+  parallelFor(items, run, context);
+}
+
 void panelMatmul(const QMatmulProblem &p, const char *isa) {
   PanelSplit s;
   s.p = &p;
   s.kernels = panelKernelsFor(isa);
-  int threads = numThreads();
-  // Whole 32-column steps (a tile width of every ISA), as many as fit the
-  // panel budget, but enough panels that every thread gets several.
-  int64_t columns = std::max<int64_t>(32, kPanelFloats / p.k / 32 * 32);
-  while (threads > 1 && columns > 32 && ceilDiv(p.n, columns) < 4 * threads)
-    columns -= 32;
-  s.columnsPerPanel = std::min(columns, p.n);
-  int64_t items = ceilDiv(p.n, s.columnsPerPanel);
-  if (threads == 1 || items == 1) {
-    for (int64_t i = 0; i < items; ++i)
-      runPanel(&s, i);
-    return;
-  }
-  parallelFor(items, runPanel, &s);
+  s.columnsPerPanel = columnsPerPanel(p.n, kPanelFloats / p.k);
+  runPanels(p.n, s.columnsPerPanel, runPanel, &s);
 }
 
 struct Split {
@@ -341,22 +352,12 @@ void vnniPanelMatmul(const QMatmulProblem &p) {
   s.p = &p;
   s.rows = {codes.data(), blocks * kActivationBlock, scalesAndSums.data(),
             blocks, groupSums.data(), groups};
-  int threads = numThreads();
-  // Whole 32-column strips, a panel within half of a 1 MiB L2 (Zen 4 and
-  // the AVX-512 Xeons have at least that), enough panels for every thread.
+  // A panel within half of a 1 MiB L2 (Zen 4 and the AVX-512 Xeons have at
+  // least that).
   constexpr int64_t kPanelBytes = 1 << 19;
-  int64_t kp = blocks * kActivationBlock;
-  int64_t columns = std::max<int64_t>(32, kPanelBytes / kp / 32 * 32);
-  while (threads > 1 && columns > 32 && ceilDiv(p.n, columns) < 4 * threads)
-    columns -= 32;
-  s.columnsPerPanel = std::min(columns, p.n);
-  int64_t items = ceilDiv(p.n, s.columnsPerPanel);
-  if (threads == 1 || items == 1) {
-    for (int64_t i = 0; i < items; ++i)
-      runVNNIPanel(&s, i);
-    return;
-  }
-  parallelFor(items, runVNNIPanel, &s);
+  s.columnsPerPanel =
+      columnsPerPanel(p.n, kPanelBytes / (blocks * kActivationBlock));
+  runPanels(p.n, s.columnsPerPanel, runVNNIPanel, &s);
 }
 
 } // namespace

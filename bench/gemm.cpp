@@ -225,7 +225,8 @@ int main(int argc, char **argv) {
                                ? 0
                                : (int64_t)p.zeros.data(),
                            groups, 1, p.bits,
-                           p.group, (int64_t)c.data(), s.n);
+                           p.group, (int64_t)c.data(), s.n,
+                           /*int8Activations=*/1);
         });
       }
       double flops = 2.0 * m * s.n * s.k;

@@ -135,6 +135,7 @@ int main(int argc, char **argv) {
         p.groupSize = y.groupSize;
         p.c = y.out.data();
         p.cM = y.n;
+        p.int8Activations = true;
         xf::qmatmulF32(p);
       }
   };

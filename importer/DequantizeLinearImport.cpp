@@ -311,6 +311,7 @@ Value xf::importDequantizedMatMul(Value a, Value b, OpBuilder &builder,
              a, codesValue, scalesValue, zeroValue, Value(),
              builder.getI64IntegerAttr(bits),
              builder.getI64IntegerAttr(groupSize),
-             symmetric ? builder.getUnitAttr() : UnitAttr())
+             symmetric ? builder.getUnitAttr() : UnitAttr(),
+             /*int8_activations=*/UnitAttr())
       .getResult();
 }

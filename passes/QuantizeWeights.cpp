@@ -220,7 +220,8 @@ struct QuantizeWeightsPass
           q.codes, q.scales, q.zeroPoints, op.getBias(),
           builder.getI64IntegerAttr(opBits), builder.getI64IntegerAttr(group),
           q.scheme == QuantScheme::Symmetric ? builder.getUnitAttr()
-                                             : UnitAttr());
+                                             : UnitAttr(),
+          /*int8_activations=*/builder.getUnitAttr());
       SmallVector<NamedAttribute> info = {
           builder.getNamedAttr("weight", builder.getStringAttr(q.name)),
           builder.getNamedAttr("rel_rms_error",

@@ -124,6 +124,8 @@ void lower(xf::XF::QLinearOp op, func::FuncOp kernel) {
   arguments.push_back(arith::ConstantIntOp::create(
       b, loc, i64, static_cast<int64_t>(op.getGroupSize())));
   addressAndStride(result, 4);
+  arguments.push_back(arith::ConstantIntOp::create(
+      b, loc, i64, op.getInt8Activations() ? 1 : 0));
   assert(arguments.size() == kKernelArguments);
   func::CallOp::create(b, loc, kernel, arguments);
 

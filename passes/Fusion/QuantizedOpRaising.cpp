@@ -163,7 +163,8 @@ struct MatMulNBitsPattern : OpRewritePattern<ONNX::MatMulNBitsOp> {
         rewriter, loc, op.getType(), op.getA(), codesValue, scalesValue,
         zeroPoints, op.getBias(), rewriter.getI64IntegerAttr(bits),
         rewriter.getI64IntegerAttr(blockSize),
-        symmetric ? rewriter.getUnitAttr() : UnitAttr());
+        symmetric ? rewriter.getUnitAttr() : UnitAttr(),
+        /*int8_activations=*/UnitAttr());
     rewriter.replaceOp(op, qlinear.getResult());
     return success();
   }

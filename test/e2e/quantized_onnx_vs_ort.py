@@ -207,11 +207,12 @@ def main():
                 print(f"{name}: imported without a bits = 4 group_size = 32 xf.qlinear  FAIL")
                 failed = True
         # 18 rows: up to 16 (xf::kFewRowsMatmul, decode and verify steps)
-        # take the int8-activation path; more take f32 activations, or int8
-        # ones on a CPU with AVX-512 VNNI. A is given already on the int8
-        # grid those paths round it to, so every path computes onnxruntime's
-        # product of the same numbers (the kernel's unit tests bound the
-        # rounding of other A).
+        # take the int8-activation path; more take f32 activations (an
+        # imported layer keeps the exporter's exact product; only the
+        # weights xfc quantized itself may round A for many rows). A is given
+        # already on the int8 grid the rounding paths use, so every path
+        # computes onnxruntime's product of the same numbers (the kernel's
+        # unit tests bound the rounding of other A).
         a = round_activations(rng.standard_normal((2, 9, k)).astype(np.float32))
         # Without graph optimizations: ORT would otherwise fuse DequantizeLinear
         # -> MatMul into an integer matmul on dynamically quantized A.

@@ -6,7 +6,7 @@
 // is off, by 0.5: 0.5 / |row| = 0.5 / 127.02 = 3.936e-3), row 1 zeros.
 // CHECK-LABEL: func.func @main
 // CHECK:         xf.qlinear {{.+}} bits = 4 group_size = 32 {{.*}}{xf.quantization = {rel_rms_error = {{.+}} : f64, weight = "w0"}}
-// CHECK:         xf.qlinear {{.+}} bits = 8 group_size = 128 symmetric {xf.quantization = {rel_rms_error = 0.0039363{{[0-9]*}} : f64, weight = "w1"}}
+// CHECK:         xf.qlinear {{.+}} bits = 8 group_size = 128 symmetric int8_activations {xf.quantization = {rel_rms_error = 0.0039363{{[0-9]*}} : f64, weight = "w1"}}
 func.func @main(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
   %w0 = onnx.Constant {value = dense_resource<w0> : tensor<2x4xf32>} : tensor<2x4xf32>
   %w1 = onnx.Constant {value = dense_resource<w1> : tensor<2x4xf32>} : tensor<2x4xf32>

@@ -13,7 +13,7 @@
 // INT8-NOT:     dense_resource<w0> :
 // INT8-DAG:     %[[Q:.+]] = onnx.Constant {value = dense_resource<w0.q8> : tensor<2x4xi8>}
 // INT8-DAG:     %[[S:.+]] = onnx.Constant {value = dense_resource<w0.q8.scales> : tensor<2x1xf32>}
-// INT8:         xf.qlinear %arg0, %[[Q]], %[[S]] bias %arg1 bits = 8 group_size = 128 symmetric
+// INT8:         xf.qlinear %arg0, %[[Q]], %[[S]] bias %arg1 bits = 8 group_size = 128 symmetric int8_activations
 // INT8-NOT:     xf.linear
 // INT8:         w0.q8: "0x0100000001FE007F00000000"
 // INT8:         w0.q8.scales: "0x040000000000803F00000000"
@@ -22,7 +22,7 @@
 // -2 / -8 = 0.25 -> codes 4, -8 (0x84); 127 / -8 -> codes 0 (0.5 / -15.875
 // rounds to -0), -8 (0x80).
 // INT4-LABEL: func.func @main
-// INT4:         xf.qlinear %arg0, %{{.+}}, %{{.+}} bias %arg1 bits = 4 group_size = 2 symmetric
+// INT4:         xf.qlinear %arg0, %{{.+}}, %{{.+}} bias %arg1 bits = 4 group_size = 2 symmetric int8_activations
 // INT4-SAME:    tensor<2x2xi8>, tensor<2x2xf32>
 // INT4:         w0.q4: "0x0100000084800000"
 
@@ -31,11 +31,11 @@
 // the least-squares refit to those codes (min the mean of 1, -2, 0.5, scale
 // (127 - min) / 15) has less error and is kept: codes 0x00, 0xF0.
 // ASYM-LABEL: func.func @main
-// ASYM:         xf.qlinear %arg0, %{{.+}}, %{{.+}} zero_points %{{.+}} bias %arg1 bits = 4 group_size = 4 {
+// ASYM:         xf.qlinear %arg0, %{{.+}}, %{{.+}} zero_points %{{.+}} bias %arg1 bits = 4 group_size = 4 int8_activations {
 // ASYM-SAME:    tensor<2x2xi8>, tensor<2x1xf32>, tensor<2x1xf32>
 // ASYM:         w0.q4: "0x0100000000F00000"
 // ASYM8-LABEL: func.func @main
-// ASYM8:        xf.qlinear %arg0, %{{.+}}, %{{.+}} zero_points %{{.+}} bias %arg1 bits = 8 group_size = 128 {
+// ASYM8:        xf.qlinear %arg0, %{{.+}}, %{{.+}} zero_points %{{.+}} bias %arg1 bits = 8 group_size = 128 int8_activations {
 // ASYM8-SAME:   tensor<2x4xi8>, tensor<2x1xf32>, tensor<2x1xf32>
 
 // The outliner then writes only packed weights.
@@ -95,7 +95,7 @@ func.func @main(%x: tensor<1x?x4xf32>) -> tensor<1x?x2xf32> {
 // HEAD-LABEL: func.func @main
 // HEAD:         xf.qembedding {{.+}} bits = 8 group_size = 128 symmetric
 // HEAD:         xf.qlinear {{.+}} bits = 8 group_size = 128 symmetric
-// HEAD:         %[[H:.+]] = xf.qlinear {{.+}} bits = 4 group_size = 32 {
+// HEAD:         %[[H:.+]] = xf.qlinear {{.+}} bits = 4 group_size = 32 int8_activations {
 // HEAD:         xf.linear %[[H]]
 // keep-fp32: the Gather and the head stay f32, the hidden layer does not.
 // KEEP-LABEL: func.func @main

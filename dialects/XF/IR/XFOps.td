@@ -400,7 +400,12 @@ def XF_QLinearOp : XF_Op<"qlinear",
     ```
 
     Per-channel quantization is `group_size = K`. Accumulation is in at
-    least f32.
+    least f32. `int8_activations` lets a backend round `input` to int8 (in
+    blocks of 32 along K, scale max|x| / 127) before multiplying, as
+    llama.cpp's Q8 activations do: set for the weights `xfc --quantize`
+    quantized, whose numerics are xfc's to choose; an imported quantized
+    layer keeps the exporter's exact product for many rows (decode rounds
+    either way, xf/Kernels.h).
 
     ```mlir
     %y = xf.qlinear %x, %w, %s bits = 4 group_size = 128 symmetric
@@ -417,12 +422,13 @@ def XF_QLinearOp : XF_Op<"qlinear",
                        Optional<XF_FloatTensor1D>:$bias,
                        ConfinedAttr<I64Attr, [IntIsOneOf<[4, 8]>]>:$bits,
                        ConfinedAttr<I64Attr, [IntPositive]>:$group_size,
-                       UnitAttr:$symmetric);
+                       UnitAttr:$symmetric, UnitAttr:$int8_activations);
   let results = (outs XF_NonScalarFloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight `,` $scales (`zero_points` $zero_points^)?
     (`bias` $bias^)? `bits` `=` $bits `group_size` `=` $group_size
-    (`symmetric` $symmetric^)? attr-dict `:`
+    (`symmetric` $symmetric^)? (`int8_activations` $int8_activations^)?
+    attr-dict `:`
     functional-type(operands, results)
   }];
   let hasVerifier = 1;

@@ -52,7 +52,8 @@
 //       void *zero_points, int64_t z_n,        // null when symmetric
 //       int64_t zero_points_f32,               // 1: f32 zero points, 0: u8
 //       int64_t bits, int64_t group_size,
-//       float *c, int64_t c_m);                // C[i, j] = c[i * c_m + j]
+//       float *c, int64_t c_m,                 // C[i, j] = c[i * c_m + j]
+//       int64_t int8_activations);             // 1: A may be rounded to int8
 //
 // which computes, with G = group_size, g = p / G (the last group of a row
 // may be partial: ceil(k / G) groups per row):
@@ -82,11 +83,12 @@
 // half a step, max|A| / 254, per element); other group sizes decode W in
 // registers, 16 codes at a time. More rows (prefill) split C by columns:
 // each block of W's rows is dequantized once into an f32 panel (in cache,
-// never the whole matrix) that every row of A is multiplied with; on a CPU
-// with AVX-512 VNNI and groups a multiple of 32 the panel holds W's codes
-// instead and A is rounded to int8 as for a few rows (integer dot products
-// make four times an f32 FMA's multiply-adds). ISA and threads as for
-// xfrt_matmul_f32.
+// never the whole matrix) that every row of A is multiplied with; with
+// int8_activations (xf.qlinear's, set for the weights xfc quantized) on a
+// CPU with AVX-512 VNNI and groups a multiple of 32 the panel holds W's
+// codes instead and A is rounded to int8 as for a few rows (integer dot
+// products make four times an f32 FMA's multiply-adds). ISA and threads as
+// for xfrt_matmul_f32.
 
 // Shape errors. A size that is known only at run time and that the compiler
 // could not prove right (a dimension that is `?` in the model, say a mask's
@@ -150,6 +152,9 @@ struct QMatmulProblem {
   int64_t bits, groupSize;
   float *c;
   int64_t cM;
+  /// A may be rounded to int8 for many rows too (xf.qlinear's
+  /// int8_activations).
+  bool int8Activations = false;
 };
 
 /// Runs `problem` on the thread pool with the best kernel for this CPU, or
@@ -159,6 +164,7 @@ void qmatmulF32(const QMatmulProblem &problem, const char *isa = nullptr);
 /// Whether qmatmulF32 (with `isa`, or the best one when null) rounds the
 /// rows of an m-row A to int8 in blocks of 32 before multiplying.
 bool qmatmulQuantizesActivations(int64_t m, int64_t groupSize,
+                                 bool int8Activations,
                                  const char *isa = nullptr);
 
 /// Whether this CPU can run `isa` ("avx512", "avx2", "sse2").

@@ -5,8 +5,9 @@
 // instruction set the CPU has (QMatmulKernels.inc). A few rows of A
 // (decode) with groups a multiple of 32 are first quantized to int8 blocks
 // (llama.cpp's Q8_1 activations) for the integer dot-product kernels. More
-// than kFewRowsMatmul rows (prefill) run, with AVX-512 VNNI and groups a
-// multiple of 32, on A rounded the same way and panels of W's codes
+// than kFewRowsMatmul rows (prefill) run, when the layer allows int8
+// activations (the weights xfc quantized) on a CPU with AVX-512 VNNI and
+// groups a multiple of 32, on A rounded the same way and panels of W's codes
 // repacked for vpdpbusd (QGemmVNNI.cpp); otherwise on panels of W
 // dequantized once to f32 and the f32 matmul's register tiles: as fast as
 // an f32 matmul (on AVX2 without VNNI, integer dot products are no faster
@@ -363,11 +364,12 @@ void vnniPanelMatmul(const QMatmulProblem &p) {
 } // namespace
 
 bool xf::qmatmulQuantizesActivations(int64_t m, int64_t groupSize,
-                                     const char *isa) {
+                                     bool int8Activations, const char *isa) {
   if (groupSize % kActivationBlock != 0)
     return false;
   return m <= kFewRowsMatmul ||
-         useVNNIPanels(m, groupSize, isa ? isa : bestISA());
+         (int8Activations &&
+          useVNNIPanels(m, groupSize, isa ? isa : bestISA()));
 }
 
 bool xf::cpuSupportsISA(const char *isa) {
@@ -389,7 +391,8 @@ void xf::qmatmulF32(const QMatmulProblem &p, const char *isa) {
   if (p.m <= 0 || p.n <= 0 || p.k <= 0)
     return;
   if (p.m > kFewRowsMatmul) {
-    if (useVNNIPanels(p.m, p.groupSize, isa ? isa : bestISA()))
+    if (p.int8Activations &&
+        useVNNIPanels(p.m, p.groupSize, isa ? isa : bestISA()))
       return vnniPanelMatmul(p);
     return panelMatmul(p, isa ? isa : bestISA());
   }
@@ -464,7 +467,8 @@ extern "C" void xfrt_qmatmul_f32(int64_t m, int64_t n, int64_t k, int64_t a,
                                  int64_t scales, int64_t sN,
                                  int64_t zeroPoints, int64_t zN,
                                  int64_t zeroPointsF32, int64_t bits,
-                                 int64_t groupSize, int64_t c, int64_t cM) {
+                                 int64_t groupSize, int64_t c, int64_t cM,
+                                 int64_t int8Activations) {
   QMatmulProblem p;
   p.m = m;
   p.n = n;
@@ -482,5 +486,6 @@ extern "C" void xfrt_qmatmul_f32(int64_t m, int64_t n, int64_t k, int64_t a,
   p.groupSize = groupSize;
   p.c = reinterpret_cast<float *>(c);
   p.cM = cM;
+  p.int8Activations = int8Activations != 0;
   qmatmulF32(p);
 }

@@ -7,7 +7,7 @@
 // RUN:   --xf-lower-contractions-to-microkernels --xf-lower-shape-checks \
 // RUN:   --xf-outline-parallel-loops | FileCheck %s
 
-// CHECK-DAG: func.func private @xfrt_qmatmul_f32(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64){{$}}
+// CHECK-DAG: func.func private @xfrt_qmatmul_f32(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64){{$}}
 // CHECK-DAG: func.func private @xfrt_matmul_f32(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64){{$}}
 // CHECK-DAG: func.func private @xfrt_shape_error(i64, i64, i64, i64){{$}}
 // CHECK-DAG: func.func private @xfrt_parallel_for(i64, (!llvm.ptr, i64) -> (), !llvm.ptr){{$}}

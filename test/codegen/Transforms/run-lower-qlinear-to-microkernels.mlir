@@ -5,7 +5,7 @@
 // lowering; the others call the kernel (CALLS). Biases become onnx.Add.
 
 // RUN: xf-opt %s -pass-pipeline='builtin.module(builtin.module(xf-lower-qlinear-to-microkernels))' | FileCheck %s --check-prefix=CALLS
-// CALLS: func.func private @xfrt_qmatmul_f32(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+// CALLS: func.func private @xfrt_qmatmul_f32(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
 // CALLS-LABEL: func.func @qlinear_int8_sym(
 // CALLS: memref.alloc
 // CALLS: linalg.fill
@@ -20,9 +20,12 @@
 // CALLS-LABEL: func.func @qlinear_int8_asym(
 // CALLS: call @xfrt_qmatmul_f32(
 // CALLS: onnx.Add
+// CALLS-LABEL: func.func @qlinear_int8_sym_int8_activations(
+// CALLS: %[[ROUND:.+]] = arith.constant 1 : i64
+// CALLS: call @xfrt_qmatmul_f32({{.+}}, %[[ROUND]])
 // CALLS-LABEL: func.func @qlinear_int4_float_zero_points(
 // CALLS-DAG: %[[F32ZP:.+]] = arith.constant 1 : i64
-// CALLS: call @xfrt_qmatmul_f32({{.+}}, %[[F32ZP]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}})
+// CALLS: call @xfrt_qmatmul_f32({{.+}}, %[[F32ZP]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}})
 
 // RUN: xf-opt %s -pass-pipeline='builtin.module(builtin.module(xf-lower-qlinear-to-microkernels,xf-convert-xf-to-linalg,xf-convert-onnx-to-linalg,one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}),one-shot-bufferize{bufferize-function-boundaries},convert-linalg-to-loops,expand-strided-metadata,lower-affine,convert-scf-to-cf,convert-math-to-libm,convert-math-to-llvm,convert-arith-to-llvm,finalize-memref-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,reconcile-unrealized-casts)' \
 // RUN: | mlir-runner -e main -entry-point-result=void -link-nested-modules \
@@ -46,6 +49,11 @@ module {
     func.func @qlinear_int8_asym(%a0: tensor<1x4xf32>, %a1: tensor<2x4xi8>, %a2: tensor<2x1xf32>, %a3: tensor<2x1xi8>, %a4: tensor<2xf32>) -> (tensor<1x2xf32>) {
       %y = xf.qlinear %a0, %a1, %a2 zero_points %a3 bias %a4 bits = 8 group_size = 4 : (tensor<1x4xf32>, tensor<2x4xi8>, tensor<2x1xf32>, tensor<2x1xi8>, tensor<2xf32>) -> tensor<1x2xf32>
       return %y : tensor<1x2xf32>
+    }
+    // Not run: the int8_activations flag reaches the kernel's last argument.
+    func.func @qlinear_int8_sym_int8_activations(%a0: tensor<?x5xf32>, %a1: tensor<3x5xi8>, %a2: tensor<3x3xf32>) -> (tensor<?x3xf32>) {
+      %y = xf.qlinear %a0, %a1, %a2 bits = 8 group_size = 2 symmetric int8_activations : (tensor<?x5xf32>, tensor<3x5xi8>, tensor<3x3xf32>) -> tensor<?x3xf32>
+      return %y : tensor<?x3xf32>
     }
     func.func @qlinear_int4_float_zero_points(%a0: tensor<?x7xf32>, %a1: tensor<3x4xi8>, %a2: tensor<3x2xf32>, %a3: tensor<3x2xf32>) -> (tensor<?x3xf32>) {
       %y = xf.qlinear %a0, %a1, %a2 zero_points %a3 bits = 4 group_size = 4 : (tensor<?x7xf32>, tensor<3x4xi8>, tensor<3x2xf32>, tensor<3x2xf32>) -> tensor<?x3xf32>

@@ -221,10 +221,11 @@ struct KernelCase {
   QuantScheme scheme;
 };
 
-/// Whether qmatmulF32 quantizes A (a few rows, or many on AVX-512 VNNI;
-/// groups a multiple of 32).
-bool quantizesActivations(const KernelCase &c, const char *isa) {
-  return qmatmulQuantizesActivations(c.m, c.groupSize, isa);
+/// Whether qmatmulF32 quantizes A (a few rows, or many on AVX-512 VNNI
+/// when the call allows int8 activations; groups a multiple of 32).
+bool quantizesActivations(const KernelCase &c, bool int8Activations,
+                          const char *isa) {
+  return qmatmulQuantizesActivations(c.m, c.groupSize, int8Activations, isa);
 }
 
 /// A row rounded as the integer path does: blocks of 32, scale max|x| / 127,
@@ -244,7 +245,8 @@ std::vector<float> roundActivations(const float *a, int64_t k) {
   return rounded;
 }
 
-void checkKernel(const KernelCase &c, const char *isa, std::mt19937 &rng) {
+void checkKernel(const KernelCase &c, const char *isa, std::mt19937 &rng,
+                 bool int8Activations = true) {
   std::vector<float> w = randomVector(c.n * c.k, rng, 0.1f);
   Quantized q = quantize(w, c.n, c.k, c.bits, c.groupSize, c.scheme);
   // Padded strides: A and C rows longer than k and n.
@@ -253,7 +255,7 @@ void checkKernel(const KernelCase &c, const char *isa, std::mt19937 &rng) {
   std::vector<float> out = randomVector(c.m * cM, rng);
   std::vector<double> expected(out.begin(), out.end());
   std::vector<double> exact(out.begin(), out.end());
-  bool rounded = quantizesActivations(c, isa);
+  bool rounded = quantizesActivations(c, int8Activations, isa);
   double bound = 0.0, roundingBound = 0.0;
   for (int64_t i = 0; i < c.m; ++i) {
     const float *row = a.data() + i * aM;
@@ -292,6 +294,7 @@ void checkKernel(const KernelCase &c, const char *isa, std::mt19937 &rng) {
   p.groupSize = c.groupSize;
   p.c = out.data();
   p.cM = cM;
+  p.int8Activations = int8Activations;
   qmatmulF32(p, isa);
   double tolerance = 1e-5 * (bound + 1.0);
   for (int64_t i = 0; i < c.m; ++i) {
@@ -352,7 +355,8 @@ TEST(QMatmulTest, EveryISAAgainstReference) {
     if (!cpuSupportsISA(isa))
       continue;
     for (const KernelCase &c : kernelCases())
-      checkKernel(c, isa, rng);
+      for (bool int8Activations : {false, true})
+        checkKernel(c, isa, rng, int8Activations);
   }
 }
 
@@ -444,7 +448,8 @@ TEST(QMatmulTest, CEntryPoint) {
                      reinterpret_cast<int64_t>(q.scales.data()), 2,
                      reinterpret_cast<int64_t>(q.zeros()), 2,
                      scheme == kFloatZero, 4, 32,
-                     reinterpret_cast<int64_t>(c.data()), n);
+                     reinterpret_cast<int64_t>(c.data()), n,
+                     /*int8Activations=*/1);
     std::vector<float> rounded = roundActivations(a.data(), k);
     for (int64_t j = 0; j < n; ++j) {
       double sum = 1.0;

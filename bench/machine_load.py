@@ -57,6 +57,16 @@ def wait_for_idle(limit_s, threshold=0.15):
     return busy
 
 
+def memory_total():
+    """The machine's memory as "24 GiB", or None when /proc does not say."""
+    try:
+        with open("/proc/meminfo") as fh:
+            kib = int(re.search(r"MemTotal:\s*(\d+)", fh.read()).group(1))
+    except (OSError, AttributeError):
+        return None
+    return f"{kib / 2**20:.0f} GiB"
+
+
 def int_list(text):
     """"1,8,32" -> [1, 8, 32] (an argparse type)."""
     return [int(x) for x in text.split(",") if x.strip()]

@@ -63,7 +63,8 @@ import sys
 import time
 
 from machine_load import (HZ, cpu_jiffies, int_list,  # noqa: E402
-                          process_cpu_s, wait_for_idle, write_docs)
+                          memory_total, process_cpu_s, wait_for_idle,
+                          write_docs)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SECTION = "## `OUT serve` against llama.cpp's server (issue 19)"
@@ -195,12 +196,9 @@ def machine_info():
                                if f in flags)
     except OSError:
         info["cpu"], info["cores"], info["isa"] = "?", os.cpu_count(), "?"
-    try:
-        with open("/proc/meminfo") as fh:
-            kib = int(re.search(r"MemTotal:\s*(\d+)", fh.read()).group(1))
-        info["memory"] = f"{kib / 2**20:.0f} GiB"
-    except (OSError, AttributeError):
-        pass
+    memory = memory_total()
+    if memory:
+        info["memory"] = memory
     info["kernel"] = platform.release()
     info["python"] = platform.python_version()
     info["date"] = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")

@@ -55,7 +55,8 @@ import tempfile
 import time
 
 from machine_load import (HZ, cpu_jiffies, int_list,  # noqa: E402
-                          process_cpu_s, wait_for_idle, write_docs)
+                          memory_total, process_cpu_s, wait_for_idle,
+                          write_docs)
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(ROOT)
@@ -678,12 +679,9 @@ def machine_info(xfc):
             info["Thread(s) per core"] = m.group(1).strip()
     except OSError:
         pass
-    try:
-        with open("/proc/meminfo") as fh:
-            kib = int(re.search(r"MemTotal:\s*(\d+)", fh.read()).group(1))
-        info["memory"] = f"{kib / 2**20:.0f} GiB"
-    except (OSError, AttributeError):
-        pass
+    memory = memory_total()
+    if memory:
+        info["memory"] = memory
     info["kernel"] = platform.release()
     try:
         with open("/etc/os-release") as fh:

@@ -30,6 +30,13 @@
 // one thread per hardware thread). It picks AVX-512, AVX2+FMA or a baseline
 // SSE2 version when first called, by what the CPU supports.
 //
+// A linear layer whose weights are stored in 16 bits (an fp16/bf16 export,
+// or xfc --weights=f16|bf16) calls xfrt_matmul_f32_b16: the same operands
+// and strides, B's in elements of 2 bytes, plus `b_format` (1: IEEE f16,
+// 2: bf16). B is widened to f32 exactly as it is read (F16C / AVX-512
+// vcvtph2ps, a shift for bf16), so the result is the f32 matmul on the
+// weights' f32 values, reading half the bytes.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef XF_RUNTIME_INCLUDE_XF_KERNELS_H
@@ -37,6 +44,7 @@
 
 // The prototypes of xfrt_matmul_f32, xfrt_qmatmul_f32 and xfrt_shape_error
 // come from the table that codegen declares them from (xf/Microkernels.def).
+#include "xf/Half.h"
 #include "xf/Microkernels.h"
 
 #include <cstdint>
@@ -124,7 +132,9 @@ struct MatmulProblem {
   int64_t outer[2], m, n, k;
   const float *a;
   int64_t aOuter[2], aM, aK;
-  const float *b;
+  /// f32, or 16-bit weights (xfrt_matmul_f32_b16) widened as they are read.
+  const void *b;
+  FloatFormat bFormat = FloatFormat::F32;
   int64_t bOuter[2], bK, bN;
   float *c;
   int64_t cOuter[2], cM, cN;

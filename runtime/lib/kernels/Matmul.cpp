@@ -24,7 +24,8 @@ struct KernelSet {
                 float *);
   int64_t (*scratch)(int64_t, int64_t);
   void (*rowPanel)(int64_t, int64_t, int64_t, int64_t, const float *, int64_t,
-                   int64_t, const float *, int64_t, float *, int64_t);
+                   int64_t, const void *, FloatFormat, int64_t, float *,
+                   int64_t);
 };
 
 KernelSet selectKernels() {
@@ -32,7 +33,9 @@ KernelSet selectKernels() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f"))
     return {"avx512", avx512::matmulBlock, avx512::scratchFloats, avx512::rowPanel};
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+  // F16C converts 16-bit weights; every AVX2 CPU has it, but check.
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+      __builtin_cpu_supports("f16c"))
     return {"avx2", avx2::matmulBlock, avx2::scratchFloats, avx2::rowPanel};
 #endif
   return {"sse2", sse2::matmulBlock, sse2::scratchFloats, sse2::rowPanel};
@@ -53,6 +56,12 @@ constexpr int64_t kBlockColumns = 256;
 /// take on one core.
 constexpr int64_t kParallelMinMACs = 1 << 18;
 
+/// `base` advanced by `index` elements of `format`.
+const void *elementAt(const void *base, FloatFormat format, int64_t index) {
+  int64_t bytes = format == FloatFormat::F32 ? 4 : 2;
+  return static_cast<const char *>(base) + index * bytes;
+}
+
 struct Split {
   const MatmulProblem *problem;
   int64_t rowBlocks, columnBlocks, rowsPerBlock, columnsPerBlock;
@@ -70,7 +79,8 @@ void runBlock(void *context, int64_t item) {
   t.a = p.a + o0 * p.aOuter[0] + o1 * p.aOuter[1];
   t.aM = p.aM;
   t.aK = p.aK;
-  t.b = p.b + o0 * p.bOuter[0] + o1 * p.bOuter[1];
+  t.b = elementAt(p.b, p.bFormat, o0 * p.bOuter[0] + o1 * p.bOuter[1]);
+  t.bFormat = p.bFormat;
   t.bK = p.bK;
   t.bN = p.bN;
   t.c = p.c + o0 * p.cOuter[0] + o1 * p.cOuter[1];
@@ -116,8 +126,9 @@ void runRowChunk(void *context, int64_t item) {
   float *out = s.partials + chunk * p.m * s.stride + n0;
   for (int64_t i = 0; i < p.m; ++i)
     std::fill(out + i * s.stride, out + i * s.stride + (n1 - n0), 0.0f);
-  selectedKernels().rowPanel(p.m, n1 - n0, k0, k1, p.a, p.aM, p.aK, p.b + n0,
-                             p.bK, out, s.stride);
+  selectedKernels().rowPanel(p.m, n1 - n0, k0, k1, p.a, p.aM, p.aK,
+                             elementAt(p.b, p.bFormat, n0), p.bFormat, p.bK,
+                             out, s.stride);
 }
 
 void fewRowsMatmul(const MatmulProblem &p) {
@@ -212,7 +223,39 @@ extern "C" void xfrt_matmul_f32(int64_t outer0, int64_t outer1, int64_t m,
   p.aOuter[1] = aO1;
   p.aM = aM;
   p.aK = aK;
-  p.b = reinterpret_cast<const float *>(b);
+  p.b = reinterpret_cast<const void *>(b);
+  p.bOuter[0] = bO0;
+  p.bOuter[1] = bO1;
+  p.bK = bK;
+  p.bN = bN;
+  p.c = reinterpret_cast<float *>(c);
+  p.cOuter[0] = cO0;
+  p.cOuter[1] = cO1;
+  p.cM = cM;
+  p.cN = cN;
+  matmulF32(p);
+}
+
+extern "C" void xfrt_matmul_f32_b16(int64_t outer0, int64_t outer1, int64_t m,
+                                    int64_t n, int64_t k, int64_t a,
+                                    int64_t aO0, int64_t aO1, int64_t aM,
+                                    int64_t aK, int64_t b, int64_t bO0,
+                                    int64_t bO1, int64_t bK, int64_t bN,
+                                    int64_t c, int64_t cO0, int64_t cO1,
+                                    int64_t cM, int64_t cN, int64_t bFormat) {
+  MatmulProblem p;
+  p.outer[0] = outer0;
+  p.outer[1] = outer1;
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  p.a = reinterpret_cast<const float *>(a);
+  p.aOuter[0] = aO0;
+  p.aOuter[1] = aO1;
+  p.aM = aM;
+  p.aK = aK;
+  p.b = reinterpret_cast<const void *>(b);
+  p.bFormat = bFormat == 2 ? FloatFormat::BF16 : FloatFormat::F16;
   p.bOuter[0] = bO0;
   p.bOuter[1] = bO1;
   p.bK = bK;

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "xf/Half.h"
 #include "xf/Kernels.h"
 #include "xf/ThreadPool.h"
 
@@ -102,8 +103,10 @@ TEST(MatmulTest, EveryKernelMatchesReference) {
       Operands o = makeOperands(c, rng);
       std::vector<float> out(c.m * c.n, 0.5f);
       std::vector<double> expected = reference(c, o, out);
-      xf::kernels::TileProblem t{c.k,    o.a.data(), o.aM, o.aK, o.b.data(),
-                                 o.bK,   o.bN,       out.data(), c.n, 1};
+      xf::kernels::TileProblem t{c.k,  o.a.data(), o.aM,
+                                 o.aK, o.b.data(), xf::FloatFormat::F32,
+                                 o.bK, o.bN,       out.data(),
+                                 c.n,  1};
       std::vector<float> scratch(kernel.scratch(c.k, c.n));
       kernel.block(t, 0, c.m, 0, c.n, scratch.data());
       SCOPED_TRACE(::testing::Message()
@@ -113,6 +116,105 @@ TEST(MatmulTest, EveryKernelMatchesReference) {
       expectClose(expected, out, c.k, kernel.name);
     }
   }
+}
+
+/// B stored in 16 bits: every kernel's block and the threaded entry point
+/// (few rows, one row, many rows; [K, N] and transposed [N, K] B) give the
+/// f32 matmul on B's widened values. The widening is exact, so the
+/// reference and tolerance are the f32 ones.
+TEST(MatmulTest, SixteenBitWeightsMatchTheirF32Values) {
+  using Block = void (*)(const xf::kernels::TileProblem &, int64_t, int64_t,
+                         int64_t, int64_t, float *);
+  using Scratch = int64_t (*)(int64_t, int64_t);
+  struct Kernel {
+    const char *name;
+    bool supported;
+    Block block;
+    Scratch scratch;
+  };
+  __builtin_cpu_init();
+  const Kernel kernels[] = {
+      {"sse2", true, xf::kernels::sse2::matmulBlock,
+       xf::kernels::sse2::scratchFloats},
+      {"avx2",
+       __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+           __builtin_cpu_supports("f16c"),
+       xf::kernels::avx2::matmulBlock, xf::kernels::avx2::scratchFloats},
+      {"avx512", __builtin_cpu_supports("avx512f") != 0,
+       xf::kernels::avx512::matmulBlock, xf::kernels::avx512::scratchFloats},
+  };
+  const Case cases[] = {
+      {1, 576, 576, false, false}, {3, 100, 37, false, false},
+      {1, 100, 37, false, true},   {16, 130, 70, false, false},
+      {40, 300, 129, false, true}, {64, 192, 96, false, false},
+  };
+  std::mt19937 rng(5);
+  for (xf::FloatFormat format : {xf::FloatFormat::F16, xf::FloatFormat::BF16}) {
+    for (const Case &c : cases) {
+      Operands o = makeOperands(c, rng);
+      // Round B to the format; the reference uses the widened values.
+      std::vector<uint16_t> b16(o.b.size());
+      for (size_t i = 0; i < o.b.size(); ++i) {
+        b16[i] = format == xf::FloatFormat::F16 ? xf::floatToHalf(o.b[i])
+                                                : xf::floatToBF16(o.b[i]);
+        o.b[i] = xf::formatToFloat(format, b16.data(), i);
+      }
+      std::vector<float> init(c.m * c.n, 0.5f);
+      std::vector<double> expected = reference(c, o, init);
+      SCOPED_TRACE(::testing::Message()
+                   << "format=" << int(format) << " m=" << c.m << " n=" << c.n
+                   << " k=" << c.k << " tB=" << c.transposeB);
+      for (const Kernel &kernel : kernels) {
+        if (!kernel.supported)
+          continue;
+        std::vector<float> out = init;
+        xf::kernels::TileProblem t{c.k,  o.a.data(), o.aM, o.aK,
+                                   b16.data(), format, o.bK, o.bN,
+                                   out.data(), c.n, 1};
+        std::vector<float> scratch(kernel.scratch(c.k, c.n));
+        kernel.block(t, 0, c.m, 0, c.n, scratch.data());
+        expectClose(expected, out, c.k, kernel.name);
+      }
+      for (int threads : {1, 2}) {
+        xf::setNumThreads(threads);
+        std::vector<float> out = init;
+        xfrt_matmul_f32_b16(1, 1, c.m, c.n, c.k,
+                            reinterpret_cast<int64_t>(o.a.data()), 0, 0, o.aM,
+                            o.aK, reinterpret_cast<int64_t>(b16.data()), 0, 0,
+                            o.bK, o.bN, reinterpret_cast<int64_t>(out.data()),
+                            0, 0, c.n, 1, int64_t(format));
+        expectClose(expected, out, c.k, "threaded");
+      }
+    }
+  }
+}
+
+TEST(MatmulTest, HalfConversionsRoundToNearestEven) {
+  // Every f16 bit pattern widens and narrows back to itself (NaNs stay
+  // NaNs), and f32 values between two halves round to the nearer, ties to
+  // the even one, as numpy's astype(float16) does.
+  for (uint32_t h = 0; h < 0x10000; ++h) {
+    float f = xf::halfToFloat(uint16_t(h));
+    uint16_t back = xf::floatToHalf(f);
+    if (std::isnan(f))
+      EXPECT_TRUE(std::isnan(xf::halfToFloat(back))) << h;
+    else
+      EXPECT_EQ(back, h) << h;
+    float g = xf::bf16ToFloat(uint16_t(h));
+    if (std::isnan(g))
+      EXPECT_TRUE(std::isnan(xf::bf16ToFloat(xf::floatToBF16(g)))) << h;
+    else
+      EXPECT_EQ(xf::floatToBF16(g), h) << "bf16 " << h;
+  }
+  EXPECT_EQ(xf::floatToHalf(1.0f + 1.0f / 2048), 0x3c00);      // tie -> even
+  EXPECT_EQ(xf::floatToHalf(1.0f + 3.0f / 2048), 0x3c02);      // tie -> even
+  EXPECT_EQ(xf::floatToHalf(65504.0f), 0x7bff);                // largest
+  EXPECT_EQ(xf::floatToHalf(65520.0f), 0x7c00);                // overflow
+  EXPECT_EQ(xf::floatToHalf(5.96046448e-8f), 0x0001);          // 2^-24
+  EXPECT_EQ(xf::floatToHalf(2.98023224e-8f), 0x0000);          // tie -> 0
+  EXPECT_EQ(xf::floatToHalf(-0.0f), 0x8000);
+  EXPECT_EQ(xf::floatToBF16(1.0f + 1.0f / 256), 0x3f80);       // tie -> even
+  EXPECT_EQ(xf::floatToBF16(1.0f + 3.0f / 256), 0x3f82);
 }
 
 TEST(MatmulTest, ThreadedBatchedWithBroadcastAndStridedOutput) {

@@ -321,6 +321,44 @@ def InsertKVCachePass : Pass<"xf-insert-kv-cache", "::mlir::ModuleOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def PromoteToF32Pass : Pass<"xf-promote-to-f32", "::mlir::ModuleOp"> {
+  let summary = "Computes a 16-bit graph in f32, keeping 16-bit weights";
+  let description = [{
+    fp16 and bf16 exports compute in 16 bits because GPUs do; on the CPU
+    16-bit arithmetic is no faster and less exact, and what 16 bits are
+    worth is half the bytes per weight. This pass makes every f16/bf16
+    value of the onnx graph f32 (types, Cast targets, typed attributes such
+    as ConstantOfShape's value, small constants), so the graph computes its
+    f32 upcast, while the weights keep their storage: a 2-D float constant
+    of at least 1024 elements that only MatMul/Gemm B operands and axis-0
+    Gathers read (directly or through a 2-D Transpose) stays as it is,
+    followed by an `onnx.Cast` to f32 that fusion looks through
+    (`xf.linear` takes the 16-bit weight, whose kernel widens it as it reads
+    it). A Gather of such a table reads the 16-bit rows and widens only
+    them.
+
+    `weight-type` (xfc's `--weights`) stores those weights as f16, bf16 or
+    f32 instead of as exported, converting them (rounding to nearest even
+    when narrowing); every other value is f32 either way. Run it first,
+    before folding, on the imported graph.
+
+    ```mlir
+    %w = onnx.Constant {value = dense_resource<w> : tensor<64x128xf16>} : tensor<64x128xf16>
+    %y = onnx.MatMul %x, %w : (tensor<?x64xf16>, tensor<64x128xf16>) -> tensor<?x128xf16>
+    // becomes
+    %w = onnx.Constant {value = dense_resource<w> : tensor<64x128xf16>} : tensor<64x128xf16>
+    %c = onnx.Cast %w {to = f32} : (tensor<64x128xf16>) -> tensor<64x128xf32>
+    %y = onnx.MatMul %x, %c : (tensor<?x64xf32>, tensor<64x128xf32>) -> tensor<?x128xf32>
+    ```
+  }];
+  let options = [
+    Option<"weightType", "weight-type", "std::string", /*default=*/"\"\"",
+           "What linear and lookup weights are stored as: f16, bf16, f32, "
+           "or empty for as exported">,
+  ];
+  let dependentDialects = ["::xf::ONNX::ONNXDialect"];
+}
+
 def SelectLogitsRowsPass : Pass<"xf-select-logits-rows", "::mlir::ModuleOp"> {
   let summary = "Computes the logits only for the rows the runtime asks for";
   let description = [{

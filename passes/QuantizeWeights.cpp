@@ -29,6 +29,8 @@
 #include <map>
 #include <memory>
 
+#include "xf/Half.h"
+
 #define DEBUG_TYPE "xf-quantize-weights"
 
 namespace xf {
@@ -66,20 +68,36 @@ std::optional<WeightSource> matchWeight(Value weight) {
   if (!source.constant)
     return std::nullopt;
   auto type = dyn_cast<RankedTensorType>(weight.getType());
-  if (!type || type.getRank() != 2 || !type.hasStaticShape() ||
-      !type.getElementType().isF32())
+  if (!type || type.getRank() != 2 || !type.hasStaticShape())
     return std::nullopt;
+  // 16-bit weights (xf-promote-to-f32 keeps them) are read widened, so
+  // they get the codes their f32 upcast would.
+  Type element = type.getElementType();
+  FloatFormat format = element.isF16()    ? FloatFormat::F16
+                       : element.isBF16() ? FloatFormat::BF16
+                                          : FloatFormat::F32;
+  if (!element.isF32() && format == FloatFormat::F32)
+    return std::nullopt;
+  size_t elementBytes = format == FloatFormat::F32 ? 4 : 2;
   Attribute value = source.constant.getValue();
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
     AsmResourceBlob *blob = resource.getRawHandle().getBlob();
     if (!blob || blob->getData().size() !=
-                     size_t(type.getNumElements()) * sizeof(float))
+                     size_t(type.getNumElements()) * elementBytes)
       return std::nullopt;
     source.name = resource.getRawHandle().getKey().str();
-    source.data = reinterpret_cast<const float *>(blob->getData().data());
+    if (format == FloatFormat::F32) {
+      source.data = reinterpret_cast<const float *>(blob->getData().data());
+    } else {
+      source.inlineData.resize(type.getNumElements());
+      for (int64_t i = 0; i < type.getNumElements(); ++i)
+        source.inlineData[i] =
+            formatToFloat(format, blob->getData().data(), i);
+      source.data = source.inlineData.data();
+    }
   } else if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
-    auto values = dense.getValues<float>();
-    source.inlineData.assign(values.begin(), values.end());
+    for (APFloat v : dense.getValues<APFloat>())
+      source.inlineData.push_back(v.convertToFloat());
     source.data = source.inlineData.data();
     source.name = "weight";
   } else {
@@ -345,8 +363,19 @@ struct QuantizeWeightsPass
       if (auto gather = dyn_cast<ONNX::GatherOp>(op)) {
         auto ids = dyn_cast<RankedTensorType>(gather.getIndices().getType());
         if (gather.getAxis() == 0 && ids &&
-            isa<IntegerType>(ids.getElementType()))
-          lookups.push_back({op, gather.getData(), gather.getIndices()});
+            isa<IntegerType>(ids.getElementType())) {
+          // A 16-bit table's rows widened by a Cast (xf-promote-to-f32):
+          // the Cast is the f32 lookup.
+          auto widen = gather->hasOneUse()
+                           ? dyn_cast<ONNX::CastOp>(*gather->user_begin())
+                           : ONNX::CastOp();
+          if (widen && !getElementTypeOrSelf(gather.getType()).isF32()) {
+            lookups.push_back({widen, gather.getData(), gather.getIndices()});
+            maybeDead.push_back(gather);
+          } else {
+            lookups.push_back({op, gather.getData(), gather.getIndices()});
+          }
+        }
       } else if (auto embedding = dyn_cast<XF::EmbeddingOp>(op)) {
         lookups.push_back({op, embedding.getTable(), embedding.getIds()});
       }

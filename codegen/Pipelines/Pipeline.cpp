@@ -76,6 +76,10 @@ void addShapeSimplification(OpPassManager &pm, int rounds) {
 
 /// onnx -> xf for a language-model program.
 void addModelGraphPasses(OpPassManager &pm, const XfcPipelineOptions &options) {
+  // First, on the graph as imported: everything after it sees f32 compute.
+  PromoteToF32PassOptions promote;
+  promote.weightType = options.weightType;
+  pm.addPass(createPromoteToF32Pass(promote));
   // Roles are found on folded, typed IR; the signature is checked by role.
   addShapeSimplification(pm, 1);
   pm.addPass(createIdentifyModelRolesPass());
@@ -240,6 +244,11 @@ struct XfcPipelineCLOptions
   PassOptions::Option<bool> exposeGrams{
       *this, "expose-linear-input-grams",
       llvm::cl::desc("a calibration program"), llvm::cl::init(false)};
+  PassOptions::Option<std::string> weights{
+      *this, "weights",
+      llvm::cl::desc("linear weights stored as f16, bf16, f32 or as "
+                     "exported (empty)"),
+      llvm::cl::init("")};
   PassOptions::Option<std::string> quantize{
       *this, "quantize", llvm::cl::desc("none, int8 or int4"),
       llvm::cl::init("none")};
@@ -281,6 +290,7 @@ XfcPipelineOptions fromCL(const XfcPipelineCLOptions &cl) {
   options.exposeLinearInputGrams = cl.exposeGrams;
   options.speculative = cl.speculative || cl.draftLayers > 0;
   options.draftLayers = cl.draftLayers;
+  options.weightType = cl.weights;
   if (cl.quantize != "none") {
     QuantizeWeightsPassOptions q;
     q.bits = cl.quantize == "int4" ? 4 : 8;

@@ -59,6 +59,11 @@ struct XfcPipelineOptions {
   /// with `draftLayers` > 0 building the layers draft (self:layers=N).
   bool speculative = false;
   int64_t draftLayers = 0;
+  /// What linear and lookup weights are stored as before quantization
+  /// (xf-promote-to-f32's weight-type, xfc --weights=f16|bf16|f32): empty
+  /// keeps the export's precision. Language-model programs compute 16-bit
+  /// graphs in f32 either way.
+  std::string weightType;
   /// xf-quantize-weights' options (xfc --quantize ...); none: f32 weights.
   std::optional<QuantizeWeightsPassOptions> quantization;
   /// The phases added: those after `from`, up to and including `to`. A

@@ -1,9 +1,10 @@
-//===- LowerContractionsToMicrokernels.cpp - f32 matmuls -> xfrt_matmul_f32 ===//
+//===- LowerContractionsToMicrokernels.cpp - f32 matmuls -> xfrt_matmul ---===//
 //
 // Replaces each f32 contraction on buffers that has one m, one n and one k
 // dimension, and at most two outer dimensions (batch dimensions, further m
 // dimensions), with a call of the runtime's threaded, vectorized matmul
-// (runtime/include/xf/Kernels.h). Each operand goes as its aligned pointer
+// (runtime/include/xf/Kernels.h): xfrt_matmul_f32, or xfrt_matmul_f32_b16
+// when B is an f16/bf16 weight widened in the body (a 16-bit linear). Each operand goes as its aligned pointer
 // plus offset and one stride per loop dimension, 0 where the operand does not
 // depend on it, so transposed and broadcast operands need no copies.
 //
@@ -47,15 +48,57 @@ std::optional<unsigned> resultPositionOf(AffineMap map, unsigned dim) {
   return std::nullopt;
 }
 
+/// 16-bit B (an f16/bf16 weight): the kernel's b_format; 0 for f32.
+int64_t bFormatOf(Type elementType) {
+  if (elementType.isF16())
+    return 1;
+  if (elementType.isBF16())
+    return 2;
+  return 0;
+}
+
+/// The body is exactly `out + a * b` in f32, B widened by one arith.extf
+/// when it is 16-bit: what the kernels compute, nothing dropped.
+bool isF32MultiplyAdd(linalg::LinalgOp op) {
+  Block *body = op.getBlock();
+  auto yield = dyn_cast<linalg::YieldOp>(body->getTerminator());
+  if (!yield || yield.getNumOperands() != 1)
+    return false;
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return false;
+  Value out = body->getArgument(2);
+  Value product = add.getLhs() == out ? add.getRhs() : add.getLhs();
+  if ((add.getLhs() == out) == (add.getRhs() == out))
+    return false;
+  auto mul = product.getDefiningOp<arith::MulFOp>();
+  if (!mul)
+    return false;
+  auto isB = [&](Value v) {
+    if (auto ext = v.getDefiningOp<arith::ExtFOp>())
+      v = ext.getIn();
+    return v == body->getArgument(1);
+  };
+  return (mul.getLhs() == body->getArgument(0) && isB(mul.getRhs())) ||
+         (mul.getRhs() == body->getArgument(0) && isB(mul.getLhs()));
+}
+
 std::optional<KernelLoops> matchKernelLoops(linalg::LinalgOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
       op.getNumDpsInits() != 1 || !linalg::isaContractionOpInterface(op))
     return std::nullopt;
   for (OpOperand &operand : op->getOpOperands()) {
     auto type = dyn_cast<MemRefType>(operand.get().getType());
-    if (!type || !type.getElementType().isF32())
+    if (!type)
+      return std::nullopt;
+    bool isB = &operand == op.getDpsInputOperand(1);
+    if (!type.getElementType().isF32() &&
+        !(isB && bFormatOf(type.getElementType())))
       return std::nullopt;
   }
+  auto bType = cast<MemRefType>(op.getDpsInputOperand(1)->get().getType());
+  if (bFormatOf(bType.getElementType()) && !isF32MultiplyAdd(op))
+    return std::nullopt;
   FailureOr<linalg::ContractionDimensions> dims =
       linalg::inferContractionDims(op);
   if (failed(dims) || dims->k.size() != 1 || dims->n.size() != 1 ||
@@ -113,9 +156,11 @@ void lowerToKernelCall(linalg::LinalgOp op, const KernelLoops &loops,
         memref::ExtractStridedMetadataOp::create(builder, loc, memref);
     Value aligned =
         memref::ExtractAlignedPointerAsIndexOp::create(builder, loc, memref);
+    int64_t elementBytes =
+        cast<MemRefType>(memref.getType()).getElementTypeBitWidth() / 8;
     Value offsetBytes = arith::MulIOp::create(
         builder, loc, metadata.getOffset(),
-        arith::ConstantIndexOp::create(builder, loc, 4));
+        arith::ConstantIndexOp::create(builder, loc, elementBytes));
     arguments.push_back(
         toI64(arith::AddIOp::create(builder, loc, aligned, offsetBytes)));
     AffineMap map = op.getMatchingIndexingMap(&operand);
@@ -136,6 +181,9 @@ void lowerToKernelCall(linalg::LinalgOp op, const KernelLoops &loops,
   addOperand(*op.getDpsInputOperand(0), loops.m, loops.k);
   addOperand(*op.getDpsInputOperand(1), loops.k, loops.n);
   addOperand(*op.getDpsInitOperand(0), loops.m, loops.n);
+  if (int64_t format = bFormatOf(
+          getElementTypeOrSelf(op.getDpsInputOperand(1)->get().getType())))
+    arguments.push_back(arith::ConstantIntOp::create(builder, loc, i64, format));
 
   func::CallOp::create(builder, loc, kernel, arguments);
   op->erase();
@@ -151,11 +199,12 @@ struct LowerContractionsToMicrokernelsPass
       if (auto loops = matchKernelLoops(op))
         matches.emplace_back(op, *loops);
     });
-    if (matches.empty())
-      return;
-    func::FuncOp kernel =
-        xf::getOrInsertMicrokernel(module, xf::Microkernel::MatmulF32);
     for (auto &[op, loops] : matches) {
+      bool sixteenBit = bFormatOf(getElementTypeOrSelf(
+          op.getDpsInputOperand(1)->get().getType()));
+      func::FuncOp kernel = xf::getOrInsertMicrokernel(
+          module, sixteenBit ? xf::Microkernel::MatmulF32B16
+                             : xf::Microkernel::MatmulF32);
       LDBG() << "calling " << kernel.getSymName() << " for " << op;
       lowerToKernelCall(op, loops, kernel);
     }

@@ -25,6 +25,18 @@ bool isFloatOfRank(Value value, int64_t minRank, int64_t maxRank) {
          type.getRank() >= minRank && type.getRank() <= maxRank;
 }
 
+/// A 16-bit weight constant behind the Cast to f32 that xf-promote-to-f32
+/// puts after it (xf.linear reads it in 16 bits), else `w` itself.
+Value storedWeight(Value w) {
+  auto cast = defOp<ONNX::CastOp>(w);
+  if (!cast || !getElementTypeOrSelf(w.getType()).isF32())
+    return w;
+  Type stored = getElementTypeOrSelf(cast.getInput().getType());
+  if ((stored.isF16() || stored.isBF16()) && isConstant(cast.getInput()))
+    return cast.getInput();
+  return w;
+}
+
 /// The [N, K] weight of `x @ w` for a [K, N] weight `w`: the constant that
 /// `w` transposes, or a new onnx.Transpose of `w`.
 Value linearWeight(PatternRewriter &rewriter, Location loc, Value w) {
@@ -35,9 +47,9 @@ Value linearWeight(PatternRewriter &rewriter, Location loc, Value w) {
                            cast<IntegerAttr>((*perm)[0]).getInt() == 1 &&
                            cast<IntegerAttr>((*perm)[1]).getInt() == 0);
     if (swaps && isFloatOfRank(transpose.getData(), 2, 2))
-      return transpose.getData();
+      return storedWeight(transpose.getData());
   }
-  return createTranspose(rewriter, loc, w, {1, 0});
+  return createTranspose(rewriter, loc, storedWeight(w), {1, 0});
 }
 
 /// x @ W, W a constant [K, N] (or the Transpose of a constant [N, K]) ->
@@ -48,7 +60,8 @@ struct MatMulToLinearPattern : OpRewritePattern<ONNX::MatMulOp> {
                                 PatternRewriter &rewriter) const override {
     Value x = op.getA(), w = op.getB();
     auto transpose = defOp<ONNX::TransposeOp>(w);
-    if (!isConstant(w) && !(transpose && isConstant(transpose.getData())))
+    if (!isConstant(storedWeight(w)) &&
+        !(transpose && isConstant(storedWeight(transpose.getData()))))
       return rewriter.notifyMatchFailure(op, "weight is not a constant");
     if (!isFloatOfRank(x, 1, 8) || !isFloatOfRank(w, 2, 2) ||
         getElementTypeOrSelf(x.getType()) != getElementTypeOrSelf(w.getType()))
@@ -86,6 +99,7 @@ struct GemmToLinearPattern : OpRewritePattern<ONNX::GemmOp> {
       if (ShapedType::isDynamic(n) || biasSize != n)
         return rewriter.notifyMatchFailure(op, "C broadcasts");
     }
+    b = storedWeight(b);
     Value weight = op.getTransB() ? b : createTranspose(rewriter, op.getLoc(), b, {1, 0});
     rewriter.replaceOp(op, XF::LinearOp::create(rewriter, op.getLoc(), result,
                                                 a, weight, c));

@@ -157,6 +157,15 @@ static cl::opt<std::string> quantize(
              "token embedding table (see --keep-fp32): none (default), int8, "
              "int4"),
     cl::init("none"), cl::value_desc("none|int8|int4"), cl::cat(category));
+static cl::opt<std::string> weightsAs(
+    "weights",
+    cl::desc("What OUT.xfw stores the weights of linear layers, the LM head "
+             "and the token embedding table as: f16, bf16, f32 (converted "
+             "from what the model has, rounding to nearest even), int8 or "
+             "int4 (as --quantize). Default: as exported. 16-bit weights are "
+             "read by kernels that widen them to f32 in registers; every "
+             "model computes in f32"),
+    cl::init(""), cl::value_desc("f16|bf16|f32|int8|int4"), cl::cat(category));
 static cl::opt<int64_t> quantGroupSize(
     "group-size",
     cl::desc("With --quantize: weights per scale along K (default 128 for "
@@ -339,6 +348,8 @@ xf::XfcPipelineOptions pipelineOptions() {
   options.exposeLinearInputGrams = exposeLinearInputGrams;
   options.speculative = !draft.empty();
   options.draftLayers = draftLayers;
+  if (weightsAs == "f16" || weightsAs == "bf16" || weightsAs == "f32")
+    options.weightType = weightsAs;
   if (quantize != "none") {
     xf::QuantizeWeightsPassOptions q;
     q.bits = quantize == "int4" ? 4 : 8;
@@ -927,6 +938,19 @@ std::optional<std::string> checkOptions() {
            "' (attention, norms, rope, activations, linear, all)";
   if (quantize != "none" && quantize != "int8" && quantize != "int4")
     return "--quantize: expected none, int8 or int4, not '" + quantize + "'";
+  if (!weightsAs.empty()) {
+    llvm::StringRef w = weightsAs.getValue();
+    if (w != "f16" && w != "bf16" && w != "f32" && w != "int8" && w != "int4")
+      return "--weights: expected f16, bf16, f32, int8 or int4, not '" +
+             weightsAs + "'";
+    bool quantized = w == "int8" || w == "int4";
+    if (quantize.getNumOccurrences() &&
+        quantize != (quantized ? weightsAs.getValue() : std::string("none")))
+      return "--weights=" + weightsAs + " and --quantize=" + quantize +
+             " disagree: give one of them";
+    if (quantized)
+      quantize.setValue(weightsAs.getValue());
+  }
   if (quantHeadBits != 8 && quantHeadBits != 4)
     return "--head-bits: expected 8 or 4";
   if (quantGroupSize < 0)

@@ -246,6 +246,14 @@ LogicalResult LinearOp::verify() {
   RankedTensorType input = getInput().getType();
   ArrayRef<int64_t> w = getWeight().getType().getShape();
   RankedTensorType result = getResult().getType();
+  Type weightElement = getWeight().getType().getElementType();
+  if (weightElement != input.getElementType() &&
+      !(input.getElementType().isF32() &&
+        (weightElement.isF16() || weightElement.isBF16())))
+    return emitOpError() << "weight element type " << weightElement
+                         << " must be the input's ("
+                         << input.getElementType()
+                         << "), or f16/bf16 with an f32 input";
   if (failed(verifyEqualDims(*this,
                              {{"weight columns", w[1], "input last dimension",
                                input.getShape().back()}})) ||

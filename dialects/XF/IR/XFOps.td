@@ -332,7 +332,7 @@ def XF_RopeOp : XF_Op<"rope",
 //===----------------------------------------------------------------------===//
 
 def XF_LinearOp : XF_Op<"linear",
-    [AllElementTypesMatch<["input", "weight", "result"]>]> {
+    [AllElementTypesMatch<["input", "result"]>]> {
   let summary = "fully connected layer: input times weight transposed";
   let description = [{
     For `input` [..., K], `weight` [N, K] (row `n` holds the `K` weights of
@@ -344,7 +344,10 @@ def XF_LinearOp : XF_Op<"linear",
     ```
 
     The result is [..., N]: `input`'s leading dimensions followed by `N`.
-    Accumulation is in at least f32. The fusion passes transpose ONNX
+    Accumulation is in at least f32. The weight has `input`'s element type,
+    or, with an f32 `input`, f16 or bf16: weights stored in 16 bits (a
+    16-bit export computed in f32, or `xfc --weights=f16|bf16`), widened
+    exactly as they are read. The fusion passes transpose ONNX
     MatMul weights ([K, N]) into this layout when they are constants. The
     language-model head is an `xf.linear` too.
 

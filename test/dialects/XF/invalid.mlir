@@ -372,10 +372,19 @@ func.func @linear_bias_type(%x: tensor<2x64xf32>, %w: tensor<16x64xf32>, %b: ten
 
 // -----
 
-func.func @linear_element_types(%x: tensor<2x64xf32>, %w: tensor<16x64xf16>) -> tensor<2x16xf32> {
-  // expected-error @+1 {{failed to verify that all of {input, weight, result} have same element type}}
-  %y = xf.linear %x, %w : (tensor<2x64xf32>, tensor<16x64xf16>) -> tensor<2x16xf32>
-  return %y : tensor<2x16xf32>
+// A 16-bit weight goes with an f32 input only (xf-promote-to-f32's).
+func.func @linear_element_types(%x: tensor<2x64xf16>, %w: tensor<16x64xf32>) -> tensor<2x16xf16> {
+  // expected-error @+1 {{weight element type 'f32' must be the input's ('f16'), or f16/bf16 with an f32 input}}
+  %y = xf.linear %x, %w : (tensor<2x64xf16>, tensor<16x64xf32>) -> tensor<2x16xf16>
+  return %y : tensor<2x16xf16>
+}
+
+// -----
+
+func.func @linear_result_type(%x: tensor<2x64xf32>, %w: tensor<16x64xbf16>) -> tensor<2x16xbf16> {
+  // expected-error @+1 {{failed to verify that all of {input, result} have same element type}}
+  %y = xf.linear %x, %w : (tensor<2x64xf32>, tensor<16x64xbf16>) -> tensor<2x16xbf16>
+  return %y : tensor<2x16xbf16>
 }
 
 // -----

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "xf/Kernels.h"
+#include "xf/ThreadPool.h"
 
 #include <algorithm>
 #include <cmath>
@@ -148,24 +149,44 @@ QuantGrid xf::fitQuantGrid(const float *w, int64_t stride, int64_t count,
   return grid;
 }
 
+namespace {
+struct QuantizeRows {
+  const float *w;
+  int64_t wN, wK, n, k, bits, groupSize, rowBytes, groups, rowsPerItem;
+  QuantScheme scheme;
+  uint8_t *codes;
+  float *scales;
+  void *zeroPoints;
+};
+
+void quantizeRowRange(void *context, int64_t item) {
+  const QuantizeRows &q = *static_cast<const QuantizeRows *>(context);
+  int64_t end = std::min(q.n, (item + 1) * q.rowsPerItem);
+  for (int64_t j = item * q.rowsPerItem; j < end; ++j) {
+    uint8_t *row = q.codes + j * q.rowBytes;
+    for (int64_t g = 0; g < q.groups; ++g) {
+      int64_t k0 = g * q.groupSize, k1 = std::min(q.k, k0 + q.groupSize);
+      const float *group = q.w + j * q.wN + k0 * q.wK;
+      QuantGrid grid = fitQuantGrid(group, q.wK, k1 - k0, q.bits, q.scheme);
+      grid.store(q.scales, q.zeroPoints, j * q.groups + g);
+      for (int64_t p = k0; p < k1; ++p)
+        storeQuantCode(row, p, q.bits, grid.code(group[(p - k0) * q.wK]));
+    }
+  }
+}
+} // namespace
+
 void xf::quantizeWeights(const float *w, int64_t wN, int64_t wK, int64_t n,
                          int64_t k, int64_t bits, int64_t groupSize,
                          QuantScheme scheme, uint8_t *codes, float *scales,
                          void *zeroPoints) {
-  int64_t rowBytes = quantizedRowBytes(k, bits);
-  int64_t groups = ceilDiv(k, groupSize);
-  std::memset(codes, 0, n * rowBytes);
-  for (int64_t j = 0; j < n; ++j) {
-    uint8_t *row = codes + j * rowBytes;
-    for (int64_t g = 0; g < groups; ++g) {
-      int64_t k0 = g * groupSize, k1 = std::min(k, k0 + groupSize);
-      const float *group = w + j * wN + k0 * wK;
-      QuantGrid grid = fitQuantGrid(group, wK, k1 - k0, bits, scheme);
-      grid.store(scales, zeroPoints, j * groups + g);
-      for (int64_t p = k0; p < k1; ++p)
-        storeQuantCode(row, p, bits, grid.code(group[(p - k0) * wK]));
-    }
-  }
+  QuantizeRows q{w,         wN,     wK, n, k, bits, groupSize,
+                 quantizedRowBytes(k, bits), ceilDiv(k, groupSize),
+                 /*rowsPerItem=*/16, scheme, codes, scales, zeroPoints};
+  std::memset(codes, 0, n * q.rowBytes);
+  // Rows are independent: an 8B model's weights quantize on every core
+  // (the codes do not depend on how rows are split).
+  parallelFor(ceilDiv(n, q.rowsPerItem), quantizeRowRange, &q);
 }
 
 float xf::dequantizeWeight(const uint8_t *codes, const float *scales,

@@ -72,3 +72,50 @@ func.func @leaves_others(%a: memref<4x8xi32>, %b: memref<8x2xi32>, %c: memref<4x
   }
   return
 }
+
+// -----
+
+// A linear with 16-bit weights (xf-promote-to-f32's): B is f16, widened in
+// the body; the call is xfrt_matmul_f32_b16 with B's offset in 2-byte
+// elements and b_format 1 (2 for bf16).
+// CHECK-LABEL: func.func private @xfrt_matmul_f32_b16(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+// CHECK-LABEL: func.func @linear_f16_weight
+// CHECK-DAG:     %[[TWO:.+]] = arith.constant 2 : index
+// CHECK-DAG:     %[[F16:.+]] = arith.constant 1 : i64
+// CHECK:         call @xfrt_matmul_f32_b16({{(%[^,]+, )+}}%[[F16]])
+// CHECK-NOT:     linalg.generic
+#x = affine_map<(m, n, k) -> (m, k)>
+#w = affine_map<(m, n, k) -> (n, k)>
+#y = affine_map<(m, n, k) -> (m, n)>
+func.func @linear_f16_weight(%a: memref<?x64xf32>, %b: memref<32x64xf16>, %c: memref<?x32xf32>) {
+  linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<?x64xf32>, memref<32x64xf16>) outs(%c : memref<?x32xf32>) {
+  ^bb0(%x: f32, %w: f16, %acc: f32):
+    %wide = arith.extf %w : f16 to f32
+    %p = arith.mulf %x, %wide : f32
+    %r = arith.addf %acc, %p : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// Anything else done to a 16-bit B (here a scale) is not the kernel's
+// product: the generic stays.
+// CHECK-LABEL: func.func @scaled_bf16_weight
+// CHECK-NOT:     call @xfrt_matmul
+// CHECK:         linalg.generic
+func.func @scaled_bf16_weight(%a: memref<?x64xf32>, %b: memref<32x64xbf16>, %c: memref<?x32xf32>) {
+  %two = arith.constant 2.0 : f32
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<?x64xf32>, memref<32x64xbf16>) outs(%c : memref<?x32xf32>) {
+  ^bb0(%x: f32, %w: bf16, %acc: f32):
+    %wide = arith.extf %w : bf16 to f32
+    %s = arith.mulf %wide, %two : f32
+    %p = arith.mulf %x, %s : f32
+    %r = arith.addf %acc, %p : f32
+    linalg.yield %r : f32
+  }
+  return
+}

@@ -80,9 +80,10 @@ func.func @leaves_others(%a: memref<4x8xi32>, %b: memref<8x2xi32>, %c: memref<4x
 // elements and b_format 1 (2 for bf16).
 // CHECK-LABEL: func.func private @xfrt_matmul_f32_b16(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
 // CHECK-LABEL: func.func @linear_f16_weight
-// CHECK-DAG:     %[[TWO:.+]] = arith.constant 2 : index
-// CHECK-DAG:     %[[F16:.+]] = arith.constant 1 : i64
-// CHECK:         call @xfrt_matmul_f32_b16({{(%[^,]+, )+}}%[[F16]])
+// CHECK:         %[[TWO:.+]] = arith.constant 2 : index
+// CHECK:         arith.muli %{{.+}}, %[[TWO]] : index
+// CHECK:         %[[F16:.+]] = arith.constant 1 : i64
+// CHECK-NEXT:    call @xfrt_matmul_f32_b16({{(%[^,]+, )+}}%[[F16]])
 // CHECK-NOT:     linalg.generic
 #x = affine_map<(m, n, k) -> (m, k)>
 #w = affine_map<(m, n, k) -> (n, k)>

@@ -206,12 +206,13 @@ void xf::matmulF32(const MatmulProblem &p) {
   parallelFor(items, runBlock, &s);
 }
 
-extern "C" void xfrt_matmul_f32(int64_t outer0, int64_t outer1, int64_t m,
-                                int64_t n, int64_t k, int64_t a, int64_t aO0,
-                                int64_t aO1, int64_t aM, int64_t aK, int64_t b,
-                                int64_t bO0, int64_t bO1, int64_t bK,
-                                int64_t bN, int64_t c, int64_t cO0,
-                                int64_t cO1, int64_t cM, int64_t cN) {
+namespace {
+/// The operands of an xfrt_matmul_f32(_b16) call.
+MatmulProblem callProblem(int64_t outer0, int64_t outer1, int64_t m, int64_t n,
+                          int64_t k, int64_t a, int64_t aO0, int64_t aO1,
+                          int64_t aM, int64_t aK, int64_t b, int64_t bO0,
+                          int64_t bO1, int64_t bK, int64_t bN, int64_t c,
+                          int64_t cO0, int64_t cO1, int64_t cM, int64_t cN) {
   MatmulProblem p;
   p.outer[0] = outer0;
   p.outer[1] = outer1;
@@ -233,7 +234,18 @@ extern "C" void xfrt_matmul_f32(int64_t outer0, int64_t outer1, int64_t m,
   p.cOuter[1] = cO1;
   p.cM = cM;
   p.cN = cN;
-  matmulF32(p);
+  return p;
+}
+} // namespace
+
+extern "C" void xfrt_matmul_f32(int64_t outer0, int64_t outer1, int64_t m,
+                                int64_t n, int64_t k, int64_t a, int64_t aO0,
+                                int64_t aO1, int64_t aM, int64_t aK, int64_t b,
+                                int64_t bO0, int64_t bO1, int64_t bK,
+                                int64_t bN, int64_t c, int64_t cO0,
+                                int64_t cO1, int64_t cM, int64_t cN) {
+  matmulF32(callProblem(outer0, outer1, m, n, k, a, aO0, aO1, aM, aK, b, bO0,
+                        bO1, bK, bN, c, cO0, cO1, cM, cN));
 }
 
 extern "C" void xfrt_matmul_f32_b16(int64_t outer0, int64_t outer1, int64_t m,
@@ -243,27 +255,8 @@ extern "C" void xfrt_matmul_f32_b16(int64_t outer0, int64_t outer1, int64_t m,
                                     int64_t bO1, int64_t bK, int64_t bN,
                                     int64_t c, int64_t cO0, int64_t cO1,
                                     int64_t cM, int64_t cN, int64_t bFormat) {
-  MatmulProblem p;
-  p.outer[0] = outer0;
-  p.outer[1] = outer1;
-  p.m = m;
-  p.n = n;
-  p.k = k;
-  p.a = reinterpret_cast<const float *>(a);
-  p.aOuter[0] = aO0;
-  p.aOuter[1] = aO1;
-  p.aM = aM;
-  p.aK = aK;
-  p.b = reinterpret_cast<const void *>(b);
+  MatmulProblem p = callProblem(outer0, outer1, m, n, k, a, aO0, aO1, aM, aK,
+                                b, bO0, bO1, bK, bN, c, cO0, cO1, cM, cN);
   p.bFormat = bFormat == 2 ? FloatFormat::BF16 : FloatFormat::F16;
-  p.bOuter[0] = bO0;
-  p.bOuter[1] = bO1;
-  p.bK = bK;
-  p.bN = bN;
-  p.c = reinterpret_cast<float *>(c);
-  p.cOuter[0] = cO0;
-  p.cOuter[1] = cO1;
-  p.cM = cM;
-  p.cN = cN;
   matmulF32(p);
 }

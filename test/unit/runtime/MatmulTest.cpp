@@ -67,6 +67,30 @@ void expectClose(const std::vector<double> &expected,
     ASSERT_NEAR(expected[i], actual[i], tolerance) << what << " at " << i;
 }
 
+/// The block kernel of every instruction set, and whether this CPU runs it
+/// (the dispatch's conditions: AVX2 also needs FMA and F16C).
+struct Kernel {
+  const char *name;
+  bool supported;
+  void (*block)(const xf::kernels::TileProblem &, int64_t, int64_t, int64_t,
+                int64_t, float *);
+  int64_t (*scratch)(int64_t, int64_t);
+};
+
+std::vector<Kernel> kernelsHere() {
+  __builtin_cpu_init();
+  return {
+      {"sse2", true, xf::kernels::sse2::matmulBlock,
+       xf::kernels::sse2::scratchFloats},
+      {"avx2",
+       __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+           __builtin_cpu_supports("f16c"),
+       xf::kernels::avx2::matmulBlock, xf::kernels::avx2::scratchFloats},
+      {"avx512", __builtin_cpu_supports("avx512f") != 0,
+       xf::kernels::avx512::matmulBlock, xf::kernels::avx512::scratchFloats},
+  };
+}
+
 const Case kCases[] = {
     {1, 1, 1, false, false},    {1, 576, 576, false, false},
     {1, 100, 37, false, true},  {6, 16, 8, false, false},
@@ -76,25 +100,7 @@ const Case kCases[] = {
 };
 
 TEST(MatmulTest, EveryKernelMatchesReference) {
-  using Block = void (*)(const xf::kernels::TileProblem &, int64_t, int64_t,
-                         int64_t, int64_t, float *);
-  using Scratch = int64_t (*)(int64_t, int64_t);
-  struct Kernel {
-    const char *name;
-    bool supported;
-    Block block;
-    Scratch scratch;
-  };
-  __builtin_cpu_init();
-  const Kernel kernels[] = {
-      {"sse2", true, xf::kernels::sse2::matmulBlock,
-       xf::kernels::sse2::scratchFloats},
-      {"avx2",
-       __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"),
-       xf::kernels::avx2::matmulBlock, xf::kernels::avx2::scratchFloats},
-      {"avx512", __builtin_cpu_supports("avx512f") != 0,
-       xf::kernels::avx512::matmulBlock, xf::kernels::avx512::scratchFloats},
-  };
+  const std::vector<Kernel> kernels = kernelsHere();
   std::mt19937 rng(7);
   for (const Kernel &kernel : kernels) {
     if (!kernel.supported)
@@ -123,26 +129,7 @@ TEST(MatmulTest, EveryKernelMatchesReference) {
 /// f32 matmul on B's widened values. The widening is exact, so the
 /// reference and tolerance are the f32 ones.
 TEST(MatmulTest, SixteenBitWeightsMatchTheirF32Values) {
-  using Block = void (*)(const xf::kernels::TileProblem &, int64_t, int64_t,
-                         int64_t, int64_t, float *);
-  using Scratch = int64_t (*)(int64_t, int64_t);
-  struct Kernel {
-    const char *name;
-    bool supported;
-    Block block;
-    Scratch scratch;
-  };
-  __builtin_cpu_init();
-  const Kernel kernels[] = {
-      {"sse2", true, xf::kernels::sse2::matmulBlock,
-       xf::kernels::sse2::scratchFloats},
-      {"avx2",
-       __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           __builtin_cpu_supports("f16c"),
-       xf::kernels::avx2::matmulBlock, xf::kernels::avx2::scratchFloats},
-      {"avx512", __builtin_cpu_supports("avx512f") != 0,
-       xf::kernels::avx512::matmulBlock, xf::kernels::avx512::scratchFloats},
-  };
+  const std::vector<Kernel> kernels = kernelsHere();
   const Case cases[] = {
       {1, 576, 576, false, false}, {3, 100, 37, false, false},
       {1, 100, 37, false, true},   {16, 130, 70, false, false},

@@ -2,6 +2,7 @@
 
 #include "importer/TensorImport.h"
 #include "dialects/ONNX/IR/QLinearPacking.h"
+#include "passes/WeightMemory.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinDialect.h"
@@ -85,8 +86,10 @@ struct TensorImporter::MappedFile {
   const char *data = nullptr;
   size_t size = 0;
   ~MappedFile() {
-    if (data && size)
+    if (data && size) {
+      unregisterFileBackedRange(data);
       munmap(const_cast<char *>(data), size);
+    }
   }
 };
 
@@ -132,6 +135,9 @@ TensorImporter::mapFile(llvm::StringRef location) {
                                path.c_str(), std::strerror(errno));
     }
     file->data = static_cast<const char *>(data);
+    // Read-only and private: a compile drops the pages of a weight once it
+    // is written out (or quantized), and a later read faults them back in.
+    registerFileBackedRange(data, file->size);
   }
   ::close(fd);
   mappedFiles[location] = file;

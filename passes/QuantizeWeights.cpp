@@ -13,6 +13,7 @@
 #include "passes/GPTQ.h"
 #include "passes/LinearWeights.h"
 #include "passes/Passes.h"
+#include "passes/WeightMemory.h"
 
 #include "xf/Kernels.h"
 #include "xf/WeightsFile.h"
@@ -118,13 +119,17 @@ std::optional<WeightSource> matchWeight(Value weight) {
   return source;
 }
 
-/// A new dense-resource onnx.Constant holding `data`.
+/// A new dense-resource onnx.Constant holding `data`, in the scratch file
+/// (passes/WeightMemory.h): every layer's codes stay alive until xfc writes
+/// them out, but not resident.
 template <typename T>
 Value createResourceConstant(OpBuilder &builder, Location loc,
                              RankedTensorType type, StringRef name,
                              ArrayRef<T> data) {
-  AsmResourceBlob blob =
-      HeapAsmResourceBlob::allocateAndCopyInferAlign<T>(data);
+  AsmResourceBlob blob = xf::copyToScratchBlob(
+      ArrayRef<char>(reinterpret_cast<const char *>(data.data()),
+                     data.size() * sizeof(T)),
+      alignof(T));
   auto attr = DenseResourceElementsAttr::get(type, name, std::move(blob));
   return ONNX::ConstantOp::create(builder, loc, attr);
 }
@@ -294,7 +299,15 @@ struct QuantizeWeightsPass
       return getOperation().emitError()
              << "xf-quantize-weights: calibration statistics: "
              << opened.error();
-    statistics = std::make_shared<xf::WeightsFile>(std::move(*opened));
+    // Each Gram matrix is read once (hessianOf), then its pages dropped; the
+    // last copy of the pass to let go of the file unregisters it.
+    statistics = std::shared_ptr<xf::WeightsFile>(
+        new xf::WeightsFile(std::move(*opened)), [](xf::WeightsFile *file) {
+          xf::unregisterFileBackedRange(file->fileData());
+          delete file;
+        });
+    xf::registerFileBackedRange(statistics->fileData(),
+                                statistics->fileSize());
     for (const xf::TensorView &tensor : statistics->tensors()) {
       StringRef name(tensor.name.data(), tensor.name.size());
       if (!name.starts_with("xf.gram."))
@@ -439,6 +452,7 @@ struct QuantizeWeightsPass
       const float *data = reinterpret_cast<const float *>(gram->data);
       for (int64_t i = 0; i < source.k * source.k; ++i)
         hessian[i] += data[i];
+      xf::releaseWeightPages(gram->data, gram->length);
     }
     return hessian;
   }
@@ -552,6 +566,9 @@ struct QuantizeWeightsPass
     q.relRmsError = relativeRmsError(source, codes.data(), scales.data(),
                                      symmetric ? nullptr : zeroPoints.data(),
                                      opScheme, bits, group);
+    // Read for the last time, unless a tied table is compared with it.
+    if (source.inlineData.empty())
+      xf::releaseWeightPages(source.data, source.n * source.k * sizeof(float));
     Type i8 = builder.getI8Type();
     auto asI8 = [](const std::vector<uint8_t> &v) {
       return ArrayRef<int8_t>(reinterpret_cast<const int8_t *>(v.data()),

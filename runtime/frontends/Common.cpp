@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -24,6 +25,64 @@ int xf::frontends::fail(const std::string &message) {
 int xf::frontends::usageError(const std::string &message) {
   std::cerr << "error: " << message << "\n(see --help)\n";
   return 2;
+}
+
+namespace {
+/// What a run needs beyond its weights and KV pool: a prefill chunk's
+/// activations and logits, the runtime's buffers.
+constexpr uint64_t kActivationMargin = uint64_t(256) << 20;
+
+/// MemAvailable from /proc/meminfo in bytes, or nothing where there is none.
+/// XF_TEST_MEMAVAILABLE replaces it (bytes, suffixes K, M, G): only the
+/// tests set it, to be a machine too small for any model.
+std::optional<uint64_t> availableMemory() {
+  if (const char *fake = std::getenv("XF_TEST_MEMAVAILABLE")) {
+    int64_t bytes = 0;
+    if (parseBytes(fake, bytes))
+      return static_cast<uint64_t>(bytes);
+  }
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  uint64_t kib = 0;
+  std::string unit;
+  while (meminfo >> key >> kib) {
+    std::getline(meminfo, unit);
+    if (key == "MemAvailable:")
+      return kib * 1024;
+  }
+  return std::nullopt;
+}
+
+std::string humanBytes(uint64_t bytes) {
+  char text[32];
+  if (bytes < (uint64_t(1) << 30))
+    std::snprintf(text, sizeof text, "%.1f MiB", bytes / double(1 << 20));
+  else
+    std::snprintf(text, sizeof text, "%.2f GiB", bytes / double(1 << 30));
+  return text;
+}
+} // namespace
+
+int xf::frontends::checkResidentMemory(const Options &options) {
+  auto memory =
+      CompiledModel::residentMemory(options.weightsPath, options.kvMemory);
+  if (!memory)
+    return fail(memory.error());
+  std::optional<uint64_t> available = availableMemory();
+  uint64_t needed =
+      memory->weightBytes + memory->kvPoolBytes + kActivationMargin;
+  if (!available || needed <= *available)
+    return 0;
+  return usageError(
+      "this model needs about " + humanBytes(needed) + " of memory to run (" +
+      humanBytes(memory->weightBytes) + " of weights in " +
+      options.weightsPath +
+      " + " + humanBytes(memory->kvPoolBytes) + " of KV cache + " +
+      humanBytes(kActivationMargin) + " for activations), but only " +
+      humanBytes(*available) +
+      " is available (MemAvailable in /proc/meminfo): it would thrash. "
+      "Give a smaller --kv-memory, or compile a quantized build (xfc "
+      "--quantize=int8, or int4 for a quarter of the f32 weights' size)");
 }
 
 std::string xf::frontends::jsonString(const std::string &text) {

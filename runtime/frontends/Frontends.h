@@ -73,6 +73,11 @@ int runServe(CompiledModel &model, const Options &options);
 int fail(const std::string &message);
 /// Prints "error: MESSAGE" and a pointer to --help; returns 2.
 int usageError(const std::string &message);
+/// 0 if the model fits in the memory the machine has available (its
+/// weights, KV pool and a margin for activations, against MemAvailable of
+/// /proc/meminfo), else a usage error that says the numbers and what to do:
+/// a model that does not fit would thrash rather than fail.
+int checkResidentMemory(const Options &options);
 /// JSON string literal of UTF-8 `text`.
 std::string jsonString(const std::string &text);
 

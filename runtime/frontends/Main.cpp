@@ -289,6 +289,9 @@ int main(int argc, char **argv) {
     return status;
   if (options.threads > 0)
     setNumThreads(static_cast<int>(options.threads));
+  // Before any weight page or KV block is touched.
+  if (int status = checkResidentMemory(options))
+    return status;
   auto loaded = CompiledModel::load(options.weightsPath, options.kvMemory);
   if (!loaded)
     return fail(loaded.error());

@@ -86,6 +86,15 @@ PagedInputs pagedInputs(KVCache &kv, const std::vector<KVCache::SequenceId> &seq
 
 } // namespace
 
+namespace {
+/// The KV pool's bytes: `kvMemory` if given, else what xfc recorded, else
+/// 512 MiB.
+int64_t kvBudget(const ModelMetadata &meta, int64_t kvMemory) {
+  return kvMemory > 0 ? kvMemory
+                      : meta.kvMemoryBytes.value_or(int64_t(512) << 20);
+}
+} // namespace
+
 Result<std::unique_ptr<CompiledModel>>
 CompiledModel::load(const std::string &path, int64_t kvMemory,
                     ModelPart part) {
@@ -120,6 +129,24 @@ CompiledModel::load(const std::string &path, int64_t kvMemory,
   return model;
 }
 
+Result<CompiledModel::ResidentMemory>
+CompiledModel::residentMemory(const std::string &path, int64_t kvMemory) {
+  auto file = WeightsFile::open(path);
+  if (!file)
+    return ErrorMessage{file.error()};
+  auto meta = ModelMetadata::read(*file, "");
+  if (!meta)
+    return ErrorMessage{meta.error()};
+  auto bound = bindModel(*meta, path);
+  if (!bound)
+    return ErrorMessage{bound.error()};
+  ResidentMemory memory;
+  memory.weightBytes = file->fileSize();
+  if (bound->paged)
+    memory.kvPoolBytes = kvBudget(*meta, kvMemory);
+  return memory;
+}
+
 CompiledModel::CompiledModel(WeightsFile file) : weights(std::move(file)) {}
 
 CompiledModel::~CompiledModel() { releaseOutputs(); }
@@ -142,9 +169,7 @@ Result<void> CompiledModel::createCache(int64_t kvMemory) {
   config.blockTokens = binding.poolShape[2];
   config.headDim = binding.poolShape[3];
   config.elementBytes = 4;
-  if (kvMemory <= 0)
-    kvMemory = meta.kvMemoryBytes.value_or(int64_t(512) << 20);
-  config.budgetBytes = kvMemory;
+  config.budgetBytes = kvBudget(meta, kvMemory);
   auto created = KVCache::create(config);
   if (!created)
     return ErrorMessage{created.error()};

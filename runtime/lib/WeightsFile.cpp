@@ -590,16 +590,17 @@ Result<void> WeightsFileWriter::write(const std::string &path) const {
       return ErrorMessage{path + ": " + *problem};
   }
 
-  std::vector<uint64_t> checksums;
-  checksums.reserve(pending.size());
-  for (const PendingTensor &tensor : pending)
-    checksums.push_back(XXH3_64bits(tensor.data, tensor.length));
-
+  // The header holds every tensor's checksum, which is known only once the
+  // tensor is written: lay the file out with placeholders, write the data
+  // (hashing each piece as it goes out), then rewrite the header. Every
+  // scalar is stored, so the checksums' values do not change its size.
+  std::vector<uint64_t> checksums(pending.size(), 0);
   // The data starts after the header, whose size the offsets in it could
   // change; recompute until the layout is stable. With every scalar stored,
   // the second pass confirms the first.
   std::vector<uint64_t> offsets(pending.size(), 0);
   flatbuffers::DetachedBuffer header;
+  uint64_t fileSize = 0;
   for (bool stable = false; !stable;) {
     header =
         buildHeader(modelConfig, tokenizer.get(), metadataEntries, pending,
@@ -607,10 +608,12 @@ Result<void> WeightsFileWriter::write(const std::string &path) const {
     stable = true;
     uint64_t position =
         alignUp(kXfwPrefixSize + header.size(), kXfwTensorAlignment);
+    fileSize = kXfwPrefixSize + header.size();
     for (size_t i = 0; i < pending.size(); ++i) {
       stable &= offsets[i] == position;
       offsets[i] = position;
-      position = alignUp(position + pending[i].length, kXfwTensorAlignment);
+      fileSize = position + pending[i].length;
+      position = alignUp(fileSize, kXfwTensorAlignment);
     }
   }
   if (header.size() >= FLATBUFFERS_MAX_BUFFER_SIZE)
@@ -627,23 +630,52 @@ Result<void> WeightsFileWriter::write(const std::string &path) const {
       ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     return ErrorMessage{systemError(temporary, "cannot create")};
-  auto abandon = [&](const char *what) {
+  auto abandon = [&](const std::string &what) {
     std::string message = systemError(temporary, what);
     ::close(fd);
     ::unlink(temporary.c_str());
     return ErrorMessage{message};
   };
 
+  // A full disk is found here, in a moment, rather than after writing
+  // gigabytes; filesystems without fallocate find it in write() instead.
+  if (::fallocate(fd, 0, 0, static_cast<off_t>(fileSize)) != 0 &&
+      errno != EOPNOTSUPP && errno != ENOSYS)
+    return abandon("cannot reserve " + std::to_string(fileSize) + " bytes");
+
   if (!writeAll(fd, prefix, sizeof(prefix)) ||
       !writeAll(fd, header.data(), header.size()))
     return abandon("cannot write");
   uint64_t position = kXfwPrefixSize + header.size();
+  XXH3_state_t hash;
   for (size_t i = 0; i < pending.size(); ++i) {
-    if (!padTo(fd, position, offsets[i]) ||
-        !writeAll(fd, pending[i].data, pending[i].length))
+    if (!padTo(fd, position, offsets[i]))
       return abandon("cannot write");
+    XXH3_64bits_reset(&hash);
+    const char *data = static_cast<const char *>(pending[i].data);
+    for (uint64_t done = 0; done < pending[i].length;) {
+      uint64_t piece = std::min(kWrittenPieceBytes, pending[i].length - done);
+      XXH3_64bits_update(&hash, data + done, piece);
+      if (!writeAll(fd, data + done, piece))
+        return abandon("cannot write");
+      if (written)
+        written(data + done, piece);
+      done += piece;
+    }
+    checksums[i] = XXH3_64bits_digest(&hash);
     position += pending[i].length;
   }
+
+  flatbuffers::DetachedBuffer laidOut = std::move(header);
+  header = buildHeader(modelConfig, tokenizer.get(), metadataEntries, pending,
+                       offsets, checksums);
+  if (header.size() != laidOut.size()) {
+    errno = EINVAL;
+    return abandon("the header changed size with its checksums");
+  }
+  if (::lseek(fd, kXfwPrefixSize, SEEK_SET) < 0 ||
+      !writeAll(fd, header.data(), header.size()))
+    return abandon("cannot write");
   if (::fsync(fd) != 0)
     return abandon("cannot flush");
   if (::close(fd) != 0) {

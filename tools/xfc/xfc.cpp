@@ -18,6 +18,7 @@
 #include "importer/ImportDiagnostics.h"
 #include "importer/ONNXImporter.h"
 #include "passes/Passes.h"
+#include "passes/WeightMemory.h"
 #include "tools/xfc/Calibration.h"
 #include "tools/xfc/QualityReport.h"
 
@@ -715,6 +716,8 @@ LogicalResult writeWeightsFile(ModuleOp module, ModuleOp draft,
       return failure();
   }
   std::string weightsPath = outputPath + ".xfw";
+  // Each weight is read once, as it is written: its pages need not stay.
+  writer.setWrittenCallback(xf::releaseWeightPages);
   progress.step(llvm::formatv("writing {0} ({1} weights, {2:f1} MiB{3})",
                               weightsPath,
                               func.getNumArguments() - numModelInputs(func),
@@ -781,18 +784,37 @@ LogicalResult linkProgram(llvm::ArrayRef<std::string> objects,
     os << object;
     paths.push_back(objectPath.str().str());
   }
+  // Linked beside the objects, then copied to a temporary name beside OUT
+  // and renamed: OUT is complete or absent. lld maps its output, and a store
+  // into a mapped file on a full disk is a SIGBUS (a crash with no reason
+  // given), where a copy says "No space left on device".
+  llvm::SmallString<128> program;
+  if (auto ec =
+          llvm::sys::fs::createTemporaryFile("xfc-program", "", program)) {
+    removeAll();
+    return error("cannot create a temporary file: " + ec.message());
+  }
   std::string linkError;
-  // Link to a temporary name, then rename: OUT is complete or absent.
-  std::string partial = outputPath + ".partial";
   LogicalResult linked =
-      xf::linkExecutable(paths, partial, linkError, emission);
-  removeAll();
+      xf::linkExecutable(paths, program, linkError, emission);
+  paths.push_back(program.str().str());
   if (failed(linked)) {
-    llvm::sys::fs::remove(partial);
+    removeAll();
     return error(linkError);
   }
-  if (auto ec = llvm::sys::fs::rename(partial, outputPath))
+  std::string partial = outputPath + ".partial";
+  std::error_code ec = llvm::sys::fs::copy_file(program, partial);
+  if (!ec)
+    ec = llvm::sys::fs::setPermissions(
+        partial, llvm::sys::fs::all_read | llvm::sys::fs::all_exe |
+                     llvm::sys::fs::owner_write);
+  if (!ec)
+    ec = llvm::sys::fs::rename(partial, outputPath);
+  removeAll();
+  if (ec) {
+    llvm::sys::fs::remove(partial);
     return error("cannot write " + outputPath + ": " + ec.message());
+  }
   return success();
 }
 
@@ -869,6 +891,12 @@ OwningOpRef<ModuleOp> compileDraftGraph(MLIRContext &context, ModuleOp target,
 /// the graph phase; writes the IR instead where --compile-to stops.
 LogicalResult compile(MLIRContext &context) {
   Progress progress;
+  // Quantized weights wait in a scratch file for OUT.xfw, on its disk.
+  if (compileTo == CompileTo::Program) {
+    llvm::SmallString<256> directory(outputPath);
+    llvm::sys::path::remove_filename(directory);
+    xf::setScratchDirectory(directory.empty() ? "." : directory.str().str());
+  }
   xf::ImportDiagnosticHandler diagnostics(&context, llvm::errs());
   progress.step("importing " + modelPath);
   OwningOpRef<ModuleOp> module = xf::importONNXModelFile(modelPath, context);
@@ -1132,8 +1160,11 @@ int main(int argc, char **argv) {
     return qualityReport(xfcPath, arguments);
   if (succeeded(compile(context)))
     return 0;
-  // Nothing half-made stays behind: OUT.xfw without its program is useless.
-  if (emitsProgram())
+  // Nothing half-made stays behind: OUT.xfw without its program is useless,
+  // and so is an older OUT without it.
+  if (emitsProgram()) {
     llvm::sys::fs::remove(outputPath + ".xfw");
+    llvm::sys::fs::remove(outputPath);
+  }
   return 1;
 }

@@ -43,6 +43,17 @@ public:
   static Result<std::unique_ptr<CompiledModel>>
   load(const std::string &path, int64_t kvMemory = 0,
        ModelPart part = ModelPart::Main);
+
+  /// What running the model at `path` keeps resident, as load() would set
+  /// it up, found without allocating or reading any of it.
+  struct ResidentMemory {
+    /// The whole weights file: it is mapped, and a token reads every layer.
+    uint64_t weightBytes = 0;
+    /// The paged KV pool's budget (0 for a model without one).
+    uint64_t kvPoolBytes = 0;
+  };
+  static Result<ResidentMemory> residentMemory(const std::string &path,
+                                               int64_t kvMemory = 0);
   ~CompiledModel() override;
 
   // ModelStep (paged models only).

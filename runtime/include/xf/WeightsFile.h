@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -180,10 +181,23 @@ public:
                          uint64_t length,
                          std::optional<Quantization> quantization = {});
 
+  /// Called by write() with each piece of tensor data (at most
+  /// kWrittenPieceBytes, in file order) right after it is written: write()
+  /// reads every byte once, checksumming as it writes, and never again, so
+  /// a caller whose tensors are file-backed mappings can drop their pages
+  /// here and keep the writer's resident memory to one piece (xfc does).
+  void setWrittenCallback(
+      std::function<void(const void *data, uint64_t length)> callback) {
+    written = std::move(callback);
+  }
+  static constexpr uint64_t kWrittenPieceBytes = uint64_t(64) << 20;
+
   /// Writes the file to `path` + ".tmp", flushes it to disk and renames it
   /// to `path`, so `path` is either the old file or the complete new one.
-  /// Refuses quantized tensors whose scale or zero-point tensor was not
-  /// added. On failure removes the temporary file.
+  /// Reserves the whole file's blocks first, so that a disk too small fails
+  /// before any data is written. Refuses quantized tensors whose scale or
+  /// zero-point tensor was not added. On failure removes the temporary
+  /// file.
   Result<void> write(const std::string &path) const;
 
 private:
@@ -201,6 +215,7 @@ private:
   std::vector<std::pair<std::string, std::string>> metadataEntries;
   std::vector<PendingTensor> pending;
   std::unordered_map<std::string, size_t> pendingIndex;
+  std::function<void(const void *, uint64_t)> written;
 };
 
 } // namespace xf

@@ -192,6 +192,45 @@ TEST_F(WeightsFileTest, RoundTripsEveryDType) {
   EXPECT_EQ(file->header().tokenizer(), nullptr);
 }
 
+// xfc drops each weight's pages as soon as the writer has written it: the
+// writer must hand over every byte once, in pieces no larger than it says,
+// and never read them again (the checksums come from the same pass).
+TEST_F(WeightsFileTest, WriterReportsEachPieceOnceAsItWrites) {
+  std::vector<SampleTensor> tensors = sampleTensors();
+  tensors.push_back({"big", DType::U8,
+                     {int64_t(WeightsFileWriter::kWrittenPieceBytes + 1000)},
+                     pattern(WeightsFileWriter::kWrittenPieceBytes + 1000, 11),
+                     {}});
+  WeightsFileWriter writer;
+  std::vector<std::pair<const void *, uint64_t>> pieces;
+  writer.setWrittenCallback([&](const void *data, uint64_t length) {
+    pieces.push_back({data, length});
+  });
+  for (const SampleTensor &tensor : tensors)
+    ASSERT_TRUE(writer
+                    .addTensor(tensor.name, tensor.dtype, tensor.shape,
+                               tensor.bytes.data(), tensor.bytes.size(),
+                               tensor.quantization)
+                    .ok());
+  ASSERT_TRUE(writer.write(path).ok());
+
+  std::vector<std::pair<const void *, uint64_t>> expected;
+  for (const SampleTensor &tensor : tensors)
+    for (uint64_t at = 0; at < tensor.bytes.size();
+         at += WeightsFileWriter::kWrittenPieceBytes)
+      expected.push_back(
+          {tensor.bytes.data() + at,
+           std::min<uint64_t>(WeightsFileWriter::kWrittenPieceBytes,
+                              tensor.bytes.size() - at)});
+  EXPECT_EQ(pieces, expected);
+
+  Result<WeightsFile> file = WeightsFile::open(path);
+  ASSERT_TRUE(file.ok()) << file.error();
+  EXPECT_TRUE(file->verifyChecksums().ok());
+  for (const TensorView &view : file->tensors())
+    EXPECT_NE(view.checksum, 0u) << view.name; // not the placeholder
+}
+
 TEST_F(WeightsFileTest, LayoutMatchesTheDocumentation) {
   std::vector<SampleTensor> tensors = sampleTensors();
   writeSample(path, tensors);

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/WeightMemory.h"
 
 #include "dialects/ONNX/IR/ONNXOps.h"
 #include "xf/Half.h"
@@ -116,20 +117,24 @@ ElementsAttr convertFloats(ElementsAttr value, FloatType to) {
   }
   int64_t count = type.getNumElements();
   FloatFormat source = formatOf(from);
-  AsmResourceBlob blob;
+  // One tensor converted at a time, then moved to the scratch file
+  // (passes/WeightMemory.h): a large model's converted weights never sit in
+  // the heap together, and the source's pages are dropped once read.
+  std::vector<char> converted(count * (to.isF32() ? 4 : 2));
   if (to.isF32()) {
-    blob = HeapAsmResourceBlob::allocate(count * 4, alignof(float));
-    float *out = reinterpret_cast<float *>(blob.getMutableData().data());
+    float *out = reinterpret_cast<float *>(converted.data());
     for (int64_t i = 0; i < count; ++i)
       out[i] = formatToFloat(source, bytes->data(), i);
   } else {
-    blob = HeapAsmResourceBlob::allocate(count * 2, alignof(uint16_t));
-    uint16_t *out = reinterpret_cast<uint16_t *>(blob.getMutableData().data());
+    uint16_t *out = reinterpret_cast<uint16_t *>(converted.data());
     for (int64_t i = 0; i < count; ++i) {
       float f = formatToFloat(source, bytes->data(), i);
       out[i] = to.isF16() ? floatToHalf(f) : floatToBF16(f);
     }
   }
+  releaseWeightPages(bytes->data(), bytes->size());
+  AsmResourceBlob blob =
+      copyToScratchBlob(converted, to.isF32() ? alignof(float) : 2);
   auto resource = cast<DenseResourceElementsAttr>(value);
   return DenseResourceElementsAttr::get(
       newType, resource.getRawHandle().getKey(), std::move(blob));

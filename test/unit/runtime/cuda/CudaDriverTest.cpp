@@ -39,6 +39,30 @@ TEST(CudaDriverTest, LibraryWithoutTheDriverAPIIsRefused) {
   EXPECT_CONTAINS(driver.error(), "libm.so.6 is too old: it has no cuInit");
 }
 
+// A stand-in driver library (FakeDriver.cpp) takes the loader past dlopen
+// on any machine.
+TEST(CudaDriverTest, DriverWithoutDeviceIsOneClearError) {
+  setenv("FAKE_CUDA_DEVICES", "0", 1);
+  Result<CudaDriver> driver = CudaDriver::open(XF_FAKE_CUDA_DRIVER);
+  ASSERT_FALSE(driver.ok());
+  EXPECT_CONTAINS(driver.error(),
+                  "no usable CUDA device: cuInit failed: CUDA_ERROR_NO_DEVICE "
+                  "(no CUDA-capable device is detected)");
+}
+
+TEST(CudaDriverTest, FailedModuleLoadCarriesTheJitLog) {
+  setenv("FAKE_CUDA_DEVICES", "1", 1);
+  Result<CudaDriver> driver = CudaDriver::open(XF_FAKE_CUDA_DRIVER);
+  ASSERT_TRUE(driver.ok()) << driver.error();
+  EXPECT_EQ(driver->deviceDescription(), "Fake GPU (sm_90)");
+  Result<CUmodule> module = driver->loadModule(".version 8.0\n", 2);
+  ASSERT_FALSE(module.ok());
+  EXPECT_EQ(module.error(),
+            "cuModuleLoadDataEx failed: CUDA_ERROR_INVALID_IMAGE (fake "
+            "driver); JIT log: ptxas fatal: fake driver: no GPU to compile "
+            "for");
+}
+
 /// The driver of this machine, or a skip that says why there is none.
 #define OPEN_DRIVER_OR_SKIP(driver)                                            \
   Result<CudaDriver> driver = CudaDriver::open();                              \

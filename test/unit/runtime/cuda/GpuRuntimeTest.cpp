@@ -36,6 +36,21 @@ TEST(GpuRuntimeTest, NoDriverIsOneLineAndItsExitStatus) {
       "^error: no CUDA driver: cannot open libxf-no-such-driver.so.1 .*\n$");
 }
 
+TEST(GpuRuntimeTest, KernelsThatDoNotLoadAreOneLineWithTheJitLog) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        // The stand-in driver (FakeDriver.cpp): a device, no JIT.
+        setenv("XFRT_CUDA_DRIVER", XF_FAKE_CUDA_DRIVER, 1);
+        setenv("FAKE_CUDA_DEVICES", "1", 1);
+        mgpuModuleGetFunction(mgpuModuleLoadJIT(ptxImage(), 2), "add_one");
+      },
+      testing::ExitedWithCode(1),
+      "^error: cannot load the program's GPU kernels on Fake GPU \\(sm_90\\): "
+      "cuModuleLoadDataEx failed: CUDA_ERROR_INVALID_IMAGE \\(fake driver\\); "
+      "JIT log: ptxas fatal: fake driver: no GPU to compile for\n$");
+}
+
 TEST(GpuRuntimeTest, LaunchesOnTheProgramStream) {
   if (Result<const cuda::CudaDriver *> driver = cuda::processDriver(); !driver)
     GTEST_SKIP() << "no GPU to test on: " << driver.error();

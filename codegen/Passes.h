@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -27,6 +28,17 @@ namespace xf {
 
 #define GEN_PASS_REGISTRATION
 #include "codegen/Passes.h.inc"
+
+/// Host buffers of a CUDA program into device memory: memref.alloc and
+/// dealloc outside parallel loops -> gpu.alloc / gpu.dealloc, memref.copy
+/// -> linalg.copy (DeviceBuffers.cpp).
+void populateDeviceBufferPatterns(mlir::RewritePatternSet &patterns);
+
+/// Collapses `loop` to one dimension, tiles it by `blockSize` and maps the
+/// tiles to gpu blocks and their iterations to threads; parallel loops
+/// nested in it run sequentially (MapParallelLoopsToGpu.cpp).
+void mapParallelLoopToGpu(mlir::RewriterBase &rewriter,
+                          mlir::scf::ParallelOp loop, int64_t blockSize);
 
 /// What the symbolic shape analysis proves about the sizes of one
 /// xf.attention, found before its lowering rewrites the function.

@@ -326,4 +326,83 @@ def AddPackedEntryPointPass
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// The CUDA target (xfc --target=cuda): the gpu phase
+//===----------------------------------------------------------------------===//
+
+def DeviceBuffersPass : Pass<"xf-device-buffers", "::mlir::func::FuncOp"> {
+  let summary = "Host buffers -> device memory; copies -> linalg.copy";
+  let description = [{
+    In a CUDA program every buffer lives in device memory. On the host
+    code of a bufferized function (outside any `scf.parallel`, which
+    becomes a kernel) this rewrites
+
+    - `memref.alloc` / `memref.dealloc` into `gpu.alloc` / `gpu.dealloc`
+      (in their async form, waited for at once: gpu-to-llvm lowers only
+      that one, to the runtime's mgpuMemAlloc / mgpuMemFree);
+    - `memref.copy`, which would be a host memcpy, into a `linalg.copy`,
+      which becomes a parallel loop and then a kernel like any linalg op.
+
+    ```mlir
+    %b = memref.alloc(%n) : memref<?xf32>
+    memref.copy %a, %b : memref<?xf32> to memref<?xf32>
+    // becomes
+    %t = gpu.wait async
+    %b, %t1 = gpu.alloc async [%t] (%n) : memref<?xf32>
+    gpu.wait [%t1]
+    linalg.copy ins(%a : memref<?xf32>) outs(%b : memref<?xf32>)
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect", "::mlir::linalg::LinalgDialect"
+  ];
+}
+
+def MapParallelLoopsToGpuPass
+    : Pass<"xf-map-parallel-loops-to-gpu", "::mlir::func::FuncOp"> {
+  let summary = "Maps each outermost scf.parallel to a 1-D grid of blocks";
+  let description = [{
+    Every outermost `scf.parallel` (not inside another one or a
+    `gpu.launch`) is collapsed to one dimension, tiled by `block-size`
+    (the tile loop's bound is the block size, with the remainder guarded by
+    an `scf.if`, so the launch has a constant block), and mapped: tiles to
+    `block_x`, the iterations of a tile to `thread_x`. Parallel loops
+    nested inside run sequentially in their thread. Then
+    `convert-parallel-loops-to-gpu` makes each a `gpu.launch`.
+
+    This is the naive first stage of the CUDA target: one thread per
+    output element, reductions sequential in the thread, no shared
+    memory. It is correct for any parallel loop nest; it is not fast.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "threads per block">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
+    "::mlir::scf::SCFDialect"
+  ];
+}
+
+def CheckCudaHostCodePass
+    : Pass<"xf-check-cuda-host-code", "::mlir::ModuleOp"> {
+  let summary = "Refuses host code that would touch device memory";
+  let description = [{
+    After kernel outlining every buffer of a CUDA program lives in device
+    memory, so its host functions may only compute sizes and views, manage
+    device memory and launch kernels. Host ops are checked against that
+    list (arith, index, math and affine scalar ops, scf/cf control flow,
+    memref ops that only make views or read sizes, gpu.alloc / dealloc /
+    wait / launch_func, the run-time shape check): any other op, e.g. a
+    `memref.load` of a shape tensor, a `memref.reshape` (it reads its
+    shape operand), a constant in host memory (`memref.get_global`) or a
+    call of a CPU kernel, is reported with its location as "--target=cuda
+    cannot yet lower 'memref.load' on the host". In kernels, memory
+    allocation (device-side malloc) and calls are refused likewise. The
+    pass fails if it reports anything: xfc then writes no output, rather
+    than a program that would read host memory on the device or device
+    memory on the host.
+  }];
+}
+
 #endif // XF_CODEGEN_PASSES_TD

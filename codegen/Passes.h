@@ -29,14 +29,16 @@ namespace xf {
 #define GEN_PASS_REGISTRATION
 #include "codegen/Passes.h.inc"
 
-/// Host buffers of a CUDA program into device memory: memref.alloc and
-/// dealloc outside parallel loops -> gpu.alloc / gpu.dealloc, memref.copy
-/// -> linalg.copy (DeviceBuffers.cpp).
+/// A CUDA program's buffers into device memory (managed memory where host
+/// code reads them too), host constants kernels read copied there, kernel
+/// scratch buffers into the thread's memory, memref.copy -> linalg.copy
+/// (DeviceBuffers.cpp).
 void populateDeviceBufferPatterns(mlir::RewritePatternSet &patterns);
 
 /// Collapses `loop` to one dimension, tiles it by `blockSize` and maps the
 /// tiles to gpu blocks and their iterations to threads; parallel loops
-/// nested in it run sequentially (MapParallelLoopsToGpu.cpp).
+/// nested in it become scf.for loops, and buffers it reads with dynamic
+/// sizes are passed as a base pointer and sizes (MapParallelLoopsToGpu.cpp).
 void mapParallelLoopToGpu(mlir::RewriterBase &rewriter,
                           mlir::scf::ParallelOp loop, int64_t blockSize);
 

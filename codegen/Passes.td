@@ -331,17 +331,28 @@ def AddPackedEntryPointPass
 //===----------------------------------------------------------------------===//
 
 def DeviceBuffersPass : Pass<"xf-device-buffers", "::mlir::func::FuncOp"> {
-  let summary = "Host buffers -> device memory; copies -> linalg.copy";
+  let summary = "Places a CUDA program's buffers in device or managed memory";
   let description = [{
-    In a CUDA program every buffer lives in device memory. On the host
-    code of a bufferized function (outside any `scf.parallel`, which
-    becomes a kernel) this rewrites
+    Runs on bufferized code whose parallel loops (scf.parallel,
+    scf.forall) are about to become kernels. Where each buffer's elements
+    are used decides where it lives:
 
-    - `memref.alloc` / `memref.dealloc` into `gpu.alloc` / `gpu.dealloc`
-      (in their async form, waited for at once: gpu-to-llvm lowers only
-      that one, to the runtime's mgpuMemAlloc / mgpuMemFree);
-    - `memref.copy`, which would be a host memcpy, into a `linalg.copy`,
-      which becomes a parallel loop and then a kernel like any linalg op.
+    - a host `memref.alloc` only kernels use (inside a parallel loop, or a
+      linalg op with loops) becomes a `gpu.alloc` in device memory (the
+      async form, waited for at once: gpu-to-llvm lowers only that one);
+      one that host code reads or writes too (a load or store outside
+      kernels, a 0-d linalg op, a reshape's shape operand, a call, a
+      returned result) becomes a `gpu.alloc host_shared` (managed memory,
+      which both sides reach). `memref.dealloc` becomes `gpu.dealloc`.
+    - a `memref.get_global` a kernel reads is copied into such a buffer
+      (`gpu.memcpy`), freed at the end of its block.
+    - a `memref.alloc` inside a kernel of a static size, or of a size with
+      a constant upper bound (a last, partial tile), becomes the thread's
+      own `memref.alloca` (viewed at its size); others stay, and
+      xf-check-cuda-host-code refuses them.
+    - `memref.copy` becomes `linalg.copy` (a kernel, later).
+    - each argument host code reads gets `xf.host_accessible`: the runtime
+      must pass it in managed memory.
 
     ```mlir
     %b = memref.alloc(%n) : memref<?xf32>
@@ -354,7 +365,8 @@ def DeviceBuffersPass : Pass<"xf-device-buffers", "::mlir::func::FuncOp"> {
     ```
   }];
   let dependentDialects = [
-    "::mlir::gpu::GPUDialect", "::mlir::linalg::LinalgDialect"
+    "::mlir::affine::AffineDialect", "::mlir::gpu::GPUDialect",
+    "::mlir::linalg::LinalgDialect"
   ];
 }
 
@@ -367,8 +379,13 @@ def MapParallelLoopsToGpuPass
     (the tile loop's bound is the block size, with the remainder guarded by
     an `scf.if`, so the launch has a constant block), and mapped: tiles to
     `block_x`, the iterations of a tile to `thread_x`. Parallel loops
-    nested inside run sequentially in their thread. Then
-    `convert-parallel-loops-to-gpu` makes each a `gpu.launch`.
+    nested inside become scf.for loops their thread runs. A buffer the
+    loop reads from above with dynamic sizes or a strided layout is passed
+    as its base buffer (0-d) and its offset, sizes and strides, and
+    rebuilt inside with `memref.reinterpret_cast`: the kernels' bare-pointer
+    arguments cannot carry sizes. Then `convert-parallel-loops-to-gpu`
+    makes each loop a `gpu.launch` (without canonicalization in between,
+    which would fold the rebuilt views away).
 
     This is the naive first stage of the CUDA target: one thread per
     output element, reductions sequential in the thread, no shared
@@ -388,20 +405,19 @@ def CheckCudaHostCodePass
     : Pass<"xf-check-cuda-host-code", "::mlir::ModuleOp"> {
   let summary = "Refuses host code that would touch device memory";
   let description = [{
-    After kernel outlining every buffer of a CUDA program lives in device
-    memory, so its host functions may only compute sizes and views, manage
-    device memory and launch kernels. Host ops are checked against that
-    list (arith, index, math and affine scalar ops, scf/cf control flow,
-    memref ops that only make views or read sizes, gpu.alloc / dealloc /
-    wait / launch_func, the run-time shape check): any other op, e.g. a
-    `memref.load` of a shape tensor, a `memref.reshape` (it reads its
-    shape operand), a constant in host memory (`memref.get_global`) or a
-    call of a CPU kernel, is reported with its location as "--target=cuda
-    cannot yet lower 'memref.load' on the host". In kernels, memory
-    allocation (device-side malloc) and calls are refused likewise. The
-    pass fails if it reports anything: xfc then writes no output, rather
-    than a program that would read host memory on the device or device
-    memory on the host.
+    After kernel outlining, the host functions of a CUDA program may
+    compute sizes and views, manage device memory, launch kernels and call
+    the run-time shape check, and read and write only buffers both sides
+    reach: managed memory (`gpu.alloc host_shared`), host memory the
+    kernels do not get, the arguments marked `xf.host_accessible`. Any
+    other host op (a load of a buffer in device memory, a `memref.reshape`
+    whose shape operand is one, a call of a CPU kernel, a launch that
+    passes host memory to a kernel) and any allocation left in a kernel is
+    reported with its location as "--target=cuda cannot yet lower
+    'memref.load' on the host: ...", once per kind of op and reason with a
+    count of the others. The pass fails if it reports anything: xfc then
+    writes no output, rather than a program that would read host memory
+    on the device or device memory on the host.
   }];
 }
 

@@ -195,15 +195,18 @@ void addBufferizationPasses(OpPassManager &pm) {
 /// into a gpu.module; the host code that is left checked (cuda target).
 void addGpuPasses(OpPassManager &pm, const XfcPipelineOptions &options) {
   addBufferizationPasses(pm);
-  pm.addNestedPass<func::FuncOp>(createDeviceBuffersPass());
   pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
+  pm.addNestedPass<func::FuncOp>(createDeviceBuffersPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   MapParallelLoopsToGpuPassOptions map;
   map.blockSize = options.cudaBlockSize;
   pm.addNestedPass<func::FuncOp>(createMapParallelLoopsToGpuPass(map));
   pm.addPass(createConvertParallelLoopToGpuPass());
-  pm.addPass(createCanonicalizerPass());
+  // Canonicalization only once the kernels are apart: before, it would
+  // fold their rebuilt views (xf-map-parallel-loops-to-gpu) back into the
+  // dynamic memrefs that bare-pointer arguments cannot carry.
   pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createCanonicalizerPass());
   pm.addPass(createCheckCudaHostCodePass());
 }
 

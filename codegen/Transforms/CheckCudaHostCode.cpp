@@ -8,6 +8,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Index/IR/IndexDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/StringMap.h"
 
 #define DEBUG_TYPE "xf-check-cuda-host-code"
@@ -31,6 +32,52 @@ bool isMemRefMetadata(Operation *op) {
              memref::TransposeOp, memref::AssumeAlignmentOp>(op);
 }
 
+/// Whether host code may read and write `buffer`'s elements: managed
+/// memory (gpu.alloc host_shared), host memory, an argument the runtime
+/// passes in managed memory (xf-device-buffers marks those), an argument of
+/// a helper function the host calls (its callers' operands are checked).
+bool isHostAccessible(Value buffer) {
+  if (auto argument = dyn_cast<BlockArgument>(buffer)) {
+    auto function = dyn_cast<func::FuncOp>(argument.getOwner()->getParentOp());
+    if (!function || argument.getOwner() != &function.front())
+      return false;
+    return function.isPrivate() ||
+           function.getArgAttr(argument.getArgNumber(), "xf.host_accessible");
+  }
+  Operation *producer = buffer.getDefiningOp();
+  if (auto alloc = dyn_cast<gpu::AllocOp>(producer))
+    return alloc.getHostShared();
+  if (isa<memref::AllocOp, memref::AllocaOp, memref::GetGlobalOp>(producer))
+    return true;
+  if (auto reshape = dyn_cast<memref::ReshapeOp>(producer))
+    return isHostAccessible(reshape.getSource());
+  if (auto view = dyn_cast<ViewLikeOpInterface>(producer))
+    return isHostAccessible(view.getViewSource());
+  if (auto branch = dyn_cast<scf::IfOp>(producer)) {
+    unsigned index = cast<OpResult>(buffer).getResultNumber();
+    return llvm::all_of(branch->getRegions(), [&](Region &region) {
+      return region.empty() ||
+             isHostAccessible(
+                 region.front().getTerminator()->getOperand(index));
+    });
+  }
+  return false;
+}
+
+/// Whether a kernel may read `buffer`: not host memory.
+bool isDeviceAccessible(Value buffer) {
+  Operation *producer = buffer.getDefiningOp();
+  if (!producer)
+    return true;
+  if (isa<memref::AllocOp, memref::AllocaOp, memref::GetGlobalOp>(producer))
+    return false;
+  if (auto view = dyn_cast<ViewLikeOpInterface>(producer))
+    return isDeviceAccessible(view.getViewSource());
+  if (auto reshape = dyn_cast<memref::ReshapeOp>(producer))
+    return isDeviceAccessible(reshape.getSource());
+  return true;
+}
+
 /// Why `op`, in a host function, cannot be part of a CUDA program; empty
 /// if it can.
 std::string whyNotOnHost(Operation *op) {
@@ -41,27 +88,49 @@ std::string whyNotOnHost(Operation *op) {
   if (isa<affine::AffineApplyOp, affine::AffineMinOp, affine::AffineMaxOp,
           scf::ForOp, scf::IfOp, scf::YieldOp, scf::ExecuteRegionOp,
           func::ReturnOp, gpu::AllocOp, gpu::DeallocOp, gpu::WaitOp,
-          gpu::LaunchFuncOp, UnrealizedConversionCastOp>(op) ||
+          gpu::MemcpyOp, UnrealizedConversionCastOp, memref::DeallocOp>(op) ||
       isMemRefMetadata(op))
     return "";
   // The shape check's message is a constant string for the runtime's
   // xfrt_shape_error, which reads only its scalar arguments.
   if (isa<LLVM::AddressOfOp, LLVM::PtrToIntOp, LLVM::ConstantOp>(op))
     return "";
+  if (auto launch = dyn_cast<gpu::LaunchFuncOp>(op)) {
+    for (Value operand : launch.getKernelOperands())
+      if (isa<MemRefType>(operand.getType()) && !isDeviceAccessible(operand))
+        return "a kernel would read host memory";
+    return "";
+  }
   if (auto call = dyn_cast<func::CallOp>(op)) {
     if (call.getCallee() == xf::microkernelName(xf::Microkernel::ShapeError))
       return "";
+    auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+        op, call.getCalleeAttr());
+    // A helper of the program's own (bufferization's dealloc_helper) runs
+    // on the host like its caller; its body is checked with the rest.
+    if (callee && !callee.isExternal()) {
+      for (Value operand : call.getOperands())
+        if (isa<MemRefType>(operand.getType()) && !isHostAccessible(operand))
+          return "it passes device memory to a host function";
+      return "";
+    }
     return "it calls '" + call.getCallee().str() + "', which runs on the CPU";
   }
-  if (isa<memref::LoadOp>(op))
-    return "it would read device memory on the host";
-  if (isa<memref::StoreOp>(op))
-    return "it would write device memory on the host";
-  if (isa<memref::ReshapeOp>(op))
-    return "it reads its shape operand, in device memory, on the host";
-  if (isa<memref::GetGlobalOp>(op))
-    return "the constant is in host memory, where a kernel cannot read it";
-  if (isa<memref::AllocOp, memref::AllocaOp>(op))
+  if (auto load = dyn_cast<memref::LoadOp>(op))
+    return isHostAccessible(load.getMemRef())
+               ? ""
+               : "it would read device memory on the host";
+  if (auto store = dyn_cast<memref::StoreOp>(op))
+    return isHostAccessible(store.getMemRef())
+               ? ""
+               : "it would write device memory on the host";
+  if (auto reshape = dyn_cast<memref::ReshapeOp>(op))
+    return isHostAccessible(reshape.getShape())
+               ? ""
+               : "it reads its shape operand, in device memory, on the host";
+  if (isa<memref::GetGlobalOp, memref::AllocaOp>(op))
+    return ""; // host memory; a launch that passes it is refused
+  if (isa<memref::AllocOp>(op))
     return "it allocates host memory";
   if (isa<scf::ParallelOp>(op))
     return "the parallel loop was not mapped to a kernel";
@@ -71,8 +140,9 @@ std::string whyNotOnHost(Operation *op) {
 
 /// Why `op`, in a kernel, cannot be compiled; empty if it can.
 std::string whyNotInKernel(Operation *op) {
-  if (isa<memref::AllocOp>(op))
-    return "it allocates memory inside a kernel";
+  if (isa<memref::AllocOp, gpu::AllocOp>(op))
+    return "it allocates memory inside a kernel (a size with no constant "
+           "bound)";
   if (isa<func::CallOp, gpu::LaunchFuncOp>(op))
     return "kernels make no calls";
   return "";

@@ -6,7 +6,9 @@
 #include "mlir/Dialect/GPU/Transforms/ParallelLoopMapper.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/RegionUtils.h"
 #include "llvm/Support/DebugLog.h"
 
 #include <numeric>
@@ -63,6 +65,50 @@ void toSequentialLoops(RewriterBase &rewriter, scf::ParallelOp loop) {
   rewriter.eraseOp(loop);
 }
 
+/// Whether a kernel can take `type` as one bare pointer: a static shape
+/// and the identity layout (the sizes and strides are not passed).
+bool isBarePointerType(MemRefType type) {
+  return type.hasStaticShape() && type.getLayout().isIdentity();
+}
+
+/// Each buffer `kernel` (the body of a loop that becomes one) reads from
+/// above with dynamic sizes or strides is passed as its base buffer (0-d,
+/// a bare pointer) and its offset, sizes and strides (integers), and
+/// rebuilt inside with memref.reinterpret_cast: the bare-pointer
+/// convention of the kernels' arguments cannot carry them.
+void passSizesApart(RewriterBase &rewriter, scf::ParallelOp loop,
+                    Block *kernel) {
+  llvm::SetVector<Value> captured;
+  getUsedValuesDefinedAbove(loop.getRegion(), captured);
+  for (Value buffer : captured) {
+    auto type = dyn_cast<MemRefType>(buffer.getType());
+    if (!type || isBarePointerType(type))
+      continue;
+    Location loc = buffer.getLoc();
+    rewriter.setInsertionPoint(loop);
+    auto metadata =
+        memref::ExtractStridedMetadataOp::create(rewriter, loc, buffer);
+    auto [strides, offset] = type.getStridesAndOffset();
+    auto staticOr = [&](int64_t value, Value dynamic) -> OpFoldResult {
+      if (ShapedType::isDynamic(value))
+        return dynamic;
+      return rewriter.getIndexAttr(value);
+    };
+    SmallVector<OpFoldResult> sizes, strideValues;
+    for (auto [size, value] : llvm::zip(type.getShape(), metadata.getSizes()))
+      sizes.push_back(staticOr(size, value));
+    for (auto [stride, value] : llvm::zip(strides, metadata.getStrides()))
+      strideValues.push_back(staticOr(stride, value));
+    rewriter.setInsertionPointToStart(kernel);
+    Value view = memref::ReinterpretCastOp::create(
+        rewriter, loc, type, metadata.getBaseBuffer(),
+        staticOr(offset, metadata.getOffset()), sizes, strideValues);
+    rewriter.replaceUsesWithIf(buffer, view, [&](OpOperand &use) {
+      return loop->isProperAncestor(use.getOwner());
+    });
+  }
+}
+
 struct MapParallelLoopsToGpuPass
     : xf::impl::MapParallelLoopsToGpuPassBase<MapParallelLoopsToGpuPass> {
   using MapParallelLoopsToGpuPassBase::MapParallelLoopsToGpuPassBase;
@@ -111,9 +157,23 @@ void xf::mapParallelLoopToGpu(RewriterBase &rewriter, scf::ParallelOp loop,
     rewriter.setListener(previous);
     loop = listener.created;
   }
+  bool unitStep = getConstantIntValue(loop.getStep()[0]) == 1;
   auto [tiles, inTile] =
       scf::tileParallelLoop(loop, {blockSize}, /*noMinMaxBounds=*/true);
   LDBG() << "mapped a loop to blocks of " << blockSize << " threads";
+  // With step 1 (a collapsed loop's), the tile step and the threads of a
+  // block are the block size: as a constant, the launch's block is one
+  // (tiling writes it as 1 * size).
+  if (unitStep) {
+    rewriter.setInsertionPoint(tiles);
+    Value threads =
+        arith::ConstantIndexOp::create(rewriter, tiles.getLoc(), blockSize);
+    rewriter.modifyOpInPlace(
+        tiles, [&] { tiles.getStepMutable()[0].assign(threads); });
+    rewriter.modifyOpInPlace(
+        inTile, [&] { inTile.getUpperBoundMutable()[0].assign(threads); });
+  }
   mapTo(tiles, gpu::Processor::BlockX);
   mapTo(inTile, gpu::Processor::ThreadX);
+  passSizesApart(rewriter, tiles, inTile.getBody());
 }

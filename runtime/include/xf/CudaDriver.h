@@ -41,6 +41,7 @@ constexpr CUjit_option CU_JIT_ERROR_LOG_BUFFER = 5;
 constexpr CUjit_option CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
 constexpr CUjit_option CU_JIT_OPTIMIZATION_LEVEL = 7;
 constexpr unsigned CU_STREAM_NON_BLOCKING = 1;
+constexpr unsigned CU_MEM_ATTACH_GLOBAL = 1;
 constexpr unsigned CU_EVENT_DISABLE_TIMING = 2;
 
 /// The library the driver is opened from unless XFRT_CUDA_DRIVER names
@@ -71,6 +72,8 @@ struct DriverAPI {
                              unsigned sharedMemBytes, CUstream stream,
                              void **params, void **extra);
   CUresult (*cuMemAlloc)(CUdeviceptr *pointer, size_t bytes);
+  CUresult (*cuMemAllocManaged)(CUdeviceptr *pointer, size_t bytes,
+                                unsigned flags);
   CUresult (*cuMemFree)(CUdeviceptr pointer);
   CUresult (*cuMemcpyHtoD)(CUdeviceptr destination, const void *source,
                            size_t bytes);

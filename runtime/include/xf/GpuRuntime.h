@@ -45,7 +45,8 @@ void mgpuEventDestroy(void *event);
 void mgpuEventSynchronize(void *event);
 void mgpuEventRecord(void *event, void *stream);
 
-/// Device memory (`isHostShared`, managed memory, is not supported).
+/// Device memory, or managed memory (`isHostShared`) for the buffers host
+/// code reads and writes too.
 void *mgpuMemAlloc(uint64_t sizeBytes, void *stream, bool isHostShared);
 void mgpuMemFree(void *pointer, void *stream);
 void mgpuMemcpy(void *destination, void *source, size_t sizeBytes,

@@ -45,6 +45,7 @@ std::string lookUpAll(void *library, DriverAPI &api) {
   lookUp(library, "cuModuleGetFunction", api.cuModuleGetFunction, missing);
   lookUp(library, "cuLaunchKernel", api.cuLaunchKernel, missing);
   lookUp(library, "cuMemAlloc_v2", api.cuMemAlloc, missing);
+  lookUp(library, "cuMemAllocManaged", api.cuMemAllocManaged, missing);
   lookUp(library, "cuMemFree_v2", api.cuMemFree, missing);
   lookUp(library, "cuMemcpyHtoD_v2", api.cuMemcpyHtoD, missing);
   lookUp(library, "cuMemcpyDtoH_v2", api.cuMemcpyDtoH, missing);

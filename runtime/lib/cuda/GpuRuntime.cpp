@@ -140,11 +140,19 @@ extern "C" void mgpuEventRecord(void *event, void *launchStream) {
 
 extern "C" void *mgpuMemAlloc(uint64_t sizeBytes, void * /*stream*/,
                               bool isHostShared) {
-  if (isHostShared)
-    fail("gpu.alloc host_shared (managed memory) is not supported");
   // The driver refuses a zero-byte allocation; an empty buffer is null.
   if (sizeBytes == 0)
     return nullptr;
+  if (isHostShared) {
+    // Shape and index tensors that host code reads: managed memory, which
+    // both sides reach (each launch waits for the stream, so the host
+    // reads what a kernel wrote).
+    CUdeviceptr pointer = 0;
+    check(driver().api().cuMemAllocManaged(&pointer, sizeBytes,
+                                           CU_MEM_ATTACH_GLOBAL),
+          "cuMemAllocManaged");
+    return reinterpret_cast<void *>(pointer);
+  }
   Result<CUdeviceptr> pointer = driver().allocate(sizeBytes);
   if (!pointer)
     fail(pointer.error());

@@ -35,11 +35,37 @@ func.func @reads_device_memory(%a: memref<4xi64>) -> i64 {
 
 // -----
 
-memref.global "private" constant @table : memref<2xf32> = dense<[1.0, 2.0]>
-func.func @host_constant() -> memref<2xf32> {
-  // expected-error @below {{--target=cuda cannot yet lower 'memref.get_global' on the host: the constant is in host memory, where a kernel cannot read it}}
-  %t = memref.get_global @table : memref<2xf32>
-  return %t : memref<2xf32>
+// Managed memory, host memory and the arguments the runtime passes in
+// managed memory: host code reads and writes them.
+// CHECK-LABEL: func.func @host_accessible(
+memref.global "private" constant @table : memref<2xi64> = dense<[1, 2]>
+func.func @host_accessible(%positions: memref<?xi64> {xf.host_accessible}) -> i64 {
+  %c0 = arith.constant 0 : index
+  %shape = gpu.alloc host_shared () : memref<2xi64>
+  %t = memref.get_global @table : memref<2xi64>
+  %a = memref.load %t[%c0] : memref<2xi64>
+  %b = memref.load %positions[%c0] : memref<?xi64>
+  %s = arith.addi %a, %b : i64
+  memref.store %s, %shape[%c0] : memref<2xi64>
+  return %s : i64
+}
+
+// -----
+
+module attributes {gpu.container_module} {
+  memref.global "private" constant @table : memref<2xf32> = dense<[1.0, 2.0]>
+  func.func @host_memory_to_kernel() {
+    %c1 = arith.constant 1 : index
+    %t = memref.get_global @table : memref<2xf32>
+    // expected-error @below {{--target=cuda cannot yet lower 'gpu.launch_func' on the host: a kernel would read host memory}}
+    gpu.launch_func @kernels::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%t : memref<2xf32>)
+    return
+  }
+  gpu.module @kernels {
+    gpu.func @k(%x: memref<2xf32>) kernel {
+      gpu.return
+    }
+  }
 }
 
 // -----
@@ -71,7 +97,7 @@ func.func @unmapped_loop(%a: memref<?xf32>, %n: index) {
 module attributes {gpu.container_module} {
   gpu.module @kernels {
     gpu.func @allocates() kernel {
-      // expected-error @below {{--target=cuda cannot yet lower 'memref.alloc' in a kernel: it allocates memory inside a kernel}}
+      // expected-error @below {{--target=cuda cannot yet lower 'memref.alloc' in a kernel: it allocates memory inside a kernel (a size with no constant bound)}}
       %t = memref.alloc() : memref<4xf32>
       gpu.return
     }

@@ -2,21 +2,22 @@
 
 // A 2-D loop: collapsed to one dimension, tiled by the block size, tiles to
 // blocks and a tile's iterations to threads, the last block's overhang
-// guarded.
+// guarded. The dynamically sized buffer it writes is passed as its base
+// pointer and sizes, and rebuilt in the thread.
 // CHECK-LABEL: func.func @two_dims(
 // CHECK-SAME: %[[OUT:.+]]: memref<?x?xf32>, %[[M:.+]]: index, %[[N:.+]]: index)
 // CHECK: %[[ROWS:.+]] = arith.muli %{{.+}}, %[[M]] : index
 // CHECK: %[[COUNT:.+]] = arith.muli %[[ROWS]], %[[N]] : index
-// CHECK: %[[C128:.+]] = arith.constant 128 : index
-// CHECK: %[[BLOCK:.+]] = arith.muli %{{.+}}, %[[C128]] : index
-// CHECK: scf.parallel (%[[TILE:.+]]) = (%{{.+}}) to (%[[COUNT]]) step (%[[BLOCK]]) {
+// CHECK: %[[BASE:.+]], %{{.+}}, %[[SIZES:.+]]:2, %[[STRIDES:.+]]:2 = memref.extract_strided_metadata %[[OUT]]
+// CHECK: scf.parallel (%[[TILE:.+]]) = (%{{.+}}) to (%[[COUNT]]) step (%[[BLOCK:c128.*]]) {
 // CHECK: scf.parallel (%[[LANE:.+]]) = (%{{.+}}) to (%[[BLOCK]]) step (%{{.+}}) {
+// CHECK: %[[VIEW:.+]] = memref.reinterpret_cast %[[BASE]] to offset: [0], sizes: [%[[SIZES]]#0, %[[SIZES]]#1], strides: [%[[STRIDES]]#0, 1] : memref<f32> to memref<?x?xf32>
 // CHECK: %[[I:.+]] = arith.addi %[[LANE]], %[[TILE]] : index
 // CHECK: arith.cmpi ult, %{{.+}}, %[[COUNT]] : index
 // CHECK: scf.if
 // CHECK: %[[COL:.+]] = arith.remsi %[[I]], %[[N]] : index
 // CHECK: %[[ROW:.+]] = arith.divsi %[[I]], %[[N]] : index
-// CHECK: memref.store %{{.+}}, %[[OUT]][%[[ROW]], %[[COL]]]
+// CHECK: memref.store %{{.+}}, %[[VIEW]][%[[ROW]], %[[COL]]]
 // CHECK: } {mapping = [#gpu.loop_dim_map<processor = thread_x, map = (d0) -> (d0), bound = (d0) -> (d0)>]}
 // CHECK: } {mapping = [#gpu.loop_dim_map<processor = block_x, map = (d0) -> (d0), bound = (d0) -> (d0)>]}
 func.func @two_dims(%out: memref<?x?xf32>, %m: index, %n: index) {

@@ -56,6 +56,9 @@ int cuLaunchKernel(void *, unsigned, unsigned, unsigned, unsigned, unsigned,
 int cuMemAlloc_v2(unsigned long long *pointer, size_t) {
   return *pointer = 0x1000, 0;
 }
+int cuMemAllocManaged(unsigned long long *pointer, size_t, unsigned) {
+  return *pointer = 0x2000, 0;
+}
 int cuMemFree_v2(unsigned long long) { return 0; }
 int cuMemcpyHtoD_v2(unsigned long long, const void *, size_t) { return 0; }
 int cuMemcpyDtoH_v2(void *, unsigned long long, size_t) { return 0; }

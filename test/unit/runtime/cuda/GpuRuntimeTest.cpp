@@ -72,6 +72,25 @@ TEST(GpuRuntimeTest, LaunchesOnTheProgramStream) {
   mgpuModuleUnload(module);
 }
 
+TEST(GpuRuntimeTest, ManagedMemoryIsReadOnBothSides) {
+  if (Result<const cuda::CudaDriver *> driver = cuda::processDriver(); !driver)
+    GTEST_SKIP() << "no GPU to test on: " << driver.error();
+  void *module = mgpuModuleLoadJIT(ptxImage(), 2);
+  void *addOne = mgpuModuleGetFunction(module, "add_one");
+  void *stream = mgpuStreamCreate();
+  auto *shared = static_cast<float *>(mgpuMemAlloc(64, stream, true));
+  for (int i = 0; i < 16; ++i)
+    shared[i] = float(i);
+  unsigned count = 16;
+  void *params[] = {&shared, &count};
+  mgpuLaunchKernel(addOne, 1, 1, 1, 32, 1, 1, 0, stream, params, nullptr, 2);
+  mgpuStreamSynchronize(stream);
+  for (int i = 0; i < 16; ++i)
+    EXPECT_EQ(shared[i], float(i + 1));
+  mgpuMemFree(shared, stream);
+  mgpuModuleUnload(module);
+}
+
 TEST(GpuRuntimeTest, EmptyAllocationIsNull) {
   if (Result<const cuda::CudaDriver *> driver = cuda::processDriver(); !driver)
     GTEST_SKIP() << "no GPU to test on: " << driver.error();

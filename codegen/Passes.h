@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -27,6 +28,19 @@ namespace xf {
 
 #define GEN_PASS_REGISTRATION
 #include "codegen/Passes.h.inc"
+
+/// A CUDA program's buffers into device memory (managed memory where host
+/// code reads them too), host constants kernels read copied there, kernel
+/// scratch buffers into the thread's memory, memref.copy -> linalg.copy
+/// (DeviceBuffers.cpp).
+void populateDeviceBufferPatterns(mlir::RewritePatternSet &patterns);
+
+/// Collapses `loop` to one dimension, tiles it by `blockSize` and maps the
+/// tiles to gpu blocks and their iterations to threads; parallel loops
+/// nested in it become scf.for loops, and buffers it reads with dynamic
+/// sizes are passed as a base pointer and sizes (MapParallelLoopsToGpu.cpp).
+void mapParallelLoopToGpu(mlir::RewriterBase &rewriter,
+                          mlir::scf::ParallelOp loop, int64_t blockSize);
 
 /// What the symbolic shape analysis proves about the sizes of one
 /// xf.attention, found before its lowering rewrites the function.

@@ -326,4 +326,99 @@ def AddPackedEntryPointPass
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// The CUDA target (xfc --target=cuda): the gpu phase
+//===----------------------------------------------------------------------===//
+
+def DeviceBuffersPass : Pass<"xf-device-buffers", "::mlir::func::FuncOp"> {
+  let summary = "Places a CUDA program's buffers in device or managed memory";
+  let description = [{
+    Runs on bufferized code whose parallel loops (scf.parallel,
+    scf.forall) are about to become kernels. Where each buffer's elements
+    are used decides where it lives:
+
+    - a host `memref.alloc` only kernels use (inside a parallel loop, or a
+      linalg op with loops) becomes a `gpu.alloc` in device memory (the
+      async form, waited for at once: gpu-to-llvm lowers only that one);
+      one that host code reads or writes too (a load or store outside
+      kernels, a 0-d linalg op, a reshape's shape operand, a call, a
+      returned result) becomes a `gpu.alloc host_shared` (managed memory,
+      which both sides reach). `memref.dealloc` becomes `gpu.dealloc`.
+    - a `memref.get_global` a kernel reads is copied into such a buffer
+      (`gpu.memcpy`), freed at the end of its block.
+    - a `memref.alloc` inside a kernel of a static size, or of a size with
+      a constant upper bound (a last, partial tile), becomes the thread's
+      own `memref.alloca` (viewed at its size); others stay, and
+      xf-check-cuda-host-code refuses them.
+    - `memref.copy` becomes `linalg.copy` (a kernel, later).
+    - each argument host code reads gets `xf.host_accessible`: the runtime
+      must pass it in managed memory.
+
+    ```mlir
+    %b = memref.alloc(%n) : memref<?xf32>
+    memref.copy %a, %b : memref<?xf32> to memref<?xf32>
+    // becomes
+    %t = gpu.wait async
+    %b, %t1 = gpu.alloc async [%t] (%n) : memref<?xf32>
+    gpu.wait [%t1]
+    linalg.copy ins(%a : memref<?xf32>) outs(%b : memref<?xf32>)
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect", "::mlir::gpu::GPUDialect",
+    "::mlir::linalg::LinalgDialect"
+  ];
+}
+
+def MapParallelLoopsToGpuPass
+    : Pass<"xf-map-parallel-loops-to-gpu", "::mlir::func::FuncOp"> {
+  let summary = "Maps each outermost scf.parallel to a 1-D grid of blocks";
+  let description = [{
+    Every outermost `scf.parallel` (not inside another one or a
+    `gpu.launch`) is collapsed to one dimension, tiled by `block-size`
+    (the tile loop's bound is the block size, with the remainder guarded by
+    an `scf.if`, so the launch has a constant block), and mapped: tiles to
+    `block_x`, the iterations of a tile to `thread_x`. Parallel loops
+    nested inside become scf.for loops their thread runs. A buffer the
+    loop reads from above with dynamic sizes or a strided layout is passed
+    as its base buffer (0-d) and its offset, sizes and strides, and
+    rebuilt inside with `memref.reinterpret_cast`: the kernels' bare-pointer
+    arguments cannot carry sizes. Then `convert-parallel-loops-to-gpu`
+    makes each loop a `gpu.launch` (without canonicalization in between,
+    which would fold the rebuilt views away).
+
+    This is the naive first stage of the CUDA target: one thread per
+    output element, reductions sequential in the thread, no shared
+    memory. It is correct for any parallel loop nest; it is not fast.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "threads per block">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
+    "::mlir::scf::SCFDialect"
+  ];
+}
+
+def CheckCudaHostCodePass
+    : Pass<"xf-check-cuda-host-code", "::mlir::ModuleOp"> {
+  let summary = "Refuses host code that would touch device memory";
+  let description = [{
+    After kernel outlining, the host functions of a CUDA program may
+    compute sizes and views, manage device memory, launch kernels and call
+    the run-time shape check, and read and write only buffers both sides
+    reach: managed memory (`gpu.alloc host_shared`), host memory the
+    kernels do not get, the arguments marked `xf.host_accessible`. Any
+    other host op (a load of a buffer in device memory, a `memref.reshape`
+    whose shape operand is one, a call of a CPU kernel, a launch that
+    passes host memory to a kernel) and any allocation left in a kernel is
+    reported with its location as "--target=cuda cannot yet lower
+    'memref.load' on the host: ...", once per kind of op and reason with a
+    count of the others. The pass fails if it reports anything: xfc then
+    writes no output, rather than a program that would read host memory
+    on the device or device memory on the host.
+  }];
+}
+
 #endif // XF_CODEGEN_PASSES_TD

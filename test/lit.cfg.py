@@ -21,6 +21,14 @@ config.substitutions.append(("%cxx", config.cxx_compiler))
 config.substitutions.append(
     ("%xfrt_kernels", os.path.join(config.xf_obj_root, "runtime", "libxfrt_kernels.so")))
 
+# ptxas (found when xfc was configured): the cuda target's PTX is checked
+# for spills. CI has the toolkit on every machine, so there it must be found.
+if config.cuda_ptxas and not config.cuda_ptxas.endswith("-NOTFOUND"):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", config.cuda_ptxas))
+elif os.environ.get("CI") == "true":
+    lit_config.fatal("CI: ptxas was not found (XF_CUDA_ROOT, /usr/local/cuda)")
+
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP", "PYTHONPATH"])
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

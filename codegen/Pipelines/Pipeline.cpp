@@ -8,6 +8,7 @@
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
@@ -25,6 +26,7 @@ std::optional<XfcPhase> xf::parseXfcPhase(StringRef name) {
       .Case("onnx", XfcPhase::ONNX)
       .Case("xf", XfcPhase::XF)
       .Case("linalg", XfcPhase::Linalg)
+      .Case("gpu", XfcPhase::GPU)
       .Case("llvm", XfcPhase::LLVM)
       .Default(std::nullopt);
 }
@@ -34,9 +36,41 @@ StringRef xf::stringifyXfcPhase(XfcPhase phase) {
   case XfcPhase::ONNX: return "onnx";
   case XfcPhase::XF: return "xf";
   case XfcPhase::Linalg: return "linalg";
+  case XfcPhase::GPU: return "gpu";
   case XfcPhase::LLVM: return "llvm";
   }
   llvm_unreachable("unknown phase");
+}
+
+ArrayRef<StringRef> xf::cudaChips() {
+  static const StringRef chips[] = {"sm_90a", "sm_80"};
+  return chips;
+}
+
+// Found by CMake (codegen/CMakeLists.txt) when xfc was configured.
+StringRef xf::cudaLibdevicePath() { return XF_CUDA_LIBDEVICE; }
+StringRef xf::cudaToolkitPath() { return XF_CUDA_TOOLKIT; }
+
+bool xf::parseXfcTarget(StringRef spec, XfcPipelineOptions &options,
+                        std::string &error) {
+  auto [name, chip] = spec.split(':');
+  if (name == "cpu" && !spec.contains(':')) {
+    options.target = XfcTarget::CPU;
+    return true;
+  }
+  if (name != "cuda") {
+    error = ("unknown target '" + spec + "' (cpu, cuda[:sm_80|sm_90a])").str();
+    return false;
+  }
+  if (!spec.contains(':'))
+    chip = cudaChips().front();
+  if (!llvm::is_contained(cudaChips(), chip)) {
+    error = ("unknown CUDA chip '" + chip + "' (sm_80, sm_90a)").str();
+    return false;
+  }
+  options.target = XfcTarget::CUDA;
+  options.cudaChip = chip.str();
+  return true;
 }
 
 FuseONNXToXFPassOptions xf::fusionOptionsWithout(ArrayRef<std::string> noFuse,
@@ -129,7 +163,10 @@ void addLinalgPasses(OpPassManager &pm, const XfcPipelineOptions &options) {
   if (options.languageModel)
     addShapeSimplification(pm, 1);
   pm.addNestedPass<func::FuncOp>(createCheckDimParamsPass());
-  pm.addPass(createLowerQLinearToMicrokernelsPass());
+  // The microkernel is the CPU runtime's; on the GPU xf.qlinear lowers to
+  // linalg (dequantize in the product) like any xf op.
+  if (options.target == XfcTarget::CPU)
+    pm.addPass(createLowerQLinearToMicrokernelsPass());
   pm.addPass(createConvertXFToLinalgPass());
   pm.addNestedPass<func::FuncOp>(createLowerAttentionPass());
   pm.addPass(createConvertONNXToLinalgPass());
@@ -138,11 +175,14 @@ void addLinalgPasses(OpPassManager &pm, const XfcPipelineOptions &options) {
   pm.addNestedPass<func::FuncOp>(createFuseElementwisePass());
   pm.addNestedPass<func::FuncOp>(createSimplifyMathPass());
   pm.addNestedPass<func::FuncOp>(createLinalgGeneralizeNamedOpsPass());
-  pm.addNestedPass<func::FuncOp>(createContiguousInnerLoopPass());
+  // For the CPU's vectorizer; a GPU thread wants the reduction innermost,
+  // so that the parallel loops around it become one kernel.
+  if (options.target == XfcTarget::CPU)
+    pm.addNestedPass<func::FuncOp>(createContiguousInnerLoopPass());
 }
 
-/// linalg -> buffers, loops and the runtime's kernels -> LLVM dialect.
-void addLLVMPasses(OpPassManager &pm, const XfcPipelineOptions &options) {
+/// Bufferization and deallocation, as both targets do them.
+void addBufferizationPasses(OpPassManager &pm) {
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
@@ -153,6 +193,77 @@ void addLLVMPasses(OpPassManager &pm, const XfcPipelineOptions &options) {
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addNestedPass<func::FuncOp>(createDeallocAfterLastUsePass());
   pm.addPass(createLowerShapeChecksPass());
+}
+
+/// linalg -> buffers in device memory, each parallel loop a kernel outlined
+/// into a gpu.module; the host code that is left checked (cuda target).
+void addGpuPasses(OpPassManager &pm, const XfcPipelineOptions &options) {
+  addBufferizationPasses(pm);
+  pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
+  pm.addNestedPass<func::FuncOp>(createDeviceBuffersPass());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  MapParallelLoopsToGpuPassOptions map;
+  map.blockSize = options.cudaBlockSize;
+  pm.addNestedPass<func::FuncOp>(createMapParallelLoopsToGpuPass(map));
+  pm.addPass(createConvertParallelLoopToGpuPass());
+  // Canonicalization only once the kernels are apart: before, it would
+  // fold their rebuilt views (xf-map-parallel-loops-to-gpu) back into the
+  // dynamic memrefs that bare-pointer arguments cannot carry.
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCheckCudaHostCodePass());
+}
+
+/// gpu.module -> NVVM -> PTX (and a cubin, in a fatbin, when ptxas was
+/// found); the host code -> LLVM dialect calling MLIR's mgpu* functions.
+void addCudaLLVMPasses(OpPassManager &pm, const XfcPipelineOptions &options) {
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.cudaChip;
+  if (!cudaLibdevicePath().empty())
+    target.linkLibs.push_back(cudaLibdevicePath().str());
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  ConvertGpuOpsToNVVMOpsOptions nvvm;
+  // Kernel arguments are plain pointers, not memref descriptors.
+  nvvm.useBarePtrCallConv = true;
+  pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps(nvvm));
+  // The host: what the CPU path does after its loops, less the kernels.
+  pm.addPass(math::createMathExtendToSupportedTypes());
+  pm.addPass(createConvertMathToFuncs());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  arith::ArithEmulateUnsupportedFloatsOptions emulate;
+  emulate.sourceTypeStrs = {"bf16"};
+  pm.addPass(arith::createArithEmulateUnsupportedFloats(emulate));
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
+  GpuToLLVMConversionPassOptions launches;
+  launches.kernelBarePtrCallConv = true;
+  pm.addPass(createGpuToLLVMConversionPass(launches));
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  GpuModuleToBinaryPassOptions binary;
+  binary.toolkitPath = cudaToolkitPath().str();
+  // A fatbin holds the cubin and the PTX, which the driver compiles when
+  // the GPU is not the chip (PTX alone without ptxas).
+  binary.compilationTarget = !options.cudaFormat.empty() ? options.cudaFormat
+                             : cudaToolkitPath().empty() ? "isa"
+                                                         : "fatbin";
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+  if (options.modelFunction) {
+    AddPackedEntryPointPassOptions entry;
+    entry.function = options.modelFunctionName;
+    entry.entryPoint = options.entryPoint;
+    pm.addPass(createAddPackedEntryPointPass(entry));
+  }
+}
+
+/// linalg -> buffers, loops and the runtime's kernels -> LLVM dialect.
+void addLLVMPasses(OpPassManager &pm, const XfcPipelineOptions &options) {
+  addBufferizationPasses(pm);
   pm.addPass(createLowerContractionsToMicrokernelsPass());
   pm.addPass(createOutlineParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
@@ -202,8 +313,15 @@ void xf::buildXfcPipeline(OpPassManager &pm,
   }
   if (runs(XfcPhase::Linalg))
     addLinalgPasses(pm, options);
-  if (runs(XfcPhase::LLVM))
-    addLLVMPasses(pm, options);
+  bool cuda = options.target == XfcTarget::CUDA;
+  if (cuda && runs(XfcPhase::GPU))
+    addGpuPasses(pm, options);
+  if (runs(XfcPhase::LLVM)) {
+    if (cuda)
+      addCudaLLVMPasses(pm, options);
+    else
+      addLLVMPasses(pm, options);
+  }
 }
 
 namespace {
@@ -217,7 +335,26 @@ struct XfcPipelineCLOptions
       llvm::cl::init(XfcPhase::LLVM),
       llvm::cl::values(clEnumValN(XfcPhase::XF, "xf", "onnx -> xf"),
                        clEnumValN(XfcPhase::Linalg, "linalg", "-> linalg"),
+                       clEnumValN(XfcPhase::GPU, "gpu",
+                                  "-> kernels outlined (cuda target)"),
                        clEnumValN(XfcPhase::LLVM, "llvm", "-> LLVM"))};
+  PassOptions::Option<XfcTarget> target{
+      *this, "target", llvm::cl::desc("the code generated"),
+      llvm::cl::init(XfcTarget::CPU),
+      llvm::cl::values(clEnumValN(XfcTarget::CPU, "cpu", "x86-64"),
+                       clEnumValN(XfcTarget::CUDA, "cuda", "NVIDIA GPUs"))};
+  PassOptions::Option<std::string> cudaChip{
+      *this, "cuda-chip", llvm::cl::desc("the cuda target's chip"),
+      llvm::cl::init("sm_90a")};
+  PassOptions::Option<int64_t> cudaBlockSize{
+      *this, "cuda-block-size",
+      llvm::cl::desc("threads per block of the cuda target's kernels"),
+      llvm::cl::init(256)};
+  PassOptions::Option<std::string> cudaFormat{
+      *this, "cuda-format",
+      llvm::cl::desc("isa (PTX) or fatbin (cubin + PTX); default: fatbin "
+                     "when ptxas was found"),
+      llvm::cl::init("")};
   PassOptions::Option<bool> languageModel{
       *this, "language-model",
       llvm::cl::desc("a language-model program (false: any graph)"),
@@ -281,6 +418,10 @@ struct XfcPipelineCLOptions
 XfcPipelineOptions fromCL(const XfcPipelineCLOptions &cl) {
   XfcPipelineOptions options;
   options.to = cl.compileTo;
+  options.target = cl.target;
+  options.cudaChip = cl.cudaChip;
+  options.cudaBlockSize = cl.cudaBlockSize;
+  options.cudaFormat = cl.cudaFormat;
   options.languageModel = cl.languageModel;
   options.modelFunction = cl.modelFunction;
   options.fusion = fusionOptionsWithout(cl.noFuse);

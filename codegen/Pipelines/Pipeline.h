@@ -24,11 +24,27 @@ namespace xf {
 ///   KV cache, quantization, weights outlined as arguments of @main (the
 ///   IR xfc writes the weights file from);
 /// - Linalg: linalg on tensors, elementwise ops fused;
-/// - LLVM: the LLVM dialect, with the program's packed entry point.
-enum class XfcPhase { ONNX, XF, Linalg, LLVM };
+/// - GPU (the cuda target only): buffers in device memory, every parallel
+///   loop a kernel outlined into a gpu.module, the host code checked;
+/// - LLVM: the LLVM dialect, with the program's packed entry point (for
+///   cuda, the kernels compiled to PTX or a fatbin in a gpu.binary).
+enum class XfcPhase { ONNX, XF, Linalg, GPU, LLVM };
 
 std::optional<XfcPhase> parseXfcPhase(llvm::StringRef name);
 llvm::StringRef stringifyXfcPhase(XfcPhase phase);
+
+/// What xfc generates code for (--target).
+enum class XfcTarget { CPU, CUDA };
+
+/// The GPU architectures the cuda target accepts; the first is the default.
+llvm::ArrayRef<llvm::StringRef> cudaChips();
+
+/// The CUDA toolkit found when xfc was configured: libdevice (linked into
+/// the kernels, so math never calls an unresolved __nv_* function) and
+/// ptxas (without it the kernels are PTX only, compiled by the driver).
+/// Empty when not found.
+llvm::StringRef cudaLibdevicePath();
+llvm::StringRef cudaToolkitPath();
 
 /// Everything that the command line of xfc (or xf-run) feeds into passes.
 struct XfcPipelineOptions {
@@ -64,6 +80,14 @@ struct XfcPipelineOptions {
   /// keeps the export's precision. Language-model programs compute 16-bit
   /// graphs in f32 either way.
   std::string weightType;
+  /// The target (xfc --target=cpu|cuda[:CHIP]) and, for cuda, its chip.
+  XfcTarget target = XfcTarget::CPU;
+  std::string cudaChip = "sm_90a";
+  /// Threads per block of the cuda target's naive kernels.
+  int64_t cudaBlockSize = 256;
+  /// What gpu.binary holds: "isa" (PTX text) or "fatbin" (cubin and PTX,
+  /// needs ptxas); empty: fatbin where ptxas was found, else isa.
+  std::string cudaFormat;
   /// xf-quantize-weights' options (xfc --quantize ...); none: f32 weights.
   std::optional<QuantizeWeightsPassOptions> quantization;
   /// The phases added: those after `from`, up to and including `to`. A
@@ -76,6 +100,11 @@ struct XfcPipelineOptions {
 /// (anchored on builtin.module).
 void buildXfcPipeline(mlir::OpPassManager &pm,
                       const XfcPipelineOptions &options);
+
+/// Sets `options.target` (and the chip) from "cpu", "cuda" or
+/// "cuda:<chip>"; false, with `error` set, for anything else.
+bool parseXfcTarget(llvm::StringRef spec, XfcPipelineOptions &options,
+                    std::string &error);
 
 /// The fusion options with the families in `noFuse` (attention, norms,
 /// rope, activations, linear, all) turned off; the name of an unknown one.

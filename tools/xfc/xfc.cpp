@@ -31,6 +31,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Pass/PassInstrumentation.h"
@@ -63,7 +64,7 @@ static cl::opt<Emit> emit(
                clEnumValN(Emit::Executable, "exe",
                           "a standalone executable (default)")),
     cl::init(Emit::Executable), cl::cat(category));
-enum class CompileTo { Program, ONNX, XF, Linalg, LLVM };
+enum class CompileTo { Program, ONNX, XF, Linalg, GPU, LLVM };
 static cl::opt<CompileTo> compileTo(
     "compile-to",
     cl::desc("Stop after a phase of the pipeline and write its IR to OUT "
@@ -74,6 +75,9 @@ static cl::opt<CompileTo> compileTo(
                           "fused into xf ops, KV cache paged, weights "
                           "outlined (as arguments holding their values)"),
                clEnumValN(CompileTo::Linalg, "linalg", "linalg on tensors"),
+               clEnumValN(CompileTo::GPU, "gpu",
+                          "--target=cuda: buffers in device memory, the "
+                          "kernels outlined into a gpu.module"),
                clEnumValN(CompileTo::LLVM, "llvm",
                           "the LLVM dialect (--emit=mlir's IR, with locations)")),
     cl::init(CompileTo::Program), cl::cat(category));
@@ -85,6 +89,11 @@ static cl::opt<bool> printPipeline(
 static cl::opt<bool> printIRAfterAll("print-ir-after-all",
                                      cl::desc("Print the IR after every pass"),
                                      cl::cat(category));
+static cl::opt<std::string> target(
+    "target",
+    cl::desc("What the program runs on: cpu (default), or cuda[:CHIP] for "
+             "NVIDIA GPUs, CHIP sm_90a (default) or sm_80"),
+    cl::value_desc("cpu|cuda[:CHIP]"), cl::init("cpu"), cl::cat(category));
 static cl::opt<std::string> targetCpu(
     "target-cpu", cl::desc("CPU to generate code for (default: native)"),
     cl::init("native"), cl::cat(category));
@@ -333,6 +342,7 @@ xf::XfcPhase lastPhase() {
   case CompileTo::ONNX: return xf::XfcPhase::ONNX;
   case CompileTo::XF: return xf::XfcPhase::XF;
   case CompileTo::Linalg: return xf::XfcPhase::Linalg;
+  case CompileTo::GPU: return xf::XfcPhase::GPU;
   case CompileTo::LLVM:
   case CompileTo::Program: return xf::XfcPhase::LLVM;
   }
@@ -364,8 +374,22 @@ xf::XfcPipelineOptions pipelineOptions() {
     q.calibration = calibrationStats;
     options.quantization = q;
   }
+  std::string unused;
+  // checkOptions() has refused a --target this does not parse.
+  (void)xf::parseXfcTarget(target, options, unused);
+  // The cuda kernels read f32 weights: a 16-bit export is widened there.
+  if (options.target == xf::XfcTarget::CUDA && options.weightType.empty())
+    options.weightType = "f32";
   options.to = lastPhase();
   return options;
+}
+
+/// "CPU pipeline" or "CUDA pipeline for sm_90a", for messages.
+std::string pipelineName() {
+  xf::XfcPipelineOptions options = pipelineOptions();
+  if (options.target == xf::XfcTarget::CPU)
+    return "CPU pipeline";
+  return "CUDA pipeline for " + options.cudaChip;
 }
 
 /// Turns what the graph passes report into progress lines: what fusion
@@ -931,9 +955,9 @@ LogicalResult compile(MLIRContext &context) {
       return failure();
   }
 
-  progress.step("lowering to the LLVM dialect (CPU pipeline)");
+  progress.step("lowering to the LLVM dialect (" + pipelineName() + ")");
   if (failed(runPipeline(*module, xf::XfcPhase::XF, lastPhase(), progress)))
-    return error("the CPU pipeline failed on " + modelPath);
+    return error("the " + pipelineName() + " failed on " + modelPath);
   if (compileTo != CompileTo::Program)
     return writeIR(*module);
   if (draft)
@@ -957,6 +981,39 @@ std::optional<std::string> checkOptions() {
     return "usage: xfc MODEL.onnx -o OUT (see --help)";
   if (compileTo != CompileTo::Program && emit.getNumOccurrences())
     return "--compile-to writes IR: no --emit";
+  {
+    xf::XfcPipelineOptions parsed;
+    std::string message;
+    if (!xf::parseXfcTarget(target, parsed, message))
+      return "--target: " + message;
+    if (parsed.target == xf::XfcTarget::CPU && compileTo == CompileTo::GPU)
+      return "--compile-to=gpu is a phase of --target=cuda only";
+    if (parsed.target == xf::XfcTarget::CUDA) {
+      if (xf::cudaLibdevicePath().empty())
+        return "--target=cuda: xfc was configured without CUDA's libdevice "
+               "(XF_CUDA_ROOT/nvvm/libdevice/libdevice.10.bc), which the "
+               "kernels' math links";
+      // The host side of a CUDA program (inputs, weights and the KV pool
+      // in device memory) is not written yet: no program that would run
+      // its kernels on host memory.
+      if (compileTo == CompileTo::Program && emit == Emit::Executable)
+        return "--target=cuda cannot write a program yet: the CUDA "
+               "runtime's model binding (weights and KV pool in device "
+               "memory) is missing; use --compile-to=gpu|llvm or "
+               "--emit=mlir|llvm|obj";
+      if (!draft.empty() || !calibration.empty() || !evalText.empty() ||
+          sanitize != Sanitizer::None || exposeLinearInputGrams)
+        return "--target=cuda: --draft, --calibration, --eval-text, "
+               "--sanitize and --expose-linear-input-grams are CPU only "
+               "for now";
+      // The cuda kernels are f32 only today: 16-bit exports are widened
+      // at compile time there, and quantized or 16-bit storage refused.
+      if (quantize != "none" ||
+          (!weightsAs.empty() && weightsAs != "f32"))
+        return "--target=cuda: --quantize and --weights=f16|bf16|int8|int4 "
+               "are CPU only for now (the cuda kernels read f32 weights)";
+    }
+  }
   if (maxContext <= 0)
     return "--max-context must be positive";
   std::string unknown;
@@ -1138,6 +1195,8 @@ int main(int argc, char **argv) {
   xf::registerAllDialects(registry);
   registerAllDialects(registry);
   registerAllExtensions(registry);
+  // The cuda target's gpu-module-to-binary translates kernels to LLVM IR.
+  registerAllGPUToLLVMIRTranslations(registry);
   MLIRContext context(registry);
 
   if (printPipeline) {
@@ -1161,8 +1220,12 @@ int main(int argc, char **argv) {
   if (succeeded(compile(context)))
     return 0;
   // Nothing half-made stays behind: OUT.xfw without its program is useless,
-  // and so is an older OUT without it.
-  if (emitsProgram()) {
+  // and so is an older OUT without it (and for cuda, whose pipeline refuses
+  // what it cannot lower after the weights are written, without its object
+  // or IR too).
+  if (emitsProgram() ||
+      (compileTo == CompileTo::Program &&
+       pipelineOptions().target == xf::XfcTarget::CUDA)) {
     llvm::sys::fs::remove(outputPath + ".xfw");
     llvm::sys::fs::remove(outputPath);
   }

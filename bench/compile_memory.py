@@ -17,7 +17,11 @@ The model goes to --dir (default /work/models-synth/NAME, reused when it
 exists; --delete removes it afterwards); each run's program and .xfw go to
 a scratch folder there and are removed after the run. The weights are one
 random block reused (their values do not change the memory or the time of
-a compile), which writes GBs in seconds.
+a compile), which writes GBs in seconds. --alias-layers stores one layer's
+weights and points every layer's initializers at them (legal ONNX: the
+compiler still sees, quantizes and writes one tensor per layer), for a
+disk that cannot hold the whole model: the compile then reads its weights
+from the page cache, so its wall time leaves out the disk.
 """
 import argparse
 import os
@@ -75,7 +79,7 @@ def weight_shapes(hp):
     return shapes
 
 
-def write_model(directory, hp, dtype):
+def write_model(directory, hp, dtype, alias_layers):
     """model.onnx + model.onnx.data in `directory`; fp16 weights are Cast to
     f32 in the graph (the graph computes in f32)."""
     os.makedirs(directory, exist_ok=True)
@@ -83,17 +87,21 @@ def write_model(directory, hp, dtype):
     onnx_type = TensorProto.FLOAT16 if dtype == "fp16" else TensorProto.FLOAT
     rng = np.random.default_rng(0)
     block = (rng.standard_normal(1 << 24, dtype=np.float32) * 0.02).astype(np_type)
-    inits, casts = [], []
+    inits, casts, stored_at = [], [], {}
     with open(os.path.join(directory, "model.onnx.data"), "wb") as f:
         for name, shape in weight_shapes(hp).items():
             count = int(np.prod(shape))
-            f.write(b"\0" * ((-f.tell()) % 64))
-            offset = f.tell()
-            if len(shape) == 1:  # norms: ones, as a trained model's are near
-                np.ones(count, dtype=np_type).tofile(f)
+            role = re.sub(r"layers\.\d+\.", "layers.N.", name)
+            if alias_layers and role in stored_at:
+                offset = stored_at[role]
             else:
-                for start in range(0, count, block.size):
-                    block[:min(block.size, count - start)].tofile(f)
+                f.write(b"\0" * ((-f.tell()) % 64))
+                offset = stored_at[role] = f.tell()
+                if len(shape) == 1:  # norms: ones, as a trained model's are near
+                    np.ones(count, dtype=np_type).tofile(f)
+                else:
+                    for start in range(0, count, block.size):
+                        block[:min(block.size, count - start)].tofile(f)
             stored = name + ".f16" if dtype == "fp16" else name
             t = TensorProto(name=stored, data_type=onnx_type, dims=list(shape),
                             data_location=TensorProto.EXTERNAL)
@@ -115,16 +123,22 @@ def write_model(directory, hp, dtype):
 
 
 def run_xfc(xfc, model, out, flags):
-    """(peak RSS bytes, wall seconds, .xfw bytes) of one compile."""
+    """(peak RSS bytes, wall seconds, CPU seconds, .xfw bytes) of one
+    compile. CPU time (user + system) is the steadier figure on a shared
+    machine."""
     start = time.monotonic()
     run = subprocess.run(["/usr/bin/time", "-v", xfc, model, "-o", out] + flags,
                          capture_output=True, text=True)
     wall = time.monotonic() - start
+    with open(out + ".log", "w") as log:  # xfc's progress lines: where the time went
+        log.write(run.stderr)
     if run.returncode != 0:
         sys.stderr.write(run.stderr)
         raise SystemExit(f"compile_memory: xfc {' '.join(flags)} failed ({run.returncode})")
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", run.stderr).group(1)) * 1024
-    return rss, wall, os.path.getsize(out + ".xfw")
+    cpu = sum(float(re.search(rf"{kind} time \(seconds\): ([\d.]+)", run.stderr).group(1))
+              for kind in ("User", "System"))
+    return rss, wall, cpu, os.path.getsize(out + ".xfw")
 
 
 def main():
@@ -137,6 +151,8 @@ def main():
     parser.add_argument("--modes", default="default,int8,int4")
     parser.add_argument("--dir", help="the model's folder (default /work/models-synth/NAME)")
     parser.add_argument("--xfc", default=os.path.join(HERE, "..", "build", "bin", "xfc"))
+    parser.add_argument("--alias-layers", action="store_true",
+                        help="store one layer's weights, every layer reads them")
     parser.add_argument("--delete", action="store_true", help="remove the model afterwards")
     args = parser.parse_args()
 
@@ -149,11 +165,13 @@ def main():
     hidden, layers, heads, kv_heads, inter = sizes
     hp = Hparams(hidden, layers, heads, kv_heads, inter, args.vocab)
     name = f"llama-h{hidden}-l{layers}-i{inter}-v{args.vocab}-{args.dtype}"
+    if args.alias_layers:
+        name += "-aliased"
     directory = args.dir or os.path.join("/work/models-synth", name)
     model = os.path.join(directory, "model.onnx")
     if not os.path.exists(model):
         start = time.monotonic()
-        write_model(directory, hp, args.dtype)
+        write_model(directory, hp, args.dtype, args.alias_layers)
         print(f"wrote {model} in {time.monotonic() - start:.0f} s")
 
     shapes = weight_shapes(hp)
@@ -164,14 +182,15 @@ def main():
     print(f"{name}: {sum(int(np.prod(s)) for s in shapes.values()) / 1e9:.2f}B parameters, "
           f"weights {weights / 1e9:.2f} GB, largest tensor {largest / 1e9:.2f} GB, "
           f"aim: peak RSS <= {aim / 1e9:.2f} GB")
-    print(f"{'mode':8} {'peak RSS GB':>11} {'x weights':>9} {'wall s':>7} {'.xfw GB':>8}  aim")
+    print(f"{'mode':8} {'peak RSS GB':>11} {'x weights':>9} {'wall s':>7} {'CPU s':>7} {'.xfw GB':>8}  aim")
     scratch = os.path.join(directory, "out")
     try:
         for mode in filter(None, args.modes.split(",")):
             os.makedirs(scratch, exist_ok=True)
-            rss, wall, xfw = run_xfc(args.xfc, model, os.path.join(scratch, "model"), MODES[mode])
-            print(f"{mode:8} {rss / 1e9:11.2f} {rss / weights:9.2f} {wall:7.1f} {xfw / 1e9:8.2f}  "
+            rss, wall, cpu, xfw = run_xfc(args.xfc, model, os.path.join(scratch, "model"), MODES[mode])
+            print(f"{mode:8} {rss / 1e9:11.2f} {rss / weights:9.2f} {wall:7.1f} {cpu:7.1f} {xfw / 1e9:8.2f}  "
                   f"{'met' if rss <= aim else 'missed'}", flush=True)
+            shutil.copy(os.path.join(scratch, "model.log"), os.path.join(directory, f"xfc-{mode}.log"))
             shutil.rmtree(scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -215,6 +215,26 @@ void addGpuPasses(OpPassManager &pm, const XfcPipelineOptions &options) {
 }
 
 /// gpu.module -> NVVM -> PTX (and a cubin, in a fatbin, when ptxas was
+/// Math and 16-bit floats on the host, before the LLVM conversion.
+void addHostFloatPasses(OpPassManager &pm) {
+  // Math on bf16 and f16 in f32 (x86 has no such instructions; LLVM would
+  // call compiler-rt, which the program does not link).
+  pm.addPass(math::createMathExtendToSupportedTypes());
+  // Integer powers have no LLVM intrinsic: math-to-funcs writes a loop.
+  pm.addPass(createConvertMathToFuncs());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  // bf16 arithmetic in f32, and bf16 <-> f32 as integer shifts and
+  // rounding: without AVX512-BF16, LLVM calls compiler-rt's __truncsfbf2,
+  // which the program does not link.
+  arith::ArithEmulateUnsupportedFloatsOptions emulate;
+  emulate.sourceTypeStrs = {"bf16"};
+  pm.addPass(arith::createArithEmulateUnsupportedFloats(emulate));
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
+}
+
 /// found); the host code -> LLVM dialect calling MLIR's mgpu* functions.
 void addCudaLLVMPasses(OpPassManager &pm, const XfcPipelineOptions &options) {
   GpuNVVMAttachTargetOptions target;
@@ -230,16 +250,7 @@ void addCudaLLVMPasses(OpPassManager &pm, const XfcPipelineOptions &options) {
   nvvm.useBarePtrCallConv = true;
   pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps(nvvm));
   // The host: what the CPU path does after its loops, less the kernels.
-  pm.addPass(math::createMathExtendToSupportedTypes());
-  pm.addPass(createConvertMathToFuncs());
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createConvertMathToLibmPass());
-  arith::ArithEmulateUnsupportedFloatsOptions emulate;
-  emulate.sourceTypeStrs = {"bf16"};
-  pm.addPass(arith::createArithEmulateUnsupportedFloats(emulate));
-  arith::ArithExpandOpsPassOptions expand;
-  expand.includeBf16 = true;
-  pm.addPass(arith::createArithExpandOpsPass(expand));
+  addHostFloatPasses(pm);
   GpuToLLVMConversionPassOptions launches;
   launches.kernelBarePtrCallConv = true;
   pm.addPass(createGpuToLLVMConversionPass(launches));
@@ -272,22 +283,7 @@ void addLLVMPasses(OpPassManager &pm, const XfcPipelineOptions &options) {
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
-  // Math on bf16 and f16 in f32 (x86 has no such instructions; LLVM would
-  // call compiler-rt, which the program does not link).
-  pm.addPass(math::createMathExtendToSupportedTypes());
-  // Integer powers have no LLVM intrinsic: math-to-funcs writes a loop.
-  pm.addPass(createConvertMathToFuncs());
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createConvertMathToLibmPass());
-  // bf16 arithmetic in f32, and bf16 <-> f32 as integer shifts and
-  // rounding: without AVX512-BF16, LLVM calls compiler-rt's __truncsfbf2,
-  // which the program does not link.
-  arith::ArithEmulateUnsupportedFloatsOptions emulate;
-  emulate.sourceTypeStrs = {"bf16"};
-  pm.addPass(arith::createArithEmulateUnsupportedFloats(emulate));
-  arith::ArithExpandOpsPassOptions expand;
-  expand.includeBf16 = true;
-  pm.addPass(arith::createArithExpandOpsPass(expand));
+  addHostFloatPasses(pm);
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   if (options.modelFunction) {

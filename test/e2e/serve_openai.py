@@ -466,6 +466,34 @@ def test_sigterm(server, name):
     print("ok SIGTERM: the stream in flight finished, exit 0")
 
 
+def requests_at_once(server, path, bodies, timeout=60):
+    """Sends the requests on their own connections so that they reach the
+    server together: each is written but for its last byte, then the last
+    bytes go out back to back. Threads alone let a loaded machine stagger
+    them so much that one finishes before the next arrives. Returns
+    (status, body bytes) for each."""
+    sockets, wires = [], []
+    for body in bodies:
+        payload = json.dumps(body).encode()
+        wires.append((f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      f"Authorization: Bearer {KEY}\r\nContent-Type: application/json\r\n"
+                      f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n").encode()
+                     + payload)
+        sockets.append(socket.create_connection(("127.0.0.1", server.port), timeout=timeout))
+    for sock, wire in zip(sockets, wires):
+        sock.sendall(wire[:-1])
+    time.sleep(0.2)  # the server has read and is waiting on every request's last byte
+    for sock, wire in zip(sockets, wires):
+        sock.sendall(wire[-1:])
+    results = []
+    for sock in sockets:
+        with sock:
+            response = http.client.HTTPResponse(sock)
+            response.begin()
+            results.append((response.status, response.read()))
+    return results
+
+
 def test_preemption(program, name):
     """A KV pool of 8 blocks (128 tokens) for 4 concurrent requests of 5
     blocks each: sequences are preempted and recomputed, never dropped, and
@@ -473,14 +501,10 @@ def test_preemption(program, name):
     server = Server(program, ["--kv-memory", "64K"])
     try:
         prompts = [f"Prompt number {i} is here" for i in range(4)]
-        body = lambda p: {"model": name, "prompt": p, "max_tokens": 56, "temperature": 0}
-
-        async def together():
-            return await asyncio.gather(*(asyncio.to_thread(
-                request, server, "POST", "/v1/completions", body(p)) for p in prompts))
-
-        results = asyncio.run(together())
-        for prompt, (status, _, data) in zip(prompts, results):
+        bodies = [{"model": name, "prompt": p, "max_tokens": 56, "temperature": 0}
+                  for p in prompts]
+        results = requests_at_once(server, "/v1/completions", bodies)
+        for prompt, (status, data) in zip(prompts, results):
             check(status == 200, f"preemption: status {status} {data[:200]!r}")
             alone = program_text(program, ["--prompt", prompt, "--max-tokens", "56"])
             text = json.loads(data)["choices"][0]["text"]

@@ -332,6 +332,11 @@ std::vector<KernelCase> kernelCases() {
       cases.push_back({13, 11, 33, bits, 33, scheme});  // per channel
       cases.push_back({2, 3, 1, bits, 32, scheme});
       cases.push_back({50, 67, 96, bits, 32, scheme});
+      // int4 decode two blocks at a time (avx512): 34 groups of one block
+      // (16 at a time, then two); groups of two; a partial last group.
+      cases.push_back({1, 37, 1088, bits, 32, scheme});
+      cases.push_back({3, 11, 192, bits, 64, scheme});
+      cases.push_back({2, 20, 704, bits, 256, scheme});
       // Many rows (dequantized panels): ragged against panels and tiles,
       // odd k, partial last groups, groups not a multiple of 16.
       cases.push_back({17, 37, 64, bits, 32, scheme});

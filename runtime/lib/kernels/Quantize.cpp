@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 using namespace xf;
 
@@ -20,43 +21,71 @@ namespace {
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+/// round(x) (ties to even, as std::nearbyint in the default rounding mode)
+/// plus `offset` (a whole number), clamped to [lo, hi]. Without nearbyint's
+/// library call, which saves and restores the floating-point environment
+/// on baseline x86-64 (no roundss) and was most of the packing's time:
+/// x is clamped to +-2^22 first (which cannot change the clamped result),
+/// where adding and subtracting 1.5 * 2^23 rounds exactly (IEEE arithmetic,
+/// no -ffast-math here, so it is not folded away), and the whole is
+/// branchless, so the loops over a group vectorize. Clamping as floats also
+/// avoids converting an out-of-range float to int32 (undefined; x86 gives
+/// INT_MIN, which made a huge positive weight the lowest code).
+inline int32_t roundedCode(float x, int32_t lo, int32_t hi,
+                           float offset = 0.0f) {
+  x = std::fmin(std::fmax(x, -0x1p22f), 0x1p22f);
+  float r = ((x + 0x1.8p23f) - 0x1.8p23f) + offset;
+  return int32_t(std::fmax(float(lo), std::fmin(float(hi), r)));
+}
+
 /// FloatZeroPoint for one group of `count` weights `at(0..count)`: the
 /// min/max grid, then up to two least-squares refits of (scale, min) to
 /// the codes the last grid gave, keeping the grid of least squared error.
+/// Each grid's codes are computed once, for its error and the next refit.
 template <typename At>
 void fitScaleAndMin(At at, int64_t count, int32_t qmax, float &scale,
                     float &min) {
-  float mn = at(0), mx = at(0);
+  thread_local std::vector<float> values;
+  thread_local std::vector<int32_t> codes;
+  values.resize(count);
+  codes.resize(count);
+  float *v = values.data();
+  int32_t *q = codes.data();
+  for (int64_t p = 0; p < count; ++p)
+    v[p] = at(p);
+  float mn = v[0], mx = v[0];
   for (int64_t p = 1; p < count; ++p) {
-    mn = std::min(mn, at(p));
-    mx = std::max(mx, at(p));
+    mn = std::min(mn, v[p]);
+    mx = std::max(mx, v[p]);
   }
   min = mn;
   scale = (mx - mn) / float(qmax);
   if (scale == 0.0f)
     return;
-  auto codeOf = [&](float s, float m, int64_t p) {
-    return std::clamp<int32_t>(int32_t(std::nearbyint((at(p) - m) / s)), 0,
-                               qmax);
+  auto setCodes = [&](float s, float m) {
+    for (int64_t p = 0; p < count; ++p)
+      q[p] = roundedCode((v[p] - m) / s, 0, qmax);
   };
   auto squaredError = [&](float s, float m) {
     double e = 0.0;
     for (int64_t p = 0; p < count; ++p) {
-      double d = double(s) * codeOf(s, m, p) + m - at(p);
+      double d = double(s) * q[p] + m - v[p];
       e += d * d;
     }
     return e;
   };
+  setCodes(scale, min);
   double best = squaredError(scale, min);
   float s = scale, m = min;
   for (int round = 0; round < 2 && best > 0.0; ++round) {
+    // q holds the codes of (s, m), the grid kept last.
     double sq = 0, sw = 0, sqq = 0, sqw = 0;
     for (int64_t p = 0; p < count; ++p) {
-      double q = codeOf(s, m, p), w = at(p);
-      sq += q;
+      double c = q[p], w = v[p];
+      sq += c;
       sw += w;
-      sqq += q * q;
-      sqw += q * w;
+      sqq += c * c;
+      sqw += c * w;
     }
     double det = double(count) * sqq - sq * sq;
     if (det <= 0.0)
@@ -66,6 +95,7 @@ void fitScaleAndMin(At at, int64_t count, int32_t qmax, float &scale,
       break;
     s = float(fitScale);
     m = float((sw - fitScale * sq) / double(count));
+    setCodes(s, m);
     double error = squaredError(s, m);
     if (!(error < best))
       break;
@@ -81,12 +111,10 @@ int32_t QuantGrid::code(float w) const {
   if (scale == 0.0f)
     return scheme == QuantScheme::IntegerZeroPoint ? int32_t(zero) : 0;
   if (scheme == QuantScheme::FloatZeroPoint)
-    return std::clamp<int32_t>(int32_t(std::nearbyint((w - min) / scale)), lo,
-                               hi);
+    return roundedCode((w - min) / scale, lo, hi);
   float inverse = 1.0f / scale;
-  return std::clamp<int32_t>(int32_t(std::nearbyint(w * inverse)) +
-                                 int32_t(zero),
-                             lo, hi);
+  // zero is a whole number: added after rounding, as before.
+  return roundedCode(w * inverse, lo, hi, zero);
 }
 
 float QuantGrid::value(int32_t code) const {
@@ -144,8 +172,7 @@ QuantGrid xf::fitQuantGrid(const float *w, int64_t stride, int64_t count,
   }
   grid.scale = (mx - mn) / float(qmax);
   if (grid.scale != 0.0f)
-    grid.zero = float(std::clamp<int32_t>(
-        int32_t(std::nearbyint(-mn / grid.scale)), grid.lo, grid.hi));
+    grid.zero = float(roundedCode(-mn / grid.scale, grid.lo, grid.hi));
   return grid;
 }
 

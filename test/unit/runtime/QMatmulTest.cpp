@@ -103,6 +103,39 @@ TEST(QuantizeTest, RoundTripWithinHalfAStep) {
       }
 }
 
+TEST(QuantizeTest, CodesRoundAsNearbyint) {
+  // QuantGrid::code rounds without nearbyint's library call; it must give
+  // nearbyint's codes: ties to even, negative values, and values past the
+  // exact range of the fast rounding (clamped either way).
+  QuantGrid floatZero;
+  floatZero.scheme = QuantScheme::FloatZeroPoint;
+  floatZero.scale = 1.0f;
+  floatZero.lo = 0;
+  floatZero.hi = 15;
+  for (float w : {0.5f, 1.5f, 2.5f, 3.5f, 14.5f, 2.4999998f, 2.5000002f})
+    EXPECT_EQ(floatZero.code(w), int32_t(std::nearbyint(w))) << w;
+  QuantGrid symmetric;
+  symmetric.scheme = QuantScheme::Symmetric;
+  symmetric.scale = 1.0f;
+  symmetric.lo = -128;
+  symmetric.hi = 127;
+  for (float w : {-0.5f, -1.5f, -2.5f, 1.5f, -126.5f, 126.5f, -1e30f, 1e30f,
+                  -5e6f, 5e6f})
+    EXPECT_EQ(symmetric.code(w),
+              std::clamp<int32_t>(int32_t(std::nearbyint(std::clamp(
+                                      w, -1e9f, 1e9f))),
+                                  -128, 127))
+        << w;
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> uniform(-140.0f, 140.0f);
+  for (int t = 0; t < 100000; ++t) {
+    float w = uniform(rng);
+    ASSERT_EQ(symmetric.code(w),
+              std::clamp<int32_t>(int32_t(std::nearbyint(w)), -128, 127))
+        << w;
+  }
+}
+
 TEST(QuantizeTest, ExactValuesAndPacking) {
   // Symmetric int4: the largest magnitude becomes -8, codes low nibble first.
   std::vector<float> w = {-8, 4, 2, -1, 7};

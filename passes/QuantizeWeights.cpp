@@ -178,18 +178,25 @@ double relativeRmsError(const WeightSource &source, const uint8_t *codes,
       [](void *context, int64_t chunk) {
         Context &c = *static_cast<Context *>(context);
         const WeightSource &s = *c.source;
-        double error = 0, norm = 0;
-        for (int64_t j = chunk * kRows; j < std::min(s.n, (chunk + 1) * kRows);
-             ++j)
-          for (int64_t p = 0; p < s.k; ++p) {
+        // The chunk's rows side by side, so that a K x N source (rows N
+        // apart) is read a line at a time, not a cache miss per weight.
+        int64_t j0 = chunk * kRows, j1 = std::min(s.n, j0 + kRows);
+        double rowError[kRows] = {}, rowNorm[kRows] = {};
+        for (int64_t p = 0; p < s.k; ++p)
+          for (int64_t j = j0; j < j1; ++j) {
             double w = s.data[j * s.strideN + p * s.strideK];
             double d = xf::dequantizeWeight(c.codes, c.scales, c.zeroPoints,
                                             c.scheme, s.k, c.bits, c.group, j,
                                             p) -
                        w;
-            error += d * d;
-            norm += w * w;
+            rowError[j - j0] += d * d;
+            rowNorm[j - j0] += w * w;
           }
+        double error = 0, norm = 0;
+        for (int64_t j = j0; j < j1; ++j) {
+          error += rowError[j - j0];
+          norm += rowNorm[j - j0];
+        }
         c.error[chunk] = error;
         c.norm[chunk] = norm;
       },

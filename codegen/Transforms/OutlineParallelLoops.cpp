@@ -57,6 +57,25 @@ bool isNormalized(scf::ForallOp op) {
                       [&](OpFoldResult v) { return isConstant(v, 1); });
 }
 
+/// The ops in `f`'s body: a cheap key before the full comparison.
+int64_t countOps(func::FuncOp f) {
+  int64_t count = 0;
+  f.walk([&](Operation *) { ++count; });
+  return count;
+}
+
+/// A function of `bodies` whose body is `body`'s but for locations.
+func::FuncOp findEquivalent(func::FuncOp body, ArrayRef<func::FuncOp> bodies) {
+  int64_t count = countOps(body);
+  for (func::FuncOp other : bodies)
+    if (countOps(other) == count &&
+        OperationEquivalence::isRegionEquivalentTo(
+            &body.getBody(), &other.getBody(),
+            OperationEquivalence::IgnoreLocations))
+      return other;
+  return nullptr;
+}
+
 struct OutlineParallelLoopsPass
     : xf::impl::OutlineParallelLoopsPassBase<OutlineParallelLoopsPass> {
   void runOnOperation() override {
@@ -86,6 +105,7 @@ struct OutlineParallelLoopsPass
             .getInput(1));
 
     llvm::DenseMap<Operation *, unsigned> counters;
+    SmallVector<func::FuncOp> bodies;
     for (scf::ForallOp loop : loops) {
       auto parent = loop->getParentOfType<func::FuncOp>();
       llvm::SetVector<Value> captures;
@@ -146,6 +166,18 @@ struct OutlineParallelLoopsPass
       for (Operation &op : loop.getBody()->without_terminator())
         builder.clone(op, mapping);
       func::ReturnOp::create(builder, loc);
+      // A model's layers make the same loops (attention per head, ...) over
+      // their own buffers, which come in through the context: their bodies
+      // are identical, and one function serves them all. LLVM then
+      // optimizes and compiles one copy instead of one per layer (most of
+      // the compile time of a large model is LLVM's).
+      if (func::FuncOp same = findEquivalent(body, bodies)) {
+        body.erase();
+        body = same;
+        counters[parent]--;
+      } else {
+        bodies.push_back(body);
+      }
 
       // The call that replaces the loop.
       builder.setInsertionPoint(loop);

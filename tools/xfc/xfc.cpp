@@ -847,7 +847,7 @@ LogicalResult linkProgram(llvm::ArrayRef<std::string> objects,
 LogicalResult emitProgram(ModuleOp module, ModuleOp draft, Progress &progress) {
   if (emit == Emit::MLIR)
     return writeIR(module);
-  progress.step("generating code for " + targetCpu + " (LLVM -O3)");
+  progress.step("generating code for " + targetCpu + " (LLVM -O2)");
   xf::EmissionOptions emission;
   emission.addressSanitizer = sanitize == Sanitizer::Address;
   if (emit == Emit::LLVM) {

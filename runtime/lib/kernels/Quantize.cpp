@@ -190,17 +190,33 @@ constexpr int64_t kQuantizeRows = 16;
 
 void quantizeRows(void *context, int64_t item) {
   const QuantizeJob &job = *static_cast<const QuantizeJob *>(context);
-  int64_t end = std::min(job.n, (item + 1) * kQuantizeRows);
-  for (int64_t j = item * kQuantizeRows; j < end; ++j) {
+  int64_t begin = item * kQuantizeRows;
+  int64_t end = std::min(job.n, begin + kQuantizeRows);
+  // A K x N source (a MatMul's B) has a row's weights N apart: the item's
+  // rows are first copied out contiguously, reading each line of the source
+  // once for all of them; weight by weight, every read was a cache miss
+  // (most of the packing's time at 1B).
+  const float *w = job.w;
+  int64_t wN = job.wN, wK = job.wK;
+  thread_local std::vector<float> rows;
+  if (wK != 1) {
+    rows.resize((end - begin) * job.k);
+    for (int64_t p = 0; p < job.k; ++p)
+      for (int64_t j = begin; j < end; ++j)
+        rows[(j - begin) * job.k + p] = job.w[j * job.wN + p * job.wK];
+    w = rows.data() - begin * job.k;
+    wN = job.k;
+    wK = 1;
+  }
+  for (int64_t j = begin; j < end; ++j) {
     uint8_t *row = job.codes + j * job.rowBytes;
     for (int64_t g = 0; g < job.groups; ++g) {
       int64_t k0 = g * job.groupSize, k1 = std::min(job.k, k0 + job.groupSize);
-      const float *group = job.w + j * job.wN + k0 * job.wK;
-      QuantGrid grid =
-          fitQuantGrid(group, job.wK, k1 - k0, job.bits, job.scheme);
+      const float *group = w + j * wN + k0 * wK;
+      QuantGrid grid = fitQuantGrid(group, wK, k1 - k0, job.bits, job.scheme);
       grid.store(job.scales, job.zeroPoints, j * job.groups + g);
       for (int64_t p = k0; p < k1; ++p)
-        storeQuantCode(row, p, job.bits, grid.code(group[(p - k0) * job.wK]));
+        storeQuantCode(row, p, job.bits, grid.code(group[(p - k0) * wK]));
     }
   }
 }

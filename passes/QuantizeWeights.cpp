@@ -52,6 +52,9 @@ struct WeightSource {
   std::vector<float> inlineData; // for inline dense elements
   const float *data = nullptr;
   int64_t n = 0, k = 0, strideN = 0, strideK = 0;
+  /// A resource's bytes as stored (f32, or 16 bits widened into `data`).
+  const void *stored = nullptr;
+  FloatFormat format = FloatFormat::F32;
 };
 
 std::optional<WeightSource> matchWeight(Value weight) {
@@ -87,6 +90,8 @@ std::optional<WeightSource> matchWeight(Value weight) {
                      size_t(type.getNumElements()) * elementBytes)
       return std::nullopt;
     source.name = resource.getRawHandle().getKey().str();
+    source.stored = blob->getData().data();
+    source.format = format;
     if (format == FloatFormat::F32) {
       source.data = reinterpret_cast<const float *>(blob->getData().data());
     } else {
@@ -140,9 +145,11 @@ struct Quantized {
   Value codes, scales, zeroPoints;
   QuantScheme scheme = QuantScheme::Symmetric;
   int64_t group = 0;
-  /// The f32 weight read [N, K] (resources only; valid until the pass erases
-  /// dead constants), so that a table equal to it can share the packing.
-  const float *data = nullptr;
+  /// The weight read [N, K] as stored (resources only: f32, f16 or bf16;
+  /// valid until the pass erases dead constants), so that a table equal to
+  /// it can share the packing.
+  const void *stored = nullptr;
+  FloatFormat format = FloatFormat::F32;
   int64_t n = 0, k = 0, strideN = 0, strideK = 0;
   std::string name;
   double relRmsError = 0; // ||W - dequant(quant(W))||_F / ||W||_F
@@ -384,12 +391,18 @@ struct QuantizeWeightsPass
   unsigned calibrated = 0;
 
   static bool sameWeight(const Quantized &q, const WeightSource &source) {
-    if (!q.data || !source.data || q.n != source.n || q.k != source.k)
+    if (!q.stored || !source.stored || q.n != source.n || q.k != source.k)
       return false;
+    // One initializer read the same way (a tied table and head).
+    if (q.stored == source.stored && q.format == source.format &&
+        q.strideN == source.strideN && q.strideK == source.strideK)
+      return true;
+    // A copy (exporters untie tied weights into a transposed initializer).
     for (int64_t j = 0; j < q.n; ++j)
       for (int64_t p = 0; p < q.k; ++p)
-        if (q.data[j * q.strideN + p * q.strideK] !=
-            source.data[j * source.strideN + p * source.strideK])
+        if (formatToFloat(q.format, q.stored, j * q.strideN + p * q.strideK) !=
+            formatToFloat(source.format, source.stored,
+                          j * source.strideN + p * source.strideK))
           return false;
     return true;
   }
@@ -596,8 +609,9 @@ struct QuantizeWeightsPass
     q.name = source.name;
     q.scheme = opScheme;
     q.group = group;
-    if (source.inlineData.empty()) {
-      q.data = source.data;
+    if (source.stored) {
+      q.stored = source.stored;
+      q.format = source.format;
       q.n = source.n;
       q.k = source.k;
       q.strideN = source.strideN;
@@ -606,8 +620,9 @@ struct QuantizeWeightsPass
     q.relRmsError = relativeRmsError(source, codes.data(), scales.data(),
                                      symmetric ? nullptr : zeroPoints.data(),
                                      opScheme, bits, group);
-    // Read for the last time, unless a tied table is compared with it.
-    if (source.inlineData.empty())
+    // Read for the last time, unless a tied table is compared with it
+    // (16-bit sources were released once widened).
+    if (source.format == FloatFormat::F32 && source.stored)
       xf::releaseWeightPages(source.data, source.n * source.k * sizeof(float));
     Type i8 = builder.getI8Type();
     auto asI8 = [](const std::vector<uint8_t> &v) {

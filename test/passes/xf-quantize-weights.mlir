@@ -178,3 +178,60 @@ func.func @main(%ids: tensor<1x?xi64>) -> tensor<1x?x2xf32> {
     }
   }
 #-}
+
+// -----
+
+// The GenAI builder's tied form in 16 bits (xf-promote-to-f32 keeps the
+// initializer f16; the lookup widens its rows): one packing for both.
+// INT8-LABEL: func.func @main
+// INT8-NOT:     dense_resource<head16> :
+// INT8:         %[[T:.+]] = onnx.Constant {value = dense_resource<head16.q8> : tensor<2x3xi8>}
+// INT8:         xf.qembedding %arg0, %[[T]], %{{.+}} bits = 8
+// INT8:         xf.qlinear %{{.+}}, %[[T]],
+// INT8-NOT:     .q8>
+func.func @main(%ids: tensor<1x?xi64>) -> tensor<1x?x2xf32> {
+  %head = onnx.Constant {value = dense_resource<head16> : tensor<3x2xf16>} : tensor<3x2xf16>
+  %table = onnx.Transpose %head {perm = [1, 0]} : (tensor<3x2xf16>) -> tensor<2x3xf16>
+  %g = onnx.Gather %table, %ids : (tensor<2x3xf16>, tensor<1x?xi64>) -> tensor<1x?x3xf16>
+  %h = onnx.Cast %g {to = f32} : (tensor<1x?x3xf16>) -> tensor<1x?x3xf32>
+  %t = onnx.Transpose %head {perm = [1, 0]} : (tensor<3x2xf16>) -> tensor<2x3xf16>
+  %logits = xf.linear %h, %t : (tensor<1x?x3xf32>, tensor<2x3xf16>) -> tensor<1x?x2xf32>
+  return %logits : tensor<1x?x2xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      head16: "0x04000000003C003C0040BC000042C000"
+    }
+  }
+#-}
+
+// -----
+
+// An untied 16-bit copy (the head's initializer equal to the table
+// transposed) shares the packing too, compared value by value.
+// INT8-LABEL: func.func @main
+// INT8-NOT:     dense_resource<table16> :
+// INT8:         %[[T:.+]] = onnx.Constant {value = dense_resource<head16.q8> : tensor<2x3xi8>}
+// INT8:         xf.qembedding %arg0, %[[T]], %{{.+}} bits = 8
+// INT8:         xf.qlinear %{{.+}}, %[[T]],
+// INT8-NOT:     .q8>
+func.func @main(%ids: tensor<1x?xi64>) -> tensor<1x?x2xf32> {
+  %table = onnx.Constant {value = dense_resource<table16> : tensor<2x3xf16>} : tensor<2x3xf16>
+  %head = onnx.Constant {value = dense_resource<head16> : tensor<3x2xf16>} : tensor<3x2xf16>
+  %g = onnx.Gather %table, %ids : (tensor<2x3xf16>, tensor<1x?xi64>) -> tensor<1x?x3xf16>
+  %h = onnx.Cast %g {to = f32} : (tensor<1x?x3xf16>) -> tensor<1x?x3xf32>
+  %t = onnx.Transpose %head {perm = [1, 0]} : (tensor<3x2xf16>) -> tensor<2x3xf16>
+  %logits = xf.linear %h, %t : (tensor<1x?x3xf32>, tensor<2x3xf16>) -> tensor<1x?x2xf32>
+  return %logits : tensor<1x?x2xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      table16: "0x04000000003C00400042003CBC00C000",
+      head16: "0x04000000003C003C0040BC000042C000"
+    }
+  }
+#-}

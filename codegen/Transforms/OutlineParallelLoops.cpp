@@ -64,11 +64,12 @@ int64_t countOps(func::FuncOp f) {
   return count;
 }
 
-/// A function of `bodies` whose body is `body`'s but for locations.
-func::FuncOp findEquivalent(func::FuncOp body, ArrayRef<func::FuncOp> bodies) {
-  int64_t count = countOps(body);
-  for (func::FuncOp other : bodies)
-    if (countOps(other) == count &&
+/// A function of `bodies` (each with its op count) whose body is `body`'s
+/// but for locations.
+func::FuncOp findEquivalent(func::FuncOp body, int64_t count,
+                            ArrayRef<std::pair<func::FuncOp, int64_t>> bodies) {
+  for (auto [other, otherCount] : bodies)
+    if (otherCount == count &&
         OperationEquivalence::isRegionEquivalentTo(
             &body.getBody(), &other.getBody(),
             OperationEquivalence::IgnoreLocations))
@@ -105,7 +106,7 @@ struct OutlineParallelLoopsPass
             .getInput(1));
 
     llvm::DenseMap<Operation *, unsigned> counters;
-    SmallVector<func::FuncOp> bodies;
+    SmallVector<std::pair<func::FuncOp, int64_t>> bodies;
     for (scf::ForallOp loop : loops) {
       auto parent = loop->getParentOfType<func::FuncOp>();
       llvm::SetVector<Value> captures;
@@ -171,12 +172,13 @@ struct OutlineParallelLoopsPass
       // are identical, and one function serves them all. LLVM then
       // optimizes and compiles one copy instead of one per layer (most of
       // the compile time of a large model is LLVM's).
-      if (func::FuncOp same = findEquivalent(body, bodies)) {
+      int64_t opCount = countOps(body);
+      if (func::FuncOp same = findEquivalent(body, opCount, bodies)) {
         body.erase();
         body = same;
         counters[parent]--;
       } else {
-        bodies.push_back(body);
+        bodies.push_back({body, opCount});
       }
 
       // The call that replaces the loop.

@@ -124,8 +124,11 @@ void lower(xf::XF::QLinearOp op, func::FuncOp kernel) {
   arguments.push_back(arith::ConstantIntOp::create(
       b, loc, i64, static_cast<int64_t>(op.getGroupSize())));
   addressAndStride(result, 4);
+  // How A may be rounded (xfrt_qmatmul_f32): 0 in decode only, 1 always,
+  // 2 never.
   arguments.push_back(arith::ConstantIntOp::create(
-      b, loc, i64, op.getInt8Activations() ? 1 : 0));
+      b, loc, i64,
+      op.getInt8Activations() ? 1 : op.getExactActivations() ? 2 : 0));
   assert(arguments.size() == kKernelArguments);
   func::CallOp::create(b, loc, kernel, arguments);
 

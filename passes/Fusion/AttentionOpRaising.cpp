@@ -31,6 +31,7 @@
 
 #include "passes/Fusion/Fusion.h"
 #include "passes/Fusion/FusionUtils.h"
+#include "passes/Fusion/MaskAnalysis.h"
 
 #include "dialects/ONNX/IR/ONNXOps.h"
 #include "dialects/ONNX/IR/ShapeHelpers.h"
@@ -491,6 +492,38 @@ struct GroupQueryAttentionPattern
 // MultiHeadAttention
 //===----------------------------------------------------------------------===//
 
+/// The [B, H, S, D] tensor that `packed` ([B, S, H * D]) packs:
+/// Reshape(Transpose(x, [0, 2, 1, 3])) to [B, S, H * D], B and S kept. The
+/// GenAI builder's fp16 graphs for the CPU write a layer's keys and values
+/// so: Concat(past, new) and repeat_kv on [B, Hkv, S, D], then packed for
+/// MultiHeadAttention. Unpacked, the cache's Concat and the repetition stay
+/// visible (to xf-insert-kv-cache, and as grouped heads).
+Value unpackedHeads(Value packed, int64_t heads) {
+  auto reshape = defOp<ONNX::ReshapeOp>(packed);
+  auto transpose = reshape ? defOp<ONNX::TransposeOp>(reshape.getData())
+                           : ONNX::TransposeOp();
+  std::optional<ArrayAttr> permAttr =
+      transpose ? transpose.getPerm() : std::nullopt;
+  if (!permAttr)
+    return {};
+  SmallVector<int64_t> perm;
+  for (Attribute a : *permAttr)
+    perm.push_back(cast<IntegerAttr>(a).getInt());
+  Value x = transpose.getData();
+  auto xType = dyn_cast<RankedTensorType>(x.getType());
+  auto packedType = cast<RankedTensorType>(packed.getType());
+  if (perm != SmallVector<int64_t>{0, 2, 1, 3} || !xType ||
+      xType.getRank() != 4 || xType.getDimSize(1) != heads ||
+      xType.isDynamicDim(3) || packedType.getRank() != 3 ||
+      packedType.getDimSize(2) != heads * xType.getDimSize(3))
+    return {};
+  // B and S kept: the result's first two sizes are provably x's B and S.
+  if (!(getSymbolicDim(packed, 0) == getSymbolicDim(x, 0)) ||
+      !(getSymbolicDim(packed, 1) == getSymbolicDim(x, 2)))
+    return {};
+  return x;
+}
+
 struct MultiHeadAttentionPattern : RaisePattern<ONNX::MultiHeadAttentionOp> {
   using RaisePattern::RaisePattern;
 
@@ -532,8 +565,24 @@ struct MultiHeadAttentionPattern : RaisePattern<ONNX::MultiHeadAttentionOp> {
                                    widths[0] + widths[1] + widths[2], 0));
     }
     Value q = e.toHeads(query, heads);
-    Value k = e.toHeads(key, heads);
-    Value v = e.toHeads(value, heads);
+    Value k = unpackedHeads(key, heads);
+    Value v = unpackedHeads(value, heads);
+    bool presentRead = llvm::any_of(op->getResults().drop_front(),
+                                    [](Value r) { return !r.use_empty(); });
+    if (k && v && !op.getPastKey() && !op.getPastValue() && !presentRead) {
+      // Heads repeated for GQA/MQA (the op sees every query head's copy):
+      // xf.attention groups query heads over the keys' own heads.
+      std::optional<std::pair<Value, int64_t>> keyBase = stripRepeatKV(k),
+                                               valueBase = stripRepeatKV(v);
+      if (keyBase && valueBase && keyBase->second == valueBase->second) {
+        k = keyBase->first;
+        v = valueBase->first;
+      }
+    }
+    if (!k || !v) {
+      k = e.toHeads(key, heads);
+      v = e.toHeads(value, heads);
+    }
     Value presentKey = op.getPastKey() ? e.concat({op.getPastKey(), k}, 2) : k;
     Value presentValue =
         op.getPastValue() ? e.concat({op.getPastValue(), v}, 2) : v;
@@ -551,11 +600,40 @@ struct MultiHeadAttentionPattern : RaisePattern<ONNX::MultiHeadAttentionOp> {
       addTerm(e.unsqueeze(term, perKey ? ArrayRef<int64_t>{1, 2}
                                        : ArrayRef<int64_t>{1}));
     }
-    if (Value bias = op.getAttentionBias())
-      addTerm(bias);
+    int64_t window = 0;
+    if (Value bias = op.getAttentionBias()) {
+      // The GenAI builder's fp16 CPU graphs build their causal mask as an
+      // attention_bias. Proved to be causal (and a window) with nothing
+      // left over, it becomes attributes, which the paged cache can apply.
+      ScoresShape scores;
+      auto qType = cast<RankedTensorType>(q.getType());
+      auto kType = cast<RankedTensorType>(presentKey.getType());
+      int64_t sizes[4] = {qType.getDimSize(0), heads, qType.getDimSize(2),
+                          kType.getDimSize(2)};
+      SymbolicInt dims[4] = {getSymbolicDim(query, 0), SymbolicInt::of(heads),
+                             getSymbolicDim(query, 1),
+                             getSymbolicDim(presentKey, 2)};
+      for (int64_t d = 0; d < 4; ++d) {
+        scores.sizes[d] = sizes[d];
+        scores.dims[d] = dims[d];
+      }
+      std::string why;
+      std::optional<MaskSemantics> semantics =
+          mask ? std::nullopt
+               : analyzeMasks({MaskTerm{MaskTerm::Kind::Additive, bias}},
+                              scores, why);
+      if (semantics && semantics->residual.empty() &&
+          semantics->dimChecks.empty() &&
+          (semantics->causal || semantics->window == 0)) {
+        causal |= semantics->causal;
+        window = semantics->window;
+      } else {
+        addTerm(bias);
+      }
+    }
     Value attention =
         createAttention(rewriter, op.getLoc(), q, presentKey, presentValue,
-                        mask, scale, /*softcap=*/0.0, causal, /*window=*/0);
+                        mask, scale, /*softcap=*/0.0, causal, window);
     replaceResults(rewriter, op,
                    {e.fromHeads(attention), presentKey, presentValue});
     return success();

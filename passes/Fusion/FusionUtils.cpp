@@ -182,4 +182,93 @@ Value createTranspose(OpBuilder &builder, Location loc, Value value,
                                            builder.getI64ArrayAttr(perm));
 }
 
+/// The [B, Hkv, S, D] tensor that `value` ([B, Hkv * n, S, D]) repeats each
+/// head of n times in a row (head h reads h / n), and n; written as
+/// Reshape(Expand|Tile(Unsqueeze(kv, 2))) or Concat of n copies of
+/// Unsqueeze(kv, 2) on axis 2; or Expand/Tile/Concat over heads of a single
+/// head (MQA).
+std::optional<std::pair<Value, int64_t>> stripRepeatKV(Value value) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!type || type.getRank() != 4 || type.isDynamicDim(1))
+    return std::nullopt;
+  int64_t heads = type.getDimSize(1);
+  auto checked = [&](Value kv) -> std::optional<std::pair<Value, int64_t>> {
+    auto kvType = dyn_cast<RankedTensorType>(kv.getType());
+    if (!kvType || kvType.getRank() != 4 || kvType.isDynamicDim(1) ||
+        kvType.getElementType() != type.getElementType() ||
+        heads % kvType.getDimSize(1) != 0)
+      return std::nullopt;
+    for (int64_t d : {0, 2, 3})
+      if (!kvType.isDynamicDim(d) && !type.isDynamicDim(d) &&
+          kvType.getDimSize(d) != type.getDimSize(d))
+        return std::nullopt;
+    return std::pair(kv, heads / kvType.getDimSize(1));
+  };
+
+  if (auto reshape = defOp<ONNX::ReshapeOp>(value)) {
+    Value repeated = reshape.getData();
+    auto rType = dyn_cast<RankedTensorType>(repeated.getType());
+    if (!rType || rType.getRank() != 5 || rType.isDynamicDim(1) ||
+        rType.isDynamicDim(2) ||
+        rType.getDimSize(1) * rType.getDimSize(2) != heads)
+      return std::nullopt;
+    Value unsqueezed;
+    if (auto expand = defOp<ONNX::ExpandOp>(repeated))
+      unsqueezed = expand.getInput();
+    else if (auto tile = defOp<ONNX::TileOp>(repeated)) {
+      auto repeats = ONNX::getConstantIntValues(tile.getRepeats());
+      if (!repeats || repeats->size() != 5 || (*repeats)[0] != 1 ||
+          (*repeats)[1] != 1 || (*repeats)[3] != 1 || (*repeats)[4] != 1)
+        return std::nullopt;
+      unsqueezed = tile.getInput();
+    } else if (auto concat = defOp<ONNX::ConcatOp>(repeated)) {
+      if (concat.getAxis() != 2 && concat.getAxis() != -3)
+        return std::nullopt;
+      unsqueezed = concat.getInputs().front();
+      if (llvm::any_of(concat.getInputs(),
+                       [&](Value v) { return v != unsqueezed; }))
+        return std::nullopt;
+    } else {
+      return std::nullopt;
+    }
+    auto unsqueeze = defOp<ONNX::UnsqueezeOp>(unsqueezed);
+    auto axes = unsqueeze ? ONNX::getConstantIntValues(unsqueeze.getAxes())
+                          : std::nullopt;
+    auto uType = dyn_cast<RankedTensorType>(unsqueezed.getType());
+    if (!axes || axes->size() != 1 || ((*axes)[0] != 2 && (*axes)[0] != -3) ||
+        !uType || uType.getDimSize(2) != 1 ||
+        uType.getDimSize(1) != rType.getDimSize(1))
+      return std::nullopt;
+    // The reshape must merge (Hkv, n) and keep the other dimensions: its
+    // target is [B or 0 or -1, Hkv * n, S or 0 or -1, D].
+    std::optional<SmallVector<int64_t>> target =
+        ONNX::getPartialIntValues(reshape.getShape());
+    if (!target || target->size() != 4 || (*target)[1] != heads)
+      return std::nullopt;
+    return checked(unsqueeze.getData());
+  }
+  // MQA: one head broadcast over all of them.
+  Value single;
+  if (auto expand = defOp<ONNX::ExpandOp>(value))
+    single = expand.getInput();
+  else if (auto tile = defOp<ONNX::TileOp>(value)) {
+    auto repeats = ONNX::getConstantIntValues(tile.getRepeats());
+    if (!repeats || repeats->size() != 4 || (*repeats)[0] != 1 ||
+        (*repeats)[2] != 1 || (*repeats)[3] != 1)
+      return std::nullopt;
+    single = tile.getInput();
+  } else if (auto concat = defOp<ONNX::ConcatOp>(value)) {
+    if (concat.getAxis() != 1 && concat.getAxis() != -3)
+      return std::nullopt;
+    single = concat.getInputs().front();
+    if (llvm::any_of(concat.getInputs(), [&](Value v) { return v != single; }))
+      return std::nullopt;
+  }
+  auto singleType = single ? dyn_cast<RankedTensorType>(single.getType())
+                           : RankedTensorType();
+  if (!singleType || singleType.getRank() != 4 || singleType.getDimSize(1) != 1)
+    return std::nullopt;
+  return checked(single);
+}
+
 } // namespace xf::fusion

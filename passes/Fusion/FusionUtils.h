@@ -92,6 +92,12 @@ mlir::Value createI64Constant(mlir::OpBuilder &builder, mlir::Location loc,
 mlir::Value createTranspose(mlir::OpBuilder &builder, mlir::Location loc,
                             mlir::Value value, llvm::ArrayRef<int64_t> perm);
 
+/// The [B, Hkv, S, D] tensor that `value` ([B, Hkv * n, S, D]) repeats each
+/// head of n times in a row (head h reads h / n), and n: transformers'
+/// repeat_kv (Reshape(Expand|Tile(Unsqueeze(kv, 2))), or a Concat of n
+/// copies on axis 2) or one head broadcast over all (MQA).
+std::optional<std::pair<mlir::Value, int64_t>> stripRepeatKV(mlir::Value value);
+
 /// The symbolic reading of shape arithmetic, shared with shape inference
 /// and codegen (dialects/ONNX/IR/SymbolicShapes.h).
 using ONNX::getSymbolicDim;

@@ -646,6 +646,26 @@ const Expr *Evaluator::evalOp(Operation *op, Value value,
   }
   if (auto expand = dyn_cast<ONNX::ExpandOp>(op))
     return evalBroadcast(expand.getInput());
+  if (auto tile = dyn_cast<ONNX::TileOp>(op)) {
+    // Tiling a unit dimension is a broadcast; repeating once changes
+    // nothing. (The GenAI builder tiles its mask over the heads.)
+    auto in = dyn_cast<RankedTensorType>(tile.getInput().getType());
+    std::optional<SmallVector<int64_t>> repeats =
+        ONNX::getConstantIntValues(tile.getRepeats());
+    if (!in || !repeats ||
+        static_cast<int64_t>(repeats->size()) != in.getRank())
+      return fail("a mask is tiled by unknown repeats");
+    SmallVector<Affine> at;
+    for (int64_t d = 0; d < in.getRank(); ++d) {
+      if (in.getDimSize(d) == 1)
+        at.push_back(Affine::of(0));
+      else if ((*repeats)[d] == 1)
+        at.push_back(indices[d]);
+      else
+        return fail("a mask tiles a dimension other than a unit one");
+    }
+    return eval(tile.getInput(), at, depth + 1);
+  }
   if (auto slice = dyn_cast<ONNX::SliceOp>(op)) {
     auto in = dyn_cast<RankedTensorType>(slice.getData().getType());
     if (!in)
@@ -882,6 +902,17 @@ std::optional<MaskSemantics> analyzeMasks(ArrayRef<MaskTerm> terms,
     why = "the scores are not 4-D";
     return std::nullopt;
   }
+  ScoresShape shape;
+  for (int64_t d = 0; d < 4; ++d) {
+    shape.sizes[d] = scoresType.getDimSize(d);
+    shape.dims[d] = getSymbolicDim(scores, d);
+  }
+  return analyzeMasks(terms, shape, why);
+}
+
+std::optional<MaskSemantics> analyzeMasks(ArrayRef<MaskTerm> terms,
+                                          const ScoresShape &scores,
+                                          std::string &why) {
   Evaluator evaluator(why);
   SmallVector<MaskSemantics::DimCheck> dimChecks;
   SmallVector<Affine> top;
@@ -901,7 +932,7 @@ std::optional<MaskSemantics> analyzeMasks(ArrayRef<MaskTerm> terms,
     int64_t offset = 4 - type.getRank();
     for (int64_t d = 0; d < type.getRank(); ++d) {
       int64_t size = type.getDimSize(d);
-      int64_t scoreSize = scoresType.getDimSize(offset + d);
+      int64_t scoreSize = scores.sizes[offset + d];
       if (size == 1) {
         at.push_back(Affine::of(0));
         continue;
@@ -921,7 +952,7 @@ std::optional<MaskSemantics> analyzeMasks(ArrayRef<MaskTerm> terms,
         // to a length the analysis cannot bound by the buffer's) is
         // checked at run time by the user of the result.
         if (offset + d >= kQuery &&
-            !(dim == getSymbolicDim(scores, offset + d)))
+            !(dim == scores.dims[offset + d]))
           dimChecks.push_back({term.value, d, offset + d});
       }
       at.push_back(top[offset + d]);
@@ -1039,7 +1070,7 @@ std::optional<MaskSemantics> analyzeMasks(ArrayRef<MaskTerm> terms,
   // Each literal must be the causal condition or a sliding window, with
   // P = Skv - Sq the position of the first query.
   SymbolicInt past =
-      getSymbolicDim(scores, kKey) - getSymbolicDim(scores, kQuery);
+      scores.dims[kKey] - scores.dims[kQuery];
   MaskSemantics semantics;
   semantics.dimChecks = std::move(dimChecks);
   std::optional<int64_t> window;

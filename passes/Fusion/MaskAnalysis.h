@@ -22,6 +22,8 @@
 #ifndef XF_PASSES_FUSION_MASKANALYSIS_H
 #define XF_PASSES_FUSION_MASKANALYSIS_H
 
+#include "dialects/ONNX/IR/SymbolicShapes.h"
+
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/ArrayRef.h"
 
@@ -85,6 +87,17 @@ struct MaskSemantics {
 /// returned conditions. On failure returns nullopt and sets `why`.
 std::optional<MaskSemantics> analyzeMasks(llvm::ArrayRef<MaskTerm> terms,
                                           mlir::Value scores,
+                                          std::string &why);
+
+/// The sizes of the scores [B, H, Sq, Skv] the masks are added to, static
+/// and symbolic, for an attention op whose scores are not a value of the
+/// graph (com.microsoft MultiHeadAttention's attention_bias).
+struct ScoresShape {
+  int64_t sizes[4];
+  ONNX::SymbolicInt dims[4];
+};
+std::optional<MaskSemantics> analyzeMasks(llvm::ArrayRef<MaskTerm> terms,
+                                          const ScoresShape &scores,
                                           std::string &why);
 
 } // namespace xf::fusion

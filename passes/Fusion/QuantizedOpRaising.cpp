@@ -16,8 +16,10 @@
 // the codes are flipped to signed ones (q - 2^(bits-1): the top bit of each
 // code inverted) and the layer is symmetric. The codes are repacked at
 // compile time, so B, scales and zero points must be constants.
-// accuracy_level only permits onnxruntime to compute less exactly; the raise
-// keeps xf.qlinear's own arithmetic.
+// accuracy_level says how exactly A may be computed: 4 lets onnxruntime round
+// it to int8, which xf.qlinear's decode kernels do too (llama.cpp's Q8
+// activations); below 4 (0 = unset, f32, f16, bf16) onnxruntime keeps A in
+// floating point, and the layer gets `exact_activations`.
 //
 //===----------------------------------------------------------------------===//
 
@@ -164,7 +166,9 @@ struct MatMulNBitsPattern : OpRewritePattern<ONNX::MatMulNBitsOp> {
         zeroPoints, op.getBias(), rewriter.getI64IntegerAttr(bits),
         rewriter.getI64IntegerAttr(blockSize),
         symmetric ? rewriter.getUnitAttr() : UnitAttr(),
-        /*int8_activations=*/UnitAttr());
+        /*int8_activations=*/UnitAttr(),
+        /*exact_activations=*/op.getAccuracyLevel() < 4 ? rewriter.getUnitAttr()
+                                                       : UnitAttr());
     rewriter.replaceOp(op, qlinear.getResult());
     return success();
   }

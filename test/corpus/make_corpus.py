@@ -12,6 +12,10 @@ Exporters (the folder suffix of test/corpus/models/<arch>-<exporter>/):
   dynamo          torch.onnx.export(dynamo=True), stateless, dynamic batch/sequence
   genai-fp32      python -m onnxruntime_genai.models.builder -p fp32 -e cpu
   genai-int4      python -m onnxruntime_genai.models.builder -p int4 -e cpu
+  optimum-fp16    optimum-onnx main_export(dtype="fp16"), text-generation-with-past
+  genai-cuda-fp16 python -m onnxruntime_genai.models.builder -p fp16 -e cuda
+                  (what a CUDA fp16 model on the Hugging Face hub is; the
+                  builder needs no GPU to write it)
 
 Every export is run with onnxruntime (CPU) on a fixed prompt: greedy ids of
 GEN_TOKENS steps are compared with the torch model's, and the largest
@@ -56,7 +60,12 @@ GEN_TOKENS = 8
 INIT_RANGE = 0.3         # peaked logits: see "logit_gap" in the manifest
 ONE_D_NOISE = 0.1        # norm weights and biases get this much noise, so they matter
 
-EXPORTERS = ["optimum", "optimum-nopast", "dynamo", "genai-fp32", "genai-int4"]
+EXPORTERS = ["optimum", "optimum-nopast", "dynamo", "genai-fp32", "genai-int4",
+             "optimum-fp16", "genai-cuda-fp16"]
+# 16-bit exports: made for a few architectures only (--only), to keep the
+# corpus check short; they exercise the import of 16-bit graphs, not new
+# architectures.
+SIXTEEN_BIT_EXPORTERS = {"optimum-fp16", "genai-cuda-fp16"}
 
 # ---------------------------------------------------------------------------
 # The tiny architectures. Common: hidden 64, 4 heads of 16, MLP 96, vocab 256.
@@ -185,6 +194,11 @@ KNOWN_ISSUES = {
         "(layer_types: layer 0 is sliding_attention). With the two layer types swapped in the torch "
         "model the export matches it to 1e-6, and for prompts no longer than the window (16) it "
         "matches as is. The graph itself is sound: compare it with onnxruntime, not with torch."),
+    "gemma3-optimum-fp16": (
+        "onnxruntime 1.32 run incrementally on this fp16 export (prompt with an empty past, then one token a "
+        "step, present fed back) gives NaN logits; the same file recomputed over the whole sequence (how "
+        "check_corpus.py runs it) gives logits within 1.4e-3 of the row scale of its fp32 upcast. Not "
+        "investigated further; the export itself compiles and matches its upcast."),
     "gemma2-genai-int4": "as gemma2-genai-fp32 (sliding window on the other layers than transformers), plus int4 weights",
 }
 
@@ -520,7 +534,8 @@ def quiet():
             raise
 
 
-def export_optimum(hf: Path, out: Path, with_past: bool, attn_override: str | None = None) -> dict:
+def export_optimum(hf: Path, out: Path, with_past: bool, attn_override: str | None = None,
+                   dtype: str = "fp32") -> dict:
     """optimum's main_export, as optimum-cli runs it. With attn_override the
     model is loaded here with that attention and exported by
     onnx_export_from_model (optimum's API for a loaded model; main_export
@@ -531,11 +546,14 @@ def export_optimum(hf: Path, out: Path, with_past: bool, attn_override: str | No
     with tempfile.TemporaryDirectory() as tmp:
         with quiet():
             if attn_override is None:
-                main_export(str(hf), output=tmp, task=task, device="cpu", do_validation=True,
-                            library_name="transformers")
-                cmd = f"optimum.exporters.onnx.main_export(task={task!r}, device='cpu')"
+                main_export(str(hf), output=tmp, task=task, device="cpu", dtype=dtype,
+                            do_validation=dtype == "fp32", library_name="transformers")
+                cmd = f"optimum.exporters.onnx.main_export(task={task!r}, device='cpu', dtype={dtype!r})"
             else:
                 model = load_hf(hf, attn_override)
+                if dtype == "fp16":
+                    import torch
+                    model = model.to(torch.float16)
                 model.config.use_cache = with_past
                 onnx_export_from_model(model, tmp, task=task, device="cpu", do_validation=True)
                 cmd = (f"optimum.exporters.onnx.onnx_export_from_model(model loaded with "
@@ -655,9 +673,9 @@ def export_dynamo(hf: Path, out: Path, attn: str, with_position_ids: bool, opset
                 inputs_exported=names, external_data_inlined=inlined)
 
 
-def export_genai(hf: Path, out: Path, precision: str, cache_dir: Path) -> dict:
+def export_genai(hf: Path, out: Path, precision: str, cache_dir: Path, ep: str = "cpu") -> dict:
     cmd = [sys.executable, "-m", "onnxruntime_genai.models.builder", "-i", str(hf), "-o", str(out),
-           "-p", precision, "-e", "cpu", "-c", str(cache_dir), "--extra_options", "hf_remote=false"]
+           "-p", precision, "-e", ep, "-c", str(cache_dir), "--extra_options", "hf_remote=false"]
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if r.returncode != 0:
@@ -666,7 +684,7 @@ def export_genai(hf: Path, out: Path, precision: str, cache_dir: Path) -> dict:
     produced = sorted(p.name for p in out.iterdir())
     inlined = inline_external_data(out)
     rel = ["python", "-m", "onnxruntime_genai.models.builder", "-i", "<hf folder>", "-o", "<out>",
-           "-p", precision, "-e", "cpu"]
+           "-p", precision, "-e", ep]
     return dict(command=" ".join(rel), files_written_by_exporter=produced, external_data_inlined=inlined)
 
 
@@ -761,9 +779,10 @@ def export_all(name: str, hf: Path, cfg_summary: dict, models_dir: Path, exporte
                      exporter_version=exporter_version(exp, V), config=cfg_summary)
             t0 = time.time()
             try:
-                if exp in ("optimum", "optimum-nopast"):
-                    e.update(export_optimum(hf, out, exp == "optimum",
-                                            None if attn_export == attn_default else attn_export))
+                if exp in ("optimum", "optimum-nopast", "optimum-fp16"):
+                    e.update(export_optimum(hf, out, exp != "optimum-nopast",
+                                            None if attn_export == attn_default else attn_export,
+                                            dtype="fp16" if exp == "optimum-fp16" else "fp32"))
                     e["attn_implementation"] = attn_export
                     if attn_note:
                         e["attn_note"] = attn_note
@@ -784,8 +803,9 @@ def export_all(name: str, hf: Path, cfg_summary: dict, models_dir: Path, exporte
                             shutil.rmtree(out)
                         e["attn_implementation"] = "eager"
                         e.update(export_dynamo(hf, out, "eager", uses_position_ids))
-                elif exp in ("genai-fp32", "genai-int4"):
-                    e.update(export_genai(hf, out, exp.split("-")[1], Path(cache)))
+                elif exp in ("genai-fp32", "genai-int4", "genai-cuda-fp16"):
+                    e.update(export_genai(hf, out, exp.split("-")[-1], Path(cache),
+                                          ep="cuda" if "cuda" in exp else "cpu"))
                     e["attn_implementation"] = "n/a (the builder writes its own attention: GroupQueryAttention)"
                 else:
                     raise ValueError(exp)
@@ -820,7 +840,7 @@ def export_all(name: str, hf: Path, cfg_summary: dict, models_dir: Path, exporte
                         chk.update(genai_runtime_check(out, prompt, ref))
                     except Exception as ex:  # noqa: BLE001
                         chk["genai_runtime_error"] = f"{type(ex).__name__}: {ex}"[:500]
-                tol = 1e-3 * max(1.0, chk["logit_scale"])
+                tol = (3e-2 if exp in SIXTEEN_BIT_EXPORTERS else 1e-3) * max(1.0, chk["logit_scale"])
                 if exp == "genai-int4":
                     chk["passed"] = None  # int4 weights: differs from the fp32 torch model by design
                     chk["note"] = "int4 weights (MatMulNBits): greedy ids and logits are reported, not judged"

@@ -328,6 +328,9 @@ LogicalResult QLinearOp::verify() {
           *this, {{"result last dimension", result.getShape().back(),
                    "weight rows", w[0]}})))
     return failure();
+  if (getInt8Activations() && getExactActivations())
+    return emitOpError("int8_activations and exact_activations exclude each "
+                       "other");
   return verifyBias(*this, getBias(), w[0], input.getElementType());
 }
 

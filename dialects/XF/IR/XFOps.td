@@ -407,8 +407,11 @@ def XF_QLinearOp : XF_Op<"qlinear",
     blocks of 32 along K, scale max|x| / 127) before multiplying, as
     llama.cpp's Q8 activations do: set for the weights `xfc --quantize`
     quantized, whose numerics are xfc's to choose; an imported quantized
-    layer keeps the exporter's exact product for many rows (decode rounds
-    either way, xf/Kernels.h).
+    layer keeps the exporter's exact product for many rows, and decode (a
+    few rows) rounds unless `exact_activations` is set: an exporter that
+    asked for the exact product (MatMulNBits with an accuracy_level below
+    4, which onnxruntime computes in f32, f16 or bf16, never int8) gets it
+    for every row count.
 
     ```mlir
     %y = xf.qlinear %x, %w, %s bits = 4 group_size = 128 symmetric
@@ -425,13 +428,14 @@ def XF_QLinearOp : XF_Op<"qlinear",
                        Optional<XF_FloatTensor1D>:$bias,
                        ConfinedAttr<I64Attr, [IntIsOneOf<[4, 8]>]>:$bits,
                        ConfinedAttr<I64Attr, [IntPositive]>:$group_size,
-                       UnitAttr:$symmetric, UnitAttr:$int8_activations);
+                       UnitAttr:$symmetric, UnitAttr:$int8_activations,
+                       UnitAttr:$exact_activations);
   let results = (outs XF_NonScalarFloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight `,` $scales (`zero_points` $zero_points^)?
     (`bias` $bias^)? `bits` `=` $bits `group_size` `=` $group_size
     (`symmetric` $symmetric^)? (`int8_activations` $int8_activations^)?
-    attr-dict `:`
+    (`exact_activations` $exact_activations^)? attr-dict `:`
     functional-type(operands, results)
   }];
   let hasVerifier = 1;

@@ -165,6 +165,9 @@ struct QMatmulProblem {
   /// A may be rounded to int8 for many rows too (xf.qlinear's
   /// int8_activations).
   bool int8Activations = false;
+  /// A is never rounded, not even for a few rows (xf.qlinear's
+  /// exact_activations).
+  bool exactActivations = false;
 };
 
 /// Runs `problem` on the thread pool with the best kernel for this CPU, or
@@ -175,7 +178,8 @@ void qmatmulF32(const QMatmulProblem &problem, const char *isa = nullptr);
 /// rows of an m-row A to int8 in blocks of 32 before multiplying.
 bool qmatmulQuantizesActivations(int64_t m, int64_t groupSize,
                                  bool int8Activations,
-                                 const char *isa = nullptr);
+                                 const char *isa = nullptr,
+                                 bool exactActivations = false);
 
 /// Whether this CPU can run `isa` ("avx512", "avx2", "sse2").
 bool cpuSupportsISA(const char *isa);

@@ -364,8 +364,9 @@ void vnniPanelMatmul(const QMatmulProblem &p) {
 } // namespace
 
 bool xf::qmatmulQuantizesActivations(int64_t m, int64_t groupSize,
-                                     bool int8Activations, const char *isa) {
-  if (groupSize % kActivationBlock != 0)
+                                     bool int8Activations, const char *isa,
+                                     bool exactActivations) {
+  if (groupSize % kActivationBlock != 0 || exactActivations)
     return false;
   return m <= kFewRowsMatmul ||
          (int8Activations &&
@@ -406,7 +407,7 @@ void xf::qmatmulF32(const QMatmulProblem &p, const char *isa) {
   // take the integer path row by row, so each row's result is the same bits
   // as alone (xf::kFewRowsMatmul).
   bool fewRows = p.m <= kFewRowsMatmul;
-  if (fewRows && p.groupSize % kActivationBlock == 0) {
+  if (fewRows && p.groupSize % kActivationBlock == 0 && !p.exactActivations) {
     // Reused between calls: decode makes hundreds of them per token.
     thread_local std::vector<std::vector<int8_t>> rowCodes;
     thread_local std::vector<std::vector<float>> rowScales;
@@ -486,6 +487,7 @@ extern "C" void xfrt_qmatmul_f32(int64_t m, int64_t n, int64_t k, int64_t a,
   p.groupSize = groupSize;
   p.c = reinterpret_cast<float *>(c);
   p.cM = cM;
-  p.int8Activations = int8Activations != 0;
+  p.int8Activations = int8Activations == 1;
+  p.exactActivations = int8Activations == 2;
   qmatmulF32(p);
 }

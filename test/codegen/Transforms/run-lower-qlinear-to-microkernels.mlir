@@ -23,6 +23,8 @@
 // CALLS-LABEL: func.func @qlinear_int8_sym_int8_activations(
 // CALLS: %[[ROUND:.+]] = arith.constant 1 : i64
 // CALLS: call @xfrt_qmatmul_f32({{.+}}, %[[ROUND]])
+// CALLS-LABEL: func.func @qlinear_int8_sym_exact_activations(
+// CALLS: call @xfrt_qmatmul_f32({{.+}}, %c2_i64{{[_0-9]*}}) :
 // CALLS-LABEL: func.func @qlinear_int4_float_zero_points(
 // CALLS-DAG: %[[F32ZP:.+]] = arith.constant 1 : i64
 // CALLS: call @xfrt_qmatmul_f32({{.+}}, %[[F32ZP]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}})
@@ -53,6 +55,11 @@ module {
     // Not run: the int8_activations flag reaches the kernel's last argument.
     func.func @qlinear_int8_sym_int8_activations(%a0: tensor<?x5xf32>, %a1: tensor<3x5xi8>, %a2: tensor<3x3xf32>) -> (tensor<?x3xf32>) {
       %y = xf.qlinear %a0, %a1, %a2 bits = 8 group_size = 2 symmetric int8_activations : (tensor<?x5xf32>, tensor<3x5xi8>, tensor<3x3xf32>) -> tensor<?x3xf32>
+      return %y : tensor<?x3xf32>
+    }
+    // Not run: exact_activations reaches it as 2 (never round A).
+    func.func @qlinear_int8_sym_exact_activations(%a0: tensor<?x5xf32>, %a1: tensor<3x5xi8>, %a2: tensor<3x3xf32>) -> (tensor<?x3xf32>) {
+      %y = xf.qlinear %a0, %a1, %a2 bits = 8 group_size = 2 symmetric exact_activations : (tensor<?x5xf32>, tensor<3x5xi8>, tensor<3x3xf32>) -> tensor<?x3xf32>
       return %y : tensor<?x3xf32>
     }
     func.func @qlinear_int4_float_zero_points(%a0: tensor<?x7xf32>, %a1: tensor<3x4xi8>, %a2: tensor<3x2xf32>, %a3: tensor<3x2xf32>) -> (tensor<?x3xf32>) {

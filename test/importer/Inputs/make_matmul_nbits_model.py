@@ -4,7 +4,9 @@
     make_matmul_nbits_model.py FORM OUT.onnx
 
 FORM: int4_zp (K = 40 in blocks of 16, u8 zero points, bias), int4 (no zero
-points: the default 8), int8_fzp (f32 zero points), bits3 (refused).
+points: the default 8), int4_acc4 (the same with accuracy_level 4, as the
+GenAI builder writes for the CPU), int8_fzp (f32 zero points), bits3
+(refused).
 """
 import sys
 
@@ -30,8 +32,9 @@ def main():
     elif form == "int8_fzp":
         inits.append(numpy_helper.from_array(np.full(n * blocks, 127.5, np.float32), "zp"))
         inputs.append("zp")
+    extra = {"accuracy_level": 4} if form == "int4_acc4" else {}
     node = helper.make_node("MatMulNBits", inputs, ["Y"], domain="com.microsoft",
-                            K=k, N=n, bits=bits, block_size=block)
+                            K=k, N=n, bits=bits, block_size=block, **extra)
     graph = helper.make_graph(
         [node], "g", [helper.make_tensor_value_info("A", TensorProto.FLOAT, ["batch", 2, k])],
         [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["batch", 2, n])], inits)

@@ -254,11 +254,17 @@ struct KernelCase {
   QuantScheme scheme;
 };
 
+/// How a call lets the kernel round A: xfrt_qmatmul_f32's last argument.
+enum Activations { kDecodeRounds = 0, kAlwaysRounds = 1, kNeverRounds = 2 };
+
 /// Whether qmatmulF32 quantizes A (a few rows, or many on AVX-512 VNNI
-/// when the call allows int8 activations; groups a multiple of 32).
-bool quantizesActivations(const KernelCase &c, bool int8Activations,
+/// when the call allows int8 activations; groups a multiple of 32; never
+/// when the call asks for the exact product).
+bool quantizesActivations(const KernelCase &c, Activations activations,
                           const char *isa) {
-  return qmatmulQuantizesActivations(c.m, c.groupSize, int8Activations, isa);
+  return qmatmulQuantizesActivations(c.m, c.groupSize,
+                                     activations == kAlwaysRounds, isa,
+                                     activations == kNeverRounds);
 }
 
 /// A row rounded as the integer path does: blocks of 32, scale max|x| / 127,
@@ -279,7 +285,7 @@ std::vector<float> roundActivations(const float *a, int64_t k) {
 }
 
 void checkKernel(const KernelCase &c, const char *isa, std::mt19937 &rng,
-                 bool int8Activations = true) {
+                 Activations activations = kAlwaysRounds) {
   std::vector<float> w = randomVector(c.n * c.k, rng, 0.1f);
   Quantized q = quantize(w, c.n, c.k, c.bits, c.groupSize, c.scheme);
   // Padded strides: A and C rows longer than k and n.
@@ -288,7 +294,9 @@ void checkKernel(const KernelCase &c, const char *isa, std::mt19937 &rng,
   std::vector<float> out = randomVector(c.m * cM, rng);
   std::vector<double> expected(out.begin(), out.end());
   std::vector<double> exact(out.begin(), out.end());
-  bool rounded = quantizesActivations(c, int8Activations, isa);
+  bool rounded = quantizesActivations(c, activations, isa);
+  if (activations == kNeverRounds)
+    EXPECT_FALSE(rounded);
   double bound = 0.0, roundingBound = 0.0;
   for (int64_t i = 0; i < c.m; ++i) {
     const float *row = a.data() + i * aM;
@@ -327,7 +335,8 @@ void checkKernel(const KernelCase &c, const char *isa, std::mt19937 &rng,
   p.groupSize = c.groupSize;
   p.c = out.data();
   p.cM = cM;
-  p.int8Activations = int8Activations;
+  p.int8Activations = activations == kAlwaysRounds;
+  p.exactActivations = activations == kNeverRounds;
   qmatmulF32(p, isa);
   double tolerance = 1e-5 * (bound + 1.0);
   for (int64_t i = 0; i < c.m; ++i) {
@@ -393,8 +402,9 @@ TEST(QMatmulTest, EveryISAAgainstReference) {
     if (!cpuSupportsISA(isa))
       continue;
     for (const KernelCase &c : kernelCases())
-      for (bool int8Activations : {false, true})
-        checkKernel(c, isa, rng, int8Activations);
+      for (Activations activations :
+           {kDecodeRounds, kAlwaysRounds, kNeverRounds})
+        checkKernel(c, isa, rng, activations);
   }
 }
 
@@ -479,21 +489,27 @@ TEST(QMatmulTest, CEntryPoint) {
   std::vector<float> w = randomVector(n * k, rng);
   for (QuantScheme scheme : {kIntegerZero, kFloatZero}) {
     Quantized q = quantize(w, n, k, 4, 32, scheme);
-    std::vector<float> a = randomVector(k, rng), c(n, 1.0f);
-    xfrt_qmatmul_f32(1, n, k, reinterpret_cast<int64_t>(a.data()), k,
-                     reinterpret_cast<int64_t>(q.codes.data()),
-                     quantizedRowBytes(k, 4),
-                     reinterpret_cast<int64_t>(q.scales.data()), 2,
-                     reinterpret_cast<int64_t>(q.zeros()), 2,
-                     scheme == kFloatZero, 4, 32,
-                     reinterpret_cast<int64_t>(c.data()), n,
-                     /*int8Activations=*/1);
-    std::vector<float> rounded = roundActivations(a.data(), k);
-    for (int64_t j = 0; j < n; ++j) {
-      double sum = 1.0;
-      for (int64_t p = 0; p < k; ++p)
-        sum += double(rounded[p]) * q.at(j, p);
-      EXPECT_NEAR(c[j], sum, 1e-4) << describe(scheme);
+    std::vector<float> a = randomVector(k, rng);
+    // 1: A rounded to int8 blocks; 2: the exact product (0 rounds a
+    // single row too).
+    for (int64_t activations : {1, 2}) {
+      std::vector<float> c(n, 1.0f);
+      xfrt_qmatmul_f32(1, n, k, reinterpret_cast<int64_t>(a.data()), k,
+                       reinterpret_cast<int64_t>(q.codes.data()),
+                       quantizedRowBytes(k, 4),
+                       reinterpret_cast<int64_t>(q.scales.data()), 2,
+                       reinterpret_cast<int64_t>(q.zeros()), 2,
+                       scheme == kFloatZero, 4, 32,
+                       reinterpret_cast<int64_t>(c.data()), n, activations);
+      std::vector<float> used = activations == 1
+                                    ? roundActivations(a.data(), k)
+                                    : a;
+      for (int64_t j = 0; j < n; ++j) {
+        double sum = 1.0;
+        for (int64_t p = 0; p < k; ++p)
+          sum += double(used[p]) * q.at(j, p);
+        EXPECT_NEAR(c[j], sum, 1e-5) << describe(scheme) << " " << activations;
+      }
     }
   }
 }

@@ -289,3 +289,55 @@ func.func @contrib_rotary_offset(%x: tensor<2x4x?x16xf32>, %pos: tensor<1xi64>, 
   %y = onnx.com.microsoft.RotaryEmbedding %x, %pos, %cos, %sin : (tensor<2x4x?x16xf32>, tensor<1xi64>, tensor<32x8xf32>, tensor<32x8xf32>) -> tensor<2x4x?x16xf32>
   return %y : tensor<2x4x?x16xf32>
 }
+
+// -----
+
+// MultiHeadAttention over keys and values that repeat_kv (Unsqueeze,
+// Expand, Reshape) and packing (Transpose, Reshape) made from two KV heads,
+// as the GenAI builder's fp16 CPU graphs write them: the heads are unpacked
+// and the repetition stripped, so the attention groups 4 query heads over
+// the cache's own 2 and reads the KV Concat directly.
+// CHECK-LABEL: func.func @mha_packed_repeated_heads
+// CHECK: %[[K:.+]] = onnx.Concat %arg3, %arg1 {axis = 2 : i64}
+// CHECK: %[[V:.+]] = onnx.Concat %arg4, %arg2 {axis = 2 : i64}
+// CHECK: xf.attention %{{.+}}, %[[K]], %[[V]] scale = 0.353553385 causal : (tensor<1x4x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>) -> tensor<1x4x3x8xf32>
+func.func @mha_packed_repeated_heads(%q: tensor<1x3x32xf32>, %knew: tensor<1x2x3x8xf32>, %vnew: tensor<1x2x3x8xf32>, %pk: tensor<1x2x0x8xf32>, %pv: tensor<1x2x0x8xf32>) -> (tensor<1x3x32xf32>, tensor<1x2x3x8xf32>) {
+  %axis = onnx.Constant {value = dense<2> : tensor<1xi64>} : tensor<1xi64>
+  %expanded = onnx.Constant {value = dense<[1, 2, 2, 3, 8]> : tensor<5xi64>} : tensor<5xi64>
+  %heads = onnx.Constant {value = dense<[1, 4, 3, 8]> : tensor<4xi64>} : tensor<4xi64>
+  %packed = onnx.Constant {value = dense<[0, 0, 32]> : tensor<3xi64>} : tensor<3xi64>
+  %k = onnx.Concat %pk, %knew {axis = 2 : i64} : (tensor<1x2x0x8xf32>, tensor<1x2x3x8xf32>) -> tensor<1x2x3x8xf32>
+  %v = onnx.Concat %pv, %vnew {axis = 2 : i64} : (tensor<1x2x0x8xf32>, tensor<1x2x3x8xf32>) -> tensor<1x2x3x8xf32>
+  %k1 = onnx.Unsqueeze %k, %axis : (tensor<1x2x3x8xf32>, tensor<1xi64>) -> tensor<1x2x1x3x8xf32>
+  %k2 = onnx.Expand %k1, %expanded : (tensor<1x2x1x3x8xf32>, tensor<5xi64>) -> tensor<1x2x2x3x8xf32>
+  %k3 = onnx.Reshape %k2, %heads : (tensor<1x2x2x3x8xf32>, tensor<4xi64>) -> tensor<1x4x3x8xf32>
+  %k4 = onnx.Transpose %k3 {perm = [0, 2, 1, 3]} : (tensor<1x4x3x8xf32>) -> tensor<1x3x4x8xf32>
+  %k5 = onnx.Reshape %k4, %packed : (tensor<1x3x4x8xf32>, tensor<3xi64>) -> tensor<1x3x32xf32>
+  %v1 = onnx.Unsqueeze %v, %axis : (tensor<1x2x3x8xf32>, tensor<1xi64>) -> tensor<1x2x1x3x8xf32>
+  %v2 = onnx.Expand %v1, %expanded : (tensor<1x2x1x3x8xf32>, tensor<5xi64>) -> tensor<1x2x2x3x8xf32>
+  %v3 = onnx.Reshape %v2, %heads : (tensor<1x2x2x3x8xf32>, tensor<4xi64>) -> tensor<1x4x3x8xf32>
+  %v4 = onnx.Transpose %v3 {perm = [0, 2, 1, 3]} : (tensor<1x4x3x8xf32>) -> tensor<1x3x4x8xf32>
+  %v5 = onnx.Reshape %v4, %packed : (tensor<1x3x4x8xf32>, tensor<3xi64>) -> tensor<1x3x32xf32>
+  %o, %pko, %pvo = onnx.com.microsoft.MultiHeadAttention %q, %k5, %v5 {num_heads = 4 : i64, unidirectional = 1 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>} : (tensor<1x3x32xf32>, tensor<1x3x32xf32>, tensor<1x3x32xf32>) -> (tensor<1x3x32xf32>, tensor<1x4x3x8xf32>, tensor<1x4x3x8xf32>)
+  return %o, %k : tensor<1x3x32xf32>, tensor<1x2x3x8xf32>
+}
+
+// -----
+
+// MultiHeadAttention with a causal attention_bias (the strict upper triangle
+// of a filled block, tiled over the heads): proved causal by the mask
+// analysis, it becomes the `causal` attribute and no mask operand.
+// CHECK-LABEL: func.func @mha_causal_bias
+// CHECK: xf.attention %{{[^,]+}}, %{{[^,]+}}, %{{[^ ]+}} scale = 0.353553385 causal : (
+func.func @mha_causal_bias(%q: tensor<1x3x32xf32>, %k: tensor<1x3x32xf32>, %v: tensor<1x3x32xf32>) -> tensor<1x3x32xf32> {
+  %shape = onnx.Constant {value = dense<[3, 3]> : tensor<2xi64>} : tensor<2xi64>
+  %one = onnx.Constant {value = dense<1> : tensor<i64>} : tensor<i64>
+  %axes = onnx.Constant {value = dense<[0, 1]> : tensor<2xi64>} : tensor<2xi64>
+  %repeats = onnx.Constant {value = dense<[1, 4, 1, 1]> : tensor<4xi64>} : tensor<4xi64>
+  %filled = onnx.ConstantOfShape %shape {value = dense<-6.550400e+04> : tensor<1xf32>} : (tensor<2xi64>) -> tensor<3x3xf32>
+  %upper = onnx.Trilu %filled, %one {upper = 1 : i64} : (tensor<3x3xf32>, tensor<i64>) -> tensor<3x3xf32>
+  %mask = onnx.Unsqueeze %upper, %axes : (tensor<3x3xf32>, tensor<2xi64>) -> tensor<1x1x3x3xf32>
+  %bias = onnx.Tile %mask, %repeats : (tensor<1x1x3x3xf32>, tensor<4xi64>) -> tensor<1x4x3x3xf32>
+  %o, %pko, %pvo = onnx.com.microsoft.MultiHeadAttention %q, %k, %v, %bias {num_heads = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 1, 0, 0>} : (tensor<1x3x32xf32>, tensor<1x3x32xf32>, tensor<1x3x32xf32>, tensor<1x4x3x3xf32>) -> (tensor<1x3x32xf32>, tensor<1x4x3x8xf32>, tensor<1x4x3x8xf32>)
+  return %o : tensor<1x3x32xf32>
+}

@@ -16,6 +16,9 @@ Exporters (the folder suffix of test/corpus/models/<arch>-<exporter>/):
   genai-cuda-fp16 python -m onnxruntime_genai.models.builder -p fp16 -e cuda
                   (what a CUDA fp16 model on the Hugging Face hub is; the
                   builder needs no GPU to write it)
+  dynamo-fp16     the dynamo export of the model cast to torch.float16
+  dynamo-bf16     the same, torch.bfloat16 (checked on its fp32 upcast:
+                  onnxruntime's CPU provider has no bf16 MatMul)
 
 Every export is run with onnxruntime (CPU) on a fixed prompt: greedy ids of
 GEN_TOKENS steps are compared with the torch model's, and the largest
@@ -61,11 +64,11 @@ INIT_RANGE = 0.3         # peaked logits: see "logit_gap" in the manifest
 ONE_D_NOISE = 0.1        # norm weights and biases get this much noise, so they matter
 
 EXPORTERS = ["optimum", "optimum-nopast", "dynamo", "genai-fp32", "genai-int4",
-             "optimum-fp16", "genai-cuda-fp16"]
+             "optimum-fp16", "genai-cuda-fp16", "dynamo-fp16", "dynamo-bf16"]
 # 16-bit exports: made for a few architectures only (--only), to keep the
 # corpus check short; they exercise the import of 16-bit graphs, not new
 # architectures.
-SIXTEEN_BIT_EXPORTERS = {"optimum-fp16", "genai-cuda-fp16"}
+SIXTEEN_BIT_EXPORTERS = {"optimum-fp16", "genai-cuda-fp16", "dynamo-fp16", "dynamo-bf16"}
 
 # ---------------------------------------------------------------------------
 # The tiny architectures. Common: hidden 64, 4 heads of 16, MLP 96, vocab 256.
@@ -626,10 +629,13 @@ DYNAMO_WORKAROUND = ("transformers.masking_utils.sdpa_mask -> sdpa_mask_older_to
                      "(the default vmap mask cannot be traced by torch.export with a dynamic batch)")
 
 
-def export_dynamo(hf: Path, out: Path, attn: str, with_position_ids: bool, opset: int | None = None) -> dict:
+def export_dynamo(hf: Path, out: Path, attn: str, with_position_ids: bool, opset: int | None = None,
+                  dtype: str = "fp32") -> dict:
     import torch
 
     model = load_hf(hf, attn)
+    if dtype != "fp32":
+        model = model.to({"fp16": torch.float16, "bf16": torch.bfloat16}[dtype])
     model.config.use_cache = False
 
     class Wrapper(torch.nn.Module):
@@ -665,7 +671,7 @@ def export_dynamo(hf: Path, out: Path, attn: str, with_position_ids: bool, opset
     del prog
     inlined = inline_external_data(out)
     stripped = strip_node_metadata(out / "model.onnx")
-    return dict(node_metadata_props_removed=stripped,
+    return dict(node_metadata_props_removed=stripped, model_dtype=dtype,
                 command=f"torch.onnx.export(wrapper(model), (input_ids, attention_mask{', position_ids' if with_position_ids else ''}), "
                         f"dynamo=True, dynamic_shapes={{0: 'batch', 1: 'sequence'}}, "
                         f"opset_version={opset} (default), optimize=True, external_data=False)",
@@ -786,12 +792,13 @@ def export_all(name: str, hf: Path, cfg_summary: dict, models_dir: Path, exporte
                     e["attn_implementation"] = attn_export
                     if attn_note:
                         e["attn_note"] = attn_note
-                elif exp == "dynamo":
+                elif exp in ("dynamo", "dynamo-fp16", "dynamo-bf16"):
+                    dtype = exp.split("-")[1] if "-" in exp else "fp32"
                     e["attn_implementation"] = attn_export
                     if attn_note:
                         e["attn_note"] = attn_note
                     try:
-                        e.update(export_dynamo(hf, out, attn_export, uses_position_ids))
+                        e.update(export_dynamo(hf, out, attn_export, uses_position_ids, dtype=dtype))
                     except Exception as ex:  # noqa: BLE001
                         if attn_export == "eager":
                             raise
@@ -802,7 +809,7 @@ def export_all(name: str, hf: Path, cfg_summary: dict, models_dir: Path, exporte
                         if out.exists():
                             shutil.rmtree(out)
                         e["attn_implementation"] = "eager"
-                        e.update(export_dynamo(hf, out, "eager", uses_position_ids))
+                        e.update(export_dynamo(hf, out, "eager", uses_position_ids, dtype=dtype))
                 elif exp in ("genai-fp32", "genai-int4", "genai-cuda-fp16"):
                     e.update(export_genai(hf, out, exp.split("-")[-1], Path(cache),
                                           ep="cuda" if "cuda" in exp else "cpu"))
@@ -830,7 +837,19 @@ def export_all(name: str, hf: Path, cfg_summary: dict, models_dir: Path, exporte
             try:
                 attn = e["attn_implementation"] if not exp.startswith("genai") else "eager"
                 ref = ref_for(attn)
-                chk = ort_greedy(out / "model.onnx", prompt, ref)
+                if exp.endswith("bf16"):
+                    # onnxruntime's CPU provider has no bf16 MatMul: its
+                    # fp32 upcast (the weights widen exactly) is checked.
+                    import onnx
+                    sys.path.insert(0, str(ROOT / "test" / "e2e"))
+                    from sixteen_bit_vs_ort import convert_model
+                    upcast = Path(cache) / f"{e['name']}-upcast.onnx"
+                    onnx.save(convert_model(onnx.load(str(out / "model.onnx")), onnx.TensorProto.FLOAT),
+                              str(upcast))
+                    chk = ort_greedy(upcast, prompt, ref)
+                    chk["reference_model"] = "the export's fp32 upcast (test/e2e/sixteen_bit_vs_ort.py's convert_model)"
+                else:
+                    chk = ort_greedy(out / "model.onnx", prompt, ref)
                 chk["reference"] = f"torch {arch_cls}, attn_implementation={attn}, no cache, fp32"
                 if attn != "eager":
                     chk["max_abs_logit_diff_vs_eager_prompt"] = float(
@@ -840,7 +859,10 @@ def export_all(name: str, hf: Path, cfg_summary: dict, models_dir: Path, exporte
                         chk.update(genai_runtime_check(out, prompt, ref))
                     except Exception as ex:  # noqa: BLE001
                         chk["genai_runtime_error"] = f"{type(ex).__name__}: {ex}"[:500]
-                tol = (3e-2 if exp in SIXTEEN_BIT_EXPORTERS else 1e-3) * max(1.0, chk["logit_scale"])
+                # 16-bit exports against the fp32 torch model: weights rounded
+                # to 11 (fp16) or 8 (bf16) bits, activations too in fp16.
+                rel = (1e-1 if exp.endswith("bf16") else 3e-2) if exp in SIXTEEN_BIT_EXPORTERS else 1e-3
+                tol = rel * max(1.0, chk["logit_scale"])
                 if exp == "genai-int4":
                     chk["passed"] = None  # int4 weights: differs from the fp32 torch model by design
                     chk["note"] = "int4 weights (MatMulNBits): greedy ids and logits are reported, not judged"

@@ -13,12 +13,20 @@
 //
 //   clang++-22 -O2 -march=native -std=c++17 -Iruntime/include \
 //       bench/f16_layouts.cpp build/runtime/libxfrt.a -lpthread -o f16_layouts
-//   ./f16_layouts [THREADS=2] [REPS=10] [SHAPE=1b|3b]
+//   ./f16_layouts [THREADS=2] [REPS=10] [SHAPE=1b|3b] [FILE=DIR]
+//
+// With FILE=DIR the weights are written to files in DIR (deleted at once)
+// and read through read-only mappings of them, in 4 KiB page cache pages as
+// the program reads its .xfw, instead of from anonymous memory (which
+// transparent huge pages may back).
 #include "xf/Half.h"
 #include "xf/Kernels.h"
 #include "xf/ThreadPool.h"
 
+#include <fcntl.h>
 #include <immintrin.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -41,7 +49,31 @@ struct Layer {
   int64_t n, k;
   std::vector<uint16_t> kn, nk;
   std::vector<float> out;
+  // Where the kernels read the weights: the vectors, or (FILE) a mapping of
+  // a file the weights were written to, as a program maps its .xfw.
+  const uint16_t *knData = nullptr, *nkData = nullptr;
 };
+
+/// `values` written to `path` and mapped read-only from it (page cache
+/// pages, as the program's .xfw).
+const uint16_t *mapped(const std::vector<uint16_t> &values,
+                       const std::string &path) {
+  FILE *f = std::fopen(path.c_str(), "wb");
+  if (!f || std::fwrite(values.data(), 2, values.size(), f) != values.size()) {
+    std::perror(path.c_str());
+    std::exit(1);
+  }
+  std::fclose(f);
+  int fd = ::open(path.c_str(), O_RDONLY);
+  void *address = ::mmap(nullptr, values.size() * 2, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  ::unlink(path.c_str());
+  if (address == MAP_FAILED) {
+    std::perror("mmap");
+    std::exit(1);
+  }
+  return static_cast<const uint16_t *>(address);
+}
 
 struct DotProblem {
   const float *a;
@@ -92,7 +124,7 @@ void dotItem(void *context, int64_t item) {
 }
 
 void dotMatvec(const float *a, const Layer &y, float *out, int threads) {
-  DotProblem d{a, y.nk.data(), y.n, y.k, 0, out};
+  DotProblem d{a, y.nkData, y.n, y.k, 0, out};
   int64_t items = std::max<int64_t>(1, 4 * threads);
   d.rowsPerItem = ((y.n + items - 1) / items + 3) / 4 * 4;
   items = (y.n + d.rowsPerItem - 1) / d.rowsPerItem;
@@ -108,7 +140,7 @@ void knMatvec(const float *a, const Layer &y, float *out) {
   p.a = a;
   p.aM = y.k;
   p.aK = 1;
-  p.b = y.kn.data();
+  p.b = y.knData;
   p.bFormat = xf::FloatFormat::F16;
   p.bK = y.n;
   p.bN = 1;
@@ -124,6 +156,7 @@ int main(int argc, char **argv) {
   int threads = argc > 1 ? std::atoi(argv[1]) : 2;
   int reps = argc > 2 ? std::atoi(argv[2]) : 10;
   std::string shape = argc > 3 ? argv[3] : "1b";
+  std::string fileDir = argc > 4 ? argv[4] : "";
   if (shape != "1b" && shape != "3b") {
     std::fprintf(stderr, "f16_layouts: SHAPE is 1b or 3b, not %s\n",
                  shape.c_str());
@@ -149,6 +182,15 @@ int main(int argc, char **argv) {
         y.nk[j * k + p] = h;
       }
     bytes += 2 * y.kn.size();
+    if (fileDir.empty()) {
+      y.knData = y.kn.data();
+      y.nkData = y.nk.data();
+    } else {
+      y.knData = mapped(y.kn, fileDir + "/f16_layouts.kn");
+      y.nkData = mapped(y.nk, fileDir + "/f16_layouts.nk");
+      std::vector<uint16_t>().swap(y.kn);
+      std::vector<uint16_t>().swap(y.nk);
+    }
     all.push_back(std::move(y));
   };
   const int64_t ns[7] = {d, kv, kv, d, ffn, ffn, d};

@@ -19,6 +19,8 @@ Exporters (the folder suffix of test/corpus/models/<arch>-<exporter>/):
   dynamo-fp16     the dynamo export of the model cast to torch.float16
   dynamo-bf16     the same, torch.bfloat16 (checked on its fp32 upcast:
                   onnxruntime's CPU provider has no bf16 MatMul)
+  genai-cuda-int4 the GenAI builder, -p int4 -e cuda: fp16 activations and
+                  MatMulNBits without accuracy_level (A kept in floating point)
 
 Every export is run with onnxruntime (CPU) on a fixed prompt: greedy ids of
 GEN_TOKENS steps are compared with the torch model's, and the largest
@@ -64,7 +66,7 @@ INIT_RANGE = 0.3         # peaked logits: see "logit_gap" in the manifest
 ONE_D_NOISE = 0.1        # norm weights and biases get this much noise, so they matter
 
 EXPORTERS = ["optimum", "optimum-nopast", "dynamo", "genai-fp32", "genai-int4",
-             "optimum-fp16", "genai-cuda-fp16", "dynamo-fp16", "dynamo-bf16"]
+             "optimum-fp16", "genai-cuda-fp16", "dynamo-fp16", "dynamo-bf16", "genai-cuda-int4"]
 # 16-bit exports: made for a few architectures only (--only), to keep the
 # corpus check short; they exercise the import of 16-bit graphs, not new
 # architectures.
@@ -810,7 +812,7 @@ def export_all(name: str, hf: Path, cfg_summary: dict, models_dir: Path, exporte
                             shutil.rmtree(out)
                         e["attn_implementation"] = "eager"
                         e.update(export_dynamo(hf, out, "eager", uses_position_ids, dtype=dtype))
-                elif exp in ("genai-fp32", "genai-int4", "genai-cuda-fp16"):
+                elif exp in ("genai-fp32", "genai-int4", "genai-cuda-fp16", "genai-cuda-int4"):
                     e.update(export_genai(hf, out, exp.split("-")[-1], Path(cache),
                                           ep="cuda" if "cuda" in exp else "cpu"))
                     e["attn_implementation"] = "n/a (the builder writes its own attention: GroupQueryAttention)"
@@ -863,7 +865,7 @@ def export_all(name: str, hf: Path, cfg_summary: dict, models_dir: Path, exporte
                 # to 11 (fp16) or 8 (bf16) bits, activations too in fp16.
                 rel = (1e-1 if exp.endswith("bf16") else 3e-2) if exp in SIXTEEN_BIT_EXPORTERS else 1e-3
                 tol = rel * max(1.0, chk["logit_scale"])
-                if exp == "genai-int4":
+                if exp in ("genai-int4", "genai-cuda-int4"):
                     chk["passed"] = None  # int4 weights: differs from the fp32 torch model by design
                     chk["note"] = "int4 weights (MatMulNBits): greedy ids and logits are reported, not judged"
                 else:

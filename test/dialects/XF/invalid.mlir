@@ -407,6 +407,15 @@ func.func @qlinear_asymmetric_without_zero_points(%x: tensor<2x64xf32>, %w: tens
 
 // -----
 
+func.func @qlinear_rounded_and_exact(%x: tensor<2x64xf32>, %w: tensor<16x32xi8>, %s: tensor<16x2xf32>) -> tensor<2x16xf32> {
+  // expected-error @+1 {{int8_activations and exact_activations exclude each other}}
+  %y = xf.qlinear %x, %w, %s bits = 4 group_size = 32 symmetric int8_activations exact_activations
+      : (tensor<2x64xf32>, tensor<16x32xi8>, tensor<16x2xf32>) -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}
+
+// -----
+
 func.func @qlinear_int4_packing(%x: tensor<2x64xf32>, %w: tensor<16x64xi8>, %s: tensor<16x2xf32>) -> tensor<2x16xf32> {
   // expected-error @+1 {{weight rows have 64 bytes but 64 codes of 4 bits need 32}}
   %y = xf.qlinear %x, %w, %s bits = 4 group_size = 32 symmetric

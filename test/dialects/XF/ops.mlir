@@ -168,6 +168,18 @@ func.func @qlinear_int4_symmetric(%x: tensor<1x?x4096xf16>, %w: tensor<11008x204
 
 // -----
 
+// exact_activations (an imported layer whose A must not be rounded)
+// round-trips.
+// CHECK-LABEL: func.func @qlinear_exact_activations
+// CHECK: xf.qlinear %{{.+}}, %{{.+}}, %{{.+}} bits = 4 group_size = 128 symmetric exact_activations :
+func.func @qlinear_exact_activations(%x: tensor<1x?x4096xf16>, %w: tensor<11008x2048xi8>, %s: tensor<11008x32xf16>) -> tensor<1x?x11008xf16> {
+  %y = xf.qlinear %x, %w, %s bits = 4 group_size = 128 symmetric exact_activations
+      : (tensor<1x?x4096xf16>, tensor<11008x2048xi8>, tensor<11008x32xf16>) -> tensor<1x?x11008xf16>
+  return %y : tensor<1x?x11008xf16>
+}
+
+// -----
+
 // Odd K with a partial last group: 65 codes of 4 bits take 33 bytes a row,
 // groups of 32 make 3 groups.
 // CHECK-LABEL: func.func @qlinear_int4_asymmetric_partial_group

@@ -426,7 +426,11 @@ def write_table(rows, path, manifest):
             else f"the prompt \"{manifest.get('prompt_text')}\":"),
         f"prompt logits against onnxruntime (largest difference relative to the row's",
         f"largest logit; bound {TOLERANCE:g}), {GENERATE} greedy ids against onnxruntime, and the",
-        "same model compiled with every fusion off.",
+        "same model compiled with every fusion off. A 16-bit export is compared with",
+        "onnxruntime on its fp32 upcast (the same function: xfc computes in f32 over",
+        "16-bit weights), and, in the notes, with onnxruntime on the 16-bit file itself",
+        "(which rounds activations to 16 bits; bound " + ", ".join(
+            f"{k} {v:g}" for k, v in OWN_16BIT_TOLERANCE.items()) + ").",
         "",
         "| model | exporter | compiles | attention fused | paged | logits vs ORT | ids = ORT | fused = unfused | compile s | notes |",
         "|---|---|---|---|---|---|---|---|---|---|",
@@ -440,6 +444,12 @@ def write_table(rows, path, manifest):
         unf = f"{r['unfused_error']:.1e}" if "unfused_error" in r else "-"
         notes = r.get("reason") or "; ".join(p for p in r.get("problems", [])
                                               if "paged" in p or "fused" in p)
+        if "own_16bit_error" in r:
+            notes = "; ".join(filter(None, [notes, f"vs ORT on the {r['own_16bit_format']} file: "
+                                                   f"{r['own_16bit_error']:.1e}"]))
+        elif "own_16bit_unavailable" in r:
+            notes = "; ".join(filter(None, [notes, f"ORT cannot run the {r['own_16bit_format']} "
+                                                   "file (no CPU kernel): upcast only"]))
         notes = notes.replace("|", "\\|")
         lines.append(f"| {r['architecture']} | {r['exporter']} | {compiles} | {fused} | {paged} | "
                      f"{err} | {ids} | {unf} | {r.get('seconds', '-')} | {notes} |")

@@ -605,18 +605,13 @@ struct MultiHeadAttentionPattern : RaisePattern<ONNX::MultiHeadAttentionOp> {
       // The GenAI builder's fp16 CPU graphs build their causal mask as an
       // attention_bias. Proved to be causal (and a window) with nothing
       // left over, it becomes attributes, which the paged cache can apply.
-      ScoresShape scores;
       auto qType = cast<RankedTensorType>(q.getType());
       auto kType = cast<RankedTensorType>(presentKey.getType());
-      int64_t sizes[4] = {qType.getDimSize(0), heads, qType.getDimSize(2),
-                          kType.getDimSize(2)};
-      SymbolicInt dims[4] = {getSymbolicDim(query, 0), SymbolicInt::of(heads),
-                             getSymbolicDim(query, 1),
-                             getSymbolicDim(presentKey, 2)};
-      for (int64_t d = 0; d < 4; ++d) {
-        scores.sizes[d] = sizes[d];
-        scores.dims[d] = dims[d];
-      }
+      ScoresShape scores{{qType.getDimSize(0), heads, qType.getDimSize(2),
+                          kType.getDimSize(2)},
+                         {getSymbolicDim(query, 0), SymbolicInt::of(heads),
+                          getSymbolicDim(query, 1),
+                          getSymbolicDim(presentKey, 2)}};
       std::string why;
       std::optional<MaskSemantics> semantics =
           mask ? std::nullopt

@@ -58,6 +58,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "test" / "corpus"
+# test/e2e/sixteen_bit_vs_ort.py's convert_model widens bf16 exports for the check.
+sys.path.insert(0, str(ROOT / "test" / "e2e"))
 
 SEED = 1234
 PROMPT_LEN = 40          # longer than every sliding window below (16)
@@ -843,7 +845,6 @@ def export_all(name: str, hf: Path, cfg_summary: dict, models_dir: Path, exporte
                     # onnxruntime's CPU provider has no bf16 MatMul: its
                     # fp32 upcast (the weights widen exactly) is checked.
                     import onnx
-                    sys.path.insert(0, str(ROOT / "test" / "e2e"))
                     from sixteen_bit_vs_ort import convert_model
                     upcast = Path(cache) / f"{e['name']}-upcast.onnx"
                     onnx.save(convert_model(onnx.load(str(out / "model.onnx")), onnx.TensorProto.FLOAT),
